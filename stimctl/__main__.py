@@ -1,0 +1,3 @@
+from stimctl.cli import run
+
+run()

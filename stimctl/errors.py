@@ -1,0 +1,94 @@
+"""The one error tree of stimctl (ARCHITECTURE rule 8).
+
+Every error carries the process exit code the CLI uses for it, so a failure anywhere
+becomes one clear line and a distinct exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ExitCode:
+    """Process exit codes shared by every command."""
+
+    OK = 0
+    OVERRIDE_REQUIRED = 1  # `check`: verdict needs an override; `journal verify`: tampered
+    BAD_INPUT = 2  # usage errors, malformed files, unknown names, wrong units
+    BLOCKED = 3  # safety verdict `block`, or a runtime safety violation
+    DEVICE = 4  # the device refused, replied garbage or did not reply
+    CONNECTION = 5  # the link to the device is gone
+    STATE = 6  # a command not allowed in the current state
+    RECORDS = 7  # the record store is unreadable or inconsistent
+    INTERRUPTED = 130
+
+
+class StimctlError(Exception):
+    """Base of every error stimctl raises on purpose."""
+
+    exit_code: int = ExitCode.BAD_INPUT
+
+
+class ConfigError(StimctlError):
+    """A protocol, profile, table or site file is missing, malformed or out of range."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class SafetyViolation(StimctlError):
+    """A safety rule refused a protocol or a runtime command."""
+
+    exit_code = ExitCode.BLOCKED
+
+    def __init__(self, message: str, rule: str = "", source: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.source = source
+
+
+class StateError(StimctlError):
+    """A command that the current state does not allow."""
+
+    exit_code = ExitCode.STATE
+
+
+class RecordsError(StimctlError):
+    """The SQLite record store or a journal cannot be read or written consistently."""
+
+    exit_code = ExitCode.RECORDS
+
+
+class DriverError(StimctlError):
+    """Anything that went wrong between stimctl and a stimulator."""
+
+    exit_code = ExitCode.DEVICE
+
+
+class UnknownDriver(DriverError):
+    """No driver of that name is registered, or it failed to load."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class TransportError(DriverError):
+    """The serial port could not be opened, read or written."""
+
+    exit_code = ExitCode.CONNECTION
+
+
+class ConnectionLost(TransportError):
+    """The port vanished (a pulled cable, a closed pty, a dead simulator)."""
+
+
+class DeviceTimeout(DriverError):
+    """The device did not send the expected number of bytes before the deadline."""
+
+
+class ProtocolError(DriverError):
+    """The device replied with bytes that do not parse as the protocol says."""
+
+
+class ChecksumError(ProtocolError):
+    """A frame arrived whose checksum or CRC does not match its contents."""
+
+
+class DeviceRejected(ProtocolError):
+    """The device answered with an error reply (for example Magstim `?` or `<cmd>?`)."""
