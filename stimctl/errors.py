@@ -18,6 +18,7 @@ class ExitCode:
     CONNECTION = 5  # the link to the device is gone
     STATE = 6  # a command not allowed in the current state
     RECORDS = 7  # the record store is unreadable or inconsistent
+    INTERNAL = 70  # a bug in stimctl (EX_SOFTWARE)
     INTERRUPTED = 130
 
 

@@ -8,6 +8,7 @@ Every `StimctlError` becomes one line on stderr and its exit code; no traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -16,19 +17,22 @@ import click
 from stimctl import __version__
 from stimctl.errors import ExitCode, StimctlError
 
-# name -> "module:attribute" of a click command or group. One line per command; each
-# command lives in its own module under stimctl/cli/.
-COMMANDS: dict[str, str] = {
-    "check": "stimctl.cli.check_cmd:check",
-    "protocols": "stimctl.cli.library_cmd:protocols",
-    "devices": "stimctl.cli.library_cmd:devices",
+# name -> ("module:attribute" of a click command or group, one-line help). One line per
+# command; each command lives in its own module under stimctl/cli/. The help text is
+# here so that `stimctl --help` imports nothing.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("stimctl.cli.check_cmd:check", "Check a protocol against the safety tables."),
+    "protocols": ("stimctl.cli.library_cmd:protocols", "List and show shipped protocols."),
+    "devices": ("stimctl.cli.devices_cmd:devices", "Device profiles, probing and ports."),
+    "sim": ("stimctl.cli.sim_cmd:sim", "Serve a byte-level stimulator simulator."),
+    "journal": ("stimctl.cli.journal_cmd:journal", "Verify and inspect session journals."),
 }
 
 
 class LazyGroup(click.Group):
     """A click group whose sub-commands are imported on first use."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._lazy = lazy
 
@@ -37,12 +41,18 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self._lazy:
-            module_name, attr = self._lazy[cmd_name].split(":")
+            target = self._lazy[cmd_name][0]
+            module_name, attr = target.split(":")
             command = getattr(importlib.import_module(module_name), attr)
             if not isinstance(command, click.Command):
-                raise TypeError(f"{self._lazy[cmd_name]} is not a click command")
+                raise TypeError(f"{target} is not a click command")
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self._lazy[name][1]) for name in sorted(self._lazy)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,6 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("stimctl: interrupted", err=True)
         return ExitCode.INTERRUPTED
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("STIMCTL_DEBUG"):
+            raise
+        click.echo(
+            f"stimctl: internal error: {type(exc).__name__}: {exc} "
+            "(set STIMCTL_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        return ExitCode.INTERNAL
     return result if isinstance(result, int) else ExitCode.OK
 
 
