@@ -1,0 +1,69 @@
+"""Counting delivered pulses from journal records (crash recovery, reports).
+
+Per train: if the train has `pulse` records, their number is the count (the engine
+writes one right after each confirmed trigger); otherwise the ``pulses`` of its
+`train_end` record. A train that was started but has neither cannot be counted: the
+total is then a lower bound and ``exact`` is False.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from stimctl.journal import events
+from stimctl.journal.record import JournalRecord
+
+
+@dataclass(frozen=True)
+class PulseCount:
+    """Pulses delivered according to the journal."""
+
+    pulses: int
+    exact: bool
+    open_trains: tuple[Any, ...]
+    """Trains with a `train_start` and no `train_end` (the crash hit inside them)."""
+    uncounted_trains: tuple[Any, ...]
+    """Open trains without `pulse` records: their pulses are unknown."""
+    mismatched_trains: tuple[Any, ...]
+    """Trains whose `train_end.pulses` disagrees with their `pulse` records."""
+
+
+def count_pulses(records: Iterable[JournalRecord]) -> PulseCount:
+    pulse_records: dict[Any, int] = {}
+    ended: dict[Any, Any] = {}
+    started: list[Any] = []
+    for record in records:
+        train = _train_key(record["payload"].get("train"))
+        if record["event"] == events.PULSE:
+            pulse_records[train] = pulse_records.get(train, 0) + 1
+        elif record["event"] == events.TRAIN_START:
+            started.append(train)
+        elif record["event"] == events.TRAIN_END:
+            ended[train] = record["payload"].get("pulses")
+    total = sum(pulse_records.values())
+    mismatched = []
+    for train, pulses in ended.items():
+        if train in pulse_records:
+            if pulses != pulse_records[train]:
+                mismatched.append(train)
+        elif isinstance(pulses, int) and not isinstance(pulses, bool) and pulses >= 0:
+            total += pulses
+        else:
+            mismatched.append(train)
+    open_trains = tuple(t for t in dict.fromkeys(started) if t not in ended)
+    uncounted = tuple(t for t in open_trains if t not in pulse_records)
+    return PulseCount(
+        pulses=total,
+        exact=not uncounted and not mismatched,
+        open_trains=open_trains,
+        uncounted_trains=uncounted,
+        mismatched_trains=tuple(mismatched),
+    )
+
+
+def _train_key(train: Any) -> Any:
+    # Train numbers are ints; anything else still counts, grouped as given (JSON scalars
+    # are hashable; a list or object is grouped by its text).
+    return train if isinstance(train, str | int | float | None) else repr(train)
