@@ -1,0 +1,97 @@
+"""The safety engine: protocol x subject x device x site (x history) -> verdict.
+
+Pure: no clock and no I/O beyond the tables loaded once. `now` is passed in. Every rule
+family runs and every finding is reported; the verdict is the worst of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from stimctl.device_profiles import DeviceProfile
+from stimctl.protocol.derived import derive
+from stimctl.protocol.models import Protocol
+from stimctl.safety.context import Context
+from stimctl.safety.inputs import History, SiteRules, Subject
+from stimctl.safety.rules_device import check_device
+from stimctl.safety.rules_duration import check_train_duration
+from stimctl.safety.rules_history import check_history, check_schedule_allowed
+from stimctl.safety.rules_intensity import check_intensity
+from stimctl.safety.rules_iti import check_inter_train_interval
+from stimctl.safety.rules_pulses import check_pulses
+from stimctl.safety.rules_screening import check_screening
+from stimctl.safety.rules_tbs import check_theta_burst
+from stimctl.safety.tables import limits
+from stimctl.safety.verdict import Finding, Verdict
+
+
+def build_context(
+    protocol: Protocol,
+    subject: Subject,
+    device: DeviceProfile | None,
+    site: SiteRules,
+    now: datetime,
+) -> Context:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    rmt = subject.rmt.percent_mso
+    if not 0 < rmt <= 100:
+        raise ValueError(f"RMT must be within (0, 100] % MSO, got {rmt}")
+    intensity = protocol.intensity
+    if intensity.percent_rmt is not None:
+        percent_rmt = intensity.percent_rmt
+    else:
+        assert intensity.percent_mso is not None
+        percent_rmt = intensity.percent_mso / rmt * 100.0
+    return Context(
+        protocol=protocol,
+        derived=derive(protocol),
+        subject=subject,
+        site=site,
+        device=device,
+        limits=limits(),
+        today=now.astimezone(ZoneInfo(site.timezone)).date(),
+        percent_rmt=percent_rmt,
+        dose_percent_mso=percent_rmt * rmt / 100.0,
+    )
+
+
+def evaluate(
+    protocol: Protocol,
+    subject: Subject,
+    *,
+    now: datetime,
+    device: DeviceProfile | None = None,
+    site: SiteRules | None = None,
+    history: History | None = None,
+    require_screening: bool = False,
+) -> Verdict:
+    """Check one session of `protocol` for `subject`; reports all findings.
+
+    Without `device` only device-independent rules apply, plus the 100% MSO ceiling.
+    Without `history` the daily and course rules are not evaluated.
+    `require_screening`: a missing screening blocks (session start); `stimctl check`
+    leaves it off unless a screening file is given.
+    """
+    ctx = build_context(protocol, subject, device, site or SiteRules(), now)
+    findings: list[Finding] = []
+    findings += check_intensity(ctx)
+    findings += check_train_duration(ctx)
+    findings += check_inter_train_interval(ctx)
+    findings += check_pulses(ctx)
+    findings += check_theta_burst(ctx)
+    findings += check_device(ctx)
+    findings += check_screening(ctx, required=require_screening)
+    findings += check_schedule_allowed(ctx)
+    if history is not None:
+        findings += check_history(ctx, history, now)
+    derived = {
+        "name": protocol.name,
+        "title": protocol.title,
+        **ctx.derived.as_dict(),
+        "percent_rmt": ctx.percent_rmt,
+        "dose_percent_mso": round(ctx.dose_percent_mso, 3),
+        "table_version": ctx.limits.table_version,
+    }
+    return Verdict.from_findings(findings, derived)

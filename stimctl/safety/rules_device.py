@@ -1,0 +1,144 @@
+"""Can this device deliver the protocol? (kept apart from the physiological limits)
+
+DEV-FREQ: pulse frequency within the device's range (Rapid²: the maximum frequency at
+the requested power). TBS-5: the same for a theta burst's intra-burst frequency.
+DEV-ONTIME and ITI-7: the Rapid² energy formulas (device-protocols A9): maximum on-time
+63000 / (f x E) s and minimum wait max(0.5, N (f E - 1050) / (1050 f)) s.
+DEV-RATE: single-pulse devices cannot run trains faster than they recharge.
+"""
+
+from __future__ import annotations
+
+from stimctl.device_profiles import DeviceProfile, rapid_energy_j, rapid_max_frequency_hz
+from stimctl.protocol.derived import is_theta_burst
+from stimctl.safety.context import Context, find, fmt
+from stimctl.safety.verdict import Finding, Severity
+
+EPSILON = 1e-9
+ENERGY_SOURCE = "Magstim TDb087 section 3 via device-protocols A9 [V2]"
+
+
+def check_device(ctx: Context) -> list[Finding]:
+    device = ctx.device
+    if device is None:
+        return []
+    findings = [_frequency(ctx, device)]
+    if device.rapid is not None:
+        findings += _rapid_energy(ctx, device)
+    return findings
+
+
+def _frequency(ctx: Context, device: DeviceProfile) -> Finding:
+    tbs = is_theta_burst(ctx.derived.protocol_class)
+    rule = "TBS-5" if tbs else "DEV-FREQ"
+    frequency = ctx.derived.pulse_frequency_hz
+    maximum = device.max_frequency_hz
+    why = f"{device.title} range"
+    rapid_max = rapid_max_frequency_hz(device, ctx.dose_percent_mso)
+    if rapid_max is not None and rapid_max < maximum:
+        maximum = rapid_max
+        why = f"{device.title} maximum at {fmt(ctx.dose_percent_mso)}% MSO"
+    source = f"{device.source} [{device.status}]"
+    if frequency > maximum + EPSILON:
+        what = "burst frequency" if tbs else "frequency"
+        return find(
+            rule,
+            Severity.BLOCK,
+            f"not deliverable: {what} {fmt(frequency)} Hz is above the {why} ({fmt(maximum)} Hz)",
+            value=frequency,
+            limit=maximum,
+            source=source,
+        )
+    if frequency < device.min_frequency_hz - EPSILON:
+        return find(
+            rule,
+            Severity.BLOCK,
+            f"not deliverable: {fmt(frequency)} Hz is below the device minimum",
+            value=frequency,
+            limit=device.min_frequency_hz,
+            source=source,
+        )
+    return find(
+        rule,
+        Severity.ALLOW,
+        f"{fmt(frequency)} Hz within the {why} ({fmt(maximum)} Hz)",
+        value=frequency,
+        limit=maximum,
+        source=source,
+    )
+
+
+def _rapid_energy(ctx: Context, device: DeviceProfile) -> list[Finding]:
+    energy = rapid_energy_j(device, ctx.dose_percent_mso)
+    if energy is None or energy <= 0:
+        return []
+    limits = ctx.limits.device
+    rate = ctx.derived.mean_rate_hz
+    per_second = rate * energy
+    max_on_s = limits.rapid_dissipation_j_per_min.value / per_second
+    continuous = per_second <= limits.rapid_continuous_j_per_s.value + EPSILON
+    findings: list[Finding] = []
+    train_s = ctx.derived.train_duration_s
+    if continuous:
+        cap = limits.rapid_continuous_max_pulses.value
+        if ctx.derived.pulses_per_train > cap:
+            findings.append(
+                find(
+                    "DEV-ONTIME",
+                    Severity.BLOCK,
+                    f"{ctx.derived.pulses_per_train} pulses in one train: continuous "
+                    f"operation is limited to {fmt(cap)} pulses",
+                    value=ctx.derived.pulses_per_train,
+                    limit=cap,
+                    source=ENERGY_SOURCE,
+                )
+            )
+    elif train_s > max_on_s + EPSILON:
+        findings.append(
+            find(
+                "DEV-ONTIME",
+                Severity.BLOCK,
+                f"not deliverable: train {fmt(train_s)} s exceeds the maximum on-time "
+                f"{fmt(max_on_s)} s at {fmt(rate)} Hz and {fmt(energy)} J per pulse",
+                value=train_s,
+                limit=round(max_on_s, 3),
+                source=ENERGY_SOURCE,
+            )
+        )
+    findings += _rapid_wait(ctx, energy)
+    return findings
+
+
+def _rapid_wait(ctx: Context, energy: float) -> list[Finding]:
+    iti = ctx.derived.inter_train_interval_s
+    if iti is None or ctx.derived.trains == 1:
+        return []
+    limits = ctx.limits.device
+    rate = ctx.derived.mean_rate_hz
+    n = ctx.derived.pulses_per_train
+    continuous = limits.rapid_continuous_j_per_s.value
+    wait = max(
+        limits.rapid_min_wait_s.value, n * (rate * energy - continuous) / (continuous * rate)
+    )
+    if iti < wait - EPSILON:
+        return [
+            find(
+                "ITI-7",
+                Severity.BLOCK,
+                f"not deliverable: interval {fmt(iti)} s is shorter than the device's "
+                f"minimum wait {fmt(wait)} s after {n} pulses",
+                value=iti,
+                limit=round(wait, 3),
+                source=ENERGY_SOURCE,
+            )
+        ]
+    return [
+        find(
+            "ITI-7",
+            Severity.ALLOW,
+            f"interval {fmt(iti)} s >= device minimum wait {fmt(wait)} s",
+            value=iti,
+            limit=round(wait, 3),
+            source=ENERGY_SOURCE,
+        )
+    ]

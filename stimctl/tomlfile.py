@@ -1,0 +1,56 @@
+"""Read a TOML file and validate it with a pydantic model, with one-line errors.
+
+Every failure names the file, the field path and the problem, e.g.
+`protocols/x.toml: pattern.frequency_hz: Input should be greater than 0 (got -10)`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from stimctl.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+
+
+def describe_validation_error(origin: str, exc: ValidationError) -> str:
+    """The first problem of a ValidationError as one line (plus a count of the rest)."""
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif "input" in first and first["type"] not in ("missing",):
+        message = f"{message} (got {first['input']!r})"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{origin}: {where}: {message}{more}"
+
+
+def validate(model: type[M], data: dict[str, Any], origin: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(origin, exc)) from None
+
+
+def load_model(model: type[M], path: Path) -> M:
+    return validate(model, read_toml(path), str(path))
