@@ -50,7 +50,12 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, self._lazy[name][1]) for name in sorted(self._lazy)]
+        rows = [(name, self._lazy[name][1]) for name in self._lazy]
+        for name in super().list_commands(ctx):
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str()))
+        rows.sort()
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -71,8 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("stimctl: interrupted", err=True)
         return ExitCode.INTERRUPTED
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "stimctl"
+        click.echo(f"{command}: error: {exc.format_message()} (see --help)", err=True)
+        return ExitCode.BAD_INPUT
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"stimctl: error: {exc.format_message()}", err=True)
         return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
         click.echo("stimctl: interrupted", err=True)

@@ -1,0 +1,96 @@
+"""`stimctl check`: a protocol against the safety tables, for one subject and device."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from stimctl.cli.options import ISO_DATE, PERCENT_MSO
+from stimctl.errors import ExitCode
+
+EXIT_BY_VERDICT = {
+    "allow": ExitCode.OK,
+    "override": ExitCode.OVERRIDE_REQUIRED,
+    "block": ExitCode.BLOCKED,
+}
+
+
+@click.command()
+@click.argument("protocol")
+@click.option(
+    "--rmt", "rmt", type=PERCENT_MSO, required=True, help="Resting motor threshold, % MSO."
+)
+@click.option(
+    "--rmt-method", type=click.Choice(["emg", "visual"]), default="emg", show_default=True
+)
+@click.option("--rmt-date", type=ISO_DATE, default=None, help="When the RMT was measured [today].")
+@click.option("--rmt-device", default=None, help="Device profile the RMT was measured on.")
+@click.option("--device", default=None, help="Device profile name or path.")
+@click.option(
+    "--coil",
+    type=click.Choice(["figure-8", "circular", "h-coil"]),
+    default=None,
+    help="Coil family actually used (default: the protocol's).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["clinical", "research"]),
+    default=None,
+    help="Override the site mode.",
+)
+@click.option("--site", "site_file", default=None, help="Site rules file [configs/site/default].")
+@click.option(
+    "--screening", type=click.Path(path_type=Path), default=None, help="Screening answers (TOML)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def check(
+    protocol: str,
+    rmt: float,
+    rmt_method: str,
+    rmt_date: dt.date | None,
+    rmt_device: str | None,
+    device: str | None,
+    coil: str | None,
+    mode: str | None,
+    site_file: str | None,
+    screening: Path | None,
+    as_json: bool,
+) -> int:
+    """Check PROTOCOL (a shipped name or a path) against the safety tables.
+
+    Exit 0 allow, 1 override required, 3 block, 2 bad input.
+    """
+    from dataclasses import replace
+
+    from stimctl.device_profiles import load_profile
+    from stimctl.protocol import load_protocol
+    from stimctl.safety import MotorThreshold, Subject
+    from stimctl.safety.engine import evaluate
+    from stimctl.safety.screening_file import load_screening
+    from stimctl.site import load_site
+
+    loaded = load_protocol(protocol)
+    if coil is not None and coil != loaded.coil.family:
+        loaded = loaded.model_copy(update={"coil": loaded.coil.model_copy(update={"family": coil})})
+    site = load_site(site_file)
+    if mode is not None:
+        site = replace(site, mode=mode)  # type: ignore[arg-type]
+    now = dt.datetime.now(dt.UTC)
+    subject = Subject(
+        rmt=MotorThreshold(rmt, rmt_method, rmt_date or now.date(), device=rmt_device),  # type: ignore[arg-type]
+        screening=load_screening(screening) if screening else None,
+    )
+    profile = load_profile(device) if device else None
+    verdict = evaluate(loaded, subject, now=now, device=profile, site=site)
+    if as_json:
+        click.echo(json.dumps(verdict.as_dict(), indent=2))
+    else:
+        from rich.console import Console
+
+        from stimctl.cli.render import print_verdict
+
+        print_verdict(Console(), verdict)
+    return EXIT_BY_VERDICT[verdict.verdict.value]

@@ -1,0 +1,65 @@
+"""Screening answer files (TOML): every questionnaire item answered, nothing unknown.
+
+```toml
+questionnaire = "rossi-2011"
+answered_on = 2026-11-24
+reviewer = "dr-lee"
+medications = ["sertraline"]
+
+[answers]
+epilepsy_or_seizure = false
+...every item of configs/safety/screening.toml...
+```
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stimctl.errors import ConfigError
+from stimctl.safety.inputs import Screening
+from stimctl.safety.tables import screening_table
+from stimctl.tomlfile import read_toml, validate
+
+
+class ScreeningFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    questionnaire: str
+    answered_on: dt.date
+    reviewer: Annotated[str, Field(min_length=1)] | None = None
+    medications: list[str] = []
+    answers: dict[str, bool]
+
+
+def parse_screening(data: dict[str, object], origin: str) -> Screening:
+    parsed = validate(ScreeningFile, dict(data), origin)
+    table = screening_table()
+    if parsed.questionnaire != table.questionnaire:
+        raise ConfigError(
+            f"{origin}: questionnaire: '{parsed.questionnaire}' is not the configured "
+            f"'{table.questionnaire}'"
+        )
+    missing = sorted(set(table.items) - set(parsed.answers))
+    if missing:
+        raise ConfigError(
+            f"{origin}: answers.{missing[0]}: missing answer ({len(missing)} missing)"
+        )
+    unknown = sorted(set(parsed.answers) - set(table.items))
+    if unknown:
+        raise ConfigError(f"{origin}: answers.{unknown[0]}: unknown questionnaire item")
+    return Screening(
+        questionnaire=parsed.questionnaire,
+        answered_on=parsed.answered_on,
+        answers=dict(parsed.answers),
+        medications=tuple(parsed.medications),
+        reviewer=parsed.reviewer,
+    )
+
+
+def load_screening(path: Path) -> Screening:
+    return parse_screening(read_toml(path), str(path))

@@ -1,0 +1,50 @@
+"""Site rules file (configs/site/*.toml): clinical or research mode and schedule policy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from stimctl.configs import configs_dir
+from stimctl.safety.inputs import SiteRules
+from stimctl.tomlfile import load_model
+
+
+class SiteFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    schema_version: Literal[1]
+    mode: Literal["clinical", "research"] = "clinical"
+    accelerated_allowed: bool = False
+    timezone: str = "UTC"
+    screening_validity_days: Annotated[int, Field(ge=0, le=365)] = 30
+    conservative_duration_table: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    def rules(self) -> SiteRules:
+        return SiteRules(
+            mode=self.mode,
+            accelerated_allowed=self.accelerated_allowed,
+            timezone=self.timezone,
+            screening_validity_days=self.screening_validity_days,
+            conservative_duration_table=self.conservative_duration_table,
+        )
+
+
+def load_site(path: str | None = None) -> SiteRules:
+    """The site rules: `path`, else $STIMCTL_SITE, else the shipped default."""
+    chosen = path or os.environ.get("STIMCTL_SITE")
+    file = Path(chosen) if chosen else configs_dir() / "site" / "default.toml"
+    return load_model(SiteFile, file).rules()
