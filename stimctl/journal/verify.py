@@ -12,10 +12,12 @@ What `verify` reports, and why:
   next line no longer chains to it); for a missing or reordered line, the first line
   out of sequence; for an inserted line, the inserted line.
 * **Truncated last record** (``ok`` is True, ``truncated`` True): the file does not end
-  with ``\\n``. The writer puts a whole line in one append-mode write and fsyncs it
-  before it returns, so the only way to get a partial line is a crash in the middle of
-  that write: it is the record of an append that never returned, it is recoverable
-  (`recovery.close_interrupted` cuts it off and keeps its bytes) and it is not counted.
+  with ``\\n``, or its last line holds NUL bytes and is no record (the zero-filled block
+  a power cut can leave of an unsynced write; the writer never emits NUL). The writer
+  puts a whole line in one append-mode write and fsyncs it before it returns, so the
+  only way to get such a last line is a crash in the middle of that write: it is the
+  record of an append that never returned, it is recoverable (`recovery.close_interrupted`
+  cuts it off and keeps its bytes) and it is not counted.
   A partial line anywhere else is not a crash: a line without ``\\n`` followed by more
   lines is simply a malformed line, and reported as tampering.
 
@@ -110,6 +112,8 @@ def verify_bytes(data: bytes, *, expected_head: str | None = None) -> VerifyResu
             raise ConfigError(f"expected head {expected_head!r} is not a SHA-256 hex digest")
     parts = data.split(b"\n")
     lines, tail = parts[:-1], parts[-1]
+    if not tail and lines and _zero_filled_wreck(lines[-1]):
+        tail = lines.pop() + b"\n"
     hashes = [line_hash(line) for line in lines]
     head = hashes[-1] if hashes else GENESIS
     try:
@@ -195,6 +199,19 @@ def _check_lines(lines: list[bytes], hashes: list[str], expected_head: str | Non
             status = record["payload"].get("status")
             closing_status = status if isinstance(status, str) else "unknown"
     return closing_status
+
+
+def _zero_filled_wreck(line: bytes) -> bool:
+    """A last line with NUL bytes that is not a record: after a power cut, a filesystem
+    may persist a later block of an unsynced write before an earlier one, leaving zeros
+    where the earlier bytes were. The writer never emits NUL (JSON escapes it)."""
+    if b"\x00" not in line:
+        return False
+    try:
+        _parse_checked(line, 0)
+    except _Bad:
+        return True
+    return False
 
 
 def _unattested(

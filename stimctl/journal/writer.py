@@ -13,6 +13,7 @@ file order. A second process cannot open the same journal (advisory ``flock``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -106,6 +107,7 @@ class Journal:
         """
         validate_session_id(session_id)
         directory = Path(directory)
+        new_directory = not directory.is_dir()
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -121,6 +123,8 @@ class Journal:
         try:
             lock_exclusive(fd, path)
             fsync_directory(directory)
+            if new_directory:
+                fsync_directory(directory.parent)
         except BaseException:
             os.close(fd)
             raise
@@ -219,7 +223,9 @@ class Journal:
             self._head = line_hash(line)
             if event == events.SESSION_END:
                 self._ended = True
-            return record
+            # Return what is on disk (a fresh copy), not the caller's mutable payload.
+            written: JournalRecord = json.loads(line)
+            return written
 
     def close(self) -> None:
         """Close the file. Idempotent. Does not write a closing record."""

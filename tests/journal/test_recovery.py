@@ -184,3 +184,18 @@ def test_train_end_disagreeing_with_pulse_records_is_flagged() -> None:
     assert count.pulses == 1
     assert count.mismatched_trains == (0,)
     assert not count.exact
+
+
+def test_close_interrupted_cuts_a_zero_filled_last_line(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    path, _ = write_session(tmp_path, pulses=3, close=False)
+    lines = lines_of(path)
+    wreck = b"\x00" * 30 + lines[-1][30:]
+    path.write_bytes(b"".join([*lines[:-1], wreck]))
+    summary = close_interrupted(path, clock=clock)
+    assert summary.torn_bytes == len(wreck)
+    # The wrecked line was train_end: the three pulse records still count.
+    assert summary.pulses_delivered == 3
+    assert summary.count.open_trains == (0,)
+    assert verify(path).closed

@@ -304,3 +304,26 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 def test_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read journal"):
         verify(tmp_path)
+
+
+def test_zero_filled_last_line_is_a_torn_record_not_tampering(tmp_path: Path) -> None:
+    # Power cut: the second block of the last write reached the disk, the first did not.
+    path, _ = write_session(tmp_path, pulses=3, close=False)
+    lines = lines_of(path)
+    wreck = b"\x00" * 40 + lines[-1][40:]
+    _write(path, [*lines[:-1], wreck])
+    result = verify(path)
+    assert result.ok
+    assert result.truncated
+    assert result.torn_tail == wreck
+    assert result.records == len(lines) - 1
+
+
+def test_nul_in_an_earlier_line_is_tampering(tmp_path: Path) -> None:
+    path, _ = write_session(tmp_path, pulses=3, close=False)
+    lines = lines_of(path)
+    lines[2] = b"\x00" * 40 + lines[2][40:]
+    _write(path, lines)
+    result = verify(path)
+    assert not result.ok
+    assert result.first_bad_line == 3

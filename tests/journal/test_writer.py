@@ -239,3 +239,22 @@ def test_concurrent_appends_from_two_threads_keep_the_chain(
         assert [r["payload"]["n"] for r in records[1:] if r["actor"] == actor] == list(
             range(per_thread)
         )
+
+
+def test_a_new_journal_directory_is_made_durable_too(
+    tmp_path: Path, clock: VirtualClock, mocker: MockerFixture
+) -> None:
+    spy = mocker.spy(os, "fsync")
+    Journal.create(tmp_path / "home" / "journals", "s", clock=clock).close()
+    assert spy.call_count == 2  # the file's directory, and that directory's own entry
+
+
+def test_append_returns_the_record_as_written_not_the_callers_dict(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    payload: dict[str, object] = {"rules": ("R1", "R2")}
+    with Journal.create(tmp_path, "s", clock=clock) as journal:
+        record = journal.append(events.SESSION_START, payload)
+        payload["rules"] = "changed later"
+    assert record["payload"] == {"rules": ["R1", "R2"]}
+    assert read(journal.path)[0] == record
