@@ -16,6 +16,10 @@ from stimctl.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
+# pydantic puts the tag of a discriminated union into the error location
+# (pattern.train.frequency_hz); users wrote pattern.frequency_hz, so the tags are dropped.
+_UNION_TAGS = frozenset({"train", "continuous", "theta-burst"})
+
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
@@ -35,7 +39,8 @@ def describe_validation_error(origin: str, exc: ValidationError) -> str:
     """The first problem of a ValidationError as one line (plus a count of the rest)."""
     errors = exc.errors()
     first = errors[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    parts = [str(part) for part in first["loc"] if part not in _UNION_TAGS]
+    where = ".".join(parts) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 
-class PercentMso(click.ParamType):
+class PercentMso(click.ParamType[float]):
     """A motor threshold in % of maximum stimulator output: a number in (0, 100]."""
 
     name = "PCT_MSO"
@@ -28,7 +28,7 @@ class PercentMso(click.ParamType):
         return number
 
 
-class IsoDate(click.ParamType):
+class IsoDate(click.ParamType[dt.date]):
     name = "YYYY-MM-DD"
 
     def convert(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 """The newest protocol schema this code understands; newer files are refused."""
@@ -184,14 +184,12 @@ class Protocol(StrictModel):
     pattern: Pattern
     schedule: Schedule = Schedule()
 
-    @model_validator(mode="before")
+    @field_validator("schema_version")
     @classmethod
-    def _schema_not_newer(cls, data: object) -> object:
-        if isinstance(data, dict):
-            version = data.get("schema_version")
-            if isinstance(version, int) and version > SCHEMA_VERSION:
-                raise ValueError(
-                    f"schema_version {version} is newer than this stimctl understands "
-                    f"({SCHEMA_VERSION}); upgrade stimctl"
-                )
-        return data
+    def _schema_not_newer(cls, version: int) -> int:
+        if version > SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {version} is newer than this stimctl understands "
+                f"({SCHEMA_VERSION}); upgrade stimctl"
+            )
+        return version

@@ -1,0 +1,53 @@
+"""Hypothesis properties: making a protocol more aggressive never makes it safer."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.builders import check, train
+
+RANK = {"allow": 0, "override": 1, "block": 2}
+
+frequencies = st.sampled_from([1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0])
+intensities = st.floats(min_value=50, max_value=230, allow_nan=False)
+pulses = st.integers(min_value=1, max_value=300)
+itis = st.floats(min_value=0.25, max_value=60, allow_nan=False)
+trains = st.integers(min_value=2, max_value=100)
+
+
+def _verdict(f: float, pct: float, n: int, iti: float, k: int) -> int:
+    return RANK[check(train(f, pct, n / f, iti, k), subject=None).verdict.value]
+
+
+@settings(max_examples=150, deadline=None)
+@given(frequencies, intensities, pulses, itis, trains, st.floats(min_value=0, max_value=60))
+def test_raising_intensity_never_relaxes(
+    f: float, pct: float, n: int, iti: float, k: int, more: float
+) -> None:
+    assert _verdict(f, pct + more, n, iti, k) >= _verdict(f, pct, n, iti, k)
+
+
+@settings(max_examples=150, deadline=None)
+@given(frequencies, intensities, pulses, itis, trains, st.integers(min_value=0, max_value=200))
+def test_lengthening_a_train_never_relaxes(
+    f: float, pct: float, n: int, iti: float, k: int, extra: int
+) -> None:
+    assert _verdict(f, pct, n + extra, iti, k) >= _verdict(f, pct, n, iti, k)
+
+
+@settings(max_examples=150, deadline=None)
+@given(frequencies, intensities, pulses, itis, trains, st.floats(min_value=0, max_value=1))
+def test_shortening_the_interval_never_relaxes(
+    f: float, pct: float, n: int, iti: float, k: int, fraction: float
+) -> None:
+    shorter = max(0.01, iti * fraction)
+    assert _verdict(f, pct, n, shorter, k) >= _verdict(f, pct, n, iti, k)
+
+
+@settings(max_examples=150, deadline=None)
+@given(frequencies, intensities, pulses, itis, trains, st.integers(min_value=0, max_value=200))
+def test_adding_trains_never_relaxes(
+    f: float, pct: float, n: int, iti: float, k: int, extra: int
+) -> None:
+    assert _verdict(f, pct, n, iti, k + extra) >= _verdict(f, pct, n, iti, k)
