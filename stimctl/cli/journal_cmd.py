@@ -46,7 +46,7 @@ def verify_cmd(ctx: click.Context, path: str, expected_head: str | None) -> None
 @click.option("--json", "as_json", is_flag=True, help="Print the records and verdict as JSON.")
 @click.pass_context
 def show_cmd(ctx: click.Context, path: str, as_json: bool) -> None:
-    """List the records of a journal (PATH or session id), then its verdict."""
+    """List a journal's records (PATH or session id) and its verdict."""
     target = resolve_journal(path)
     data = read_bytes(target)
     result = verify_bytes(data)

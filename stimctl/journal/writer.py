@@ -152,6 +152,10 @@ class Journal:
         return self._path
 
     @property
+    def session_id(self) -> str:
+        return self._path.name.removesuffix(JOURNAL_SUFFIX)
+
+    @property
     def head(self) -> str:
         """SHA-256 hex of the last line written (`record.GENESIS` before the first)."""
         with self._lock:

@@ -47,6 +47,7 @@ def test_round_trip_chain_and_fields(
         head = journal.head
 
     assert journal.path == tmp_path / "sess-1.jsonl"
+    assert journal.session_id == "sess-1"
     assert first["seq"] == 0
     assert first["prev"] == GENESIS
     assert first["mono"] == 100.0
