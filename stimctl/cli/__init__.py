@@ -26,6 +26,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("stimctl.cli.devices_cmd:devices", "Device profiles, probing and ports."),
     "sim": ("stimctl.cli.sim_cmd:sim", "Serve a byte-level stimulator simulator."),
     "journal": ("stimctl.cli.journal_cmd:journal", "Verify and inspect session journals."),
+    "subject": ("stimctl.cli.records_cmd:subject", "Add, list and show subjects."),
+    "screen": ("stimctl.cli.records_cmd:screen", "Record a screening questionnaire."),
+    "rmt": ("stimctl.cli.rmt_cmd:rmt", "Record or hunt a resting motor threshold."),
+    "course": ("stimctl.cli.records_cmd:course", "Start and show treatment courses."),
+    "sessions": ("stimctl.cli.records_cmd:sessions", "List and show recorded sessions."),
+    "ae": ("stimctl.cli.records_cmd:ae", "Record and review adverse events."),
+    "export": ("stimctl.cli.export_cmd:export", "Export a subject's course (csv, json, bids)."),
 }
 
 
