@@ -1,0 +1,59 @@
+"""Hardware abstraction layer: the `Stimulator` base, its data types, the byte transport
+and the driver registry.
+
+Import-light: pyserial is imported only when a `Transport` or `ScriptedPort` is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stimctl.hal._capabilities import (
+    ArmState,
+    Capabilities,
+    DeviceIdentity,
+    DeviceStatus,
+    SafeStopReport,
+    TrainSpec,
+)
+from stimctl.hal._driver import Stimulator
+from stimctl.hal._keepalive import KeepAlive
+from stimctl.hal._registry import available_drivers, driver_target, load_driver
+
+if TYPE_CHECKING:
+    from stimctl.hal._scripted import ScriptedPort, ScriptMismatch
+    from stimctl.hal._transport import SerialPort, Transport
+
+__all__ = [
+    "ArmState",
+    "Capabilities",
+    "DeviceIdentity",
+    "DeviceStatus",
+    "KeepAlive",
+    "SafeStopReport",
+    "ScriptMismatch",
+    "ScriptedPort",
+    "SerialPort",
+    "Stimulator",
+    "TrainSpec",
+    "Transport",
+    "available_drivers",
+    "driver_target",
+    "load_driver",
+]
+
+_LAZY = {
+    "Transport": "stimctl.hal._transport",
+    "SerialPort": "stimctl.hal._transport",
+    "ScriptedPort": "stimctl.hal._scripted",
+    "ScriptMismatch": "stimctl.hal._scripted",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'stimctl.hal' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module_name), name)

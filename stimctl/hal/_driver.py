@@ -1,0 +1,333 @@
+"""`Stimulator`: the one abstract base every driver derives from.
+
+Template methods (style-anchors 1.1, 1.8): the public methods here check preconditions,
+validate values against `Capabilities` (reject, never clip), log, and then call a small
+`_do_*` hook that a driver implements. Override the hooks, never the public methods.
+
+Fail closed: `open` leaves the device disarmed, `close` disarms, `safe_stop` disarms from
+any state without raising, and a status the driver cannot read is `ArmState.UNKNOWN`,
+which every precondition treats as "possibly armed".
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import math
+from collections.abc import Callable
+from types import TracebackType
+from typing import ClassVar
+
+from stimctl.clock import Clock, MonotonicClock
+from stimctl.errors import ConfigError, ConnectionLost, SafetyViolation, StateError, StimctlError
+from stimctl.hal._capabilities import (
+    ArmState,
+    Capabilities,
+    DeviceIdentity,
+    DeviceStatus,
+    SafeStopReport,
+    TrainSpec,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Stimulator(abc.ABC):
+    """A connected stimulator.
+
+    Drivers are constructed as ``Driver(port_url, *, clock=None, transport=None,
+    **options)``: `port_url` is any pyserial URL; `transport` replaces opening
+    `port_url` (tests inject a scripted port this way). Nothing touches the port before
+    `open()`.
+    """
+
+    vendor: ClassVar[str] = ""
+    model: ClassVar[str] = ""
+
+    def __init__(self, port_url: str, *, clock: Clock | None = None) -> None:
+        self.port_url = port_url
+        self.clock: Clock = clock or MonotonicClock()
+        self._is_open = False
+        self._train: TrainSpec | None = None
+        self._fault: StimctlError | None = None
+        self.on_fault: Callable[[StimctlError], None] | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._is_open
+
+    @property
+    def fault(self) -> StimctlError | None:
+        """The last error a background thread (keep-alive, reader) reported, if any."""
+        return self._fault
+
+    def open(self) -> DeviceStatus:
+        """Connect, take remote control, and leave the device disarmed."""
+        if self._is_open:
+            raise StateError(f"{self.model} on {self.port_url} is already open")
+        log.info("opening %s on %s", self.model, self.port_url)
+        self._fault = None
+        try:
+            self._do_open()
+            self._is_open = True
+            status = self._do_status()
+            if status.may_be_armed:
+                log.warning("%s was %s at open; disarming", self.model, status.arm_state.value)
+                self._do_disarm()
+                status = self._do_status()
+            if status.may_be_armed:
+                raise StateError(f"{self.model} did not disarm after open ({status.arm_state})")
+        except BaseException:
+            self._is_open = False
+            self._close_quietly()
+            raise
+        return status
+
+    def close(self) -> None:
+        """Disarm (best effort) and release the port. Idempotent; never leaves it armed."""
+        if not self._is_open:
+            return
+        log.info("closing %s on %s", self.model, self.port_url)
+        try:
+            self._do_disarm()
+        except StimctlError as exc:
+            log.warning("disarm on close failed: %s", exc)
+        finally:
+            self._is_open = False
+            self._close_quietly()
+
+    def __enter__(self) -> Stimulator:
+        if not self._is_open:
+            self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- queries -------------------------------------------------------------------
+
+    def identify(self) -> DeviceIdentity:
+        self._require_open()
+        return self._do_identify()
+
+    def capabilities(self) -> Capabilities:
+        """Works before `open` too (nominal values from the constructor options)."""
+        return self._do_capabilities()
+
+    def status(self) -> DeviceStatus:
+        self._require_open()
+        return self._do_status()
+
+    # -- settings ------------------------------------------------------------------
+
+    def set_intensity(self, percent: float, *, output: str = "A") -> None:
+        """Set the output intensity in % of maximum stimulator output; never clipped."""
+        self._require_open()
+        caps = self._do_capabilities()
+        if output not in caps.outputs:
+            raise ConfigError(f"{caps.model} has outputs {caps.outputs}, not {output!r}")
+        value = _whole_percent(percent)
+        low, high = caps.output_range_pct
+        if not low <= value <= high:
+            raise SafetyViolation(
+                f"intensity {percent} % is outside {caps.model}'s range {low}-{high} %",
+                rule="device-range",
+            )
+        log.info("%s: set intensity %s = %d %%", self.model, output, value)
+        self._do_set_intensity(value, output)
+
+    def configure_train(self, spec: TrainSpec) -> None:
+        """Load a device-timed train. Only while disarmed (device-protocols A8.2, B7)."""
+        self._require_open()
+        caps = self._do_capabilities()
+        if not caps.device_timed_trains:
+            raise ConfigError(f"{caps.model} has no device-timed trains; time them on the host")
+        _check_train(spec, caps)
+        self._require_state({ArmState.STANDBY}, "configure a train")
+        log.info("%s: configure train %s", self.model, spec)
+        self._train = None
+        self._do_configure_train(spec)
+        self._train = spec
+
+    # -- output --------------------------------------------------------------------
+
+    def arm(self) -> DeviceStatus:
+        """Arm; a no-op if already armed or ready (a second arm is a device conflict)."""
+        self._require_open()
+        status = self._do_status()
+        if status.arm_state in (ArmState.ARMED, ArmState.READY):
+            return status
+        log.info("%s: arm", self.model)
+        self._do_arm()
+        return self._do_status()
+
+    def wait_ready(self, timeout_s: float = 2.0, poll_s: float = 0.1) -> DeviceStatus:
+        """Poll until READY (a Magstim takes up to 1 s, device-protocols A7)."""
+        self._require_open()
+        deadline = self.clock.now() + timeout_s
+        while True:
+            status = self._do_status()
+            if status.arm_state is ArmState.READY:
+                return status
+            if status.arm_state is ArmState.STANDBY:
+                raise StateError(f"{self.model} is in standby; arm it first")
+            if self.clock.now() >= deadline:
+                raise StateError(f"{self.model} not ready after {timeout_s} s ({status.arm_state})")
+            self.clock.sleep(poll_s)
+
+    def disarm(self) -> DeviceStatus:
+        """Disarm unconditionally (idempotent on the device)."""
+        self._require_open()
+        log.info("%s: disarm", self.model)
+        self._do_disarm()
+        return self._do_status()
+
+    def fire(self) -> None:
+        """One pulse (or one device-timed train in train mode). Requires READY."""
+        self._require_open()
+        self._require_state({ArmState.READY}, "fire")
+        log.info("%s: fire", self.model)
+        self._do_fire()
+
+    def start_train(self) -> None:
+        """Start the configured device-timed train. Requires READY and `configure_train`."""
+        self._require_open()
+        if not self._do_capabilities().device_timed_trains:
+            raise ConfigError(f"{self.model} has no device-timed trains")
+        if self._train is None:
+            raise StateError(f"{self.model}: configure_train before start_train")
+        self._require_state({ArmState.READY}, "start a train")
+        log.info("%s: start train %s", self.model, self._train)
+        self._do_start_train()
+
+    def safe_stop(self) -> SafeStopReport:
+        """Disarm from any state. Never raises: failures are reported and logged."""
+        if not self._is_open:
+            return SafeStopReport(disarmed=True)
+        log.warning("%s: safe stop", self.model)
+        try:
+            self._do_disarm()
+            status = self._do_status()
+        except Exception as exc:
+            log.error("%s: safe stop could not confirm disarm: %s", self.model, exc)
+            return SafeStopReport(disarmed=False, error=str(exc) or type(exc).__name__)
+        if status.may_be_armed:
+            return SafeStopReport(disarmed=False, error=f"device reports {status.arm_state.value}")
+        return SafeStopReport(disarmed=True)
+
+    # -- helpers for drivers -------------------------------------------------------
+
+    def _report_fault(self, exc: StimctlError) -> None:
+        """Called by background threads. Never raises into the thread."""
+        log.error("%s: background fault: %s", self.model, exc)
+        self._fault = exc
+        callback = self.on_fault
+        if callback is not None:
+            try:
+                callback(exc)
+            except Exception:
+                log.exception("on_fault callback failed")
+
+    def _require_open(self) -> None:
+        if not self._is_open:
+            raise StateError(f"{self.model} on {self.port_url} is not open")
+        if isinstance(self._fault, ConnectionLost):
+            raise self._fault
+
+    def _require_state(self, allowed: set[ArmState], action: str) -> None:
+        status = self._do_status()
+        if status.arm_state not in allowed:
+            wanted = "/".join(sorted(s.value for s in allowed))
+            raise StateError(
+                f"cannot {action}: {self.model} is {status.arm_state.value}, not {wanted}"
+            )
+
+    def _close_quietly(self) -> None:
+        try:
+            self._do_close()
+        except Exception as exc:
+            log.warning("closing %s: %s", self.model, exc)
+
+    # -- hooks ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _do_open(self) -> None:
+        """Open the transport and take remote control. Do not arm."""
+
+    @abc.abstractmethod
+    def _do_close(self) -> None:
+        """Release remote control if possible, stop threads, close the transport."""
+
+    @abc.abstractmethod
+    def _do_identify(self) -> DeviceIdentity: ...
+
+    @abc.abstractmethod
+    def _do_capabilities(self) -> Capabilities: ...
+
+    @abc.abstractmethod
+    def _do_status(self) -> DeviceStatus:
+        """Read the device now; UNKNOWN arm state if the reply does not say."""
+
+    @abc.abstractmethod
+    def _do_set_intensity(self, percent: int, output: str) -> None: ...
+
+    @abc.abstractmethod
+    def _do_configure_train(self, spec: TrainSpec) -> None: ...
+
+    @abc.abstractmethod
+    def _do_arm(self) -> None: ...
+
+    @abc.abstractmethod
+    def _do_disarm(self) -> None: ...
+
+    @abc.abstractmethod
+    def _do_fire(self) -> None: ...
+
+    @abc.abstractmethod
+    def _do_start_train(self) -> None: ...
+
+
+def _whole_percent(percent: float) -> int:
+    """Both vendors set intensity in whole percent: 50.5 is refused, not rounded."""
+    if isinstance(percent, bool) or not isinstance(percent, int | float):
+        raise ConfigError(f"intensity must be a number, got {percent!r}")
+    if not math.isfinite(percent) or percent != int(percent):
+        raise SafetyViolation(
+            f"intensity {percent!r} % is not a whole percent; the device cannot set it",
+            rule="device-resolution",
+        )
+    return int(percent)
+
+
+def _check_train(spec: TrainSpec, caps: Capabilities) -> None:
+    low, high = caps.frequency_range_hz
+    if not low <= spec.frequency_hz <= high:
+        raise SafetyViolation(
+            f"train frequency {spec.frequency_hz} Hz is outside {caps.model}'s {low}-{high} Hz",
+            rule="device-range",
+        )
+    steps = spec.frequency_hz / caps.frequency_step_hz
+    if abs(steps - round(steps)) > 1e-6:
+        raise SafetyViolation(
+            f"train frequency {spec.frequency_hz} Hz is not a multiple of "
+            f"{caps.frequency_step_hz} Hz",
+            rule="device-resolution",
+        )
+    if caps.max_pulses is not None and spec.pulses > caps.max_pulses:
+        raise SafetyViolation(
+            f"{spec.pulses} pulses exceed {caps.model}'s maximum of {caps.max_pulses}",
+            rule="device-range",
+        )
+    limit = caps.max_train_duration_s
+    if spec.duration_s is not None and limit is not None and spec.duration_s > limit:
+        raise SafetyViolation(
+            f"train duration {spec.duration_s} s exceeds {caps.model}'s {limit} s",
+            rule="device-range",
+        )
