@@ -76,3 +76,90 @@ class VirtualClock:
         """Move time by any amount, backwards included (fault injection in tests)."""
         with self._lock:
             self._now += seconds
+
+
+class SimulatedClock:
+    """Virtual time shared by cooperating threads (discrete-event style).
+
+    Threads that own the timeline (the session engine) call `participate()`. While at
+    least one participant exists, time advances only when every participant and every
+    other thread sleeping here is asleep, and then jumps to the earliest deadline. So an
+    engine, a driver's keep-alive thread and anything else sleeping on this clock share
+    one timeline: a 26 s inter-train pause passes in microseconds, yet the keep-alive
+    still fires every 0.5 s of simulated time, in order.
+
+    With no participant, time is frozen: a sleeper waits up to `FROZEN_WAIT_S` of real
+    time and then returns early (the only case of an early return), so background
+    threads started before the engine (keep-alive) stay responsive and can be stopped.
+    A participant blocked on anything but this clock holds time still until it sleeps.
+    """
+
+    FROZEN_WAIT_S = 0.02
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._cond = threading.Condition()
+        self._participants: dict[int, threading.Thread] = {}
+        self._sleeping: dict[int, float] = {}
+
+    def now(self) -> float:
+        with self._cond:
+            return self._now
+
+    def participate(self) -> None:
+        """The calling thread owns the timeline until it calls `detach` or ends."""
+        with self._cond:
+            me = threading.current_thread()
+            self._participants[_ident(me)] = me
+
+    def detach(self) -> None:
+        with self._cond:
+            self._participants.pop(_ident(threading.current_thread()), None)
+            self._advance_if_all_asleep()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"cannot sleep a negative time: {seconds}")
+        self.sleep_until(self.now() + seconds)
+
+    def sleep_until(self, deadline: float) -> None:
+        me = _ident(threading.current_thread())
+        with self._cond:
+            if deadline <= self._now:
+                return
+            self._sleeping[me] = deadline
+            try:
+                self._advance_if_all_asleep()
+                while self._now < deadline:
+                    if not self._live_participants():
+                        self._cond.wait(timeout=self.FROZEN_WAIT_S)
+                        return  # frozen time: early return, see the class docstring
+                    self._cond.wait(timeout=0.5)
+                    self._advance_if_all_asleep()
+            finally:
+                self._sleeping.pop(me, None)
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward from outside (tests); sleepers whose deadline passed wake."""
+        with self._cond:
+            self._now += seconds
+            self._cond.notify_all()
+
+    def _live_participants(self) -> list[int]:
+        for ident, thread in list(self._participants.items()):
+            if not thread.is_alive():
+                del self._participants[ident]
+        return list(self._participants)
+
+    def _advance_if_all_asleep(self) -> None:
+        participants = self._live_participants()
+        if not participants or any(i not in self._sleeping for i in participants):
+            return
+        earliest = min(self._sleeping.values())
+        if earliest > self._now:
+            self._now = earliest
+            self._cond.notify_all()
+
+
+def _ident(thread: threading.Thread) -> int:
+    return thread.ident or 0
