@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import Protocol
 
-from stimctl.errors import ConnectionLost, DeviceTimeout, TransportError
+from stimctl.errors import ConnectionLost, DeviceTimeout, ProtocolError, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +115,14 @@ class Transport:
         self._check_open()
         deadline = time.monotonic() + timeout
         buf = bytearray()
-        while len(buf) < n:
+        while True:
+            with _translate_errors("reading from the port"):
+                buf += self._port.read(n - len(buf))
+            if len(buf) >= n:
+                break
             if time.monotonic() >= deadline:
                 got = bytes(buf).hex(" ")
                 raise DeviceTimeout(f"expected {n} bytes within {timeout:.3f} s, got [{got}]")
-            with _translate_errors("reading from the port"):
-                buf += self._port.read(n - len(buf))
         return bytes(buf)
 
     def read_until(self, terminator: bytes, timeout: float, max_bytes: int = 256) -> bytes:
@@ -128,15 +130,16 @@ class Transport:
         self._check_open()
         deadline = time.monotonic() + timeout
         buf = bytearray()
-        while not buf.endswith(terminator):
-            if len(buf) >= max_bytes:
-                raise DeviceTimeout(f"no {terminator!r} within {max_bytes} bytes")
-            if time.monotonic() >= deadline:
-                raise DeviceTimeout(
-                    f"no {terminator!r} within {timeout:.3f} s, got {bytes(buf).hex(' ')}"
-                )
+        while True:
             with _translate_errors("reading from the port"):
                 buf += self._port.read(1)
+            if buf.endswith(terminator):
+                break
+            if len(buf) >= max_bytes:
+                raise ProtocolError(f"no {terminator!r} within {max_bytes} bytes")
+            if time.monotonic() >= deadline:
+                got = bytes(buf).hex(" ")
+                raise DeviceTimeout(f"no {terminator!r} within {timeout:.3f} s, got [{got}]")
         return bytes(buf)
 
     def read_some(self, max_bytes: int = 256) -> bytes:
