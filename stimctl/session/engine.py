@@ -1,0 +1,687 @@
+"""The session engine: one thread owns the state machine and executes the plan.
+
+Operators and the watchdog talk to it through a queue (`pause`, `resume`, `stop`,
+`abort`, `change_intensity`, `acknowledge`). The emergency stop bypasses the queue: the
+caller's thread disarms the device at once through `Stimulator.safe_stop` and sets a
+latch the engine obeys before every pulse (ARCHITECTURE rule 5). Every event goes to the
+journal; the journal is the record of truth for what was delivered.
+
+Timing: train onsets and host-timed pulses are absolute deadlines from the session
+start on the injected clock (hybrid sleep), so errors never accumulate. A pause shifts
+the remaining schedule by its length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from stimctl.clock import Clock
+from stimctl.errors import (
+    ConnectionLost,
+    DriverError,
+    SafetyViolation,
+    StateError,
+    StimctlError,
+)
+from stimctl.hal import ArmState, DeviceStatus, Stimulator, TrainSpec
+from stimctl.journal import Journal, events
+from stimctl.journal.events import operator_actor
+from stimctl.session.controller import SessionController
+from stimctl.session.guard import RuntimeGuard
+from stimctl.session.plan import Plan, PlannedTrain
+from stimctl.session.states import DEVICE_MAY_BE_ARMED, TERMINAL, State, Trigger
+from stimctl.session.summary import Snapshot, Summary, TrainRecord
+from stimctl.session.watchdog import (
+    Action,
+    Alarm,
+    Priority,
+    WatchdogLimits,
+    assess_status,
+    link_loss,
+)
+
+log = logging.getLogger(__name__)
+
+WAIT_SLICE_S = 0.05  # longest wait between two looks at commands and the e-stop latch
+END_STATUS = {
+    State.COMPLETED: "completed",
+    State.ABORTED: "aborted",
+    State.ESTOPPED: "estopped",
+    State.FAULT: "fault",
+}
+
+Revalidate = Callable[[float], tuple[bool, str, int]]
+"""New % RMT -> (allowed, reason, new maximum % MSO). Wraps the safety engine."""
+
+
+class _Abort(Exception):
+    """Unwinds the delivery loop when the session must end now."""
+
+
+class SessionEngine:
+    def __init__(
+        self,
+        driver: Stimulator,
+        plan: Plan,
+        journal: Journal,
+        *,
+        clock: Clock,
+        guard: RuntimeGuard,
+        watchdog: WatchdogLimits | None = None,
+        session_start: dict[str, Any] | None = None,
+        revalidate: Revalidate | None = None,
+        poll_s: float = 0.25,
+        ready_timeout_s: float = 3.0,
+    ) -> None:
+        self.driver = driver
+        self.plan = plan
+        self.journal = journal
+        self.clock = clock
+        self.guard = guard
+        self.limits = watchdog or WatchdogLimits()
+        self._start_payload = session_start or {}
+        self._revalidate = revalidate
+        self._poll_s = poll_s
+        self._ready_timeout_s = ready_timeout_s
+        self._commands: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self._lock = threading.RLock()  # guards the snapshot fields
+        self._output_lock = threading.Lock()  # e-stop vs. fire: no pulse after the latch
+        self._estop = threading.Event()
+        self._abort_reason: str | None = None
+        self._pause_requested = False
+        self._stop_requested = False
+        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self.controller = SessionController(_Device(self), on_state=self._on_state)
+        self.trains: list[TrainRecord] = []
+        self.alarms: list[Alarm] = []
+        self.events: deque[str] = deque(maxlen=50)
+        self.coil_history: deque[tuple[float, float]] = deque(maxlen=600)
+        self.delivered = 0
+        self.link_errors = 0
+        self.reason = ""
+        self._t0 = 0.0
+        self._offset = 0.0  # schedule shift from pauses
+        self._last_reply: float | None = None
+        self._next_onset: float | None = None
+        self._percent_mso = plan.trains[0].intensity_percent_mso
+        self._percent_rmt = plan.trains[0].intensity_percent_rmt
+        self._intensity_override: tuple[int, float] | None = None
+        self._summary: Summary | None = None
+        driver.on_fault = self._driver_fault
+
+    # -- operator API (any thread) ---------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise StateError("the session has already started")
+        self._thread = threading.Thread(target=self._run, name="stimctl-engine", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> Summary:
+        if not self._done.wait(timeout):
+            raise StateError("the session is still running")
+        assert self._summary is not None
+        return self._summary
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._done.is_set()
+
+    def pause(self, actor: str = "operator") -> None:
+        self._command("pause", actor=actor)
+
+    def resume(self, actor: str = "operator") -> None:
+        self._command("resume", actor=actor)
+
+    def stop(self, actor: str = "operator") -> None:
+        """Stop at the end of the current train."""
+        self._command("stop", actor=actor)
+
+    def abort(self, actor: str = "operator", reason: str = "operator abort") -> None:
+        """Disarm now and end the session as aborted."""
+        with self._lock:
+            self._abort_reason = self._abort_reason or reason
+        self._command("abort", actor=actor, reason=reason)
+
+    def acknowledge(self, actor: str = "operator") -> None:
+        self._command("acknowledge", actor=actor)
+
+    def change_intensity(
+        self, percent_rmt: float, *, operator: str, reason: str, confirmed: bool = False
+    ) -> None:
+        """Change the intensity from the next train on; re-validated, journaled."""
+        self._command(
+            "intensity",
+            actor=_actor(operator),
+            percent_rmt=percent_rmt,
+            reason=reason,
+            confirmed=confirmed,
+        )
+
+    def estop(self, actor: str = "operator") -> bool:
+        """Emergency stop: disarm at once from the calling thread, then latch.
+
+        Returns True when the device confirmed it is disarmed.
+        """
+        self._estop.set()
+        with self._output_lock:
+            report = self.driver.safe_stop()
+        self._command("estop", actor=actor, disarmed=report.disarmed, error=report.error)
+        return report.disarmed
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            now = self.clock.now()
+            return Snapshot(
+                state=self.controller.state,
+                latched=self.controller.latched,
+                pulses_delivered=self.delivered,
+                pulses_planned=self.plan.total_pulses,
+                trains_delivered=sum(1 for t in self.trains if t.end_s is not None),
+                trains_planned=len(self.plan.trains),
+                intensity_percent_mso=self._percent_mso,
+                intensity_percent_rmt=self._percent_rmt,
+                rmt_percent_mso=self.plan.rmt_percent_mso,
+                elapsed_s=now - self._t0 if self._t0 else 0.0,
+                planned_duration_s=self.plan.duration_s,
+                next_train_in_s=(self._next_onset - now) if self._next_onset else None,
+                coil_temperature_c=self.coil_history[-1][1] if self.coil_history else None,
+                coil_history=list(self.coil_history),
+                last_reply_age_s=(now - self._last_reply) if self._last_reply else None,
+                link_errors=self.link_errors,
+                alarms=list(self.alarms),
+                events=list(self.events),
+                pause_requested=self._pause_requested,
+                stop_requested=self._stop_requested,
+            )
+
+    # -- engine thread -----------------------------------------------------------------
+
+    def _command(self, kind: str, **args: Any) -> None:
+        self._commands.put((kind, args))
+
+    def _driver_fault(self, exc: StimctlError) -> None:
+        self._command("device_fault", error=str(exc), lost=isinstance(exc, ConnectionLost))
+
+    def _run(self) -> None:
+        participate = getattr(self.clock, "participate", None)
+        if participate is not None:
+            participate()
+        try:
+            self._session()
+        except BaseException as exc:  # the engine thread must never die silently
+            log.exception("engine failed")
+            self._fail(f"engine error: {exc}")
+        finally:
+            self._finish()
+            detach = getattr(self.clock, "detach", None)
+            if detach is not None:
+                detach()
+            self._done.set()
+
+    def _session(self) -> None:
+        self._journal(events.SESSION_START, self._start_payload)
+        self._t0 = self.clock.now()
+        self._trigger(Trigger.PREPARE)
+        try:
+            for train in self.plan.trains:
+                self._await_slot(train)
+                self._deliver(train)
+                if self._stop_requested:
+                    break
+            if self.controller.current not in TERMINAL:
+                self._trigger(Trigger.FINISH)
+                self.reason = self.reason or (
+                    "stopped by operator" if self._stop_requested else "all trains delivered"
+                )
+        except _Abort:
+            pass
+        except SafetyViolation as exc:
+            self._alarm(Alarm(exc.rule or "GUARD", Priority.HIGH, str(exc), Action.FAULT))
+            self._fail(str(exc))
+        except StimctlError as exc:
+            self._fail(str(exc))
+
+    # -- waiting and commands --------------------------------------------------------
+
+    def _await_slot(self, train: PlannedTrain) -> None:
+        """Wait for the train's onset: commands, watchdog, pause and holds meanwhile."""
+        next_poll = self.clock.now()
+        while True:
+            self._handle_commands()
+            now = self.clock.now()
+            onset = self._t0 + train.onset_s + self._offset
+            with self._lock:
+                self._next_onset = onset
+            if now >= next_poll:
+                hold = self._poll_device()
+                next_poll = now + self._poll_s
+                if hold:
+                    self._offset += self._poll_s
+                    continue
+            if self.controller.current is State.PAUSED:
+                self._offset += WAIT_SLICE_S
+                self._sleep_until(now + WAIT_SLICE_S)
+                continue
+            if now >= onset:
+                return
+            self._sleep_until(min(onset, next_poll, now + WAIT_SLICE_S))
+
+    def _sleep_until(self, deadline: float) -> None:
+        self.clock.sleep_until(deadline)
+
+    def _handle_commands(self) -> None:
+        while True:
+            try:
+                kind, args = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(kind, args)
+
+    def _handle(self, kind: str, args: dict[str, Any]) -> None:
+        actor = _actor(str(args.get("actor", "engine")))
+        if kind not in ("device_fault",):
+            self._journal(events.OPERATOR, {"command": kind, **_public(args)}, actor=actor)
+        state = self.controller.current
+        if kind == "estop":
+            self._alarm(Alarm("ESTOP", Priority.HIGH, "emergency stop", Action.FAULT))
+            self.reason = "emergency stop"
+            if state not in TERMINAL:
+                self._trigger(Trigger.ESTOP)
+            raise _Abort
+        if kind == "device_fault":
+            code = "DEV-3" if args.get("lost") else "DEVERR"
+            self._alarm(Alarm(code, Priority.HIGH, str(args.get("error")), Action.FAULT))
+            self._fail(str(args.get("error")))
+            raise _Abort
+        if kind == "abort":
+            self.reason = str(args.get("reason") or "operator abort")
+            self._trigger(Trigger.ABORT)
+            raise _Abort
+        if kind == "acknowledge":
+            self._acknowledge_alarms()
+            return
+        if kind == "pause":
+            self._pause_requested = True
+            if state in (State.INTERTRAIN, State.ARMED):
+                self._trigger(Trigger.PAUSE)
+                self._pause_requested = False
+            return
+        if kind == "resume":
+            self._pause_requested = False
+            if state is State.PAUSED:
+                self._rearm(Trigger.RESUME)
+            return
+        if kind == "stop":
+            self._stop_requested = True
+            if state in (State.INTERTRAIN, State.ARMED, State.PAUSED, State.READY):
+                self.reason = "stopped by operator"
+                self._trigger(Trigger.STOP)
+                raise _Abort
+            return
+        if kind == "intensity":
+            self._change_intensity(args)
+            return
+        log.warning("unknown command %s", kind)
+
+    def _change_intensity(self, args: dict[str, Any]) -> None:
+        percent_rmt = float(args["percent_rmt"])
+        reason = str(args.get("reason") or "")
+        actor = _actor(str(args["actor"]))
+        going_up = percent_rmt > self._percent_rmt
+        refusal = ""
+        new_max = self.guard.limits.max_intensity_percent_mso
+        if not reason.strip():
+            refusal = "an intensity change needs a reason"
+        elif going_up and not args.get("confirmed"):
+            refusal = "raising the intensity needs confirmation"
+        elif self._revalidate is None:
+            refusal = "no safety engine to re-validate the change"
+        else:
+            allowed, why, new_max = self._revalidate(percent_rmt)
+            if not allowed:
+                refusal = f"the safety engine refuses {percent_rmt:g}% RMT: {why}"
+        payload = {"percent_rmt": percent_rmt, "reason": reason, "accepted": not refusal}
+        if refusal:
+            payload["refusal"] = refusal
+            self._journal(events.INTENSITY, payload, actor=actor)
+            self._event(f"intensity change refused: {refusal}")
+            return
+        percent_mso = math.floor(percent_rmt * self.plan.rmt_percent_mso / 100.0 + 1e-9)
+        self.guard.limits.max_intensity_percent_mso = new_max
+        self._intensity_override = (percent_mso, percent_rmt)
+        payload["percent_mso"] = percent_mso
+        self._journal(events.INTENSITY, payload, actor=actor)
+        self._event(f"intensity {percent_rmt:g}% RMT = {percent_mso}% MSO from the next train")
+
+    # -- watchdog ------------------------------------------------------------------------
+
+    def _poll_device(self) -> bool:
+        """Read the device; returns True when the next train must be held."""
+        now = self.clock.now()
+        try:
+            status = self.driver.status()
+        except ConnectionLost as exc:
+            self._alarm(Alarm("DEV-3", Priority.HIGH, f"link lost: {exc}", Action.FAULT))
+            self._fail(f"link lost: {exc}")
+            raise _Abort from exc
+        except DriverError as exc:
+            with self._lock:
+                self.link_errors += 1
+            silent_since = self._last_reply if self._last_reply is not None else self._t0
+            alarm = link_loss(now - silent_since, self.limits)
+            if alarm is not None:
+                self._alarm(alarm)
+                self._fail(alarm.message)
+                raise _Abort from exc
+            return False
+        self._note_status(status)
+        expect_armed = self.controller.current in DEVICE_MAY_BE_ARMED
+        hold = False
+        for alarm in assess_status(status, self.limits, expect_armed=expect_armed):
+            self._alarm(alarm)
+            if alarm.action is Action.FAULT:
+                self._fail(alarm.message)
+                raise _Abort
+            hold = hold or alarm.action is Action.HOLD
+        return hold
+
+    def _note_status(self, status: DeviceStatus) -> None:
+        with self._lock:
+            self._last_reply = status.read_at
+            if status.coil_temperature_c is not None:
+                self.coil_history.append((status.read_at - self._t0, status.coil_temperature_c))
+
+    # -- delivery ------------------------------------------------------------------------
+
+    def _deliver(self, train: PlannedTrain) -> None:
+        percent_mso, percent_rmt = self._intensity_for(train)
+        coil = self.coil_history[-1][1] if self.coil_history else None
+        now = self.clock.now()
+        self.guard.before_train(now=now, pulses=train.pulses, percent_mso=percent_mso, coil_c=coil)
+        self._set_intensity(percent_mso, percent_rmt)
+        if self.controller.current is State.READY:
+            if self.plan.timing == "device":
+                self._configure_device_train(train)
+            self._rearm(Trigger.ARM)
+        elif self.controller.current is State.INTERTRAIN:
+            self._wait_ready()
+        onset_planned = self._t0 + train.onset_s + self._offset
+        record = TrainRecord(
+            index=train.index,
+            planned_onset_s=onset_planned - self._t0,
+            actual_onset_s=self.clock.now() - self._t0,
+            pulses_planned=train.pulses,
+            intensity_percent_mso=percent_mso,
+            intensity_percent_rmt=percent_rmt,
+        )
+        with self._lock:
+            self.trains.append(record)
+            self._next_onset = None
+        self._trigger(Trigger.START_TRAIN)
+        self._journal(
+            events.TRAIN_START,
+            {
+                "train": train.index,
+                "planned_onset_s": round(record.planned_onset_s, 6),
+                "actual_onset_s": round(record.actual_onset_s, 6),
+                "pulses_planned": train.pulses,
+                "intensity_percent_mso": percent_mso,
+                "intensity_percent_rmt": round(percent_rmt, 3),
+                "timing": self.plan.timing,
+            },
+        )
+        try:
+            if self.plan.timing == "host":
+                self._fire_host_timed(train, record, self.clock.now())
+            else:
+                self._run_device_train(train, record)
+        finally:
+            self._end_train(train, record)
+        last = train.index == len(self.plan.trains) - 1
+        if self.controller.current in TERMINAL:
+            raise _Abort
+        if last or self.controller.current is State.STOPPING:
+            self._trigger(Trigger.FINISH)
+            self.reason = (
+                "stopped by operator at the end of a train"
+                if self._stop_requested
+                else "all trains delivered"
+            )
+            raise _Abort
+        self._trigger(Trigger.END_TRAIN)
+        if self._pause_requested:
+            self._pause_requested = False
+            self._trigger(Trigger.PAUSE)
+
+    def _intensity_for(self, train: PlannedTrain) -> tuple[int, float]:
+        if self._intensity_override is not None:
+            return self._intensity_override
+        return train.intensity_percent_mso, train.intensity_percent_rmt
+
+    def _set_intensity(self, percent_mso: int, percent_rmt: float) -> None:
+        if self.trains and percent_mso == self._percent_mso:
+            return
+        self.driver.set_intensity(percent_mso)
+        with self._lock:
+            self._percent_mso, self._percent_rmt = percent_mso, percent_rmt
+        self._journal(
+            events.INTENSITY,
+            {
+                "percent_mso": percent_mso,
+                "percent_rmt": round(percent_rmt, 3),
+                "rounding": self.plan.rounding_note,
+                "accepted": True,
+            },
+        )
+
+    def _configure_device_train(self, train: PlannedTrain) -> None:
+        spec = TrainSpec(
+            frequency_hz=train.frequency_hz, pulses=train.pulses, duration_s=train.duration_s
+        )
+        self.driver.configure_train(spec)
+
+    def _rearm(self, trigger: Trigger) -> None:
+        self._trigger(trigger)
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        status = self.driver.wait_ready(timeout_s=self._ready_timeout_s, poll_s=0.05)
+        self._note_status(status)
+
+    def _fire_host_timed(self, train: PlannedTrain, record: TrainRecord, onset: float) -> None:
+        for offset in train.pulse_offsets_s:
+            self._sleep_until(onset + offset)
+            self._check_interrupt()
+            with self._output_lock:
+                if self._estop.is_set():
+                    raise _Abort
+                self.guard.check_pulses(1)
+                self.driver.fire()
+                fired_at = self.clock.now()
+            self._count_pulse(train, record, fired_at)
+            if offset != train.pulse_offsets_s[-1]:
+                self._wait_recharged()
+
+    def _wait_recharged(self) -> None:
+        """After a pulse the device recharges; wait for READY only if it says otherwise."""
+        status = self.driver.status()
+        self._note_status(status)
+        if status.arm_state is not ArmState.READY:
+            self._wait_ready()
+
+    def _run_device_train(self, train: PlannedTrain, record: TrainRecord) -> None:
+        with self._output_lock:
+            if self._estop.is_set():
+                raise _Abort
+            self.guard.check_pulses(train.pulses)
+            self.driver.start_train()
+            started = self.clock.now()
+        end = started + train.duration_s
+        try:
+            while self.clock.now() < end:
+                self._check_interrupt()
+                self._sleep_until(min(end, self.clock.now() + WAIT_SLICE_S))
+        finally:
+            # The Rapid² reports no pulse count: count by elapsed time, and mark estimates.
+            elapsed = min(self.clock.now(), end) - started
+            pulses = min(train.pulses, math.floor(elapsed * train.frequency_hz + 1e-6) + 1)
+            if self.clock.now() >= end:
+                pulses = train.pulses
+            else:
+                record.estimated = True
+            self.guard.pulse_delivered(pulses)
+            with self._lock:
+                self.delivered += pulses
+                record.pulses = pulses
+
+    def _count_pulse(self, train: PlannedTrain, record: TrainRecord, fired_at: float) -> None:
+        self.guard.pulse_delivered(1)
+        with self._lock:
+            index = self.delivered
+            self.delivered += 1
+            record.pulses += 1
+        self._journal(
+            events.PULSE,
+            {"train": train.index, "index": index, "t_s": round(fired_at - self._t0, 6)},
+            actor="device",
+        )
+
+    def _check_interrupt(self) -> None:
+        if self._estop.is_set() or self._abort_reason is not None:
+            self._handle_commands()
+            if self._estop.is_set():
+                raise _Abort
+
+    def _end_train(self, train: PlannedTrain, record: TrainRecord) -> None:
+        now = self.clock.now()
+        record.end_s = now - self._t0
+        self.guard.train_ended(now)
+        payload: dict[str, Any] = {
+            "train": train.index,
+            "pulses": record.pulses,
+            "pulses_planned": train.pulses,
+            "end_s": round(record.end_s, 6),
+        }
+        if record.estimated:
+            payload["estimated"] = True
+        self._journal(events.TRAIN_END, payload)
+
+    # -- state, alarms, ending -----------------------------------------------------------
+
+    def _trigger(self, trigger: Trigger) -> None:
+        self.controller.fire_trigger(trigger)
+
+    def _on_state(self, source: State, dest: State, trigger: str) -> None:
+        self._journal(events.STATE, {"from": str(source), "to": str(dest), "trigger": trigger})
+        self._event(f"{source} -> {dest}")
+
+    def _alarm(self, alarm: Alarm) -> None:
+        with self._lock:
+            if any(a.code == alarm.code for a in self.alarms):
+                return
+            self.alarms.append(alarm)
+        self._journal(
+            events.ALARM,
+            {"code": alarm.code, "priority": str(alarm.priority), "message": alarm.message},
+            actor="watchdog",
+        )
+        self._event(f"ALARM {alarm.priority}: {alarm.message}")
+
+    def _acknowledge_alarms(self) -> None:
+        with self._lock:
+            self.alarms = [a for a in self.alarms if a.priority is not Priority.HIGH]
+        if self.controller.current in (State.ESTOPPED, State.FAULT):
+            self.controller.acknowledge()
+
+    def _fail(self, reason: str) -> None:
+        self.reason = self.reason or reason
+        if self.controller.current not in TERMINAL:
+            with contextlib.suppress(StimctlError):
+                self._trigger(Trigger.FAULT)
+        self.driver.safe_stop()
+
+    def _finish(self) -> None:
+        state = self.controller.current
+        if state not in TERMINAL:
+            self._fail(self.reason or "the engine ended unexpectedly")
+            state = self.controller.current
+        report = self.driver.safe_stop()  # fail closed whatever happened
+        status = END_STATUS.get(state, "fault")
+        if state is State.COMPLETED and self._stop_requested:
+            status = "stopped"
+        payload = {
+            "status": status,
+            "reason": self.reason,
+            "pulses_delivered": self.delivered,
+            "pulses_planned": self.plan.total_pulses,
+            "trains_delivered": sum(1 for t in self.trains if t.end_s is not None),
+            "disarmed": report.disarmed,
+        }
+        if not report.disarmed:
+            payload["disarm_error"] = report.error
+        self._journal(events.SESSION_END, payload)
+        self.journal.close()
+        now = self.clock.now()
+        self._summary = Summary(
+            session_id=self.journal.session_id,
+            status=status,
+            reason=self.reason,
+            pulses_delivered=self.delivered,
+            pulses_planned=self.plan.total_pulses,
+            trains_delivered=payload["trains_delivered"],  # type: ignore[arg-type]
+            trains_planned=len(self.plan.trains),
+            duration_s=now - self._t0,
+            planned_duration_s=self.plan.duration_s,
+            onset_errors_s=[t.actual_onset_s - t.planned_onset_s for t in self.trains],
+            alarms=[f"{a.priority}: {a.message}" for a in self.alarms],
+            journal=str(self.journal.path),
+            trains=list(self.trains),
+        )
+
+    def _journal(self, event: str, payload: dict[str, Any], actor: str = "engine") -> None:
+        if self.journal.ended:
+            return
+        self.journal.append(event, payload, actor=actor)
+
+    def _event(self, text: str) -> None:
+        with self._lock:
+            self.events.append(f"{self.clock.now() - self._t0:9.3f}  {text}")
+
+
+class _Device:
+    """What the controller may do to the device, with the engine's bookkeeping."""
+
+    def __init__(self, engine: SessionEngine) -> None:
+        self._engine = engine
+
+    def arm(self) -> None:
+        with self._engine._output_lock:
+            if self._engine._estop.is_set():
+                raise StateError("emergency stop latched: not arming")
+            self._engine.driver.arm()
+
+    def disarm(self) -> None:
+        self._engine.driver.disarm()
+
+    def safe_stop(self) -> None:
+        self._engine.driver.safe_stop()
+
+
+def _actor(name: str) -> str:
+    """Journal actor names: the system's own, or `operator:<id>` for people."""
+    if name in ("engine", "watchdog", "device", "recovery") or name.startswith("operator:"):
+        return name
+    return operator_actor(name)
+
+
+def _public(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in args.items() if k != "actor" and v is not None}
