@@ -34,7 +34,7 @@ class DeviceProfile(_Strict):
     title: str
     vendor: Literal["magstim", "magventure"]
     driver: str
-    driver_options: dict[str, str]
+    driver_options: dict[str, str | int]
     max_output_percent_mso: Annotated[float, Field(gt=0, le=100)]
     enhanced_power_max_percent_mso: Annotated[float, Field(gt=0, le=110)] | None = None
     min_frequency_hz: Annotated[float, Field(gt=0)]
