@@ -163,3 +163,26 @@ class SimulatedClock:
 
 def _ident(thread: threading.Thread) -> int:
     return thread.ident or 0
+
+
+class ScaledClock:
+    """Real time running `factor` times faster: `--speed 10` in a dry run.
+
+    Deadlines are still absolute, so scaled runs keep the same schedule, only shorter.
+    """
+
+    def __init__(self, factor: float) -> None:
+        if not factor > 0:
+            raise ValueError(f"speed factor must be > 0, got {factor}")
+        self.factor = factor
+        self._real0 = time.perf_counter()
+        self._real = MonotonicClock()
+
+    def now(self) -> float:
+        return (time.perf_counter() - self._real0) * self.factor
+
+    def sleep_until(self, deadline: float) -> None:
+        self._real.sleep_until(self._real0 + deadline / self.factor)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleep_until(self.now() + seconds)
