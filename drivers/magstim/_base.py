@@ -121,6 +121,12 @@ class MagstimDriver(Stimulator):
             transport = self._given_transport or Transport.open(self.port_url, baudrate=BAUDRATE)
             self._link = MagstimLink(transport, reply_timeout_s=self._reply_timeout_s)
 
+    def close_link(self) -> None:
+        """Close the port opened by `open_link`, with no disarm and no release."""
+        link, self._link = self._link, None
+        if link is not None:
+            link.transport.close()
+
     def _do_open(self) -> None:
         self.open_link()
         self._prepare()

@@ -1,0 +1,320 @@
+"""MagVenture MagPro R30 / X100, with or without MagOption (device-protocols part B).
+
+No keep-alive and no remote-control handshake (B7); "enabled" is the armed state and a
+trigger fires only when enabled. Train parameters are accepted only on the Timing page
+(B4 command 6, KOP), so `configure_train` moves there first.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from typing import Any
+
+from drivers.magventure._reader import MagProReader
+from drivers.magventure.codec import MODELS, TIMING_PAGE, Message, StatusByte, encode
+from stimctl.clock import Clock
+from stimctl.errors import (
+    ConfigError,
+    DeviceRejected,
+    DriverError,
+    ProtocolError,
+)
+from stimctl.hal import (
+    ArmState,
+    Capabilities,
+    DeviceIdentity,
+    DeviceStatus,
+    Stimulator,
+    TrainSpec,
+    Transport,
+)
+
+log = logging.getLogger(__name__)
+
+BAUDRATE = 38400  # B1
+# Highest repetition rate by model (B7, XL `_RATEs`; MST is not documented: UNCERTAIN).
+_MAX_PPS = {0: 30.0, 1: 100.0, 2: 30.0, 3: 100.0, 4: 30.0, 5: 100.0}
+_OPTION_MODELS = {2, 3, 4}  # MagOption: Twin/Dual, outputs A and B
+DEFAULT_ITI_S = 1.0  # sent when one train is configured: the device needs some ITI
+
+
+class MagProDriver(Stimulator):
+    """MagVenture MagPro.
+
+    ``MagProDriver(port_url, *, clock=None, transport=None, reply_timeout_s=1.0,
+    model=None, option=None)``
+
+    - `model`: expected model name (one of R30, X100, R30+Option, X100+Option,
+      R30+Option+Mono, MST); `open` refuses a device that reports another.
+    - `option`: expected MagOption (True/False); None = take what the device reports.
+    """
+
+    vendor = "MagVenture"
+    model = "MagPro"
+
+    def __init__(
+        self,
+        port_url: str,
+        *,
+        clock: Clock | None = None,
+        transport: Transport | None = None,
+        reply_timeout_s: float = 1.0,
+        model: str | None = None,
+        option: bool | None = None,
+    ) -> None:
+        super().__init__(port_url, clock=clock)
+        if model is not None and model not in MODELS:
+            raise ConfigError(f"unknown MagPro model {model!r}; known: {', '.join(MODELS)}")
+        self._given_transport = transport
+        self._reply_timeout_s = reply_timeout_s
+        self._expected_model = model
+        self._expected_option = option
+        self._transport: Transport | None = None
+        self._reader: MagProReader | None = None
+        self._write_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._latest: dict[int, Message] = {}
+        self._status_byte: StatusByte | None = None
+        self._serial: int | None = None
+        self.pulses_seen = 0  # ID 2 messages since open (one per delivered pulse, B5)
+
+    # -- link ------------------------------------------------------------------------
+
+    def open_link(self) -> None:
+        """Open the port and start the reader only (no status check); for table tests."""
+        if self._transport is not None:
+            return
+        transport = self._given_transport or Transport.open(self.port_url, baudrate=BAUDRATE)
+        self._transport = transport
+        self._reader = MagProReader(
+            transport, on_message=self._remember, on_fault=self._report_fault
+        )
+        self._reader.start()
+
+    def transact(self, command: str, **args: Any) -> Message | None:
+        """Send one codec command; return its documented reply, or None if it has none."""
+        transport, reader = self._require_link()
+        request = encode(command, **args)
+        with self._write_lock:
+            mark = reader.mark()
+            transport.write(request.frame)
+        log.debug("-> %s %s", command, request.frame.hex(" "))
+        if request.awaits is None:
+            return None
+        return reader.wait_for(request.awaits, mark, self._reply_timeout_s)
+
+    def latest(self, message_id: int) -> Message | None:
+        """The newest message of that id (unsolicited ones included)."""
+        with self._state_lock:
+            return self._latest.get(message_id)
+
+    def _remember(self, message: Message) -> None:
+        with self._state_lock:
+            self._latest[message.id] = message
+            if message.status is not None:
+                self._status_byte = StatusByte(message.status)
+            if message.serial is not None:
+                self._serial = message.serial
+            if message.id == 2:
+                self.pulses_seen += 1
+
+    def _require_link(self) -> tuple[Transport, MagProReader]:
+        if self._transport is None or self._reader is None:
+            raise DriverError(f"MagPro on {self.port_url} is not connected")
+        return self._transport, self._reader
+
+    # -- queries ---------------------------------------------------------------------
+
+    def get_status(self) -> Message:
+        message = self.transact("get_status")
+        if message is None:  # pragma: no cover - get_status always awaits ID 0
+            raise ProtocolError("no status message")
+        return message
+
+    def get_long_status(self) -> Message:
+        """ID 5: amplitudes, factors, page and train-running flag (B5)."""
+        self._require_open()
+        message = self.transact("get_long_status")
+        if message is None:  # pragma: no cover
+            raise ProtocolError("no long status message")
+        return message
+
+    def get_mode(self) -> Message:
+        """ID 9: model, mode, current direction, waveform, burst, IPI and B/A indices."""
+        self._require_open()
+        message = self.transact("get_mode")
+        if message is None:  # pragma: no cover
+            raise ProtocolError("no mode message")
+        return message
+
+    def set_mode(
+        self,
+        *,
+        mode: int,
+        waveform: int,
+        direction: int = 0,
+        burst_pulses: int = 2,
+        ipi_ms: float = 10.0,
+        ba_ratio: float = 1.0,
+    ) -> Message:
+        """Mode (0 Standard, 1 Power, 2 Twin, 3 Dual), waveform (0 Monophasic, 1 Biphasic,
+        2 Half Sine, 3 Biphasic Burst), direction (0 Normal, 1 Reverse), burst pulses 2-5,
+        IPI and B/A ratio (B4 command 9). Only in standby; read back and compared."""
+        self._require_open()
+        self._require_state({ArmState.STANDBY}, "change mode or waveform")
+        if waveform == 3 and mode in (2, 3):
+            raise ConfigError("Twin/Dual cannot use Biphasic Burst (KOP, B4)")
+        current = self.get_mode()
+        self.transact(
+            "set_mode",
+            model=current.model,  # echo of the model byte read back (MCP/MAGIC/KOP)
+            mode=mode,
+            direction=direction,
+            waveform=waveform,
+            burst_pulses=burst_pulses,
+            ipi_ms=ipi_ms,
+            ba_ratio=ba_ratio,
+        )
+        held = self.get_mode()
+        if (held.mode, held.waveform, held.direction) != (mode, waveform, direction):
+            raise DeviceRejected(
+                f"MagPro holds mode {held.mode}, waveform {held.waveform}, direction "
+                f"{held.direction} instead of {mode}, {waveform}, {direction}"
+            )
+        return held
+
+    def set_page(self, page: int) -> None:
+        self._require_open()
+        self.transact("set_page", page=page)
+
+    def set_delays(self, *, in_ms: float, out_ms: float, charge_ms: int) -> None:
+        """Trigger-in/out and charge delays (B4 command 8)."""
+        self._require_open()
+        self._require_state({ArmState.STANDBY}, "change delays")
+        self.transact("set_delays", in_ms=in_ms, out_ms=out_ms, charge_ms=charge_ms)
+
+    # -- hooks -----------------------------------------------------------------------
+
+    def _do_open(self) -> None:
+        self.open_link()
+        status = self.get_status()
+        reported = StatusByte(status.status or 0)
+        if self._expected_model is not None and reported.model_name != self._expected_model:
+            raise ConfigError(
+                f"expected a MagPro {self._expected_model}, "
+                f"the device reports {reported.model_name}"
+            )
+        has_option = reported.model in _OPTION_MODELS
+        if self._expected_option is not None and has_option != self._expected_option:
+            raise ConfigError(
+                f"expected MagOption={self._expected_option}, "
+                f"the device reports {reported.model_name}"
+            )
+
+    def close_link(self) -> None:
+        """Stop the reader and close the port, with no disarm (pair of `open_link`)."""
+        self._do_close()
+
+    def _do_close(self) -> None:
+        reader, transport = self._reader, self._transport
+        self._reader = None
+        self._transport = None
+        if reader is not None:
+            reader.stop()
+        if transport is not None:
+            transport.close()
+
+    def _model_number(self) -> int | None:
+        if self._status_byte is not None:
+            return self._status_byte.model
+        if self._expected_model is not None:
+            return MODELS.index(self._expected_model)
+        return None
+
+    def _do_capabilities(self) -> Capabilities:
+        number = self._model_number()
+        name = "MagPro" if number is None else f"MagPro {MODELS[number]}"
+        option = number in _OPTION_MODELS if number is not None else bool(self._expected_option)
+        return Capabilities(
+            model=name,
+            output_range_pct=(0, 100),
+            frequency_range_hz=(0.1, _MAX_PPS.get(number if number is not None else 1, 100.0)),
+            device_timed_trains=True,
+            keepalive_period_s=None,  # B7: the protocol has none
+            outputs=("A", "B") if option else ("A",),
+            max_pulses=1000,
+            telemetry=frozenset({"coil_temperature", "didt", "coil_type"}),
+        )
+
+    def _do_identify(self) -> DeviceIdentity:
+        number = self._model_number()
+        model = "MagPro" if number is None else f"MagPro {MODELS[number]}"
+        serial = None if self._serial is None else str(self._serial)
+        return DeviceIdentity(vendor=self.vendor, model=model, serial_number=serial)
+
+    def _do_status(self) -> DeviceStatus:
+        message = self.get_status()
+        status = StatusByte(message.status or 0)
+        coil_type = message.coil_type
+        return DeviceStatus(
+            arm_state=ArmState.READY if status.enabled else ArmState.STANDBY,
+            remote_control=True,  # no handshake: the link answering is all there is (B7)
+            coil_present=None if not coil_type else True,  # 0 = unrecognised (B3)
+            coil_temperature_c=None if message.coil_temp_c is None else float(message.coil_temp_c),
+            error_code=None,
+            read_at=self.clock.now(),
+        )
+
+    def _do_set_intensity(self, percent: int, output: str) -> None:
+        current = self.get_status()
+        a = current.amplitude_a or 0
+        b = current.amplitude_b or 0
+        if output == "A":
+            a = percent
+        else:
+            b = percent
+        self.transact("set_amplitude", a=a, b=b)  # 3-byte form (KOP/XL/CPP-MV, B4)
+        held = self.get_status()
+        if (held.amplitude_a, held.amplitude_b) != (a, b):
+            raise DeviceRejected(
+                f"MagPro holds amplitudes {held.amplitude_a}/{held.amplitude_b} % "
+                f"instead of {a}/{b} %"
+            )
+
+    def _do_configure_train(self, spec: TrainSpec) -> None:
+        if spec.duration_s is not None and not math.isclose(
+            spec.pulses, spec.frequency_hz * spec.duration_s, abs_tol=1e-6
+        ):
+            raise ConfigError(
+                f"{spec.pulses} pulses do not match {spec.frequency_hz} Hz x {spec.duration_s} s"
+            )
+        if spec.trains > 1 and spec.inter_train_interval_s is None:
+            raise ConfigError("several trains need inter_train_interval_s")
+        iti = (
+            spec.inter_train_interval_s
+            if spec.inter_train_interval_s is not None
+            else DEFAULT_ITI_S
+        )
+        self.transact("set_page", page=TIMING_PAGE)  # train settings only on Timing (KOP)
+        self.transact(
+            "set_train",
+            rate_pps=spec.frequency_hz,
+            pulses=spec.pulses,
+            trains=spec.trains,
+            iti_s=iti,
+        )
+
+    def _do_arm(self) -> None:
+        self.transact("enable")
+
+    def _do_disarm(self) -> None:
+        self.transact("disable")
+
+    def _do_fire(self) -> None:
+        self.transact("fire")
+
+    def _do_start_train(self) -> None:
+        self.transact("set_page", page=TIMING_PAGE)  # start needs the Timing page (B4 cmd 4)
+        self.transact("start_train")
