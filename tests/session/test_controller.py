@@ -139,3 +139,12 @@ def test_the_table_has_no_duplicate_source_for_a_trigger() -> None:
             key = (str(row["trigger"]), str(source))
             assert key not in seen, key
             seen.add(key)
+
+
+def test_docs_diagram_matches_the_table() -> None:
+    from pathlib import Path
+
+    from stimctl.session.diagram import document
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "session-states.md"
+    assert doc.read_text() == document(), "regenerate: python -m stimctl.session.diagram"
