@@ -107,7 +107,7 @@ class ThresholdMethod(ABC):
         if not self.done and self.pulses + 1 >= self.limits.max_pulses:
             self._on_pulse_cap()
         record = PulseRecord(
-            index=self.pulses,
+            index=self.pulses + 1,
             intensity=intensity,
             amplitude_uv=reading.amplitude_uv,
             visible=reading.visible,

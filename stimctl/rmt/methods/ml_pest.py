@@ -13,7 +13,8 @@ Choices, and why:
 - Two anchor observations, a response at the cap and none at the lowest intensity, make the
   first estimate the middle of the range instead of an arbitrary edge; they are not pulses.
 - Stop rule as in MTAT 2.0 practice: a fixed number of pulses (default 20), optionally
-  earlier once the proposed intensity has not changed for `stable_pulses` pulses.
+  earlier once the running estimate has stayed within `stable_tolerance` % MSO over the
+  last `stable_pulses` pulses.
 - Pathological subjects stop early: `edge_pulses` consecutive non-responses at the cap
   (no threshold below the cap) or responses at the lowest intensity (threshold below it).
 """
@@ -41,6 +42,7 @@ class MlPest(ThresholdMethod):
         guess_rate: float = 0.01,
         lapse_rate: float = 0.01,
         stable_pulses: int | None = None,
+        stable_tolerance: float = 1.0,
         edge_pulses: int = 4,
         limits: HuntLimits | None = None,
         criterion: Criterion | None = None,
@@ -54,12 +56,15 @@ class MlPest(ThresholdMethod):
             raise ConfigError("guess and lapse rates must be in [0, 0.5)")
         if stable_pulses is not None and stable_pulses < 2:
             raise ConfigError(f"stable_pulses must be >= 2, got {stable_pulses}")
+        if not (math.isfinite(stable_tolerance) and stable_tolerance >= 0):
+            raise ConfigError(f"stable_tolerance must be >= 0 % MSO, got {stable_tolerance!r}")
         if edge_pulses < 1:
             raise ConfigError(f"edge_pulses must be >= 1, got {edge_pulses}")
         self.spread = spread
         self.guess_rate = guess_rate
         self.lapse_rate = lapse_rate
         self.stable_pulses = stable_pulses
+        self.stable_tolerance = stable_tolerance
         self.edge_pulses = edge_pulses
         lo, hi = self.limits.min_intensity, self.limits.max_intensity
         count = round((hi - lo) / resolution)
@@ -69,6 +74,7 @@ class MlPest(ThresholdMethod):
         self._add(float(lo), False)
         self._ml = self._argmax()
         self._proposals: list[int] = []
+        self._estimates: list[float] = []
         self._edge_run = 0
         self._responses = 0
         self._silences = 0
@@ -100,6 +106,7 @@ class MlPest(ThresholdMethod):
         self._add(float(intensity), response)
         self._ml = self._argmax()
         self._proposals.append(intensity)
+        self._estimates.append(self._ml)
         if response:
             self._responses += 1
         else:
@@ -124,11 +131,14 @@ class MlPest(ThresholdMethod):
                 )
             return
         n = self.stable_pulses
-        if n is not None and len(self._proposals) >= n and len(set(self._proposals[-n:])) == 1:
+        if n is None or len(self._estimates) < n or self._responses == 0 or self._silences == 0:
+            return
+        recent = self._estimates[-n:]
+        if max(recent) - min(recent) <= self.stable_tolerance:
             self._finish(
                 Outcome.CONVERGED,
                 round(self._ml, 2),
-                f"estimate stable at {self._proposals[-1]} % MSO for {n} pulses",
+                f"estimate stable within {self.stable_tolerance:g} % MSO for {n} pulses",
             )
 
     def _on_pulse_cap(self) -> None:

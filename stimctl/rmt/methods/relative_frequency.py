@@ -32,7 +32,8 @@ class RelativeFrequency(ThresholdMethod):
         limits: HuntLimits | None = None,
         criterion: Criterion | None = None,
     ) -> None:
-        super().__init__(limits or HuntLimits(max_pulses=250), criterion)
+        # Default budget: 25 levels' worth of full trials (250 pulses for 5/10, 500 for 10/20).
+        super().__init__(limits or HuntLimits(max_pulses=25 * trials), criterion)
         if not 0 < positives <= trials:
             raise ConfigError(f"need 0 < positives <= trials, got {positives} of {trials}")
         if step < 1 or climb_step < 1:

@@ -1,0 +1,197 @@
+"""`stimctl rmt hunt`: find a resting motor threshold by a standard method.
+
+Loaded lazily by the `rmt` group (stimctl.cli.rmt_cmd). Where the responses come from:
+`--virtual-rmt PCT` a simulated subject (entry-point group `stimctl.mep_sources`),
+`--amplitudes FILE` a replay of recorded amplitudes, otherwise the operator types yes/no or
+an amplitude after each pulse, firing by hand at the intensity shown.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from stimctl.cli.options import PERCENT_MSO
+from stimctl.errors import ConfigError, ExitCode
+
+if TYPE_CHECKING:
+    from stimctl.clock import Clock
+    from stimctl.rmt import HuntResult, MepSource, PulseRecord, ThresholdMethod
+
+# Exit status when the hunt stopped at a cap without a threshold (the numeric value is
+# shared with `check`'s "override required": "ran fine, but look at the result").
+NO_THRESHOLD = ExitCode.OVERRIDE_REQUIRED
+
+METHODS = ("rr", "rr-10-20", "mills-nithi", "ml-pest")
+DEFAULT_START = 70  # % MSO: above most resting thresholds (safety-limits 4.2: 95th pct 81)
+
+
+def build_method(
+    name: str, *, start: int | None, max_intensity: int, min_intensity: int, max_pulses: int | None
+) -> ThresholdMethod:
+    """The method object for a CLI method name, with the given limits."""
+    from stimctl.rmt import HuntLimits, MillsNithi, MlPest, RelativeFrequency
+
+    first = DEFAULT_START if start is None else start
+    if name == "ml-pest":
+        limits = HuntLimits(max_intensity, min_intensity, max_pulses or 20)
+        return MlPest(limits=limits)
+    limits = HuntLimits(max_intensity, min_intensity, max_pulses or 250)
+    if start is None:
+        first = min(first, max_intensity)
+    if name == "rr":
+        return RelativeFrequency(first, limits=limits)
+    if name == "rr-10-20":
+        return RelativeFrequency(first, positives=10, trials=20, limits=limits)
+    if name == "mills-nithi":
+        return MillsNithi(first, limits=limits)
+    raise ConfigError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
+
+
+@click.command()
+@click.argument("subject")
+@click.option("--method", type=click.Choice(METHODS), required=True, help="Threshold method.")
+@click.option("--device", default=None, help="Device profile (MODEL) the pulses come from.")
+@click.option("--coil", default=None, help="Coil used (stored with the threshold).")
+@click.option("--port", default=None, help="Port URL of the stimulator.")
+@click.option(
+    "--virtual-rmt", type=PERCENT_MSO, default=None, help="Hunt on a virtual subject with this RMT."
+)
+@click.option("--seed", type=int, default=None, help="Seed for the virtual subject and jitter.")
+@click.option(
+    "--amplitudes",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Replay responses from a file (one µV or yes/no per line, or intensity,amplitude).",
+)
+@click.option("--start", type=int, default=None, help="Start intensity, % MSO [70; not ml-pest].")
+@click.option("--max-intensity", type=int, default=100, show_default=True, help="Cap, % MSO.")
+@click.option("--min-intensity", type=int, default=20, show_default=True, help="Floor, % MSO.")
+@click.option("--max-pulses", type=int, default=None, help="Pulse cap [ml-pest 20, others 250].")
+@click.option("--interval", type=float, default=5.0, show_default=True, help="Min s between.")
+@click.option("--jitter", type=float, default=1.0, show_default=True, help="Random extra s.")
+@click.option(
+    "--speed",
+    type=click.Choice(["realtime", "max"]),
+    default="realtime",
+    show_default=True,
+    help="max: virtual clock (only without real pulses).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def hunt(
+    subject: str,
+    method: str,
+    device: str | None,
+    coil: str | None,
+    port: str | None,
+    virtual_rmt: float | None,
+    seed: int | None,
+    amplitudes: Path | None,
+    start: int | None,
+    max_intensity: int,
+    min_intensity: int,
+    max_pulses: int | None,
+    interval: float,
+    jitter: float,
+    speed: str,
+    as_json: bool,
+) -> int:
+    """Hunt the resting motor threshold of SUBJECT.
+
+    Exit 0 threshold found, 1 stopped at a cap without a threshold, 2 bad input.
+    """
+    from stimctl.clock import MonotonicClock, VirtualClock
+    from stimctl.rmt import PulseInterval
+    from stimctl.rmt import hunt as run_hunt
+
+    if virtual_rmt is not None and amplitudes is not None:
+        raise click.UsageError("--virtual-rmt and --amplitudes are two different sources")
+    simulated = virtual_rmt is not None or amplitudes is not None
+    if port is not None and not simulated:
+        # TODO(session layer): fire through the driver: stimulate=lambda x: driver.fire(x).
+        raise ConfigError(
+            "hunting through a driver is not wired yet; use --virtual-rmt or --amplitudes, "
+            "or omit --port and fire by hand"
+        )
+    if speed == "max" and not simulated:
+        raise ConfigError(
+            "--speed max skips the inter-pulse interval and is only for --virtual-rmt or "
+            "--amplitudes"
+        )
+
+    threshold_method = build_method(
+        method,
+        start=start,
+        max_intensity=max_intensity,
+        min_intensity=min_intensity,
+        max_pulses=max_pulses,
+    )
+    pacing = PulseInterval(interval, jitter)
+    source = _source(virtual_rmt, seed, amplitudes)
+    clock: Clock = VirtualClock() if speed == "max" else MonotonicClock()
+    rng = random.Random(f"jitter-{seed}") if seed is not None else random.Random()
+
+    def show(record: PulseRecord) -> None:
+        amplitude = "" if record.amplitude_uv is None else f"{record.amplitude_uv:8.1f} uV"
+        estimate = "" if record.estimate is None else f"estimate {record.estimate:g}"
+        click.echo(
+            f"{record.index:4d}  {record.intensity:3d} % MSO  {amplitude:>11}  "
+            f"{'yes' if record.response else 'no ':3}  {estimate}",
+            err=as_json,
+        )
+
+    result = run_hunt(
+        threshold_method,
+        source,
+        clock=clock,
+        interval=pacing,
+        rng=rng,
+        on_pulse=None if as_json else show,
+    )
+    _store(subject, result, device=device, coil=coil)
+    if as_json:
+        payload = {"subject": subject, "device": device, "coil": coil, **result.as_dict()}
+        if virtual_rmt is not None:
+            payload["virtual_rmt"] = virtual_rmt
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        _print_summary(result)
+    return ExitCode.OK if result.converged else NO_THRESHOLD
+
+
+def _source(virtual_rmt: float | None, seed: int | None, amplitudes: Path | None) -> MepSource:
+    from stimctl.rmt import FileSource, OperatorSource
+    from stimctl.rmt.registry import VIRTUAL, load_mep_source_factory
+
+    if virtual_rmt is not None:
+        return load_mep_source_factory(VIRTUAL)(virtual_rmt, seed)
+    if amplitudes is not None:
+        return FileSource(amplitudes)
+
+    def ask(question: str) -> str:
+        return str(click.prompt(question, type=str))
+
+    return OperatorSource(ask, lambda message: click.echo(message, err=True))
+
+
+def _store(subject: str, result: HuntResult, *, device: str | None, coil: str | None) -> None:
+    # TODO(records): store the threshold (value, method, criterion, pulses, device, coil)
+    # once stimctl.records offers a function to record a motor threshold.
+    del subject, result, device, coil
+
+
+def _print_summary(result: HuntResult) -> None:
+    if result.rmt is not None:
+        click.echo(
+            f"RMT {result.rmt:g} % MSO ({result.method}, {result.criterion}, "
+            f"{result.pulses} pulses): {result.reason}"
+        )
+    else:
+        click.echo(
+            f"no threshold ({result.method}, {result.outcome.value}, {result.pulses} pulses): "
+            f"{result.reason}"
+        )
