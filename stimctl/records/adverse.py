@@ -1,0 +1,206 @@
+"""Adverse events and their review; overrides of a verdict, signed by an operator."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from typing import Any
+
+from stimctl.errors import ConfigError, StateError
+from stimctl.records.models import AE_KINDS, AE_SEVERITIES, AdverseEventRecord, OverrideRecord
+from stimctl.records.store import Store
+from stimctl.records.subjects import ensure_operator, require_subject
+from stimctl.records.values import from_utc_text, maybe_utc, new_id, now_utc, utc_text
+
+_AE_COLUMNS = (
+    "id, subject_id, session_id, kind, severity, pulse_index, notes, occurred_at,"
+    " recorded_by, recorded_at, reviewed_by, reviewed_at, review_notes"
+)
+
+
+def record_adverse_event(store: Store, event: AdverseEventRecord) -> AdverseEventRecord:
+    """Store an adverse event. A seizure (or any serious event) blocks the subject's next
+    session until `review_adverse_event` is called."""
+    if event.kind not in AE_KINDS:
+        raise ConfigError(f"adverse event kind {event.kind!r} is not one of {list(AE_KINDS)}")
+    if event.severity not in AE_SEVERITIES:
+        raise ConfigError(f"severity {event.severity!r} is not one of {list(AE_SEVERITIES)}")
+    if event.pulse_index is not None and event.pulse_index < 0:
+        raise ConfigError(f"pulse index {event.pulse_index} is negative")
+    record = dataclasses.replace(
+        event,
+        id=event.id or new_id(),
+        recorded_at=event.recorded_at or now_utc(),
+        reviewed_by=None,
+        reviewed_at=None,
+        review_notes=None,
+    )
+    assert record.recorded_at is not None
+    with store.write() as conn:
+        require_subject(conn, record.subject_id)
+        if record.session_id is not None:
+            _require_session_of(conn, record.session_id, record.subject_id)
+        if record.recorded_by is not None:
+            ensure_operator(conn, record.recorded_by)
+        conn.execute(
+            f"INSERT INTO adverse_events ({_AE_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.subject_id,
+                record.session_id,
+                record.kind,
+                record.severity,
+                record.pulse_index,
+                record.notes,
+                utc_text(record.occurred_at),
+                record.recorded_by,
+                utc_text(record.recorded_at),
+                None,
+                None,
+                None,
+            ),
+        )
+    return record
+
+
+def review_adverse_event(
+    store: Store,
+    event_id: str,
+    *,
+    reviewed_by: str,
+    notes: str,
+    at: dt.datetime | None = None,
+) -> AdverseEventRecord:
+    """Mark an adverse event reviewed (it no longer blocks). Needs a reviewer and notes."""
+    if not notes.strip():
+        raise ConfigError("a review needs notes (what was decided and why)")
+    with store.write() as conn:
+        current = _require_event(conn, event_id)
+        if current.reviewed_at is not None:
+            raise StateError(
+                f"adverse event {event_id!r} was already reviewed by {current.reviewed_by}"
+            )
+        ensure_operator(conn, reviewed_by)
+        moment = at or now_utc()
+        conn.execute(
+            "UPDATE adverse_events SET reviewed_by = ?, reviewed_at = ?, review_notes = ?"
+            " WHERE id = ?",
+            (reviewed_by, utc_text(moment), notes, event_id),
+        )
+        return _require_event(conn, event_id)
+
+
+def adverse_events_of(conn: sqlite3.Connection, subject_id: str) -> list[AdverseEventRecord]:
+    rows = conn.execute(
+        f"SELECT {_AE_COLUMNS} FROM adverse_events WHERE subject_id = ? ORDER BY occurred_at, id",
+        (subject_id,),
+    ).fetchall()
+    return [_event(r) for r in rows]
+
+
+def list_adverse_events(store: Store, subject_id: str) -> list[AdverseEventRecord]:
+    with store.read() as conn:
+        require_subject(conn, subject_id)
+        return adverse_events_of(conn, subject_id)
+
+
+def record_override(store: Store, override: OverrideRecord) -> OverrideRecord:
+    """Store an override of a verdict. An operator id and a non-empty reason are required;
+    the engine also journals it (`override_payload`)."""
+    if not override.reason.strip():
+        raise ConfigError("an override needs a reason")
+    if not override.rules:
+        raise ConfigError("an override names the rules it overrides")
+    record = dataclasses.replace(override, id=override.id or new_id())
+    with store.write() as conn:
+        require_subject(conn, record.subject_id)
+        ensure_operator(conn, record.operator_id)
+        if record.session_id is not None:
+            _require_session_of(conn, record.session_id, record.subject_id)
+        conn.execute(
+            "INSERT INTO overrides (id, subject_id, session_id, rules, operator_id, reason, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.subject_id,
+                record.session_id,
+                json.dumps(list(record.rules)),
+                record.operator_id,
+                record.reason,
+                utc_text(record.at),
+            ),
+        )
+    return record
+
+
+def overrides_of(store: Store, subject_id: str) -> list[OverrideRecord]:
+    with store.read() as conn:
+        require_subject(conn, subject_id)
+        rows = conn.execute(
+            "SELECT id, subject_id, session_id, rules, operator_id, reason, at FROM overrides"
+            " WHERE subject_id = ? ORDER BY at",
+            (subject_id,),
+        ).fetchall()
+    return [
+        OverrideRecord(
+            id=r[0],
+            subject_id=r[1],
+            session_id=r[2],
+            rules=tuple(json.loads(r[3])),
+            operator_id=r[4],
+            reason=r[5],
+            at=from_utc_text(r[6]),
+        )
+        for r in rows
+    ]
+
+
+def override_payload(override: OverrideRecord) -> dict[str, Any]:
+    """The payload of the journal's `override` event for this stored override."""
+    return {
+        "override_id": override.id,
+        "signer": override.operator_id,
+        "meaning": "approved override",
+        "rules": list(override.rules),
+        "reason": override.reason,
+    }
+
+
+def _require_session_of(conn: sqlite3.Connection, session_id: str, subject_id: str) -> None:
+    row = conn.execute("SELECT subject_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        raise ConfigError(f"unknown session {session_id!r}")
+    if row[0] != subject_id:
+        raise ConfigError(
+            f"session {session_id!r} belongs to subject {row[0]!r}, not {subject_id!r}"
+        )
+
+
+def _require_event(conn: sqlite3.Connection, event_id: str) -> AdverseEventRecord:
+    row = conn.execute(
+        f"SELECT {_AE_COLUMNS} FROM adverse_events WHERE id = ?", (event_id,)
+    ).fetchone()
+    if row is None:
+        raise ConfigError(f"unknown adverse event {event_id!r}")
+    return _event(row)
+
+
+def _event(row: tuple[Any, ...]) -> AdverseEventRecord:
+    return AdverseEventRecord(
+        id=row[0],
+        subject_id=row[1],
+        session_id=row[2],
+        kind=row[3],
+        severity=row[4],
+        pulse_index=row[5],
+        notes=row[6],
+        occurred_at=from_utc_text(row[7]),
+        recorded_by=row[8],
+        recorded_at=maybe_utc(row[9]),
+        reviewed_by=row[10],
+        reviewed_at=maybe_utc(row[11]),
+        review_notes=row[12],
+    )

@@ -1,0 +1,194 @@
+"""Screening answer sets and motor thresholds: the subject-level inputs of the engine."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sqlite3
+from typing import Any, cast
+
+from stimctl.errors import ConfigError
+from stimctl.records.models import RmtMethod, ScreeningRecord, ThresholdRecord
+from stimctl.records.store import Store
+from stimctl.records.subjects import ensure_operator, require_subject
+from stimctl.records.values import (
+    date_text,
+    from_date_text,
+    from_utc_text,
+    new_id,
+    now_utc,
+    utc_text,
+)
+from stimctl.safety.inputs import Screening
+
+_THRESHOLD_COLUMNS = (
+    "id, subject_id, percent_mso, method, measured_on, device, coil, criterion, algorithm,"
+    " pulses, recorded_at"
+)
+_SCREENING_COLUMNS = (
+    "id, subject_id, questionnaire, answered_on, answers, medications, reviewer, recorded_at"
+)
+
+
+def record_threshold(store: Store, threshold: ThresholdRecord) -> ThresholdRecord:
+    """Store a motor threshold. Outside (0, 100] % MSO, or an unknown method, is a
+    `ConfigError`: never clipped."""
+    _check_threshold(threshold)
+    record = dataclasses.replace(
+        threshold,
+        id=threshold.id or new_id(),
+        recorded_at=threshold.recorded_at or now_utc(),
+    )
+    assert record.recorded_at is not None
+    with store.write() as conn:
+        require_subject(conn, record.subject_id)
+        conn.execute(
+            f"INSERT INTO motor_thresholds ({_THRESHOLD_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.subject_id,
+                record.percent_mso,
+                record.method,
+                date_text(record.measured_on),
+                record.device,
+                record.coil,
+                record.criterion,
+                record.algorithm,
+                record.pulses,
+                utc_text(record.recorded_at),
+            ),
+        )
+    return record
+
+
+def _check_threshold(threshold: ThresholdRecord) -> None:
+    value = threshold.percent_mso
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"motor threshold {value!r} is not a number of % MSO")
+    if not 0 < value <= 100:
+        raise ConfigError(f"motor threshold {value:g}% MSO is outside (0, 100] % MSO")
+    if threshold.method not in ("emg", "visual"):
+        raise ConfigError(f"motor threshold method {threshold.method!r} is not emg or visual")
+    if threshold.pulses is not None and threshold.pulses < 0:
+        raise ConfigError(f"threshold pulses {threshold.pulses} is negative")
+
+
+def latest_threshold(conn: sqlite3.Connection, subject_id: str) -> ThresholdRecord | None:
+    """The most recent threshold (by measurement date, then by when it was recorded)."""
+    row = conn.execute(
+        f"SELECT {_THRESHOLD_COLUMNS} FROM motor_thresholds WHERE subject_id = ?"
+        " ORDER BY measured_on DESC, recorded_at DESC LIMIT 1",
+        (subject_id,),
+    ).fetchone()
+    return None if row is None else _threshold(row)
+
+
+def threshold_by_id(conn: sqlite3.Connection, threshold_id: str) -> ThresholdRecord | None:
+    row = conn.execute(
+        f"SELECT {_THRESHOLD_COLUMNS} FROM motor_thresholds WHERE id = ?", (threshold_id,)
+    ).fetchone()
+    return None if row is None else _threshold(row)
+
+
+def list_thresholds(store: Store, subject_id: str) -> list[ThresholdRecord]:
+    with store.read() as conn:
+        require_subject(conn, subject_id)
+        rows = conn.execute(
+            f"SELECT {_THRESHOLD_COLUMNS} FROM motor_thresholds WHERE subject_id = ?"
+            " ORDER BY measured_on, recorded_at",
+            (subject_id,),
+        ).fetchall()
+    return [_threshold(r) for r in rows]
+
+
+def _threshold(row: tuple[Any, ...]) -> ThresholdRecord:
+    return ThresholdRecord(
+        id=row[0],
+        subject_id=row[1],
+        percent_mso=float(row[2]),
+        method=cast(RmtMethod, row[3]),
+        measured_on=from_date_text(row[4]),
+        device=row[5],
+        coil=row[6],
+        criterion=row[7],
+        algorithm=row[8],
+        pulses=row[9],
+        recorded_at=from_utc_text(row[10]),
+    )
+
+
+def record_screening(store: Store, screening: ScreeningRecord) -> ScreeningRecord:
+    """Store an answer set (already validated, e.g. by `screening_file.parse_screening`)."""
+    record = dataclasses.replace(
+        screening,
+        id=screening.id or new_id(),
+        recorded_at=screening.recorded_at or now_utc(),
+    )
+    assert record.recorded_at is not None
+    with store.write() as conn:
+        require_subject(conn, record.subject_id)
+        if record.reviewer is not None:
+            ensure_operator(conn, record.reviewer, role="reviewer")
+        conn.execute(
+            f"INSERT INTO screenings ({_SCREENING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.subject_id,
+                record.questionnaire,
+                date_text(record.answered_on),
+                json.dumps(record.answers, sort_keys=True),
+                json.dumps(list(record.medications)),
+                record.reviewer,
+                utc_text(record.recorded_at),
+            ),
+        )
+    return record
+
+
+def screening_from(subject_id: str, screening: Screening) -> ScreeningRecord:
+    """A record of a validated `Screening` (the safety engine's input type)."""
+    return ScreeningRecord(
+        subject_id=subject_id,
+        questionnaire=screening.questionnaire,
+        answered_on=screening.answered_on,
+        answers=dict(screening.answers),
+        medications=tuple(screening.medications),
+        reviewer=screening.reviewer,
+    )
+
+
+def latest_screening(conn: sqlite3.Connection, subject_id: str) -> ScreeningRecord | None:
+    row = conn.execute(
+        f"SELECT {_SCREENING_COLUMNS} FROM screenings WHERE subject_id = ?"
+        " ORDER BY answered_on DESC, recorded_at DESC LIMIT 1",
+        (subject_id,),
+    ).fetchone()
+    return None if row is None else _screening(row)
+
+
+def _screening(row: tuple[Any, ...]) -> ScreeningRecord:
+    answers = json.loads(row[4])
+    medications = json.loads(row[5])
+    return ScreeningRecord(
+        id=row[0],
+        subject_id=row[1],
+        questionnaire=row[2],
+        answered_on=from_date_text(row[3]),
+        answers={str(k): bool(v) for k, v in answers.items()},
+        medications=tuple(str(m) for m in medications),
+        reviewer=row[6],
+        recorded_at=from_utc_text(row[7]),
+    )
+
+
+def screenings_of(store: Store, subject_id: str) -> list[ScreeningRecord]:
+    with store.read() as conn:
+        require_subject(conn, subject_id)
+        rows = conn.execute(
+            f"SELECT {_SCREENING_COLUMNS} FROM screenings WHERE subject_id = ?"
+            " ORDER BY answered_on, recorded_at",
+            (subject_id,),
+        ).fetchall()
+    return [_screening(r) for r in rows]

@@ -1,0 +1,157 @@
+"""What the safety engine needs from the records before a session starts.
+
+`subject_for` gives the subject (latest RMT with its provenance, latest screening);
+`history_for` the daily and course history (sessions, course count, unreviewed
+blocking adverse events); `evaluate_for_subject` runs the engine on both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from stimctl.errors import ConfigError
+from stimctl.records.adverse import adverse_events_of
+from stimctl.records.clinical import latest_screening, latest_threshold, threshold_by_id
+from stimctl.records.courses import active_course, delivered_in_course
+from stimctl.records.models import SessionRecord, SubjectSummary
+from stimctl.records.sessions import last_delivered, sessions_since
+from stimctl.records.store import Store
+from stimctl.records.subjects import require_subject
+from stimctl.safety.inputs import (
+    History,
+    MotorThreshold,
+    PastSession,
+    Screening,
+    SiteRules,
+    Subject,
+)
+
+if TYPE_CHECKING:
+    from stimctl.device_profiles import DeviceProfile
+    from stimctl.protocol.models import Protocol
+    from stimctl.safety.verdict import Verdict
+
+LOOKBACK_DAYS = 35
+"""Sessions older than this do not change any daily rule: the longest look-back is the
+run of consecutive accelerated days (SES-3, limit 5). The last few delivered sessions
+are always included so the first-exposure checklist (SES-9) and the maintenance gap
+(SES-8) see them."""
+
+_ALWAYS_LAST = 3
+
+
+def history_for(
+    store: Store, subject_id: str, now: dt.datetime, *, lookback_days: int = LOOKBACK_DAYS
+) -> History:
+    """The subject's history as the safety engine's daily and course rules read it."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    with store.read() as conn:
+        require_subject(conn, subject_id)
+        recent = sessions_since(conn, subject_id, now - dt.timedelta(days=lookback_days))
+        older = last_delivered(conn, subject_id, _ALWAYS_LAST)
+        course = active_course(conn, subject_id)
+        course_sessions = delivered_in_course(conn, course.id) if course else None
+        blocking = [e.label() for e in adverse_events_of(conn, subject_id) if e.blocks]
+    by_id = {s.id: s for s in (*older, *recent) if s.started_at <= now}
+    sessions = sorted(by_id.values(), key=lambda s: s.started_at)
+    return History(
+        sessions=tuple(past_session(s) for s in sessions),
+        course_sessions=course_sessions,
+        unresolved_adverse_events=tuple(blocking),
+    )
+
+
+def past_session(record: SessionRecord) -> PastSession:
+    return PastSession(
+        started_at=record.started_at,
+        pulses_delivered=record.pulses_delivered,
+        protocol_class=record.protocol_class,
+        protocol_name=record.protocol_name,
+        status=record.status,
+        ended_at=record.ended_at,
+    )
+
+
+def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = None) -> Subject:
+    """The subject as the engine weighs it: the latest motor threshold (or `threshold_id`)
+    and the latest screening (None if never screened). No threshold is a `ConfigError`."""
+    with store.read() as conn:
+        require_subject(conn, subject_id)
+        if threshold_id is not None:
+            threshold = threshold_by_id(conn, threshold_id)
+            if threshold is None or threshold.subject_id != subject_id:
+                raise ConfigError(f"no threshold {threshold_id!r} for subject {subject_id!r}")
+        else:
+            threshold = latest_threshold(conn, subject_id)
+        screening = latest_screening(conn, subject_id)
+    if threshold is None:
+        raise ConfigError(
+            f"subject {subject_id!r} has no motor threshold on record (record one with"
+            f" `stimctl rmt record {subject_id} --value PCT --method emg`)"
+        )
+    return Subject(
+        rmt=MotorThreshold(
+            percent_mso=threshold.percent_mso,
+            method=threshold.method,
+            measured_on=threshold.measured_on,
+            device=threshold.device,
+            coil=threshold.coil,
+        ),
+        screening=None
+        if screening is None
+        else Screening(
+            questionnaire=screening.questionnaire,
+            answered_on=screening.answered_on,
+            answers=dict(screening.answers),
+            medications=screening.medications,
+            reviewer=screening.reviewer,
+        ),
+        subject_id=subject_id,
+    )
+
+
+def evaluate_for_subject(
+    store: Store,
+    protocol: Protocol,
+    subject_id: str,
+    *,
+    now: dt.datetime,
+    device: DeviceProfile | None = None,
+    site: SiteRules | None = None,
+    require_screening: bool = True,
+) -> Verdict:
+    """`stimctl.safety.engine.evaluate` with the subject and history from the store."""
+    from stimctl.safety.engine import evaluate
+
+    return evaluate(
+        protocol,
+        subject_for(store, subject_id),
+        now=now,
+        device=device,
+        site=site,
+        history=history_for(store, subject_id, now),
+        require_screening=require_screening,
+    )
+
+
+def summary(store: Store, subject_id: str) -> SubjectSummary:
+    """Everything `stimctl subject show` prints, read in one snapshot."""
+    with store.read() as conn:
+        subject = require_subject(conn, subject_id)
+        course = active_course(conn, subject_id)
+        sessions = int(
+            conn.execute(
+                "SELECT count(*) FROM sessions WHERE subject_id = ?", (subject_id,)
+            ).fetchone()[0]
+        )
+        return SubjectSummary(
+            subject=subject,
+            threshold=latest_threshold(conn, subject_id),
+            screening=latest_screening(conn, subject_id),
+            course=course,
+            course_sessions=delivered_in_course(conn, course.id) if course else 0,
+            sessions=sessions,
+            adverse_events=tuple(adverse_events_of(conn, subject_id)),
+        )

@@ -1,0 +1,167 @@
+"""The records, as frozen dataclasses: what repository functions take and return.
+
+Fields named ``*_at`` are timezone-aware UTC datetimes; ``*_on`` are calendar dates.
+An ``id`` of "" on a record passed in means "assign one"; records returned always have
+their id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+RmtMethod = Literal["emg", "visual"]
+CourseStatus = Literal["active", "closed"]
+
+SESSION_RUNNING: Final = "running"
+"""A session whose start is recorded and whose end is not (yet, or ever: a crash)."""
+
+AE_KINDS: Final = (
+    "seizure",
+    "syncope",
+    "headache",
+    "scalp-discomfort",
+    "hearing-change",
+    "mania-hypomania",
+    "other",
+)
+AE_SEVERITIES: Final = ("mild", "moderate", "severe", "serious")
+"""``serious``: a serious adverse event in the regulatory sense (hospitalisation, ...)."""
+
+BLOCKING_AE_KINDS: Final = frozenset({"seizure"})
+BLOCKING_AE_SEVERITIES: Final = frozenset({"serious"})
+"""An unreviewed adverse event of these kinds or severities blocks the next session
+(SES-4) until someone reviews it; others are shown but do not block."""
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    id: str
+    created_at: dt.datetime
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorRecord:
+    id: str
+    role: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ScreeningRecord:
+    subject_id: str
+    questionnaire: str
+    answered_on: dt.date
+    answers: dict[str, bool]
+    medications: tuple[str, ...] = ()
+    reviewer: str | None = None
+    recorded_at: dt.datetime | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class ThresholdRecord:
+    """A resting motor threshold with its provenance (NIBS-BIDS ``threshold_*`` fields)."""
+
+    subject_id: str
+    percent_mso: float
+    method: RmtMethod
+    measured_on: dt.date
+    device: str | None = None
+    coil: str | None = None
+    criterion: str | None = None
+    """e.g. "50 uV peak-to-peak in 5 of 10 trials" or "visible twitch"."""
+    algorithm: str | None = None
+    """e.g. "5/10 relative frequency", "PEST", "ML-PEST"."""
+    pulses: int | None = None
+    """Pulses used to find the threshold (they count towards the day's exposure)."""
+    recorded_at: dt.datetime | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    subject_id: str
+    protocol_name: str
+    protocol_digest: str
+    planned_sessions: int
+    start_date: dt.date
+    status: CourseStatus = "active"
+    created_at: dt.datetime | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    subject_id: str
+    protocol_name: str
+    protocol_digest: str
+    status: str
+    pulses_planned: int
+    pulses_delivered: int
+    started_at: dt.datetime
+    course_id: str | None = None
+    journal_path: str | None = None
+    chain_head: str | None = None
+    ended_at: dt.datetime | None = None
+    operator_id: str | None = None
+    device: str | None = None
+    coil: str | None = None
+    threshold_id: str | None = None
+    protocol_class: str = ""
+    """`stimctl.protocol.derived` class (hf-rtms, itbs, ...), as the engine derived it."""
+
+
+@dataclass(frozen=True)
+class OverrideRecord:
+    subject_id: str
+    rules: tuple[str, ...]
+    operator_id: str
+    reason: str
+    at: dt.datetime
+    session_id: str | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class AdverseEventRecord:
+    subject_id: str
+    kind: str
+    severity: str
+    occurred_at: dt.datetime
+    session_id: str | None = None
+    pulse_index: int | None = None
+    notes: str = ""
+    recorded_by: str | None = None
+    recorded_at: dt.datetime | None = None
+    reviewed_by: str | None = None
+    reviewed_at: dt.datetime | None = None
+    review_notes: str | None = None
+    id: str = ""
+
+    @property
+    def blocks(self) -> bool:
+        """True while unreviewed and of a blocking kind or severity (SES-4)."""
+        return self.reviewed_at is None and (
+            self.kind in BLOCKING_AE_KINDS or self.severity in BLOCKING_AE_SEVERITIES
+        )
+
+    def label(self) -> str:
+        """How the safety engine names it: ``seizure (severe) 2026-11-20 [id]``."""
+        return f"{self.kind} ({self.severity}) {self.occurred_at.date().isoformat()} [{self.id}]"
+
+
+@dataclass(frozen=True)
+class SubjectSummary:
+    """What `stimctl subject show` prints and the console shows beside the subject."""
+
+    subject: SubjectRecord
+    threshold: ThresholdRecord | None
+    screening: ScreeningRecord | None
+    course: CourseRecord | None
+    course_sessions: int
+    sessions: int
+    adverse_events: tuple[AdverseEventRecord, ...] = field(default=())

@@ -1,0 +1,270 @@
+"""Session rows: what the session engine records at the start and at the end.
+
+The journal is the record of truth for delivery; the row is the index the daily and
+course rules read, and it keeps the journal's chain head so that a rewritten journal is
+detected (`stimctl.records.journal_check`).
+
+The engine calls, in this order:
+
+1. `begin_session` once the verdict allows the start (status ``running``);
+2. `update_session_progress` as often as it likes (e.g. after each train), so that a
+   crash leaves the pulses delivered so far on record for the next day's rules;
+3. `end_session` with the journal's closing status, count and head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from stimctl.errors import ConfigError, StateError
+from stimctl.journal.events import SESSION_STATUSES
+from stimctl.journal.writer import validate_session_id
+from stimctl.records.clinical import latest_threshold
+from stimctl.records.courses import active_course
+from stimctl.records.models import SESSION_RUNNING, SessionRecord
+from stimctl.records.store import Store
+from stimctl.records.subjects import ensure_operator, require_subject
+from stimctl.records.values import from_utc_text, maybe_utc, new_id, utc_text
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_COLUMNS = (
+    "id, subject_id, protocol_name, protocol_digest, status, pulses_planned, pulses_delivered,"
+    " started_at, course_id, journal_path, chain_head, ended_at, operator_id, device, coil,"
+    " threshold_id, protocol_class"
+)
+
+_PLACEHOLDERS = ", ".join("?" * len(_COLUMNS.split(",")))
+
+
+def begin_session(
+    store: Store,
+    *,
+    subject_id: str,
+    protocol_name: str,
+    protocol_digest: str,
+    pulses_planned: int,
+    started_at: dt.datetime,
+    session_id: str | None = None,
+    journal_path: Path | str | None = None,
+    chain_head: str | None = None,
+    operator_id: str | None = None,
+    device: str | None = None,
+    coil: str | None = None,
+    threshold_id: str | None = None,
+    course_id: str | None = None,
+    protocol_class: str = "",
+) -> SessionRecord:
+    """Record the start of a session (status ``running``) and return its row.
+
+    `session_id` defaults to a new id; pass the journal's session id so the two match.
+    `threshold_id` defaults to the subject's latest threshold; `course_id` to the active
+    course when it prescribes `protocol_name` (a session of another protocol is not part
+    of the course).
+    """
+    sid = validate_session_id(session_id) if session_id else new_id()
+    if pulses_planned < 0:
+        raise ConfigError(f"pulses planned must not be negative, got {pulses_planned}")
+    head = _check_head(chain_head)
+    with store.write() as conn:
+        require_subject(conn, subject_id)
+        if operator_id is not None:
+            ensure_operator(conn, operator_id)
+        if threshold_id is None:
+            threshold = latest_threshold(conn, subject_id)
+            threshold_id = threshold.id if threshold else None
+        if course_id is None:
+            course = active_course(conn, subject_id)
+            if course is not None and course.protocol_name == protocol_name:
+                course_id = course.id
+        record = SessionRecord(
+            id=sid,
+            subject_id=subject_id,
+            protocol_name=protocol_name,
+            protocol_digest=protocol_digest,
+            status=SESSION_RUNNING,
+            pulses_planned=pulses_planned,
+            pulses_delivered=0,
+            started_at=started_at,
+            course_id=course_id,
+            journal_path=str(journal_path) if journal_path is not None else None,
+            chain_head=head,
+            operator_id=operator_id,
+            device=device,
+            coil=coil,
+            threshold_id=threshold_id,
+            protocol_class=protocol_class,
+        )
+        if _row(conn, sid) is not None:
+            raise ConfigError(f"session {sid!r} is already on record")
+        insert_session(conn, record)
+    return record
+
+
+def insert_session(conn: sqlite3.Connection, record: SessionRecord) -> None:
+    """Insert a whole row (imports and tests; the engine uses `begin_session`)."""
+    conn.execute(
+        f"INSERT INTO sessions ({_COLUMNS}) VALUES ({_PLACEHOLDERS})",
+        (
+            record.id,
+            record.subject_id,
+            record.protocol_name,
+            record.protocol_digest,
+            record.status,
+            record.pulses_planned,
+            record.pulses_delivered,
+            utc_text(record.started_at),
+            record.course_id,
+            record.journal_path,
+            record.chain_head,
+            utc_text(record.ended_at) if record.ended_at else None,
+            record.operator_id,
+            record.device,
+            record.coil,
+            record.threshold_id,
+            record.protocol_class,
+        ),
+    )
+
+
+def update_session_progress(
+    store: Store, session_id: str, *, pulses_delivered: int, chain_head: str
+) -> SessionRecord:
+    """Record the pulses delivered so far and the journal head of a running session."""
+    head = _check_head(chain_head)
+    with store.write() as conn:
+        current = _require_running(conn, session_id)
+        _check_pulses(current, pulses_delivered)
+        conn.execute(
+            "UPDATE sessions SET pulses_delivered = ?, chain_head = ? WHERE id = ?",
+            (pulses_delivered, head, session_id),
+        )
+        return _require(conn, session_id)
+
+
+def end_session(
+    store: Store,
+    session_id: str,
+    *,
+    status: str,
+    pulses_delivered: int,
+    chain_head: str,
+    ended_at: dt.datetime,
+) -> SessionRecord:
+    """Record the end of a running session: its closing status (one of
+    `stimctl.journal.events.SESSION_STATUSES`), pulses delivered (from the journal) and
+    the journal's final chain head. Ending a session twice is a `StateError`."""
+    if status not in SESSION_STATUSES:
+        raise ConfigError(f"session status {status!r} is not one of {sorted(SESSION_STATUSES)}")
+    head = _check_head(chain_head)
+    with store.write() as conn:
+        current = _require_running(conn, session_id)
+        _check_pulses(current, pulses_delivered)
+        conn.execute(
+            "UPDATE sessions SET status = ?, pulses_delivered = ?, chain_head = ?, ended_at = ?"
+            " WHERE id = ?",
+            (status, pulses_delivered, head, utc_text(ended_at), session_id),
+        )
+        return _require(conn, session_id)
+
+
+def get_session(store: Store, session_id: str) -> SessionRecord:
+    with store.read() as conn:
+        return _require(conn, session_id)
+
+
+def list_sessions(
+    store: Store, subject_id: str | None = None, *, limit: int | None = None
+) -> list[SessionRecord]:
+    """Sessions by start time, oldest first (the last `limit` if given)."""
+    with store.read() as conn:
+        if subject_id is not None:
+            require_subject(conn, subject_id)
+            where, args = "WHERE subject_id = ?", [subject_id]
+        else:
+            where, args = "", []
+        sql = f"SELECT {_COLUMNS} FROM sessions {where} ORDER BY started_at DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = conn.execute(sql, args).fetchall()
+    return [session_from_row(r) for r in reversed(rows)]
+
+
+def sessions_since(
+    conn: sqlite3.Connection, subject_id: str, since: dt.datetime
+) -> list[SessionRecord]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM sessions WHERE subject_id = ? AND started_at >= ?"
+        " ORDER BY started_at",
+        (subject_id, utc_text(since)),
+    ).fetchall()
+    return [session_from_row(r) for r in rows]
+
+
+def last_delivered(conn: sqlite3.Connection, subject_id: str, count: int) -> list[SessionRecord]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM sessions WHERE subject_id = ? AND pulses_delivered > 0"
+        " ORDER BY started_at DESC LIMIT ?",
+        (subject_id, count),
+    ).fetchall()
+    return [session_from_row(r) for r in reversed(rows)]
+
+
+def session_from_row(row: tuple[Any, ...]) -> SessionRecord:
+    return SessionRecord(
+        id=row[0],
+        subject_id=row[1],
+        protocol_name=row[2],
+        protocol_digest=row[3],
+        status=row[4],
+        pulses_planned=int(row[5]),
+        pulses_delivered=int(row[6]),
+        started_at=from_utc_text(row[7]),
+        course_id=row[8],
+        journal_path=row[9],
+        chain_head=row[10],
+        ended_at=maybe_utc(row[11]),
+        operator_id=row[12],
+        device=row[13],
+        coil=row[14],
+        threshold_id=row[15],
+        protocol_class=row[16],
+    )
+
+
+def _row(conn: sqlite3.Connection, session_id: str) -> tuple[Any, ...] | None:
+    row: tuple[Any, ...] | None = conn.execute(
+        f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+    ).fetchone()
+    return row
+
+
+def _require(conn: sqlite3.Connection, session_id: str) -> SessionRecord:
+    row = _row(conn, session_id)
+    if row is None:
+        raise ConfigError(f"unknown session {session_id!r}")
+    return session_from_row(row)
+
+
+def _require_running(conn: sqlite3.Connection, session_id: str) -> SessionRecord:
+    current = _require(conn, session_id)
+    if current.status != SESSION_RUNNING:
+        raise StateError(f"session {session_id!r} already ended ({current.status})")
+    return current
+
+
+def _check_pulses(current: SessionRecord, pulses_delivered: int) -> None:
+    if pulses_delivered < current.pulses_delivered:
+        raise ConfigError(
+            f"session {current.id!r}: pulses delivered cannot go down"
+            f" ({current.pulses_delivered} -> {pulses_delivered})"
+        )
+
+
+def _check_head(chain_head: str | None) -> str | None:
+    if chain_head is not None and _HEX64.fullmatch(chain_head) is None:
+        raise ConfigError(f"chain head {chain_head!r} is not a SHA-256 hex digest")
+    return chain_head
