@@ -35,6 +35,8 @@ class DeviceProfile(_Strict):
     vendor: Literal["magstim", "magventure"]
     driver: str
     driver_options: dict[str, str | int]
+    simulator: str | None = None
+    """Spec of the built-in simulator of this model (`stimsim://<spec>`), for dry runs."""
     max_output_percent_mso: Annotated[float, Field(gt=0, le=100)]
     enhanced_power_max_percent_mso: Annotated[float, Field(gt=0, le=110)] | None = None
     min_frequency_hz: Annotated[float, Field(gt=0)]

@@ -22,6 +22,8 @@ from stimctl.errors import ExitCode, StimctlError
 # here so that `stimctl --help` imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("stimctl.cli.check_cmd:check", "Check a protocol against the safety tables."),
+    "dry-run": ("stimctl.cli.session_cmd:dry_run", "Run a whole session on the simulator."),
+    "run": ("stimctl.cli.session_cmd:run", "Run a session on a stimulator."),
     "protocols": ("stimctl.cli.library_cmd:protocols", "List and show shipped protocols."),
     "devices": ("stimctl.cli.devices_cmd:devices", "Device profiles, probing and ports."),
     "sim": ("stimctl.cli.sim_cmd:sim", "Serve a byte-level stimulator simulator."),

@@ -12,6 +12,7 @@ from stimctl.cli.options import ISO_DATE, PERCENT_MSO
 
 if TYPE_CHECKING:
     from stimctl.clock import Clock
+    from stimctl.hal import Transport
     from stimctl.session.engine import SessionEngine
     from stimctl.session.runner import Prepared
     from stimctl.session.summary import Summary
@@ -22,16 +23,24 @@ DEFAULT_DRY_RUN_DEVICE = "magstim-rapid2-super-plus-240v"
 def _common(func: click.decorators.FC) -> click.decorators.FC:
     options = [
         click.argument("protocol"),
-        click.option("--rmt", type=PERCENT_MSO, default=None, help="Resting motor threshold, % MSO."),
-        click.option("--subject", "subject_id", default=None, help="Take RMT and history from the records."),
+        click.option(
+            "--rmt", type=PERCENT_MSO, default=None, help="Resting motor threshold, % MSO."
+        ),
+        click.option(
+            "--subject", "subject_id", default=None, help="Take RMT and history from the records."
+        ),
         click.option("--rmt-method", type=click.Choice(["emg", "visual"]), default="emg"),
         click.option("--rmt-date", type=ISO_DATE, default=None),
         click.option("--mode", type=click.Choice(["clinical", "research"]), default=None),
         click.option("--site", "site_file", default=None, help="Site rules file."),
-        click.option("--operator", default="local", show_default=True, help="Operator id (journaled)."),
+        click.option(
+            "--operator", default="local", show_default=True, help="Operator id (journaled)."
+        ),
         click.option("--override-operator", default=None, help="Who accepts an override verdict."),
         click.option("--override-reason", default=None, help="Why the override is accepted."),
-        click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object."),
+        click.option(
+            "--json", "as_json", is_flag=True, help="Print the summary as one JSON object."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -40,12 +49,25 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
 
 @click.command("dry-run")
 @_common
-@click.option("--device", "device_name", default=DEFAULT_DRY_RUN_DEVICE, show_default=True,
-              help="Device profile to simulate.")
-@click.option("--speed", default="max", show_default=True,
-              help="realtime, max, or a factor such as 10 (10x faster than real time).")
-@click.option("--fault", "faults", multiple=True,
-              help="Inject a fault, e.g. 'overheat@120', 'link-loss@60', 'coil-removed@30'.")
+@click.option(
+    "--device",
+    "device_name",
+    default=DEFAULT_DRY_RUN_DEVICE,
+    show_default=True,
+    help="Device profile to simulate.",
+)
+@click.option(
+    "--speed",
+    default="max",
+    show_default=True,
+    help="realtime, max, or a factor such as 10 (10x faster than real time).",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    help="Inject a fault, e.g. 'overheat@120', 'link-loss@60', 'coil-removed@30'.",
+)
 def dry_run(
     protocol: str,
     rmt: float | None,
@@ -67,12 +89,20 @@ def dry_run(
 
     clock = parse_speed(speed)
     prepared = _prepare(
-        protocol, rmt, subject_id, rmt_method, rmt_date, mode, site_file,
-        override_operator, override_reason, device_name,
+        protocol,
+        rmt,
+        subject_id,
+        rmt_method,
+        rmt_date,
+        mode,
+        site_file,
+        override_operator,
+        override_reason,
+        device_name,
     )
     schedule = parse_faults(faults)
     with SimulatedDevice(prepared.device, clock) as sim:
-        engine = _open(prepared, sim.url, clock, operator)
+        engine = _open(prepared, sim.url, clock, operator, transport=sim.open_transport())
         sim.schedule_faults(schedule)
         summary = _run(engine, clock, as_json)
         sim.check_disarmed()
@@ -82,8 +112,12 @@ def dry_run(
 @click.command("run")
 @_common
 @click.option("--device", "device_name", required=True, help="Device profile of the stimulator.")
-@click.option("--port", "port_url", required=True,
-              help="Serial port or URL (a device, a pty from `stimctl sim serve`, stimsim://).")
+@click.option(
+    "--port",
+    "port_url",
+    required=True,
+    help="Serial port or URL (a device, a pty from `stimctl sim serve`, stimsim://).",
+)
 @click.option("--headless", is_flag=True, help="No console: print progress lines.")
 def run(
     protocol: str,
@@ -106,8 +140,16 @@ def run(
 
     clock = MonotonicClock()
     prepared = _prepare(
-        protocol, rmt, subject_id, rmt_method, rmt_date, mode, site_file,
-        override_operator, override_reason, device_name,
+        protocol,
+        rmt,
+        subject_id,
+        rmt_method,
+        rmt_date,
+        mode,
+        site_file,
+        override_operator,
+        override_reason,
+        device_name,
     )
     if port_url.startswith("stimsim://"):
         from stimctl.session.simulation import install_stimsim
@@ -150,8 +192,14 @@ def _prepare(
 
         subject, history = subject_and_history(subject_id, now)
         return prepare(
-            protocol, subject, device_name, site=site, history=history,
-            override=override, require_screening=True, now=now,
+            protocol,
+            subject,
+            device_name,
+            site=site,
+            history=history,
+            override=override,
+            require_screening=True,
+            now=now,
         )
     if rmt is None:
         raise ConfigError("give --rmt PCT_MSO or --subject ID")
@@ -159,12 +207,18 @@ def _prepare(
     return prepare(protocol, subject, device_name, site=site, override=override, now=now)
 
 
-def _open(prepared: Prepared, port_url: str, clock: Clock, operator: str) -> SessionEngine:
+def _open(
+    prepared: Prepared,
+    port_url: str,
+    clock: Clock,
+    operator: str,
+    transport: Transport | None = None,
+) -> SessionEngine:
     from stimctl.session.runner import open_session, recover_interrupted
 
     for line in recover_interrupted(clock=clock):
         click.echo(f"recovered: {line}", err=True)
-    return open_session(prepared, port_url, clock=clock, operator=operator)
+    return open_session(prepared, port_url, clock=clock, operator=operator, transport=transport)
 
 
 def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:

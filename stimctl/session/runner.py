@@ -20,7 +20,7 @@ from stimctl.clock import Clock
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
 from stimctl.errors import SafetyViolation, StimctlError
-from stimctl.hal import Stimulator, load_driver
+from stimctl.hal import Stimulator, Transport, load_driver
 from stimctl.journal import Journal, close_interrupted, find_unfinished, journals_dir
 from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
@@ -147,13 +147,17 @@ def open_session(
     journal_dir: Path | None = None,
     session_id: str | None = None,
     driver: Stimulator | None = None,
+    transport: Transport | None = None,
     operator: str = "local",
 ) -> SessionEngine:
     """Connect the driver, compile the plan, create the journal; the engine is not started."""
     device = prepared.device
     if driver is None:
         driver_cls = load_driver(device.driver)
-        driver = driver_cls(port_url, clock=clock, **device.driver_options)
+        options: dict[str, Any] = dict(device.driver_options)
+        if transport is not None:
+            options["transport"] = transport
+        driver = driver_cls(port_url, clock=clock, **options)
     driver.open()
     try:
         identity = driver.identify()

@@ -1,0 +1,176 @@
+"""Dry runs: a device profile's built-in simulator behind a real pyserial port.
+
+stimctl never imports `simulators` by name (ARCHITECTURE rule 1): the simulator package
+is found through the entry-point group `stimctl.simulators`, like drivers. The driver
+talks to the simulator through pyserial's `stimsim://` URL handler, unchanged; this
+module only keeps a handle on the live simulator for fault injection and for comparing
+its own pulse log with the journal.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING, Any
+
+from stimctl.clock import Clock, MonotonicClock, ScaledClock, SimulatedClock
+from stimctl.device_profiles import DeviceProfile
+from stimctl.errors import ConfigError, StateError
+
+if TYPE_CHECKING:
+    from stimctl.hal import Transport
+
+GROUP = "stimctl.simulators"
+_names = itertools.count()
+
+
+def simulator_package() -> ModuleType:
+    """The simulator package registered under `stimctl.simulators` (name `stimsim`)."""
+    found = [ep for ep in entry_points(group=GROUP) if ep.name == "stimsim"]
+    if not found:
+        raise ConfigError(
+            f"no simulator package is installed (entry point group {GROUP!r}, name 'stimsim')"
+        )
+    try:
+        loaded = found[0].load()
+    except Exception as exc:
+        raise ConfigError(f"the simulator package failed to load: {exc}") from None
+    if not isinstance(loaded, ModuleType):
+        raise ConfigError(f"entry point {found[0].value} is not a module")
+    return loaded
+
+
+def install_stimsim() -> ModuleType:
+    """Install the `stimsim://` URL handler (one explicit call, idempotent)."""
+    package = simulator_package()
+    package.install_url_handler()
+    return package
+
+
+def parse_speed(text: str) -> Clock:
+    """`realtime`, `max` (simulated time), or a factor like `10`."""
+    if text == "realtime":
+        return MonotonicClock()
+    if text == "max":
+        return SimulatedClock()
+    try:
+        factor = float(text)
+    except ValueError:
+        raise ConfigError(f"--speed: {text!r} is not realtime, max or a number") from None
+    if not factor > 0:
+        raise ConfigError(f"--speed: {text!r} must be above 0")
+    return MonotonicClock() if factor == 1 else ScaledClock(factor)
+
+
+FAULT_KINDS = ("overheat", "link-loss", "coil-removed", "device-error", "ignore-disarm")
+
+
+@dataclass(frozen=True)
+class FaultAt:
+    kind: str
+    at_s: float
+
+
+def parse_faults(specs: tuple[str, ...]) -> list[FaultAt]:
+    """`KIND@SECONDS` (seconds after the session start), e.g. `overheat@120`."""
+    faults = []
+    for spec in specs:
+        kind, _, at = spec.partition("@")
+        if kind not in FAULT_KINDS:
+            raise ConfigError(f"--fault {spec!r}: kind must be one of {', '.join(FAULT_KINDS)}")
+        try:
+            seconds = float(at or "0")
+        except ValueError:
+            raise ConfigError(f"--fault {spec!r}: '{at}' is not a number of seconds") from None
+        if seconds < 0:
+            raise ConfigError(f"--fault {spec!r}: time must be >= 0")
+        faults.append(FaultAt(kind, seconds))
+    return faults
+
+
+class SimulatedDevice:
+    """The built-in simulator of a device profile, on `stimsim://`, sharing the clock."""
+
+    def __init__(self, profile: DeviceProfile, clock: Clock, **extra: str) -> None:
+        if profile.simulator is None:
+            raise ConfigError(f"device profile {profile.name} has no built-in simulator")
+        self.profile = profile
+        self.clock = clock
+        self._package = install_stimsim()
+        self._clock_name = f"dryrun{next(_names)}"
+        self._package.register_clock(self._clock_name, clock)
+        separator = "&" if "?" in profile.simulator else "?"
+        options = "".join(f"&{k}={v}" for k, v in extra.items())
+        self.url = f"stimsim://{profile.simulator}{separator}clock={self._clock_name}{options}"
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self.simulator: Any = None
+
+    def __enter__(self) -> SimulatedDevice:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        self._package.unregister_clock(self._clock_name)
+
+    def open_transport(self) -> Transport:
+        """Open the simulator's port; the driver gets it as its transport."""
+        import serial
+
+        from stimctl.hal import Transport
+
+        port = serial.serial_for_url(self.url, baudrate=9600, timeout=0.02)
+        self.simulator = getattr(port, "simulator", None)
+        return Transport(port, url=self.url)
+
+    def schedule_faults(self, faults: list[FaultAt]) -> None:
+        start = self.clock.now()
+        for fault in faults:
+            thread = threading.Thread(
+                target=self._inject_later,
+                args=(fault, start),
+                name=f"fault-{fault.kind}",
+                daemon=True,
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def _inject_later(self, fault: FaultAt, start: float) -> None:
+        self.clock.sleep_until(start + fault.at_s)
+        while self.clock.now() < start + fault.at_s and not self._stop.is_set():
+            self.clock.sleep_until(start + fault.at_s)  # frozen time wakes early
+        if not self._stop.is_set():
+            self.inject(fault.kind)
+
+    def inject(self, kind: str) -> None:
+        sim = self.simulator
+        if sim is None:
+            raise StateError("no live simulator attached")
+        if kind == "overheat":
+            sim.set_coil_temperature(41.0)
+        elif kind == "link-loss":
+            sim.pull_cable()
+        elif kind == "coil-removed":
+            sim.remove_coil()
+        elif kind == "device-error":
+            sim.set_error("1", fatal=False)
+        elif kind == "ignore-disarm":
+            sim.faults.ignore_disarm = True
+
+    def pulse_log(self) -> list[Any]:
+        return list(self.simulator.pulses) if self.simulator is not None else []
+
+    def check_disarmed(self) -> bool:
+        """True when the simulator itself says it is not armed (the test of fail-closed)."""
+        sim = self.simulator
+        return sim is None or not bool(getattr(sim, "armed", False))
