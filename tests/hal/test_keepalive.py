@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from stimctl.clock import VirtualClock
 from stimctl.errors import ConnectionLost, DeviceTimeout, StimctlError
 from stimctl.hal import KeepAlive
@@ -32,9 +34,11 @@ def test_tick_sends_only_when_the_period_has_passed() -> None:
     clock.advance(4.9)
     assert not ka.tick()
     clock.advance(0.2)
-    assert ka.tick() and sent == [5.1]
+    assert ka.tick() and sent == [pytest.approx(5.1)]
     period[0] = 0.5  # armed: the next one is due 0.5 s after the last
-    clock.advance(0.5)
+    clock.advance(0.4)
+    assert not ka.tick()
+    clock.advance(0.11)
     assert ka.tick() and len(sent) == 2
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,10 +11,10 @@ from stimctl.hal import Stimulator, _registry, available_drivers, load_driver
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+def table(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     fake: dict[str, str] = {}
     monkeypatch.setattr(_registry, "_table", lambda: fake)
-    yield fake
+    return fake
 
 
 def test_the_four_declared_drivers_are_listed() -> None:
@@ -47,7 +46,7 @@ def test_a_driver_that_fails_to_import_is_unknown_driver(table: dict[str, str]) 
 
 def test_a_target_that_is_not_a_stimulator_is_refused(table: dict[str, str]) -> None:
     table["wrong"] = "stimctl.errors:StimctlError"
-    with pytest.raises(UnknownDriver, match="not a stimctl.hal.Stimulator"):
+    with pytest.raises(UnknownDriver, match=r"not a stimctl\.hal\.Stimulator"):
         load_driver("wrong")
 
 
