@@ -8,8 +8,10 @@ each deadline, so the same plan runs far faster than real time.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Protocol
 
 SPIN_S = 0.002
@@ -186,3 +188,22 @@ class ScaledClock:
 
     def sleep(self, seconds: float) -> None:
         self.sleep_until(self.now() + seconds)
+
+
+@contextlib.contextmanager
+def driving(clock: Clock) -> Iterator[None]:
+    """Let the calling thread move a `SimulatedClock` while it talks to a device.
+
+    On other clocks it does nothing. Use it around device I/O done outside the engine
+    thread (opening, closing): under simulated time nothing else would move the clock,
+    and a read waiting for a reply would wait for ever.
+    """
+    participate = getattr(clock, "participate", None)
+    if participate is None:
+        yield
+        return
+    participate()
+    try:
+        yield
+    finally:
+        clock.detach()  # type: ignore[attr-defined]

@@ -85,6 +85,7 @@ def dry_run(
     faults: tuple[str, ...],
 ) -> int:
     """Run a whole session of PROTOCOL on the built-in simulator."""
+    from stimctl.clock import driving
     from stimctl.session.simulation import SimulatedDevice, parse_faults, parse_speed
 
     clock = parse_speed(speed)
@@ -102,10 +103,10 @@ def dry_run(
     )
     schedule = parse_faults(faults)
     with SimulatedDevice(prepared.device, clock) as sim:
-        engine = _open(prepared, sim.url, clock, operator, transport=sim.open_transport())
+        with driving(clock):
+            engine = _open(prepared, sim.url, clock, operator, transport=sim.open_transport())
         sim.schedule_faults(schedule)
         summary = _run(engine, clock, as_json)
-        sim.check_disarmed()
     return _report(summary, as_json)
 
 
@@ -243,8 +244,11 @@ def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:
     except KeyboardInterrupt:
         engine.abort("operator:console", reason="interrupted (Ctrl-C)")
     summary = engine.wait(timeout=30)
+    from stimctl.clock import driving
+
     try:
-        engine.driver.close()
+        with driving(clock):
+            engine.driver.close()
     except Exception as exc:  # closing must never hide the summary
         click.echo(f"closing the device: {exc}", err=True)
     return summary
