@@ -55,20 +55,24 @@ def course_document(store: Store, subject_id: str) -> dict[str, Any]:
     return {
         "generated_by": {"name": "stimctl", "version": __version__},
         "generated_at": now_utc().isoformat(),
-        "subject": _plain(subject),
-        "thresholds": [_plain(t) for t in list_thresholds(store, subject_id)],
-        "screenings": [_plain(s) for s in screenings_of(store, subject_id)],
-        "courses": [_plain(c) for c in list_courses(store, subject_id)],
+        "subject": plain_record(subject),
+        "thresholds": [plain_record(t) for t in list_thresholds(store, subject_id)],
+        "screenings": [plain_record(s) for s in screenings_of(store, subject_id)],
+        "courses": [plain_record(c) for c in list_courses(store, subject_id)],
         "sessions": [
-            {**_plain(s.session), "number": s.number, "trains": [t.as_dict() for t in s.trains]}
+            {
+                **plain_record(s.session),
+                "number": s.number,
+                "trains": [t.as_dict() for t in s.trains],
+            }
             for s in sessions
         ],
-        "adverse_events": [_plain(e) for e in list_adverse_events(store, subject_id)],
-        "overrides": [_plain(o) for o in overrides_of(store, subject_id)],
+        "adverse_events": [plain_record(e) for e in list_adverse_events(store, subject_id)],
+        "overrides": [plain_record(o) for o in overrides_of(store, subject_id)],
     }
 
 
-def _plain(record: Any) -> dict[str, Any]:
+def plain_record(record: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in dataclasses.asdict(record).items():
         if isinstance(value, dt.datetime | dt.date):

@@ -1,0 +1,418 @@
+"""`stimctl subject|screen|course|sessions|ae`: the subject and course records.
+
+Everything lives in ``$STIMCTL_HOME/stimctl.db`` (see `stimctl.records`). Exit codes:
+0 done, 1 a session's journal does not match its record (`sessions show`), 2 bad input
+(unknown subject, a threshold out of range, an incomplete screening file), 7 the
+database is unreadable or corrupted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from stimctl.cli.options import ISO_DATE
+from stimctl.errors import ExitCode
+from stimctl.records.models import AE_KINDS, AE_SEVERITIES
+
+if TYPE_CHECKING:
+    from stimctl.records import Store
+
+
+def open_store() -> Store:
+    from stimctl.records import Store
+
+    return Store.open()
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    from stimctl.records.export import plain_record
+
+    return plain_record(record)
+
+
+# --- subject ---------------------------------------------------------------------------
+
+
+@click.group()
+def subject() -> None:
+    """Add, list and show subjects (pseudonymous ids; no names needed)."""
+
+
+@subject.command("add")
+@click.argument("subject_id")
+@click.option("--notes", default=None, help="Free text (no identifying data).")
+def subject_add(subject_id: str, notes: str | None) -> None:
+    """Add SUBJECT_ID to the records."""
+    from stimctl.records import add_subject
+
+    with open_store() as store:
+        add_subject(store, subject_id, notes=notes)
+    click.echo(f"added subject {subject_id}")
+
+
+@subject.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def subject_list(as_json: bool) -> None:
+    """One line per subject."""
+    from stimctl.records import list_subjects
+
+    with open_store() as store:
+        subjects = list_subjects(store)
+    if as_json:
+        click.echo(json.dumps([_plain(s) for s in subjects], indent=2))
+        return
+    for s in subjects:
+        click.echo(f"{s.id:<20} added {s.created_at:%Y-%m-%d}  {s.notes or ''}".rstrip())
+
+
+@subject.command("show")
+@click.argument("subject_id")
+@click.option("--json", "as_json", is_flag=True)
+def subject_show(subject_id: str, as_json: bool) -> None:
+    """A subject's threshold, screening, course and adverse events."""
+    from stimctl.records import summary
+
+    with open_store() as store:
+        info = summary(store, subject_id)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "subject": _plain(info.subject),
+                    "threshold": _plain(info.threshold) if info.threshold else None,
+                    "screening": _plain(info.screening) if info.screening else None,
+                    "course": _plain(info.course) if info.course else None,
+                    "course_sessions": info.course_sessions,
+                    "sessions": info.sessions,
+                    "adverse_events": [_plain(e) for e in info.adverse_events],
+                },
+                indent=2,
+            )
+        )
+        return
+    today = dt.datetime.now(dt.UTC).date()
+    click.echo(f"subject {info.subject.id} (added {info.subject.created_at:%Y-%m-%d})")
+    t = info.threshold
+    if t is None:
+        click.echo("  RMT: none on record")
+    else:
+        where = ", ".join(
+            f"{k} {v}"
+            for k, v in (("device", t.device), ("coil", t.coil), ("criterion", t.criterion))
+            if v
+        )
+        click.echo(
+            f"  RMT: {t.percent_mso:g}% MSO, {t.method}, {t.measured_on.isoformat()}"
+            f" ({(today - t.measured_on).days} days ago){'; ' + where if where else ''}"
+        )
+    s = info.screening
+    click.echo(
+        "  screening: none on record"
+        if s is None
+        else f"  screening: {s.questionnaire} of {s.answered_on.isoformat()},"
+        f" {sum(s.answers.values())} yes answers, reviewer {s.reviewer or '-'}"
+    )
+    c = info.course
+    click.echo(
+        "  course: none active"
+        if c is None
+        else f"  course: {c.protocol_name}, {info.course_sessions} of {c.planned_sessions}"
+        f" sessions delivered, started {c.start_date.isoformat()}"
+    )
+    click.echo(f"  sessions on record: {info.sessions}")
+    for e in info.adverse_events:
+        state = (
+            "BLOCKS until reviewed"
+            if e.blocks
+            else (f"reviewed by {e.reviewed_by}" if e.reviewed_by else "not reviewed")
+        )
+        click.echo(f"  adverse event {e.label()}: {state}")
+
+
+# --- screen ----------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("subject_id")
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Screening answers (TOML); without it the questionnaire is asked here.",
+)
+@click.option("--reviewer", default=None, help="Operator id of the reviewing clinician.")
+@click.option("--date", "answered_on", type=ISO_DATE, default=None, help="Answered on [today].")
+def screen(
+    subject_id: str, answers_file: Path | None, reviewer: str | None, answered_on: dt.date | None
+) -> None:
+    """Record a screening questionnaire for SUBJECT_ID (every item must be answered)."""
+    from dataclasses import replace
+
+    from stimctl.records import get_subject, record_screening, screening_from
+    from stimctl.safety.screening_file import load_screening, parse_screening
+    from stimctl.safety.tables import screening_table
+
+    table = screening_table()
+    with open_store() as store:
+        get_subject(store, subject_id)  # an unknown subject fails before any question
+        if answers_file is not None:
+            screening = load_screening(answers_file)
+        else:
+            answers = {
+                item_id: click.confirm(item.question, default=None)
+                for item_id, item in table.items.items()
+            }
+            medications = click.prompt(
+                "Current medications (comma-separated, empty for none)",
+                default="",
+                show_default=False,
+            )
+            data: dict[str, object] = {
+                "questionnaire": table.questionnaire,
+                "answered_on": answered_on or dt.datetime.now(dt.UTC).date(),
+                "medications": [m.strip() for m in str(medications).split(",") if m.strip()],
+                "answers": answers,
+            }
+            screening = parse_screening(data, "questionnaire")
+        if reviewer is not None:
+            screening = replace(screening, reviewer=reviewer)
+        if answered_on is not None:
+            screening = replace(screening, answered_on=answered_on)
+        record = record_screening(store, screening_from(subject_id, screening))
+    yes = [k for k, v in sorted(record.answers.items()) if v]
+    click.echo(
+        f"recorded screening {record.id} for {subject_id} ({record.questionnaire},"
+        f" {record.answered_on.isoformat()}): "
+        + (f"yes to {', '.join(yes)}" if yes else "no contraindications answered yes")
+    )
+
+
+# --- course ----------------------------------------------------------------------------
+
+
+@click.group()
+def course() -> None:
+    """Start, show and close treatment courses."""
+
+
+@course.command("start")
+@click.argument("subject_id")
+@click.argument("protocol")
+@click.option("--sessions", "planned", type=click.IntRange(min=1), required=True)
+@click.option("--start", "start_date", type=ISO_DATE, default=None, help="Start date [today].")
+def course_start(subject_id: str, protocol: str, planned: int, start_date: dt.date | None) -> None:
+    """Prescribe PROTOCOL (a shipped name or a path) for SUBJECT_ID, N sessions."""
+    from stimctl.configs import file_digest, resolve
+    from stimctl.protocol import load_protocol
+    from stimctl.records import CourseRecord, start_course
+
+    loaded = load_protocol(protocol)
+    digest = file_digest(resolve("protocols", protocol))
+    with open_store() as store:
+        record = start_course(
+            store,
+            CourseRecord(
+                subject_id=subject_id,
+                protocol_name=loaded.name,
+                protocol_digest=digest,
+                planned_sessions=planned,
+                start_date=start_date or dt.datetime.now(dt.UTC).date(),
+            ),
+        )
+    click.echo(
+        f"started course {record.id} for {subject_id}: {record.protocol_name},"
+        f" {planned} sessions from {record.start_date.isoformat()}"
+    )
+    studied = loaded.schedule.course_sessions
+    if studied is not None and planned > studied:
+        click.echo(
+            f"note: the protocol's course is {studied} sessions; sessions beyond it will"
+            " need an override (SES-COURSE)"
+        )
+
+
+@course.command("show")
+@click.argument("subject_id")
+def course_show(subject_id: str) -> None:
+    """Every course of SUBJECT_ID."""
+    from stimctl.records import list_courses
+
+    with open_store() as store:
+        courses = list_courses(store, subject_id)
+    if not courses:
+        click.echo(f"no course on record for {subject_id}")
+    for c in courses:
+        click.echo(
+            f"{c.id}  {c.status:<6} {c.protocol_name:<24} {c.planned_sessions} sessions"
+            f" from {c.start_date.isoformat()}"
+        )
+
+
+@course.command("close")
+@click.argument("subject_id")
+def course_close(subject_id: str) -> None:
+    """Close the active course of SUBJECT_ID."""
+    from stimctl.records import close_course
+
+    with open_store() as store:
+        record = close_course(store, subject_id)
+    click.echo(f"closed course {record.id} ({record.protocol_name})")
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+@click.group()
+def sessions() -> None:
+    """List and show recorded sessions."""
+
+
+@sessions.command("list")
+@click.option("--subject", "subject_id", default=None, help="Only this subject's sessions.")
+@click.option("--last", "limit", type=click.IntRange(min=1), default=None, help="Last N only.")
+@click.option("--json", "as_json", is_flag=True)
+def sessions_list(subject_id: str | None, limit: int | None, as_json: bool) -> None:
+    """One line per session, oldest first."""
+    from stimctl.records import list_sessions
+
+    with open_store() as store:
+        rows = list_sessions(store, subject_id, limit=limit)
+    if as_json:
+        click.echo(json.dumps([_plain(r) for r in rows], indent=2))
+        return
+    for r in rows:
+        click.echo(
+            f"{r.id}  {r.subject_id:<12} {r.started_at:%Y-%m-%d %H:%M}Z  {r.status:<11}"
+            f" {r.pulses_delivered}/{r.pulses_planned} pulses  {r.protocol_name}"
+        )
+
+
+@sessions.command("show")
+@click.argument("session_id")
+@click.option("--json", "as_json", is_flag=True)
+def sessions_show(session_id: str, as_json: bool) -> int:
+    """A session's record and whether its journal still matches it (exit 1 if not)."""
+    from stimctl.records import get_session, verify_session_journal
+
+    with open_store() as store:
+        record = get_session(store, session_id)
+        check = verify_session_journal(store, session_id)
+    if as_json:
+        data = _plain(record)
+        data["journal_check"] = _plain(check)
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for key, value in _plain(record).items():
+            click.echo(f"  {key}: {value if value is not None else '-'}")
+        click.echo(f"  journal: {'OK' if check.ok else 'MISMATCH'}: {check.reason}")
+    has_journal = record.journal_path is not None
+    return ExitCode.OK if check.ok or not has_journal else ExitCode.OVERRIDE_REQUIRED
+
+
+# --- ae --------------------------------------------------------------------------------
+
+
+@click.group()
+def ae() -> None:
+    """Record and review adverse events (a seizure blocks sessions until reviewed)."""
+
+
+def _aware(value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone (add Z or +01:00)")
+    return moment
+
+
+@ae.command("record")
+@click.argument("subject_id")
+@click.option("--kind", type=click.Choice(list(AE_KINDS)), required=True)
+@click.option(
+    "--severity",
+    type=click.Choice(list(AE_SEVERITIES)),
+    required=True,
+)
+@click.option("--session", "session_id", default=None, help="Session it happened in.")
+@click.option("--pulse-index", type=click.IntRange(min=0), default=None)
+@click.option("--notes", default="", help="What happened.")
+@click.option("--by", "recorded_by", default=None, help="Operator id recording it.")
+@click.option("--at", "occurred_at", default=None, help="When (ISO 8601 with zone) [now].")
+def ae_record(
+    subject_id: str,
+    kind: str,
+    severity: str,
+    session_id: str | None,
+    pulse_index: int | None,
+    notes: str,
+    recorded_by: str | None,
+    occurred_at: str | None,
+) -> None:
+    """Record an adverse event for SUBJECT_ID."""
+    from stimctl.records import AdverseEventRecord, record_adverse_event
+
+    with open_store() as store:
+        record = record_adverse_event(
+            store,
+            AdverseEventRecord(
+                subject_id=subject_id,
+                kind=kind,
+                severity=severity,
+                occurred_at=_aware(occurred_at),
+                session_id=session_id,
+                pulse_index=pulse_index,
+                notes=notes,
+                recorded_by=recorded_by,
+            ),
+        )
+    click.echo(f"recorded adverse event {record.label()}")
+    if record.blocks:
+        click.echo(
+            f"sessions for {subject_id} are blocked (SES-4) until it is reviewed:"
+            f" stimctl ae review {record.id} --by OPERATOR --notes TEXT"
+        )
+
+
+@ae.command("review")
+@click.argument("event_id")
+@click.option("--by", "reviewed_by", required=True, help="Operator id of the reviewer.")
+@click.option("--notes", required=True, help="What was decided and why.")
+def ae_review(event_id: str, reviewed_by: str, notes: str) -> None:
+    """Mark an adverse event reviewed (it no longer blocks sessions)."""
+    from stimctl.records import review_adverse_event
+
+    with open_store() as store:
+        record = review_adverse_event(store, event_id, reviewed_by=reviewed_by, notes=notes)
+    click.echo(f"reviewed adverse event {record.id} ({record.label()}) by {reviewed_by}")
+
+
+ae.add_command(ae_review, "resolve")
+
+
+@ae.command("list")
+@click.argument("subject_id")
+def ae_list(subject_id: str) -> None:
+    """Every adverse event of SUBJECT_ID."""
+    from stimctl.records import list_adverse_events
+
+    with open_store() as store:
+        events = list_adverse_events(store, subject_id)
+    if not events:
+        click.echo(f"no adverse events on record for {subject_id}")
+    for e in events:
+        state = (
+            f"reviewed by {e.reviewed_by}"
+            if e.reviewed_by
+            else ("BLOCKS until reviewed" if e.blocks else "not reviewed")
+        )
+        click.echo(f"{e.label()}  {state}  {e.notes}".rstrip())
