@@ -1,0 +1,101 @@
+"""Byte-level stimulator simulators: a Magstim or MagPro on the wire, without hardware.
+
+They speak the documented protocols (/work/shared/reference/device-protocols.md, cited
+as "device-protocols A4" etc.) closely enough that a client written for the real device
+drives them unmodified: exact reply lengths, error replies, status semantics, timing.
+They never import `drivers` (ARCHITECTURE rule 1); the two meet only on the wire.
+
+Public API
+----------
+install_url_handler() -> None
+    Let `serial.serial_for_url("stimsim://MODEL?key=value&...")` open an in-process
+    simulator. Idempotent; nothing is installed on import. `uninstall_url_handler()`
+    undoes it.
+register_clock(name, clock) / unregister_clock(name)
+    Make a `stimctl.clock.Clock` (e.g. a `VirtualClock`) usable as `?clock=name`.
+    Without it a simulator runs on `MonotonicClock` (real time).
+create_simulator(spec, clock=None) -> simulator
+    The same spec as after `stimsim://`, without a port (tests drive `write`/`read`).
+serve_pty(simulator, stop, announce=None) / PtyServer(simulator)
+    Serve on a pseudo-terminal (`stimctl sim serve SPEC` prints `PTY <path>`).
+SimSpecError
+    Bad model, key or value: a `stimctl.errors.ConfigError` and a
+    `serial.SerialException`.
+
+Models and keys (unknown ones raise SimSpecError)
+-------------------------------------------------
+magstim-200, magstim-bistim, magstim-rapid2, magpro-r30, magpro-x100.
+All: seed, clock, coil_temp_c (initial), ambient_c, and the fault keys below.
+Magstim: status_report=pre|post (default pre; Q/R always post), charge_s (0.9),
+  recharge_s (model default), keepalive_standby_s (10), keepalive_armed_s (1),
+  auto_disarm_s (60), power_settle (true).
+Rapid: version (default 9.0; "8", "9", "10.1"...), unlock_code (16 chars; default any
+  code of the form hhhh-hhhhhhhh-hh), type=standard|super|super-plus, mains=240|115,
+  silent_without_remote (default true from v9).
+MagPro: magoption (false), serial (0x012345), coil_type (60), answer_mode_set (false).
+Faults: drop_rate, corrupt_rate (device -> host bytes), drop_input_rate (host ->
+  device), reply_delay_s, cable_pulled, coil_removed, error=E01 / fatal_error=E01
+  (Magstim), ignore_disarm, keepalive_never_lapses.
+
+The simulator object (all methods thread-safe)
+----------------------------------------------
+write(bytes), read(n) -> bytes, in_waiting(), poll(), next_wakeup()
+    Host side; `read` returns what the device has put on the wire by the clock's now.
+pulses -> list[Pulse]
+    Every delivered pulse: Pulse(time, intensity, channel="A"|"B", train=None|int);
+    `time` is the simulator clock, `intensity` % MSO. `clear_pulses()`.
+faults: Faults
+    Mutable switches: drop_rate, corrupt_rate, drop_input_rate, reply_delay_s,
+    cable_pulled, ignore_disarm, keepalive_never_lapses.
+pull_cable(), plug_cable(), remove_coil(), attach_coil(),
+set_coil_temperature(c, winding=None), coil_temperatures()
+Magstim only: state (MagstimState), set_error(code, fatal=False), clear_error(),
+    instrument_status(), set_state(**vector_state_keys). Rapid adds version, rtms,
+    frequency (0.1 Hz), n_pulses, duration (0.1 s), enhanced, charge_delay_ms.
+MagPro only: state (MagProState), status_byte(), set_state(**vector_state_keys).
+clock, model, baudrate.
+"""
+
+from __future__ import annotations
+
+import serial
+
+from simulators.core import Pulse, SimulatorBase
+from simulators.faults import Faults
+from simulators.pty import PtyServer, serve_pty
+from simulators.spec import (
+    MODELS,
+    SimSpecError,
+    create_simulator,
+    register_clock,
+    unregister_clock,
+)
+
+URL_HANDLER_PACKAGE = "simulators.urlhandler"
+
+
+def install_url_handler() -> None:
+    """Register `stimsim://` with pyserial (idempotent)."""
+    if URL_HANDLER_PACKAGE not in serial.protocol_handler_packages:
+        serial.protocol_handler_packages.append(URL_HANDLER_PACKAGE)
+
+
+def uninstall_url_handler() -> None:
+    while URL_HANDLER_PACKAGE in serial.protocol_handler_packages:
+        serial.protocol_handler_packages.remove(URL_HANDLER_PACKAGE)
+
+
+__all__ = [
+    "MODELS",
+    "Faults",
+    "PtyServer",
+    "Pulse",
+    "SimSpecError",
+    "SimulatorBase",
+    "create_simulator",
+    "install_url_handler",
+    "register_clock",
+    "serve_pty",
+    "uninstall_url_handler",
+    "unregister_clock",
+]
