@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from stimctl.errors import ConfigError, ConnectionLost, SafetyViolation, StateError
+from stimctl.errors import (
+    ConfigError,
+    ConnectionLost,
+    SafetyViolation,
+    StateError,
+    StimctlError,
+)
 from stimctl.hal import ArmState, Stimulator, TrainSpec
 from tests.hal.fake_driver import FakeStimulator
 
@@ -173,7 +179,7 @@ def test_safe_stop_reports_a_device_that_stays_armed() -> None:
 
 def test_a_background_connection_loss_blocks_further_commands() -> None:
     driver = _open()
-    seen = []
+    seen: list[StimctlError] = []
     driver.on_fault = seen.append
     driver._report_fault(ConnectionLost("reader died"))
     assert seen and driver.fault is seen[0]

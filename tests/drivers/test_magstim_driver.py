@@ -1,0 +1,352 @@
+"""Magstim drivers end to end over a scripted port: open/close, arm/fire rules,
+keep-alive, Rapid versions and trains, faults."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from drivers.magstim import BiStimDriver, Magstim200Driver, RapidDriver
+from stimctl.clock import VirtualClock
+from stimctl.errors import (
+    ConfigError,
+    ConnectionLost,
+    DeviceRejected,
+    DeviceTimeout,
+    SafetyViolation,
+    StateError,
+    StimctlError,
+)
+from stimctl.hal import ArmState, ScriptedPort, TrainSpec, Transport
+from tests.drivers.magstim_frames import (
+    ARM,
+    ARMED,
+    DISARM,
+    FIRE,
+    ND,
+    PARAMS,
+    READY,
+    STANDBY,
+    F,
+    Q,
+    R,
+    X,
+    ms,
+    rapid_params,
+    reply,
+    temp_reply,
+    x_reply,
+)
+
+UNLOCK = "abcd-0123abcd-5e"
+
+
+def _make(cls: Any, script: list[tuple[bytes, bytes]], **options: Any) -> tuple[Any, ScriptedPort]:
+    port = ScriptedPort(script)
+    options.setdefault("keepalive", False)
+    options.setdefault("reply_timeout_s", 0.1)
+    driver = cls("scripted://", clock=VirtualClock(), transport=Transport(port), **options)
+    return driver, port
+
+
+def _open_200() -> list[tuple[bytes, bytes]]:
+    return [(Q, reply(b"Q", STANDBY)), (Q, reply(b"Q", STANDBY)), (F, temp_reply())]
+
+
+def _open_rapid10() -> list[tuple[bytes, bytes]]:
+    code = ms(b"Q" + UNLOCK.encode())
+    version = ms(b"NV10.0\x00")
+    return [(ND, version), (code, reply(b"Q", STANDBY)), (X, x_reply()), (F, temp_reply())]
+
+
+def test_open_takes_remote_control_and_reports_standby() -> None:
+    driver, port = _make(Magstim200Driver, _open_200())
+    status = driver.open()
+    assert status.arm_state is ArmState.STANDBY and status.remote_control
+    assert status.coil_temperature_c == 24.0
+    port.assert_done()
+
+
+def test_open_disarms_a_unit_found_ready() -> None:
+    script = [(Q, reply(b"Q", READY)), (Q, reply(b"Q", READY)), (F, temp_reply(READY))]
+    script += [(DISARM, reply(b"E", READY)), (Q, reply(b"Q", STANDBY))]
+    driver, port = _make(Magstim200Driver, script)
+    assert driver.open().arm_state is ArmState.STANDBY
+    port.assert_done()
+
+
+def test_fire_in_standby_writes_nothing() -> None:
+    driver, port = _make(Magstim200Driver, [*_open_200(), (Q, reply(b"Q", STANDBY))])
+    driver.open()
+    with pytest.raises(StateError, match="cannot fire"):
+        driver.fire()
+    port.assert_done()  # no `EH` went out
+
+
+def test_arm_wait_ready_fire_and_close() -> None:
+    script = [
+        *_open_200(),
+        (Q, reply(b"Q", STANDBY)),  # arm: precondition read
+        (ARM, reply(b"E", STANDBY)),
+        (Q, reply(b"Q", ARMED)),
+        (Q, reply(b"Q", ARMED)),  # wait_ready polls
+        (Q, reply(b"Q", READY)),
+        (Q, reply(b"Q", READY)),  # fire: precondition read
+        (FIRE, reply(b"E", READY)),
+        (DISARM, reply(b"E", ARMED)),  # close: disarm, then release remote control
+        (R, reply(b"R", 0x09)),
+    ]
+    driver, port = _make(Magstim200Driver, script)
+    driver.open()
+    assert driver.arm().arm_state is ArmState.ARMED
+    assert driver.wait_ready(timeout_s=2.0, poll_s=0.1).arm_state is ArmState.READY
+    driver.fire()
+    driver.close()
+    port.assert_done()
+
+
+def test_arm_when_already_ready_sends_no_second_arm() -> None:
+    # A second `EB` would be a conflict reply (device-protocols M11).
+    driver, port = _make(Magstim200Driver, [*_open_200(), (Q, reply(b"Q", READY))])
+    driver.open()
+    driver.arm()
+    port.assert_done()
+
+
+def test_conflict_reply_is_device_rejected() -> None:
+    script = [*_open_200(), (Q, reply(b"Q", STANDBY)), (ARM, b"ESg")]
+    driver, _ = _make(Magstim200Driver, script)
+    driver.open()
+    with pytest.raises(DeviceRejected, match="conflicts"):
+        driver.arm()
+
+
+@pytest.mark.parametrize("percent", [101, -1, 50.5])
+def test_power_out_of_range_is_refused_before_any_byte(percent: float) -> None:
+    driver, port = _make(Magstim200Driver, _open_200())
+    driver.open()
+    with pytest.raises(SafetyViolation):
+        driver.set_intensity(percent)
+    port.assert_done()
+
+
+def test_bistim_sets_both_outputs_and_interval_in_its_timing_mode() -> None:
+    script = [
+        (Q, reply(b"Q", STANDBY)),
+        (ms(b"Y@"), reply(b"Y", STANDBY)),  # high-resolution mode set explicitly at open
+        (Q, reply(b"Q", STANDBY)),
+        (F, temp_reply()),
+        (ms(b"A050"), reply(b"A", STANDBY)),
+        (ms(b"C025"), reply(b"C", STANDBY)),  # 2.5 ms in 0.1 ms units
+    ]
+    driver, port = _make(BiStimDriver, script, high_res=True)
+    driver.open()
+    driver.set_intensity(50, output="B")
+    driver.set_interval_ms(2.5)
+    with pytest.raises(SafetyViolation):
+        driver.set_interval_ms(100.0)  # > 99.9 ms in high-resolution timing
+    with pytest.raises(SafetyViolation):
+        driver.set_interval_ms(2.55)
+    port.assert_done()
+
+
+def test_200_has_no_output_b() -> None:
+    driver, _ = _make(Magstim200Driver, _open_200())
+    driver.open()
+    with pytest.raises(ConfigError):
+        driver.set_intensity(50, output="B")
+
+
+def test_keepalive_period_is_short_when_armed() -> None:
+    script = [
+        *_open_200(),
+        (Q, reply(b"Q", STANDBY)),
+        (ARM, reply(b"E", STANDBY)),
+        (Q, reply(b"Q", ARMED)),
+        (Q, reply(b"Q", READY)),  # the keep-alive 0.5 s later
+    ]
+    driver, port = _make(Magstim200Driver, script)
+    driver.open()
+    driver.arm()
+    driver.clock.advance(0.4)
+    assert not driver.keepalive_tick()
+    driver.clock.advance(0.11)
+    assert driver.keepalive_tick()
+    port.assert_done()
+
+
+def test_keepalive_thread_keeps_control_and_stops_on_close() -> None:
+    script = [*_open_200(), (Q, reply(b"Q", STANDBY))]
+    script += [(DISARM, reply(b"E", STANDBY)), (R, reply(b"R", 0x09))]
+    driver, port = _make(Magstim200Driver, script, keepalive=True)
+    driver.open()
+    assert driver.keepalive.running
+    driver.clock.advance(5.01)  # idle period: half of the 10 s the unit allows (A6)
+    deadline = time.monotonic() + 2
+    while driver.keepalive.sent < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert driver.keepalive.sent == 1
+    driver.close()
+    assert not driver.keepalive.running
+    port.assert_done()
+
+
+def test_pulled_cable_during_keepalive_is_reported_and_blocks_commands() -> None:
+    driver, port = _make(Magstim200Driver, _open_200(), keepalive=True)
+    faults: list[StimctlError] = []
+    seen = threading.Event()
+    driver.open()
+
+    def on_fault(exc: StimctlError) -> None:
+        faults.append(exc)
+        seen.set()
+
+    driver.on_fault = on_fault
+    port.pull_cable()
+    driver.clock.advance(6.0)
+    assert seen.wait(2.0)
+    assert isinstance(faults[0], ConnectionLost)
+    with pytest.raises(ConnectionLost):
+        driver.status()
+    report = driver.safe_stop()
+    assert not report.disarmed and report.error
+    driver.close()  # never raises on a dead link
+
+
+def test_silent_device_times_out_instead_of_hanging() -> None:
+    driver, _ = _make(Magstim200Driver, [(Q, b"")])
+    with pytest.raises(DeviceTimeout):
+        driver.open()
+    assert not driver.is_open
+
+
+def test_rapid_reads_version_uses_unlock_code_and_x_keepalive() -> None:
+    driver, port = _make(RapidDriver, [*_open_rapid10(), (X, x_reply())], unlock_code=UNLOCK)
+    driver.open()
+    assert driver.version == (10, 0)
+    assert driver.identify().software_version == "10.0"
+    driver.clock.advance(5.01)
+    assert driver.keepalive_tick()
+    port.assert_done()
+
+
+def test_rapid_v9_without_unlock_code_names_the_likely_cause() -> None:
+    driver, _ = _make(RapidDriver, [(Q, b"")], version="9.0")
+    with pytest.raises(DeviceTimeout, match="unlock code"):
+        driver.open()
+
+
+def test_rapid_pre_v9_uses_q_as_keepalive() -> None:
+    script = [(Q, reply(b"Q", STANDBY)), (Q, reply(b"Q", STANDBY)), (F, temp_reply())]
+    driver, port = _make(RapidDriver, [*script, (Q, reply(b"Q", STANDBY))], version="8.0")
+    driver.open()
+    driver.clock.advance(5.01)
+    assert driver.keepalive_tick()
+    port.assert_done()
+
+
+def _train_script(held_pulses: int = 100) -> list[tuple[bytes, bytes]]:
+    return [
+        (X, x_reply()),  # precondition: standby
+        (PARAMS, rapid_params(0x38, 50, 0, 1, 0)),  # single-pulse mode
+        (ms(b"[0010"), reply(b"[", STANDBY, b"\x30")),  # 1.0 s enters train mode (A8.2)
+        (ms(b"B0100"), reply(b"B", STANDBY, b"\x30")),
+        (ms(b"[0100"), reply(b"[", STANDBY, b"\x30")),
+        (ms(b"D00100"), reply(b"D", STANDBY, b"\x30")),
+        (PARAMS, rapid_params(0x30, 50, 100, held_pulses, 100)),  # read back
+    ]
+
+
+def test_rapid_train_is_loaded_in_order_and_read_back() -> None:
+    script = (
+        _open_rapid10()
+        + _train_script()
+        + [
+            (X, x_reply(READY, 0x30)),  # start_train precondition
+            (FIRE, reply(b"E", READY)),
+        ]
+    )
+    driver, port = _make(RapidDriver, script, unlock_code=UNLOCK)
+    driver.open()
+    driver.configure_train(TrainSpec(frequency_hz=10.0, pulses=100, duration_s=10.0))
+    driver.start_train()
+    port.assert_done()
+
+
+def test_rapid_train_the_device_did_not_take_is_an_error() -> None:
+    driver, _ = _make(
+        RapidDriver, [*_open_rapid10(), *_train_script(held_pulses=99)], unlock_code=UNLOCK
+    )
+    driver.open()
+    with pytest.raises(DeviceRejected, match="holds"):
+        driver.configure_train(TrainSpec(frequency_hz=10.0, pulses=100, duration_s=10.0))
+
+
+def test_rapid_fire_in_train_mode_is_refused() -> None:
+    script = [*_open_rapid10(), *_train_script(), (X, x_reply(READY, 0x30))]
+    driver, port = _make(RapidDriver, script, unlock_code=UNLOCK)
+    driver.open()
+    driver.configure_train(TrainSpec(frequency_hz=10.0, pulses=100, duration_s=10.0))
+    with pytest.raises(ConfigError, match="train mode"):
+        driver.fire()
+    port.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        (TrainSpec(frequency_hz=10.0, pulses=100), ConfigError),  # no duration
+        (TrainSpec(frequency_hz=10.0, pulses=90, duration_s=10.0), ConfigError),  # mismatch
+        (TrainSpec(frequency_hz=60.0, pulses=60, duration_s=1.0), SafetyViolation),  # > 50 Hz
+        (TrainSpec(frequency_hz=10.25, pulses=41, duration_s=4.0), SafetyViolation),
+    ],
+)
+def test_rapid_train_values_are_refused_not_adjusted(
+    spec: TrainSpec, error: type[Exception]
+) -> None:
+    driver, port = _make(RapidDriver, [*_open_rapid10(), (X, x_reply())], unlock_code=UNLOCK)
+    driver.open()
+    with pytest.raises(error):
+        driver.configure_train(spec)
+    assert b"B0" not in bytes(port.written)
+
+
+def test_rapid_charge_delay_limits_follow_the_version() -> None:
+    driver, _ = _make(RapidDriver, _open_rapid10(), unlock_code=UNLOCK)
+    driver.open()
+    with pytest.raises(SafetyViolation):
+        driver.set_charge_delay(10001)
+
+
+def test_rapid_enhanced_power_raises_the_range_to_110() -> None:
+    script = [
+        *_open_rapid10(),
+        (X, x_reply()),
+        (PARAMS, rapid_params(0x38, 50, 0, 1, 0)),
+        (ms(b"^@"), reply(b"^", STANDBY, b"\x39")),
+        (ms(b"@110"), reply(b"@", STANDBY)),
+    ]
+    driver, port = _make(RapidDriver, script, unlock_code=UNLOCK)
+    driver.open()
+    assert driver.capabilities().output_range_pct == (0, 100)
+    driver.set_enhanced_power(True)
+    assert driver.capabilities().output_range_pct == (0, 110)
+    driver.set_intensity(110)
+    port.assert_done()
+
+
+def test_rapid_error_bit_reads_the_error_code() -> None:
+    error_status = STANDBY | 0x20
+    script = [
+        (ND, ms(b"NV10.0\x00")),
+        (ms(b"Q" + UNLOCK.encode()), reply(b"Q", STANDBY)),
+        (X, x_reply(error_status)),
+        (F, temp_reply(error_status)),
+        (ms(b"I@"), reply(b"I", error_status, b"E01")),
+    ]
+    driver, port = _make(RapidDriver, script, unlock_code=UNLOCK)
+    assert driver.open().error_code == "E01"
+    port.assert_done()
