@@ -4,6 +4,10 @@ Loaded lazily by the `rmt` group (stimctl.cli.rmt_cmd). Where the responses come
 `--virtual-rmt PCT` a simulated subject (entry-point group `stimctl.mep_sources`),
 `--amplitudes FILE` a replay of recorded amplitudes, otherwise the operator types yes/no or
 an amplitude after each pulse, firing by hand at the intensity shown.
+
+Storing: a threshold found by the operator is stored in the record store (`--no-store` to
+skip). A virtual subject's threshold is never stored (a simulated number must not become
+a dosing basis); a replayed file's only with `--store`.
 """
 
 from __future__ import annotations
@@ -81,6 +85,11 @@ def build_method(
     show_default=True,
     help="max: virtual clock (only without real pulses).",
 )
+@click.option(
+    "--store/--no-store",
+    default=None,
+    help="Store the threshold in the records [yes for operator hunts, no for replays].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def hunt(
     subject: str,
@@ -98,6 +107,7 @@ def hunt(
     interval: float,
     jitter: float,
     speed: str,
+    store: bool | None,
     as_json: bool,
 ) -> int:
     """Hunt the resting motor threshold of SUBJECT.
@@ -122,6 +132,13 @@ def hunt(
             "--speed max skips the inter-pulse interval and is only for --virtual-rmt or "
             "--amplitudes"
         )
+
+    if virtual_rmt is not None and store:
+        raise ConfigError("a virtual subject's threshold is never stored in the records")
+    store_result = (amplitudes is None and virtual_rmt is None) if store is None else store
+    device_name = _device_name(device)
+    if store_result:
+        _require_subject(subject)  # before any pulse, not after the hunt
 
     threshold_method = build_method(
         method,
@@ -152,14 +169,24 @@ def hunt(
         rng=rng,
         on_pulse=None if as_json else show,
     )
-    _store(subject, result, device=device, coil=coil)
+    stored_id = None
+    if store_result and result.rmt is not None:
+        stored_id = _store(subject, result, device=device_name, coil=coil)
     if as_json:
-        payload = {"subject": subject, "device": device, "coil": coil, **result.as_dict()}
+        payload = {
+            "subject": subject,
+            "device": device_name,
+            "coil": coil,
+            "stored": stored_id,
+            **result.as_dict(),
+        }
         if virtual_rmt is not None:
             payload["virtual_rmt"] = virtual_rmt
         click.echo(json.dumps(payload, indent=2))
     else:
         _print_summary(result)
+        if stored_id is not None:
+            click.echo(f"stored as threshold {stored_id} for {subject}")
     return ExitCode.OK if result.converged else NO_THRESHOLD
 
 
@@ -178,10 +205,43 @@ def _source(virtual_rmt: float | None, seed: int | None, amplitudes: Path | None
     return OperatorSource(ask, lambda message: click.echo(message, err=True))
 
 
-def _store(subject: str, result: HuntResult, *, device: str | None, coil: str | None) -> None:
-    # TODO(records): store the threshold (value, method, criterion, pulses, device, coil)
-    # once stimctl.records offers a function to record a motor threshold.
-    del subject, result, device, coil
+def _device_name(device: str | None) -> str | None:
+    if device is None:
+        return None
+    from stimctl.device_profiles import load_profile
+
+    return load_profile(device).name  # an unknown profile is a ConfigError
+
+
+def _require_subject(subject: str) -> None:
+    from stimctl.records import Store, get_subject
+
+    with Store.open() as records:
+        get_subject(records, subject)  # an unknown subject is a ConfigError
+
+
+def _store(subject: str, result: HuntResult, *, device: str | None, coil: str | None) -> str:
+    import datetime as dt
+
+    from stimctl.records import Store, ThresholdRecord, record_threshold
+
+    assert result.rmt is not None
+    with Store.open() as records:
+        stored = record_threshold(
+            records,
+            ThresholdRecord(
+                subject_id=subject,
+                percent_mso=result.rmt,
+                method=result.measurement,
+                measured_on=dt.datetime.now(dt.UTC).date(),
+                device=device,
+                coil=coil,
+                criterion=result.criterion,
+                algorithm=result.method,
+                pulses=result.pulses,
+            ),
+        )
+    return stored.id
 
 
 def _print_summary(result: HuntResult) -> None:

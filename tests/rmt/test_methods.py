@@ -212,4 +212,8 @@ def test_visual_answers_give_a_visual_criterion() -> None:
 
     method = RelativeFrequency(60, limits=HuntLimits(max_pulses=40))
     result = hunt(method, ScriptedSubject([True] * 5 + [False] * 6), clock=VirtualClock())
-    assert (result.rmt, result.measurement, result.criterion) == (60, "visual", "visible twitch")
+    assert (result.rmt, result.measurement, result.criterion) == (
+        60,
+        "visual",
+        "visible twitch in 5 of 10 trials",
+    )

@@ -124,7 +124,7 @@ class ThresholdMethod(ABC):
         return HuntResult(
             rmt=self._rmt,
             method=self.name,
-            criterion=self.criterion.describe(self._measurement()),
+            criterion=self.criterion.describe(self._measurement()) + self._criterion_detail(),
             measurement=self._measurement(),
             outcome=self._outcome,
             reason=self._reason,
@@ -143,6 +143,10 @@ class ThresholdMethod(ABC):
 
     def _running_estimate(self) -> float | None:
         return None
+
+    def _criterion_detail(self) -> str:
+        """How the method turns responses into a threshold, appended to the criterion."""
+        return ""
 
     def _on_pulse_cap(self) -> None:
         """Called when the pulse budget is spent; the default reports the cap."""

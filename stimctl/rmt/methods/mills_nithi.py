@@ -53,6 +53,9 @@ class MillsNithi(ThresholdMethod):
         self.lower: int | None = None
         self.upper: int | None = None
 
+    def _criterion_detail(self) -> str:
+        return f"; mean of 0 of {self.trials} and {self.trials} of {self.trials} thresholds"
+
     def _propose(self) -> int:
         return self._level
 

@@ -98,6 +98,9 @@ class MlPest(ThresholdMethod):
     def _running_estimate(self) -> float | None:
         return round(self._ml, 2)
 
+    def _criterion_detail(self) -> str:
+        return f"; 50 % point, ML fit with spread {self.spread:g} % MSO"
+
     def _propose(self) -> int:
         proposal = math.floor(self._ml + 0.5)  # half up, not banker's rounding
         return max(self.limits.min_intensity, min(proposal, self.limits.max_intensity))

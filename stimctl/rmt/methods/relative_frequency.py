@@ -49,6 +49,9 @@ class RelativeFrequency(ThresholdMethod):
         self._neg = 0
         self._last_passed: int | None = None
 
+    def _criterion_detail(self) -> str:
+        return f" in {self.positives} of {self.trials} trials"
+
     def _propose(self) -> int:
         return self._level
 
