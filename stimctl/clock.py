@@ -114,6 +114,10 @@ class SimulatedClock:
             me = threading.current_thread()
             self._participants[_ident(me)] = me
 
+    def is_participant(self) -> bool:
+        with self._cond:
+            return _ident(threading.current_thread()) in self._participants
+
     def detach(self) -> None:
         with self._cond:
             self._participants.pop(_ident(threading.current_thread()), None)
@@ -207,3 +211,21 @@ def driving(clock: Clock) -> Iterator[None]:
         yield
     finally:
         clock.detach()  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def released(clock: Clock) -> Iterator[None]:
+    """Step out of a `SimulatedClock` timeline while blocking on something else.
+
+    A thread that joins another thread, or waits on a lock, must not hold simulated time
+    still; on other clocks this does nothing.
+    """
+    is_participant = getattr(clock, "is_participant", None)
+    if is_participant is None or not is_participant():
+        yield
+        return
+    clock.detach()  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        clock.participate()  # type: ignore[attr-defined]

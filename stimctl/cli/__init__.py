@@ -71,8 +71,16 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stimctl")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="Log to stderr (-v info, -vv debug).")
+def cli(verbose: int) -> None:
     """Session control for repetitive TMS, checked against published safety tables."""
+    import logging
+
+    # Without -v the log stays quiet: the outcome is in the one-line error, the summary
+    # and the journal, which is the record of truth.
+    level = {0: logging.CRITICAL + 1, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger().setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:

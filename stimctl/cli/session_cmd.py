@@ -104,7 +104,14 @@ def dry_run(
     schedule = parse_faults(faults)
     with SimulatedDevice(prepared.device, clock) as sim:
         with driving(clock):
-            engine = _open(prepared, sim.url, clock, operator, transport=sim.open_transport())
+            engine = _open(
+                prepared,
+                sim.url,
+                clock,
+                operator,
+                transport=sim.open_transport(),
+                driver_options=sim.driver_options,
+            )
         sim.schedule_faults(schedule)
         summary = _run(engine, clock, as_json)
     return _report(summary, as_json)
@@ -214,12 +221,20 @@ def _open(
     clock: Clock,
     operator: str,
     transport: Transport | None = None,
+    driver_options: dict[str, str] | None = None,
 ) -> SessionEngine:
     from stimctl.session.runner import open_session, recover_interrupted
 
     for line in recover_interrupted(clock=clock):
         click.echo(f"recovered: {line}", err=True)
-    return open_session(prepared, port_url, clock=clock, operator=operator, transport=transport)
+    return open_session(
+        prepared,
+        port_url,
+        clock=clock,
+        operator=operator,
+        transport=transport,
+        driver_options=driver_options,
+    )
 
 
 def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:

@@ -15,13 +15,15 @@ import logging
 import threading
 from collections.abc import Callable
 
-from stimctl.clock import Clock
+from stimctl.clock import Clock, released
 from stimctl.errors import ConnectionLost, StimctlError
 
 log = logging.getLogger(__name__)
 
 # Longest real-time wait between two looks at the (possibly virtual) clock.
 _MAX_WAIT_S = 0.05
+# Longest simulated-time sleep, so a shorter armed period is picked up promptly.
+_SIMULATED_MAX_WAIT_S = 0.25
 
 
 class KeepAlive:
@@ -75,7 +77,8 @@ class KeepAlive:
         self._wake.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+            with released(self._clock):  # a simulated timeline must move while we join
+                thread.join(timeout)
             if thread.is_alive():
                 log.warning("%s did not stop within %.1f s", self._name, timeout)
         self._thread = None
@@ -107,6 +110,15 @@ class KeepAlive:
                 log.exception("keep-alive failed")
                 self._on_error(StimctlError(f"keep-alive crashed: {exc!r}"))
                 return
-            wait = min(max(self.due_in(), 0.0), _MAX_WAIT_S)
-            self._wake.wait(wait)
-            self._wake.clear()
+            self._pause()
+
+    def _pause(self) -> None:
+        if getattr(self._clock, "participate", None) is not None:
+            # A shared simulated timeline (stimctl.clock.SimulatedClock): sleep on it, so
+            # simulated time cannot pass a keep-alive deadline without this thread.
+            due = max(self.due_in(), 0.0)
+            self._clock.sleep_until(self._clock.now() + min(due, _SIMULATED_MAX_WAIT_S))
+            return
+        wait = min(max(self.due_in(), 0.0), _MAX_WAIT_S)
+        self._wake.wait(wait)
+        self._wake.clear()

@@ -114,6 +114,9 @@ class SessionEngine:
         self._percent_mso = plan.trains[0].intensity_percent_mso
         self._percent_rmt = plan.trains[0].intensity_percent_rmt
         self._intensity_override: tuple[int, float] | None = None
+        self._intensity_set = False
+        self._held = False  # DEV-2 hold: coil too warm for the next train
+        self._operator_paused = False
         self._summary: Summary | None = None
         driver.on_fault = self._driver_fault
 
@@ -232,6 +235,8 @@ class SessionEngine:
         self._t0 = self.clock.now()
         self._trigger(Trigger.PREPARE)
         try:
+            self._get_ready(self.plan.trains[0])
+            self._t0 = self.clock.now()  # the schedule starts when the device is ready
             for train in self.plan.trains:
                 self._await_slot(train)
                 self._deliver(train)
@@ -253,27 +258,46 @@ class SessionEngine:
     # -- waiting and commands --------------------------------------------------------
 
     def _await_slot(self, train: PlannedTrain) -> None:
-        """Wait for the train's onset: commands, watchdog, pause and holds meanwhile."""
-        next_poll = self.clock.now()
+        """Wait for the train's onset: commands, watchdog, pauses and holds meanwhile.
+
+        Time spent paused or held shifts the rest of the schedule (`_offset`).
+        """
+        next_poll = last = self.clock.now()
         while True:
             self._handle_commands()
             now = self.clock.now()
+            if self._waiting_out():
+                self._offset += now - last
+            last = now
+            if now >= next_poll:
+                self._apply_hold(self._poll_device())
+                next_poll = now + self._poll_s
             onset = self._t0 + train.onset_s + self._offset
             with self._lock:
                 self._next_onset = onset
-            if now >= next_poll:
-                hold = self._poll_device()
-                next_poll = now + self._poll_s
-                if hold:
-                    self._offset += self._poll_s
-                    continue
-            if self.controller.current is State.PAUSED:
-                self._offset += WAIT_SLICE_S
-                self._sleep_until(now + WAIT_SLICE_S)
+            if self._waiting_out():
+                self._sleep_until(min(next_poll, now + WAIT_SLICE_S))
                 continue
             if now >= onset:
                 return
             self._sleep_until(min(onset, next_poll, now + WAIT_SLICE_S))
+
+    def _waiting_out(self) -> bool:
+        return self._held or self.controller.current is State.PAUSED
+
+    def _apply_hold(self, hold: bool) -> None:
+        """DEV-2: a warm coil pauses (disarmed) until it cools, then the session resumes."""
+        state = self.controller.current
+        if hold and not self._held:
+            self._held = True
+            self._event("held: coil too warm for the next train")
+            if state in (State.INTERTRAIN, State.ARMED):
+                self._trigger(Trigger.PAUSE)
+        elif not hold and self._held:
+            self._held = False
+            self._event("hold released: coil cooled")
+            if state is State.PAUSED and not self._operator_paused:
+                self._rearm(Trigger.RESUME)
 
     def _sleep_until(self, deadline: float) -> None:
         self.clock.sleep_until(deadline)
@@ -310,14 +334,16 @@ class SessionEngine:
             self._acknowledge_alarms()
             return
         if kind == "pause":
+            self._operator_paused = True
             self._pause_requested = True
             if state in (State.INTERTRAIN, State.ARMED):
                 self._trigger(Trigger.PAUSE)
                 self._pause_requested = False
             return
         if kind == "resume":
+            self._operator_paused = False
             self._pause_requested = False
-            if state is State.PAUSED:
+            if state is State.PAUSED and not self._held:
                 self._rearm(Trigger.RESUME)
             return
         if kind == "stop":
@@ -408,11 +434,7 @@ class SessionEngine:
         now = self.clock.now()
         self.guard.before_train(now=now, pulses=train.pulses, percent_mso=percent_mso, coil_c=coil)
         self._set_intensity(percent_mso, percent_rmt)
-        if self.controller.current is State.READY:
-            if self.plan.timing == "device":
-                self._configure_device_train(train)
-            self._rearm(Trigger.ARM)
-        elif self.controller.current is State.INTERTRAIN:
+        if self.controller.current in (State.ARMED, State.INTERTRAIN):
             self._wait_ready()
         onset_planned = self._t0 + train.onset_s + self._offset
         record = TrainRecord(
@@ -462,14 +484,23 @@ class SessionEngine:
             self._pause_requested = False
             self._trigger(Trigger.PAUSE)
 
+    def _get_ready(self, first: PlannedTrain) -> None:
+        """Set the first intensity, load a device-timed train, arm, wait until ready."""
+        self._handle_commands()
+        self._set_intensity(*self._intensity_for(first))
+        if self.plan.timing == "device":
+            self._configure_device_train(first)
+        self._rearm(Trigger.ARM)
+
     def _intensity_for(self, train: PlannedTrain) -> tuple[int, float]:
         if self._intensity_override is not None:
             return self._intensity_override
         return train.intensity_percent_mso, train.intensity_percent_rmt
 
     def _set_intensity(self, percent_mso: int, percent_rmt: float) -> None:
-        if self.trains and percent_mso == self._percent_mso:
+        if self._intensity_set and percent_mso == self._percent_mso:
             return
+        self._intensity_set = True
         self.driver.set_intensity(percent_mso)
         with self._lock:
             self._percent_mso, self._percent_rmt = percent_mso, percent_rmt

@@ -148,13 +148,14 @@ def open_session(
     session_id: str | None = None,
     driver: Stimulator | None = None,
     transport: Transport | None = None,
+    driver_options: dict[str, Any] | None = None,
     operator: str = "local",
 ) -> SessionEngine:
     """Connect the driver, compile the plan, create the journal; the engine is not started."""
     device = prepared.device
     if driver is None:
         driver_cls = load_driver(device.driver)
-        options: dict[str, Any] = dict(device.driver_options)
+        options: dict[str, Any] = {**device.driver_options, **(driver_options or {})}
         if transport is not None:
             options["transport"] = transport
         driver = driver_cls(port_url, clock=clock, **options)

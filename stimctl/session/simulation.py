@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from stimctl.hal import Transport
 
 GROUP = "stimctl.simulators"
+# A Rapid² with software v9+ takes remote control only with its unit's unlock code
+# (device-protocols A8.1). A dry run gives the simulator and the driver the same one.
+DRY_RUN_UNLOCK_CODE = "d5e1-0000c0de-01"
 _names = itertools.count()
 
 
@@ -103,6 +106,10 @@ class SimulatedDevice:
         self._clock_name = f"dryrun{next(_names)}"
         self._package.register_clock(self._clock_name, clock)
         separator = "&" if "?" in profile.simulator else "?"
+        self.driver_options: dict[str, str] = {}
+        if profile.driver == "magstim-rapid2":
+            extra.setdefault("unlock_code", DRY_RUN_UNLOCK_CODE)
+            self.driver_options["unlock_code"] = extra["unlock_code"]
         options = "".join(f"&{k}={v}" for k, v in extra.items())
         self.url = f"stimsim://{profile.simulator}{separator}clock={self._clock_name}{options}"
         self._threads: list[threading.Thread] = []
