@@ -163,6 +163,8 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> list[int]
     once apply each migration exactly once.
     """
     applied: list[int] = []
+    if schema_version(conn) >= target:
+        return applied  # the common case: no write lock needed just to open the file
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
