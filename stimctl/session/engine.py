@@ -232,6 +232,12 @@ class SessionEngine:
 
     def _session(self) -> None:
         self._journal(events.SESSION_START, self._start_payload)
+        verdict = self._start_payload.get("verdict")
+        if verdict is not None:
+            self._journal(events.VERDICT, verdict)
+        override = self._start_payload.get("override")
+        if override is not None:
+            self._journal(events.OVERRIDE, override, actor=str(override["operator"]))
         self._t0 = self.clock.now()
         self._trigger(Trigger.PREPARE)
         try:

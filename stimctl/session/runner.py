@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import re
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -219,7 +220,11 @@ def session_start_payload(
             "rmt_measured_on": rmt.measured_on.isoformat(),
             "rmt_device": rmt.device,
         },
-        "device": {"profile": prepared.device.name, "port": port_url, "identity": identity},
+        "device": {
+            "profile": prepared.device.name,
+            "port": redact_secrets(port_url),
+            "identity": identity,
+        },
         "site": {"mode": prepared.site.mode, "timezone": prepared.site.timezone},
         "table_digests": table_digests(),
         "table_version": limits().table_version,
@@ -240,6 +245,11 @@ def session_start_payload(
             "rules": [f.rule for f in prepared.verdict.deciding()],
         }
     return payload
+
+
+def redact_secrets(url: str) -> str:
+    """A port URL for the record: a Rapid's unlock code is the unit's secret."""
+    return re.sub(r"(unlock_code=)[^&]*", r"\1***", url)
 
 
 def with_mode(site: SiteRules, mode: str | None) -> SiteRules:
