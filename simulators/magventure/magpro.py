@@ -35,6 +35,10 @@ from simulators.magventure.indexes import (
 )
 from stimctl.clock import Clock
 
+# The longest host command is 11 / 13 bytes of payload (cmd 9 / XL's cmd 11 set); a
+# longer LEN means the FE was not a start byte, so the parser moves on at once instead
+# of swallowing the next real frame while it waits for 250 bytes.
+MAX_COMMAND_PAYLOAD = 16
 TRAIN_START_S = 0.01  # our model: the ID 8 "running" goes out before the first pulse
 DIDT_PER_PERCENT = 1.6  # our model: 80 A/us at 50 % (vector V7)
 SETTABLE_PAGES = frozenset({1, 2, 3, 4, 7})  # B3: only these through command 7
@@ -178,10 +182,13 @@ class MagProSimulator(SimulatorBase):
             if len(buf) < 2:
                 return
             n = buf[1]
+            if not 0 < n <= MAX_COMMAND_PAYLOAD:
+                del buf[0]  # no host command is that long: not a start byte
+                continue
             if len(buf) < n + 4:
                 return
             payload = bytes(buf[2 : 2 + n])
-            if n == 0 or buf[n + 3] != END or crc8_maxim(payload) != buf[n + 2]:
+            if buf[n + 3] != END or crc8_maxim(payload) != buf[n + 2]:
                 del buf[0]  # not a frame: resynchronise on the next start byte
                 continue
             del buf[: n + 4]
