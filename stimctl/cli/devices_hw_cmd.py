@@ -1,0 +1,99 @@
+"""`stimctl devices probe` and `stimctl devices ports` (attached by stimctl.cli.devices_cmd).
+
+`probe` opens the port with a driver from the registry, reads who is there and how it is,
+and closes again (the driver disarms on open and on close). Errors are `StimctlError`s;
+the CLI wrapper prints them as one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from stimctl.errors import ConfigError, DeviceTimeout, ProtocolError
+
+# Tried in this order when --driver is not given: the Rapid first, because its version
+# query (`ND`) is refused by a 200²/BiStim² (device-protocols A4), then the simpler Magstim
+# handshake, then the MagPro at its own baud rate.
+AUTODETECT_ORDER = ("magstim-rapid2", "magstim-200", "magpro")
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"driver option must look like key=value, got {pair!r}")
+        options[key] = int(value) if value.isdigit() else value
+    return options
+
+
+def _probe_one(name: str, port: str, options: dict[str, Any]) -> list[tuple[str, str]]:
+    from stimctl.hal import load_driver
+
+    driver = load_driver(name)(port, **options)
+    with driver:
+        identity = driver.identify()
+        status = driver.status()
+        caps = driver.capabilities()
+    temperature = status.coil_temperature_c
+    coil = {True: "present", False: "absent", None: "unknown"}[status.coil_present]
+    return [
+        ("driver", name),
+        ("model", f"{identity.vendor} {identity.model}"),
+        ("software", identity.software_version or "n/a"),
+        ("serial number", identity.serial_number or "n/a"),
+        ("coil", coil),
+        ("coil temperature", "n/a" if temperature is None else f"{temperature:.1f} °C"),
+        ("status", status.arm_state.value),
+        ("remote control", "yes" if status.remote_control else "no"),
+        ("error", status.error_code or "none"),
+        ("output range", f"{caps.output_range_pct[0]}-{caps.output_range_pct[1]} % MSO"),
+    ]
+
+
+@click.command("probe")
+@click.option("--port", "port", required=True, help="Serial port or pyserial URL.")
+@click.option("--driver", "driver_name", default=None, help="Driver name (see the registry).")
+@click.option(
+    "--option",
+    "option_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Driver option, e.g. unlock_code=abcd-0123abcd-5e or version=9.0 (repeatable).",
+)
+def probe(port: str, driver_name: str | None, option_pairs: tuple[str, ...]) -> None:
+    """Identify the stimulator on PORT: model, software, coil, temperature, status."""
+    options = _parse_options(option_pairs)
+    names = (driver_name,) if driver_name else AUTODETECT_ORDER
+    failures: list[str] = []
+    for name in names:
+        try:
+            rows = _probe_one(name, port, options)
+        except (DeviceTimeout, ProtocolError) as exc:  # wrong driver: try the next one
+            if driver_name:
+                raise
+            failures.append(f"{name}: {exc}")
+            continue
+        width = max(len(key) for key, _ in rows)
+        for key, value in rows:
+            click.echo(f"{key:<{width}}  {value}")
+        return
+    raise DeviceTimeout(f"no known stimulator answered on {port} ({'; '.join(failures)})")
+
+
+@click.command("ports")
+def ports() -> None:
+    """List the serial ports of this computer."""
+    from serial.tools import list_ports
+
+    found = sorted(list_ports.comports(), key=lambda p: p.device)
+    if not found:
+        click.echo("no serial ports found")
+        return
+    for info in found:
+        click.echo(f"{info.device}  {info.description or ''}  {info.hwid or ''}".rstrip())
+
+
+__all__ = ["ports", "probe"]
