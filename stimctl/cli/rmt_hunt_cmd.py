@@ -40,13 +40,12 @@ def build_method(
     """The method object for a CLI method name, with the given limits."""
     from stimctl.rmt import HuntLimits, MillsNithi, MlPest, RelativeFrequency
 
-    first = DEFAULT_START if start is None else start
+    first = min(DEFAULT_START, max_intensity) if start is None else start
     if name == "ml-pest":
-        limits = HuntLimits(max_intensity, min_intensity, max_pulses or 20)
-        return MlPest(limits=limits)
-    limits = HuntLimits(max_intensity, min_intensity, max_pulses or 250)
-    if start is None:
-        first = min(first, max_intensity)
+        return MlPest(limits=HuntLimits(max_intensity, min_intensity, max_pulses or 20))
+    trials = 20 if name == "rr-10-20" else 10
+    # Default budget: 25 levels' worth of full trials (250 pulses, 500 for 10 of 20).
+    limits = HuntLimits(max_intensity, min_intensity, max_pulses or 25 * trials)
     if name == "rr":
         return RelativeFrequency(first, limits=limits)
     if name == "rr-10-20":
@@ -75,7 +74,9 @@ def build_method(
 @click.option("--start", type=int, default=None, help="Start intensity, % MSO [70; not ml-pest].")
 @click.option("--max-intensity", type=int, default=100, show_default=True, help="Cap, % MSO.")
 @click.option("--min-intensity", type=int, default=20, show_default=True, help="Floor, % MSO.")
-@click.option("--max-pulses", type=int, default=None, help="Pulse cap [ml-pest 20, others 250].")
+@click.option(
+    "--max-pulses", type=int, default=None, help="Pulse cap [ml-pest 20, rr-10-20 500, else 250]."
+)
 @click.option("--interval", type=float, default=5.0, show_default=True, help="Min s between.")
 @click.option("--jitter", type=float, default=1.0, show_default=True, help="Random extra s.")
 @click.option(
