@@ -76,6 +76,7 @@ def test_a_corrupted_page_is_a_records_error_on_read(db_path: Path) -> None:
     page = 4096
     data[page:] = b"\xff" * (len(data) - page)  # keep the header and schema, wreck the rest
     db_path.write_bytes(bytes(data))
+
     def read_all() -> None:
         with Store.open(db_path) as store:
             list_subjects(store)
