@@ -70,9 +70,10 @@ def hunt(
             )
         if last_pulse is not None:
             clock.sleep_until(last_pulse + interval.draw(rng))
-        last_pulse = clock.now()
         if stimulate is not None:
             stimulate(intensity)
+        # Taken once the pulse has gone, so a slow driver can only lengthen the next gap.
+        last_pulse = clock.now()
         record = method.observe(source.response(intensity), time_s=last_pulse)
         if on_pulse is not None:
             on_pulse(record)

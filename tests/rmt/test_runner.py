@@ -52,6 +52,19 @@ def test_pulses_are_at_least_the_minimum_interval_apart_with_jitter(
     assert times[0] == 1000.0  # the first pulse does not wait
 
 
+def test_a_slow_driver_lengthens_the_gap_never_shortens_it() -> None:
+    clock = VirtualClock()
+
+    def slow_fire(_intensity: int) -> None:
+        clock.advance(0.7)  # the driver takes 0.7 s to set the intensity and fire
+
+    result = hunt(
+        MlPest(), StepSubject(50), clock=clock, stimulate=slow_fire, interval=PulseInterval(4, 0)
+    )
+    times = [p.time_s for p in result.trace if p.time_s is not None]
+    assert gaps(times) == pytest.approx([4.7] * (result.pulses - 1))
+
+
 def test_the_clock_is_what_paces_the_pulses() -> None:
     clock = VirtualClock()
     result = hunt(MlPest(), StepSubject(50), clock=clock, interval=PulseInterval(4.0, 0.0))
@@ -122,8 +135,8 @@ def build(kind: str, start: int, limits: HuntLimits) -> ThresholdMethod:
 @settings(max_examples=150, deadline=None)
 @given(
     kind=st.sampled_from(["rr", "rr-10-20", "mills-nithi", "ml-pest"]),
-    cap=st.integers(min_value=21, max_value=100),
-    floor=st.integers(min_value=1, max_value=20),
+    cap=st.integers(min_value=1, max_value=100),
+    floor_fraction=st.floats(min_value=0, max_value=1),
     start_fraction=st.floats(min_value=0, max_value=1),
     max_pulses=st.integers(min_value=1, max_value=120),
     answers=st.lists(st.booleans(), min_size=1, max_size=30),
@@ -131,11 +144,12 @@ def build(kind: str, start: int, limits: HuntLimits) -> ThresholdMethod:
 def test_no_method_ever_leaves_its_intensity_range_or_pulse_budget(
     kind: str,
     cap: int,
-    floor: int,
+    floor_fraction: float,
     start_fraction: float,
     max_pulses: int,
     answers: list[bool],
 ) -> None:
+    floor = 1 + round(floor_fraction * (cap - 1))
     limits = HuntLimits(max_intensity=cap, min_intensity=floor, max_pulses=max_pulses)
     start = floor + round(start_fraction * (cap - floor))
     method = build(kind, start, limits)

@@ -67,8 +67,10 @@ class MlPest(ThresholdMethod):
         self.stable_tolerance = stable_tolerance
         self.edge_pulses = edge_pulses
         lo, hi = self.limits.min_intensity, self.limits.max_intensity
-        count = round((hi - lo) / resolution)
-        self.grid: tuple[float, ...] = tuple(lo + i * (hi - lo) / count for i in range(count + 1))
+        count = max(1, round((hi - lo) / resolution))  # a one-intensity range is one point
+        self.grid: tuple[float, ...] = tuple(
+            sorted({lo + i * (hi - lo) / count for i in range(count + 1)})
+        )
         self._loglik = [0.0] * len(self.grid)
         self._add(float(hi), True)  # anchors: see the module docstring
         self._add(float(lo), False)
