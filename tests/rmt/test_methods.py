@@ -83,6 +83,13 @@ def test_ml_pest_homes_in_on_a_step_threshold(threshold: int) -> None:
     assert {p.intensity for p in result.trace[-5:]} <= {threshold - 1, threshold}
 
 
+def test_ml_pest_without_guess_or_lapse_rate_still_works() -> None:
+    method = MlPest(spread=1.0, guess_rate=0, lapse_rate=0)  # p hits exactly 0 and 1
+    result = hunt(method, StepSubject(47), clock=VirtualClock())
+    assert result.rmt is not None
+    assert abs(result.rmt - 46.5) <= 1.0
+
+
 def test_ml_pest_stable_stop_rule_ends_early() -> None:
     result = hunt(MlPest(stable_pulses=4), StepSubject(60), clock=VirtualClock())
     assert result.converged

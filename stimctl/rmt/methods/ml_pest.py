@@ -89,7 +89,9 @@ class MlPest(ThresholdMethod):
     def _add(self, intensity: float, response: bool) -> None:
         for i, t in enumerate(self.grid):
             p = self.p_response(intensity, t)
-            self._loglik[i] += math.log(p if response else 1.0 - p)
+            # With zero guess/lapse rates p can be exactly 0 or 1; a tiny floor keeps the
+            # log finite (and the ordering of candidates) without changing any decision.
+            self._loglik[i] += math.log(max(p if response else 1.0 - p, 1e-300))
 
     def _argmax(self) -> float:
         best = max(self._loglik)
