@@ -86,12 +86,12 @@ def port_for(spec: str, transport: str) -> Iterator[str]:
         proc.wait(5)
 
 
-def cheapest_query(driver: Stimulator) -> Callable[[], object]:
-    transact = driver.transact  # both vendors' drivers have it
+def cheapest_query(driver: Any) -> Callable[[], object]:
+    """Both vendors' drivers have `transact(command)`; it is not part of `Stimulator`."""
     if driver.vendor == "MagVenture":
-        return lambda: transact("get_status")
+        return lambda: driver.transact("get_status")
     command = driver._keepalive_command()
-    return lambda: transact(command)
+    return lambda: driver.transact(command)
 
 
 def keepalive_jitter(driver: Stimulator, seconds: float) -> list[float] | None:
