@@ -20,7 +20,7 @@ import random
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from simulators.faults import Faults
 from simulators.thermal import CoilThermal
@@ -190,6 +190,10 @@ class SimulatorBase(ABC):
 
     @abstractmethod
     def clear_error(self) -> None: ...
+
+    @abstractmethod
+    def set_state(self, **values: Any) -> None:
+        """Put the device in a state given by the `state` keys of tests/vectors/README.md."""
 
     @abstractmethod
     def remove_coil(self) -> None: ...

@@ -13,6 +13,7 @@ import serial
 
 import simulators
 from simulators.core import SimulatorBase
+from simulators.urlhandler import protocol_stimsim
 from stimctl.clock import VirtualClock
 
 
@@ -46,6 +47,13 @@ def split_magpro(data: bytes) -> list[bytes]:
         out.append(payload)
         data = data[n + 4 :]
     return out
+
+
+def sim_of(port: serial.SerialBase) -> SimulatorBase:
+    """The live simulator behind a `stimsim://` port."""
+    assert isinstance(port, protocol_stimsim.Serial)
+    assert port.simulator is not None
+    return port.simulator
 
 
 def exchange(sim: SimulatorBase, sent: bytes) -> bytes:

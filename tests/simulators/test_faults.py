@@ -11,7 +11,7 @@ from simulators import create_simulator
 from simulators.magstim import Magstim200Simulator
 from simulators.magventure import MagProX100Simulator
 from stimctl.clock import VirtualClock
-from tests.simulators.conftest import exchange, magpro, magstim
+from tests.simulators.conftest import exchange, magpro, magstim, sim_of
 
 Q = magstim(b"Q@")
 
@@ -123,7 +123,7 @@ def test_pulled_cable_fails_like_a_vanished_device(url_clock: str) -> None:
     port = serial.serial_for_url(f"stimsim://magstim-200?clock={url_clock}", timeout=0.05)
     port.write(Q)
     assert port.read(3) == magstim(b"Q\x89")
-    port.simulator.pull_cable()
+    sim_of(port).pull_cable()
     with pytest.raises(serial.SerialException, match="write failed"):
         port.write(Q)
     with pytest.raises(serial.SerialException, match="disconnected"):
@@ -131,7 +131,7 @@ def test_pulled_cable_fails_like_a_vanished_device(url_clock: str) -> None:
     with pytest.raises(OSError, match="Input/output") as caught:
         _ = port.in_waiting
     assert caught.value.errno == errno.EIO
-    port.simulator.plug_cable()
+    sim_of(port).plug_cable()
     port.write(Q)
     assert port.read(3) == magstim(b"Q\x89")
 

@@ -227,7 +227,7 @@ LENGTHS = [
 @pytest.mark.parametrize(("spec", "command", "length"), LENGTHS)
 def test_reply_has_the_documented_length(spec: str, command: bytes, length: int) -> None:
     sim = create_simulator(spec, clock=VirtualClock())
-    sim.set_state(remote=True)  # type: ignore[attr-defined]
+    sim.set_state(remote=True)
     reply = exchange(sim, magstim(command))
     assert len(reply) == length, reply.hex(" ")
     assert reply[0] == command[0]
@@ -245,7 +245,7 @@ def test_reply_has_the_documented_length(spec: str, command: bytes, length: int)
 )
 def test_commands_of_other_models_get_the_bare_question_mark(spec: str, command: bytes) -> None:
     sim = create_simulator(spec, clock=VirtualClock())
-    sim.set_state(remote=True)  # type: ignore[attr-defined]
+    sim.set_state(remote=True)
     assert exchange(sim, command[:1]) == b"?"
 
 

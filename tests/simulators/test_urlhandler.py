@@ -12,7 +12,7 @@ import simulators
 from simulators import SimSpecError, create_simulator
 from stimctl.clock import MonotonicClock, VirtualClock
 from stimctl.errors import ConfigError
-from tests.simulators.conftest import magpro, magstim, split_magpro
+from tests.simulators.conftest import magpro, magstim, sim_of, split_magpro
 
 Q = magstim(b"Q@")
 
@@ -41,8 +41,8 @@ def test_round_trip_on_an_injected_clock(url_clock: str, clock: VirtualClock) ->
     assert port.read(3) == bytes.fromhex("51 8C 22")
     port.write(magstim(b"EH"))
     port.read(3)
-    assert [p.time for p in port.simulator.pulses] == [clock.now()]
-    assert isinstance(port.simulator.clock, VirtualClock)
+    assert [p.time for p in sim_of(port).pulses] == [clock.now()]
+    assert isinstance(sim_of(port).clock, VirtualClock)
 
 
 def test_magpro_round_trip(url_clock: str) -> None:
@@ -56,7 +56,7 @@ def test_magpro_round_trip(url_clock: str) -> None:
 def test_default_clock_is_real_monotonic_time() -> None:
     simulators.install_url_handler()
     port = serial.serial_for_url("stimsim://magstim-rapid2?version=8", timeout=1)
-    assert isinstance(port.simulator.clock, MonotonicClock)
+    assert isinstance(sim_of(port).clock, MonotonicClock)
 
 
 def test_read_with_timeout_zero_returns_what_is_there(url_clock: str) -> None:
@@ -93,13 +93,13 @@ def test_read_sees_a_delayed_reply_when_its_time_comes_in_real_time() -> None:
 
 def test_reopening_keeps_the_same_device(url_clock: str) -> None:
     port = serial.serial_for_url(f"stimsim://magstim-200?clock={url_clock}", timeout=0)
-    device = port.simulator
+    device = sim_of(port)
     port.write(Q)
     port.close()
     with pytest.raises(serial.PortNotOpenError):
         port.read(1)
     port.open()
-    assert port.simulator is device
+    assert sim_of(port) is device
     assert port.read(3) == bytes.fromhex("51 89 25")
 
 

@@ -26,7 +26,11 @@ from stimctl.clock import VirtualClock
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 ALL_RAPID_VERSIONS = ["6.0", "8.0", "9.0", "10.0"]
-VARIANT_REPORT = {"pre-change-status": ["pre"], "post-change-status": ["post"], None: ["pre", "post"]}
+VARIANT_REPORT = {
+    "pre-change-status": ["pre"],
+    "post-change-status": ["post"],
+    None: ["pre", "post"],
+}
 MAGPRO_MODELS = {0: "magpro-r30", 1: "magpro-x100", 2: "magpro-r30", 3: "magpro-x100"}
 
 
@@ -72,6 +76,6 @@ def test_the_tables_are_there_and_cover_every_model() -> None:
 @pytest.mark.parametrize(("case", "spec"), ROWS)
 def test_simulator_replies_exactly_the_scripted_bytes(case: dict[str, Any], spec: str) -> None:
     sim: SimulatorBase = create_simulator(spec, clock=VirtualClock(start=50.0))
-    sim.set_state(**case.get("state", {}))  # type: ignore[attr-defined]
+    sim.set_state(**case.get("state", {}))
     sim.write(bytes.fromhex(case["sent"]))
     assert sim.read(10_000).hex(" ").upper() == case["reply"].upper()
