@@ -255,11 +255,20 @@ class SessionEngine:
                 )
         except _Abort:
             pass
-        except SafetyViolation as exc:
-            self._alarm(Alarm(exc.rule or "GUARD", Priority.HIGH, str(exc), Action.FAULT))
-            self._fail(str(exc))
         except StimctlError as exc:
-            self._fail(str(exc))
+            if self._estop.is_set():  # the device refused because it was e-stopped
+                self._enter_estop()
+            elif isinstance(exc, SafetyViolation):
+                self._alarm(Alarm(exc.rule or "GUARD", Priority.HIGH, str(exc), Action.FAULT))
+                self._fail(str(exc))
+            else:
+                self._fail(str(exc))
+
+    def _enter_estop(self) -> None:
+        self._alarm(Alarm("ESTOP", Priority.HIGH, "emergency stop", Action.FAULT))
+        self.reason = "emergency stop"
+        if self.controller.current not in TERMINAL:
+            self._trigger(Trigger.ESTOP)
 
     # -- waiting and commands --------------------------------------------------------
 
@@ -322,10 +331,7 @@ class SessionEngine:
             self._journal(events.OPERATOR, {"command": kind, **_public(args)}, actor=actor)
         state = self.controller.current
         if kind == "estop":
-            self._alarm(Alarm("ESTOP", Priority.HIGH, "emergency stop", Action.FAULT))
-            self.reason = "emergency stop"
-            if state not in TERMINAL:
-                self._trigger(Trigger.ESTOP)
+            self._enter_estop()
             raise _Abort
         if kind == "device_fault":
             code = "DEV-3" if args.get("lost") else "DEVERR"
