@@ -25,10 +25,12 @@ def sim() -> None:
 @click.argument("spec")
 def serve_cmd(spec: str) -> None:
     """Serve the simulator SPEC (e.g. 'magpro-x100?magoption=1') on a pty."""
-    # Imported here: `stimctl` must not import `simulators` at module level (rule 1).
-    from simulators import create_simulator, serve_pty
+    # stimctl never imports `simulators` by name (ARCHITECTURE rule 1): the package is
+    # found through the `stimctl.simulators` entry point, as dry runs find it.
+    from stimctl.session.simulation import simulator_package
 
-    simulator = create_simulator(spec)
+    package = simulator_package()
+    simulator = package.create_simulator(spec)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -41,7 +43,7 @@ def serve_cmd(spec: str) -> None:
         sys.stdout.flush()
 
     try:
-        serve_pty(simulator, stop, announce)
+        package.serve_pty(simulator, stop, announce)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
