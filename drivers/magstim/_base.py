@@ -48,8 +48,7 @@ class MagstimDriver(Stimulator):
         reply_timeout_s: float = 0.5,
         keepalive: bool = True,
     ) -> None:
-        super().__init__(port_url, clock=clock)
-        self._given_transport = transport
+        super().__init__(port_url, clock=clock, transport=transport)
         self._reply_timeout_s = reply_timeout_s
         self._keepalive_enabled = keepalive
         self._link: MagstimLink | None = None

@@ -46,9 +46,11 @@ class MagProDriver(Stimulator):
     ``MagProDriver(port_url, *, clock=None, transport=None, reply_timeout_s=1.0,
     model=None, option=None)``
 
-    - `model`: expected model name (one of R30, X100, R30+Option, X100+Option,
-      R30+Option+Mono, MST); `open` refuses a device that reports another.
-    - `option`: expected MagOption (True/False); None = take what the device reports.
+    - `model`: expected model name, case-insensitive (R30, X100, R30+Option, X100+Option,
+      R30+Option+Mono, MST); with `option` true, "x100" means "X100+Option". `open`
+      refuses a device that reports another model.
+    - `option`: expected MagOption, a bool or "true"/"false" (device profiles store
+      strings); None = take what the device reports.
     """
 
     vendor = "MagVenture"
@@ -62,15 +64,12 @@ class MagProDriver(Stimulator):
         transport: Transport | None = None,
         reply_timeout_s: float = 1.0,
         model: str | None = None,
-        option: bool | None = None,
+        option: bool | str | None = None,
     ) -> None:
-        super().__init__(port_url, clock=clock)
-        if model is not None and model not in MODELS:
-            raise ConfigError(f"unknown MagPro model {model!r}; known: {', '.join(MODELS)}")
-        self._given_transport = transport
+        super().__init__(port_url, clock=clock, transport=transport)
         self._reply_timeout_s = reply_timeout_s
-        self._expected_model = model
-        self._expected_option = option
+        self._expected_option = _parse_option(option)
+        self._expected_model = _parse_model(model, self._expected_option)
         self._transport: Transport | None = None
         self._reader: MagProReader | None = None
         self._write_lock = threading.Lock()
@@ -318,3 +317,28 @@ class MagProDriver(Stimulator):
     def _do_start_train(self) -> None:
         self.transact("set_page", page=TIMING_PAGE)  # start needs the Timing page (B4 cmd 4)
         self.transact("start_train")
+
+
+def _parse_option(option: bool | str | None) -> bool | None:
+    if option is None or isinstance(option, bool):
+        return option
+    text = str(option).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ConfigError(f"MagPro option must be true or false, got {option!r}")
+
+
+def _parse_model(model: str | None, option: bool | None) -> str | None:
+    if model is None:
+        return None
+    by_name = {name.lower(): name for name in MODELS}
+    name = by_name.get(model.strip().lower())
+    if name is None:
+        raise ConfigError(f"unknown MagPro model {model!r}; known: {', '.join(MODELS)}")
+    if option and "+Option" not in name:
+        name = f"{name}+Option"
+    if option is False and "+Option" in name:
+        raise ConfigError(f"MagPro model {name} contradicts option=false")
+    return name

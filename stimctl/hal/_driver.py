@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Callable
 from types import TracebackType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from stimctl.clock import Clock, MonotonicClock
 from stimctl.errors import ConfigError, ConnectionLost, SafetyViolation, StateError, StimctlError
@@ -28,6 +28,9 @@ from stimctl.hal._capabilities import (
     SafeStopReport,
     TrainSpec,
 )
+
+if TYPE_CHECKING:  # importing the transport at runtime would pull in pyserial
+    from stimctl.hal._transport import Transport
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,12 @@ class Stimulator(abc.ABC):
     vendor: ClassVar[str] = ""
     model: ClassVar[str] = ""
 
-    def __init__(self, port_url: str, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, port_url: str, *, clock: Clock | None = None, transport: Transport | None = None
+    ) -> None:
         self.port_url = port_url
         self.clock: Clock = clock or MonotonicClock()
+        self._given_transport = transport
         self._is_open = False
         self._train: TrainSpec | None = None
         self._fault: StimctlError | None = None
