@@ -80,11 +80,16 @@ def compile_plan(
     device_timed_trains: bool,
     session_index: int = 0,
 ) -> Plan:
-    """The plan for one session. Theta burst is always host-timed (single pulses)."""
+    """The plan for one session: device-timed trains where the device has them."""
     derived = derive(protocol)
     offsets = pulse_offsets(protocol, derived)
     tbs = isinstance(protocol.pattern, ThetaBurstPattern)
-    timing: TrainTiming = "device" if device_timed_trains and not tbs else "host"
+    # Theta burst needs bursts inside trains, which the device-timed train commands do
+    # not describe; at 1 Hz and below single pulses fired by the host are allowed
+    # (Rapid² serial trigger: at most 1 Hz, device-protocols A7) and each one is then
+    # journaled as it happens.
+    slow = derived.pulse_frequency_hz <= 1.0
+    timing: TrainTiming = "device" if device_timed_trains and not tbs and not slow else "host"
     iti = derived.inter_train_interval_s or 0.0
     period = derived.train_duration_s + iti
     trains = []
