@@ -214,3 +214,21 @@ def test_through_the_real_stimctl_entry_point(capsys: pytest.CaptureFixture[str]
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert abs(data["rmt"] - 47) < 6
+
+
+def test_an_unknown_device_profile_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "S01", "--method", "rr", "--virtual-rmt", "60", "--speed", "max",
+        "--device", "no-such-stimulator",
+    )  # fmt: skip
+    assert code == ExitCode.BAD_INPUT
+    assert out == ""
+
+
+def test_a_known_device_profile_is_reported_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "S01", "--method", "ml-pest", "--virtual-rmt", "60", "--speed", "max",
+        "--device", "magstim-rapid2-standard-240v", "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["device"] == "magstim-rapid2-standard-240v"
