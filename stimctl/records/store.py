@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -68,7 +69,7 @@ class Store:
         except sqlite3.Error as exc:
             raise RecordsError(f"cannot open the record store {path}: {exc}") from None
         try:
-            _configure(conn, path, busy_timeout_s)
+            _retry_while_busy(lambda: _configure(conn, path, busy_timeout_s), busy_timeout_s)
             migrate(conn, migrate_to)
         except sqlite3.Error as exc:
             conn.close()
@@ -141,6 +142,22 @@ class Store:
             raise ConfigError(f"the record store refused the change: {exc}") from None
         except sqlite3.Error as exc:
             raise _records_error(self._path, exc, self._busy_timeout_s) from None
+
+
+def _retry_while_busy(step: Callable[[], None], busy_timeout_s: float) -> None:
+    """Run `step`, retrying while the file is busy. Switching a new file to WAL needs an
+    exclusive lock and SQLite reports SQLITE_BUSY for it at once, without waiting in the
+    busy handler: two processes opening a fresh database together would otherwise fail."""
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
 
 
 def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> None:
