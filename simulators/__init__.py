@@ -52,7 +52,8 @@ set_coil_temperature(c, winding=None), coil_temperatures()
 Magstim only: state (MagstimState), set_error(code, fatal=False), clear_error(),
     instrument_status(), set_state(**vector_state_keys). Rapid adds version, rtms,
     frequency (0.1 Hz), n_pulses, duration (0.1 s), enhanced, charge_delay_ms.
-MagPro only: state (MagProState), status_byte(), set_state(**vector_state_keys).
+MagPro only: state (MagProState), status_byte(), set_state(**vector_state_keys),
+    front_panel(amplitude_a=, amplitude_b=, page=) (an operator's change, sent unsolicited).
 clock, model, baudrate.
 """
 

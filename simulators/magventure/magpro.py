@@ -141,6 +141,31 @@ class MagProSimulator(SimulatorBase):
         with self._lock:
             self.error, self.error_fatal = None, False
 
+    def front_panel(
+        self,
+        *,
+        amplitude_a: int | None = None,
+        amplitude_b: int | None = None,
+        page: int | None = None,
+    ) -> None:
+        """An operator at the device: the change is reported unsolicited (ID 1 / ID 8, B5)."""
+        for name, value in (("amplitude_a", amplitude_a), ("amplitude_b", amplitude_b)):
+            if value is not None and not 0 <= value <= 100:
+                raise ValueError(f"{name} must be 0..100, got {value}")
+        if page is not None and page not in SETTABLE_PAGES:
+            raise ValueError(f"page must be one of {sorted(SETTABLE_PAGES)}, got {page}")
+        with self._lock:
+            self._advance()
+            if amplitude_a is not None or amplitude_b is not None:
+                if amplitude_a is not None:
+                    self.state.amplitude_a = amplitude_a
+                if amplitude_b is not None:
+                    self.state.amplitude_b = amplitude_b
+                self._emit(self._msg_amplitude())
+            if page is not None:
+                self.state.page = page
+                self._emit(self._msg_page())
+
     def remove_coil(self) -> None:
         with self._lock:
             self._advance()

@@ -171,3 +171,29 @@ def test_answer_mode_set_option_echoes_id9(clock: VirtualClock) -> None:
     sim = MagProX100Simulator(clock, answer_mode_set=True)
     reply = exchange(sim, magpro(bytes.fromhex("09 01 01 00 00 03 02 00C8 0064")))
     assert split_magpro(reply) == [bytes([9, 1, 1, 0, 0, 3, 2, 80, 0, 80])]
+
+
+def test_front_panel_change_arrives_unsolicited_before_the_next_reply(
+    clock: VirtualClock,
+) -> None:
+    sim = MagProX100Simulator(clock)
+    sim.front_panel(amplitude_a=60, amplitude_b=40)
+    reply = exchange(sim, STATUS)
+    assert reply == bytes.fromhex(
+        "FE 04 01 3C 28 24 1F FF FE 09 00 24 01 23 45 19 3C 3C 28 1B FF"
+    )  # vector S-status-unsolicited-first
+    with pytest.raises(ValueError, match="page"):
+        sim.front_panel(page=13)
+
+
+def test_undocumented_delay_and_timing_reads(clock: VirtualClock) -> None:
+    sim = MagProX100Simulator(clock)
+    exchange(sim, magpro(bytes.fromhex("08 000A FFCE 0064 0000")))  # V12
+    assert split_magpro(exchange(sim, magpro(b"\x0a\x00"))) == [
+        bytes.fromhex("0A 00 000A FFCE 0064")
+    ]
+    exchange(sim, magpro(b"\x07\x02\x00"))
+    exchange(sim, magpro(bytes.fromhex("06 000A 03E8 0002 0064")))  # V10
+    assert split_magpro(exchange(sim, magpro(b"\x0b\x00"))) == [
+        bytes.fromhex("0B 00 00 000A 03E8 0002 0064 00 00 00")
+    ]
