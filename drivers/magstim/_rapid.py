@@ -11,6 +11,7 @@ import math
 
 from drivers.magstim._base import ARMED_KEEPALIVE_S, IDLE_KEEPALIVE_S, MagstimDriver
 from drivers.magstim.codec import InstrumentStatus, RapidStatus, Reply, Version, at_least
+from drivers.magstim.rapid_tables import SYSTEMS, max_frequency_hz
 from stimctl.clock import Clock
 from stimctl.errors import (
     ConfigError,
@@ -20,17 +21,6 @@ from stimctl.errors import (
     SafetyViolation,
 )
 from stimctl.hal import ArmState, Capabilities, DeviceIdentity, TrainSpec, Transport
-
-# Highest frequency of each system type at low power (A9 maxFrequency tables, power 0):
-# type 0 Rapid^2, 1 Super Rapid^2, 2 Super Rapid^2 Plus (INFERRED naming, A9).
-_MAX_HZ = {
-    (240, 0): 50.0,
-    (240, 1): 100.0,
-    (240, 2): 100.0,
-    (115, 0): 36.0,
-    (115, 1): 60.0,
-    (115, 2): 60.0,
-}
 
 
 def parse_version(value: str | tuple[int, ...] | Version) -> Version:
@@ -77,7 +67,7 @@ class RapidDriver(MagstimDriver):
             reply_timeout_s=reply_timeout_s,
             keepalive=keepalive,
         )
-        if (mains_v, rapid_type) not in _MAX_HZ:
+        if (mains_v, rapid_type) not in SYSTEMS:
             raise ConfigError(f"unknown Rapid type {rapid_type} / mains {mains_v} V")
         if unlock_code is not None and len(unlock_code) != 16:
             raise ConfigError(
@@ -148,7 +138,7 @@ class RapidDriver(MagstimDriver):
             model=self.model,
             # A8.4: enhanced power allows up to 110 %; otherwise 100 % (TDb087).
             output_range_pct=(0, 110 if self.enhanced_power else 100),
-            frequency_range_hz=(0.1, _MAX_HZ[(self._mains_v, self._rapid_type)]),
+            frequency_range_hz=(0.1, self.max_frequency_hz(0)),
             device_timed_trains=True,
             keepalive_period_s=IDLE_KEEPALIVE_S,
             keepalive_armed_period_s=ARMED_KEEPALIVE_S,
@@ -181,7 +171,19 @@ class RapidDriver(MagstimDriver):
 
     # -- settings ------------------------------------------------------------------
 
+    def max_frequency_hz(self, power_pct: int) -> float:
+        """Highest train frequency at that power for this system and mains (A9)."""
+        return max_frequency_hz(self._mains_v, self._rapid_type, power_pct)
+
     def _do_set_intensity(self, percent: int, output: str) -> None:
+        train = self._train
+        if train is not None and train.frequency_hz > self.max_frequency_hz(percent):
+            # MP lowers the frequency here (buggy, A11.8); we refuse instead.
+            raise SafetyViolation(
+                f"{percent} % allows at most {self.max_frequency_hz(percent)} Hz on this Rapid; "
+                f"the loaded train runs at {train.frequency_hz} Hz",
+                rule="rapid-max-frequency",
+            )
         self.transact("set_power_a", percent=percent)
 
     def set_enhanced_power(self, on: bool) -> None:
@@ -241,7 +243,15 @@ class RapidDriver(MagstimDriver):
             )
         if spec.trains != 1:
             raise ConfigError("the Rapid runs one train per trigger; sequence trains on the host")
-        if self._single_pulse_mode():
+        params = self._params()
+        power = params.power if params.power is not None else 100
+        if spec.frequency_hz > self.max_frequency_hz(power):
+            raise SafetyViolation(
+                f"{spec.frequency_hz} Hz exceeds the Rapid's {self.max_frequency_hz(power)} Hz "
+                f"at {power} % (device-protocols A9); set the power first",
+                rule="rapid-max-frequency",
+            )
+        if RapidStatus(params.rapid or 0).single_pulse:
             if self.enhanced_power:
                 raise ConfigError("switch enhanced power off before train mode (A8.4)")
             self.transact("set_duration", seconds=1.0)  # 1.0 s enters train mode (A8.2)

@@ -350,3 +350,56 @@ def test_rapid_error_bit_reads_the_error_code() -> None:
     driver, port = _make(RapidDriver, script, unlock_code=UNLOCK)
     assert driver.open().error_code == "E01"
     port.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("mains", "rapid_type", "power", "hz"),
+    [
+        (240, 0, 73, 20.0),
+        (240, 0, 50, 30.0),
+        (240, 1, 99, 26.0),
+        (240, 1, 100, 25.0),
+        (240, 2, 100, 41.0),
+        (115, 0, 0, 36.0),
+        (115, 2, 100, 25.0),
+        (240, 0, 110, 0.0),
+    ],
+)
+def test_rapid_frequency_table_matches_the_reference(
+    mains: int, rapid_type: int, power: int, hz: float
+) -> None:
+    from drivers.magstim.rapid_tables import max_frequency_hz
+
+    assert max_frequency_hz(mains, rapid_type, power) == hz
+
+
+def test_rapid_train_faster_than_the_power_allows_is_refused() -> None:
+    script = [
+        *_open_rapid10(),
+        (X, x_reply()),
+        (PARAMS, rapid_params(0x38, 50, 0, 1, 0)),  # 50 %: at most 30 Hz on a Rapid² (A9)
+    ]
+    driver, port = _make(RapidDriver, script, unlock_code=UNLOCK)
+    driver.open()
+    with pytest.raises(SafetyViolation, match=r"30\.0 Hz at 50 %"):
+        driver.configure_train(TrainSpec(frequency_hz=35.0, pulses=35, duration_s=1.0))
+    port.assert_done()
+
+
+def test_rapid_power_raise_above_the_train_frequency_limit_writes_nothing() -> None:
+    script = [
+        *_open_rapid10(),
+        (X, x_reply()),
+        (PARAMS, rapid_params(0x38, 30, 0, 1, 0)),
+        (ms(b"[0010"), reply(b"[", STANDBY, b"\x30")),
+        (ms(b"B0400"), reply(b"B", STANDBY, b"\x30")),
+        (ms(b"[0010"), reply(b"[", STANDBY, b"\x30")),
+        (ms(b"D00040"), reply(b"D", STANDBY, b"\x30")),
+        (PARAMS, rapid_params(0x30, 30, 400, 40, 10)),
+    ]
+    driver, port = _make(RapidDriver, script, unlock_code=UNLOCK)
+    driver.open()
+    driver.configure_train(TrainSpec(frequency_hz=40.0, pulses=40, duration_s=1.0))
+    with pytest.raises(SafetyViolation, match=r"at most 30\.0 Hz"):
+        driver.set_intensity(50)  # 40 Hz needs <= 40 % on a 240 V Rapid²
+    port.assert_done()
