@@ -106,12 +106,17 @@ class Serial(SerialBase):
         # pyserial semantics: the timeout is real time. The port never moves the
         # simulator's clock; whoever owns that clock does (a test, the session engine).
         deadline = None if timeout is None else time.monotonic() + timeout
+        gap = self.inter_byte_timeout
+        last_byte_at = time.monotonic()
         data = bytearray()
         while len(data) < size:
             if sim.faults.cable_pulled:
                 raise SerialException(READ_GONE)
             if self._line_ok(sim):
-                data += sim.read(size - len(data))
+                chunk = sim.read(size - len(data))
+                if chunk:
+                    data += chunk
+                    last_byte_at = time.monotonic()
             if len(data) >= size or timeout == 0 or self._cancel.is_set() or not self.is_open:
                 break
             wait = POLL_S
@@ -120,6 +125,12 @@ class Serial(SerialBase):
                 if remaining <= 0:
                     break
                 wait = min(wait, remaining)
+            if gap is not None and data:
+                # pyserial: after the first byte, a silence of inter_byte_timeout ends it
+                silence_left = last_byte_at + gap - time.monotonic()
+                if silence_left <= 0:
+                    break
+                wait = min(wait, silence_left)
             if isinstance(sim.clock, MonotonicClock) and self._line_ok(sim):
                 wake = sim.next_wakeup()
                 if wake is not None:

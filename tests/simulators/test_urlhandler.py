@@ -150,3 +150,11 @@ def test_url_keeps_the_case_of_the_unlock_code(url_clock: str) -> None:
     )
     port.write(magstim(b"Q" + code.encode()))
     assert port.read(3) == bytes.fromhex("51 89 25")
+
+
+def test_inter_byte_timeout_ends_a_read_after_a_silence(url_clock: str) -> None:
+    port = serial.serial_for_url(
+        f"stimsim://magstim-200?clock={url_clock}", timeout=None, inter_byte_timeout=0.02
+    )
+    port.write(Q)
+    assert port.read(100) == bytes.fromhex("51 89 25")  # would block for ever without it
