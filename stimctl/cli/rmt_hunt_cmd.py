@@ -149,7 +149,7 @@ def hunt(
         max_pulses=max_pulses,
     )
     pacing = PulseInterval(interval, jitter)
-    source = _source(virtual_rmt, seed, amplitudes)
+    source = _source(virtual_rmt, seed, amplitudes, prompts_to_stderr=as_json)
     clock: Clock = VirtualClock() if speed == "max" else MonotonicClock()
     rng = random.Random(f"jitter-{seed}") if seed is not None else random.Random()
 
@@ -191,7 +191,13 @@ def hunt(
     return ExitCode.OK if result.converged else NO_THRESHOLD
 
 
-def _source(virtual_rmt: float | None, seed: int | None, amplitudes: Path | None) -> MepSource:
+def _source(
+    virtual_rmt: float | None,
+    seed: int | None,
+    amplitudes: Path | None,
+    *,
+    prompts_to_stderr: bool,
+) -> MepSource:
     from stimctl.rmt import FileSource, OperatorSource
     from stimctl.rmt.registry import VIRTUAL, load_mep_source_factory
 
@@ -201,7 +207,8 @@ def _source(virtual_rmt: float | None, seed: int | None, amplitudes: Path | None
         return FileSource(amplitudes)
 
     def ask(question: str) -> str:
-        return str(click.prompt(question, type=str))
+        # With --json, stdout carries only the JSON object.
+        return str(click.prompt(question, type=str, err=prompts_to_stderr))
 
     return OperatorSource(ask, lambda message: click.echo(message, err=True))
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from stimctl.errors import ConfigError
 from stimctl.rmt.readings import MepReading
 
-_YES = {"y", "yes", "1+", "+", "twitch"}
-_NO = {"n", "no", "-", "none"}
+_YES = {"y", "yes"}
+_NO = {"n", "no"}
 
 
 def parse_reading(text: str) -> MepReading:
@@ -58,7 +58,8 @@ class OperatorSource:
         self._attempts = attempts
 
     def response(self, intensity_percent_mso: int) -> MepReading:
-        question = f"Pulse at {intensity_percent_mso} % MSO: response? (yes/no or µV)"
+        # Asked when the inter-pulse interval has passed: the question is also the cue to fire.
+        question = f"Fire one pulse at {intensity_percent_mso} % MSO now. Response? (yes/no or µV)"
         for _ in range(self._attempts):
             try:
                 return parse_reading(self._prompt(question))

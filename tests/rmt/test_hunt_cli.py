@@ -232,3 +232,22 @@ def test_a_known_device_profile_is_reported_by_name(capsys: pytest.CaptureFixtur
     )  # fmt: skip
     assert code == 0
     assert json.loads(out)["device"] == "magstim-rapid2-standard-240v"
+
+
+def test_operator_prompts_go_to_stderr_when_json_is_on_stdout() -> None:
+    from click.testing import CliRunner
+
+    from stimctl.cli.rmt_hunt_cmd import hunt
+
+    runner = CliRunner()
+    result = runner.invoke(
+        hunt,
+        ["S01", "--method", "ml-pest", "--max-pulses", "1", "--no-store", "--json"],
+        input="maybe\nno\n",
+        standalone_mode=False,
+    )
+    assert result.exception is None, result.exception
+    data = json.loads(result.stdout)
+    assert (data["outcome"], data["pulses"], data["measurement"]) == ("pulse-cap", 1, "visual")
+    assert "Fire one pulse at 60 % MSO now" in result.stderr
+    assert "neither yes/no" in result.stderr  # the bad answer was explained, then re-asked

@@ -163,12 +163,22 @@ def test_ml_pest_pulse_budget_is_its_stop_rule() -> None:
     assert result.outcome is Outcome.CONVERGED
 
 
-def test_ml_pest_with_only_silences_in_its_budget_reports_the_cap() -> None:
-    # Budget too small to reach the cap-edge rule: the budget rule must still refuse an estimate.
-    method = MlPest(limits=HuntLimits(max_pulses=3))
-    result = hunt(method, ConstantSubject(NO_RESPONSE_UV), clock=VirtualClock())
-    assert result.outcome is Outcome.INTENSITY_CAP
-    assert result.rmt is None
+@pytest.mark.parametrize(
+    ("amplitude", "limits", "outcome"),
+    [
+        (NO_RESPONSE_UV, HuntLimits(max_pulses=3), Outcome.PULSE_CAP),  # never got to 100
+        (NO_RESPONSE_UV, HuntLimits(max_intensity=62, max_pulses=8), Outcome.INTENSITY_CAP),
+        (ALWAYS_RESPONSE_UV, HuntLimits(max_pulses=3), Outcome.PULSE_CAP),  # never got to 20
+        (ALWAYS_RESPONSE_UV, HuntLimits(min_intensity=58, max_pulses=8), Outcome.FLOOR),
+    ],
+)
+def test_ml_pest_budget_with_one_kind_of_answer_gives_no_estimate(
+    amplitude: float, limits: HuntLimits, outcome: Outcome
+) -> None:
+    # Edge rule off: the budget rule alone must refuse an estimate and name the right cap.
+    method = MlPest(limits=limits, edge_pulses=100)
+    result = hunt(method, ConstantSubject(amplitude), clock=VirtualClock())
+    assert (result.outcome, result.rmt, result.pulses) == (outcome, None, limits.max_pulses)
 
 
 def test_ml_pest_first_pulse_is_mid_range() -> None:

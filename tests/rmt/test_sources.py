@@ -60,6 +60,7 @@ def test_operator_is_a_mep_source_and_drives_a_hunt() -> None:
 
     def prompt(question: str) -> str:
         intensity = int(question.split(" at ")[1].split(" ")[0])
+        assert "now" in question
         asked.append(intensity)
         return "yes" if intensity >= 57 else "no"
 

@@ -152,19 +152,22 @@ class MlPest(ThresholdMethod):
         # For ML-PEST the pulse budget *is* the normal stop rule, unless one kind of answer
         # never came: then the estimate is only an edge of the range.
         if self._responses == 0:
+            highest = max(self._proposals)
+            reached_cap = highest >= self.limits.max_intensity
             self._finish(
-                Outcome.INTENSITY_CAP,
+                Outcome.INTENSITY_CAP if reached_cap else Outcome.PULSE_CAP,
                 None,
-                f"no response in {self.limits.max_pulses} pulses up to "
-                f"{max(self._proposals)} % MSO",
+                f"no response in {self.limits.max_pulses} pulses up to {highest} % MSO",
             )
             return
         if self._silences == 0:
+            lowest = min(self._proposals)
+            reached_floor = lowest <= self.limits.min_intensity
             self._finish(
-                Outcome.FLOOR,
+                Outcome.FLOOR if reached_floor else Outcome.PULSE_CAP,
                 None,
                 f"a response to every one of {self.limits.max_pulses} pulses, down to "
-                f"{min(self._proposals)} % MSO",
+                f"{lowest} % MSO",
             )
             return
         self._finish(
