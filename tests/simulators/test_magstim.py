@@ -406,3 +406,17 @@ def test_error_code_sets_status_bits_and_fatal_blocks_arming(clock: VirtualClock
     assert exchange(sim, ARM) == magstim(b"ES")
     sim.clear_error()
     assert exchange(sim, ARM)[:1] == b"E" and sim.armed
+
+
+def test_a_clock_jumping_backwards_does_not_replay_the_past(clock: VirtualClock) -> None:
+    sim = Magstim200Simulator(clock)
+    armed_and_ready(sim, clock)
+    exchange(sim, FIRE)
+    clock.jump(-10.0)
+    assert status(exchange(sim, Q)) == 0x8A  # still recharging, nothing undone
+    assert len(sim.pulses) == 1
+    clock.jump(10.0)
+    for _ in range(5):
+        clock.advance(0.5)
+        exchange(sim, Q)
+    assert status(exchange(sim, Q)) == 0x8C

@@ -55,3 +55,46 @@ def test_arbitrary_bytes_never_crash_or_wedge(spec: str, data: list[tuple[bytes,
         sim.write(magstim(b"F@"))
         reply = sim.read(100_000)
         assert len(reply) == 9 and reply[0] == ord("F"), reply.hex(" ")
+
+
+MAGSTIM_200_COMMANDS = {
+    b"Q@": 3,
+    b"R@": 3,
+    b"@030": 3,
+    b"@090": 3,
+    b"EB": 3,
+    b"EA": 3,
+    b"EH": 3,
+    b"J@": 12,
+    b"F@": 9,
+    b"I@": 6,
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(MAGSTIM_200_COMMANDS)),
+            st.floats(min_value=0.0, max_value=2.0),
+        ),
+        max_size=60,
+    )
+)
+def test_valid_commands_get_documented_lengths_and_pulses_only_follow_accepted_fires(
+    steps: list[tuple[bytes, float]],
+) -> None:
+    clock = VirtualClock()
+    sim = create_simulator("magstim-200?recharge_s=0.5", clock=clock)
+    accepted_fires = 0
+    for command, pause in steps:
+        sim.write(magstim(command))
+        reply = sim.read(100)
+        if reply[1:2] in (b"?", b"S"):
+            assert len(reply) == 3 and reply == magstim(command[:1] + reply[1:2])
+        else:
+            assert len(reply) == MAGSTIM_200_COMMANDS[command], (command, reply.hex(" "))
+            assert reply == magstim(reply[:-1])
+            accepted_fires += command == b"EH"
+        clock.advance(pause)
+    assert len(sim.pulses) == accepted_fires
