@@ -238,7 +238,7 @@ def remaining_after(request: Request, head: bytes) -> int | None:
     """How many more bytes to read after the first two reply bytes `head`.
 
     None: read to the NUL terminator, then one checksum byte (the version reply).
-    0: the reply is complete (the bare `?` has one byte; see `is_complete_unknown`).
+    The bare `?` reply to an unknown command is one byte and never gets here (A2.1).
     """
     if head[1] in (INVALID_DATA, CONFLICT) and head[0] == request.echo:
         return 1  # `<cmd>?<crc>` / `<cmd>S<crc>` (A2.1, A2.2 step 2)
