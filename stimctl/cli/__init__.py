@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sessions": ("stimctl.cli.records_cmd:sessions", "List and show recorded sessions."),
     "ae": ("stimctl.cli.records_cmd:ae", "Record and review adverse events."),
     "export": ("stimctl.cli.export_cmd:export", "Export a subject's course (csv, json, bids)."),
+    "report": ("stimctl.cli.report_cmd:report", "Write a session report (html, json, tsv)."),
 }
 
 

@@ -1,0 +1,139 @@
+"""Inline SVG plots for the report (matplotlib, Agg, deterministic).
+
+The same journal must give the same bytes: a fixed `svg.hashsalt` makes the element ids
+repeatable, `svg.fonttype = none` keeps text as text (no glyph paths that differ between
+font caches), and the `Date` metadata is dropped.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+
+from stimctl.report.model import SessionData
+
+STYLE: Any = {  # Any: matplotlib types rc keys as a Literal union
+    "svg.hashsalt": "stimctl-report",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+WIDTH_IN = 8.0
+PLANNED = "#b8c2cc"
+DELIVERED = "#1f6fb2"
+SHORT = "#d9822b"
+
+
+def _svg(fig: Figure) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    # Inline: drop the XML declaration and DOCTYPE, keep the <svg> element.
+    return text[text.index("<svg") :]
+
+
+def _figure(height_in: float) -> Figure:
+    fig = plt.figure(figsize=(WIDTH_IN, height_in))
+    return fig
+
+
+def timeline(data: SessionData) -> str:
+    """Trains planned (grey) vs delivered (blue; orange when cut short)."""
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(1.9)
+        ax = fig.add_subplot()
+        ax.broken_barh(data.planned_trains, (1.1, 0.8), facecolors=PLANNED)
+        delivered = [
+            (t.actual_onset_s, max((t.end_s or t.actual_onset_s) - t.actual_onset_s, 0.05))
+            for t in data.trains
+        ]
+        colours = [DELIVERED if t.complete else SHORT for t in data.trains]
+        ax.broken_barh(delivered, (0.1, 0.8), facecolors=colours)
+        ax.set_yticks([0.5, 1.5], ["delivered", "planned"])
+        ax.set_ylim(0, 2)
+        ax.set_xlabel("session time (s)")
+        ax.set_xlim(left=0)
+        return _svg(fig)
+
+
+def intensity(data: SessionData) -> str:
+    """The intensity the device was set to, as steps over session time (% MSO)."""
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(2.0)
+        ax = fig.add_subplot()
+        end = _end_time(data)
+        if data.intensity:
+            xs = [t for t, _, _ in data.intensity] + [end]
+            ys = [m for _, m, _ in data.intensity]
+            ys.append(ys[-1])
+            ax.step(xs, ys, where="post", color=DELIVERED)
+            ax.set_ylim(0, max(ys) * 1.25 + 1)
+        else:
+            _empty(ax, "no intensity was set")
+        ax.set_ylabel("% MSO")
+        ax.set_xlabel("session time (s)")
+        return _svg(fig)
+
+
+def coil_temperature(data: SessionData, warn_c: float | None, stop_c: float | None) -> str:
+    """Coil temperature samples against the warning and stop limits."""
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(2.0)
+        ax = fig.add_subplot()
+        if data.coil_temperature:
+            ax.plot(
+                [t for t, _ in data.coil_temperature],
+                [c for _, c in data.coil_temperature],
+                color=DELIVERED,
+            )
+        else:
+            _empty(ax, "the journal holds no coil temperature samples")
+        if warn_c is not None:
+            ax.axhline(warn_c, color=SHORT, linestyle="--", linewidth=1, label="warn")
+        if stop_c is not None:
+            ax.axhline(stop_c, color="#c0392b", linestyle="--", linewidth=1, label="stop")
+        ax.set_ylabel("coil °C")
+        ax.set_xlabel("session time (s)")
+        return _svg(fig)
+
+
+def timing_error(data: SessionData) -> str:
+    """Train onset minus planned onset, per train (ms)."""
+    with matplotlib.rc_context(STYLE):
+        fig = _figure(2.0)
+        ax = fig.add_subplot()
+        if data.trains:
+            ax.bar(
+                [t.index + 1 for t in data.trains],
+                [t.onset_error_ms for t in data.trains],
+                color=DELIVERED,
+                width=0.8,
+            )
+            ax.axhline(0, color="#333333", linewidth=0.8)
+        else:
+            _empty(ax, "no train was delivered")
+        ax.set_ylabel("onset error (ms)")
+        ax.set_xlabel("train")
+        return _svg(fig)
+
+
+def _end_time(data: SessionData) -> float:
+    ends = [t.end_s for t in data.trains if t.end_s is not None]
+    times = [m.t_s for m in data.states]
+    return max([*ends, *times, *(t for t, _, _ in data.intensity), 0.0])
+
+
+def _empty(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
+    ax.set_xticks([])
+    ax.set_yticks([])
