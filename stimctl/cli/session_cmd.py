@@ -127,6 +127,13 @@ def dry_run(
     help="Serial port or URL (a device, a pty from `stimctl sim serve`, stimsim://).",
 )
 @click.option("--headless", is_flag=True, help="No console: print progress lines.")
+@click.option(
+    "--driver-option",
+    "driver_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Driver option, e.g. unlock_code=... or version=9.0 for a Rapid².",
+)
 def run(
     protocol: str,
     rmt: float | None,
@@ -142,6 +149,7 @@ def run(
     device_name: str,
     port_url: str,
     headless: bool,
+    driver_options: tuple[str, ...],
 ) -> int:
     """Run PROTOCOL on a stimulator at PORT."""
     from stimctl.clock import MonotonicClock
@@ -163,7 +171,7 @@ def run(
         from stimctl.session.simulation import install_stimsim
 
         install_stimsim()
-    engine = _open(prepared, port_url, clock, operator)
+    engine = _open(prepared, port_url, clock, operator, driver_options=_key_values(driver_options))
     if not headless:
         from stimctl.console import run_console
 
@@ -171,6 +179,18 @@ def run(
     else:
         summary = _run(engine, clock, as_json)
     return _report(summary, as_json)
+
+
+def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    from stimctl.errors import ConfigError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--driver-option {pair!r}: expected KEY=VALUE")
+        options[key.strip()] = value.strip()
+    return options
 
 
 def _prepare(

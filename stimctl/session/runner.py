@@ -20,7 +20,7 @@ from stimctl import __version__
 from stimctl.clock import Clock
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
-from stimctl.errors import SafetyViolation, StimctlError
+from stimctl.errors import ConfigError, SafetyViolation, StimctlError
 from stimctl.hal import Stimulator, Transport, load_driver
 from stimctl.journal import Journal, close_interrupted, find_unfinished, journals_dir
 from stimctl.journal.events import operator_actor
@@ -159,7 +159,10 @@ def open_session(
         options: dict[str, Any] = {**device.driver_options, **(driver_options or {})}
         if transport is not None:
             options["transport"] = transport
-        driver = driver_cls(port_url, clock=clock, **options)
+        try:
+            driver = driver_cls(port_url, clock=clock, **options)
+        except TypeError as exc:  # an option this driver does not take
+            raise ConfigError(f"driver {device.driver}: {exc}") from None
     driver.open()
     try:
         identity = driver.identify()
