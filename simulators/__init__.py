@@ -12,8 +12,12 @@ install_url_handler() -> None
     simulator. Idempotent; nothing is installed on import. `uninstall_url_handler()`
     undoes it.
 register_clock(name, clock) / unregister_clock(name)
-    Make a `stimctl.clock.Clock` (e.g. a `VirtualClock`) usable as `?clock=name`.
-    Without it a simulator runs on `MonotonicClock` (real time).
+    Make a `stimctl.clock.Clock` (VirtualClock, SimulatedClock, ...) usable as
+    `stimsim://MODEL?clock=name`; the name must be registered before the port opens.
+    Without `clock=` a simulator runs on `MonotonicClock` (real time). The device's
+    timed events (charging, watchdogs, trains, reply delays) happen on that clock,
+    worked out whenever the simulator is touched; port read timeouts stay real time
+    (pyserial semantics) and the port never advances the clock itself.
 create_simulator(spec, clock=None) -> simulator
     The same spec as after `stimsim://`, without a port (tests drive `write`/`read`).
 serve_pty(simulator, stop, announce=None) / PtyServer(simulator)
@@ -25,7 +29,9 @@ SimSpecError
 Models and keys (unknown ones raise SimSpecError)
 -------------------------------------------------
 magstim-200, magstim-bistim, magstim-rapid2, magpro-r30, magpro-x100.
-All: seed, clock, coil_temp_c (initial), ambient_c, and the fault keys below.
+All: seed, clock, coil_temp_c (initial), ambient_c, strict_baud (off: when on, a port
+  opened at another baud rate than the device's hears and gets nothing), and the
+  fault keys below. Flags take 1/0, true/false, yes/no, on/off, or a bare key (= on).
 Magstim: status_report=pre|post (default pre; Q/R always post), charge_s (0.9),
   recharge_s (model default), keepalive_standby_s (10), keepalive_armed_s (1),
   auto_disarm_s (60), power_settle (true).

@@ -91,7 +91,7 @@ class _Options:
         if raw is None:
             return None
         lowered = raw.lower()
-        if lowered in ("1", "true", "yes", "on"):
+        if lowered in ("", "1", "true", "yes", "on"):  # a bare `?cable_pulled` means on
             return True
         if lowered in ("0", "false", "no", "off"):
             return False

@@ -158,3 +158,8 @@ def test_inter_byte_timeout_ends_a_read_after_a_silence(url_clock: str) -> None:
     )
     port.write(Q)
     assert port.read(100) == bytes.fromhex("51 89 25")  # would block for ever without it
+
+
+def test_a_bare_flag_key_means_on() -> None:
+    sim = create_simulator("stimsim://magstim-200?ignore_disarm&keepalive_never_lapses=0")
+    assert sim.faults.ignore_disarm and not sim.faults.keepalive_never_lapses
