@@ -162,10 +162,15 @@ def _retry_while_busy(step: Callable[[], None], busy_timeout_s: float) -> None:
 
 def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> None:
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-    # The first read of the header: a file that is not SQLite fails here.
-    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-    version = schema_version(conn)
-    tables = int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+    # The first read of the header: a file that is not SQLite fails here. One snapshot:
+    # another process may be committing migration 1 between these reads.
+    conn.execute("BEGIN")
+    try:
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        version = schema_version(conn)
+        tables = int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+    finally:
+        conn.execute("COMMIT")
     if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and version == 0):
         raise RecordsError(f"{path} is an SQLite file but not a stimctl record store")
     if version > LATEST_VERSION:

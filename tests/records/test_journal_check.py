@@ -46,7 +46,7 @@ def _rechain(lines: list[dict[str, object]]) -> bytes:
     out, prev = [], "0" * 64
     for record in lines:
         record["prev"] = prev
-        line = encode(record)  # type: ignore[arg-type]
+        line = encode(record)
         prev = line_hash(line)
         out.append(line)
     return b"\n".join(out) + b"\n"
