@@ -1,0 +1,129 @@
+"""Record store: insert and rule-evaluation times with 10,000 sessions on record.
+
+A real database file (WAL, synchronous=FULL: every commit is fsynced) in a temporary
+directory; 10 subjects with 1,000 sessions each (SAINT-like, 10 a day for 100 days).
+Prints median and p99 of:
+  * session start (`begin_session`, an INSERT) and end (`end_session`, an UPDATE),
+    each one fsynced transaction, measured while the table grows to 10,000 rows;
+  * `history_for` (the query side of the daily and course rules);
+  * the whole pre-session check: `evaluate_for_subject` (subject + history + engine).
+Run: .venv/bin/python bench/bench_records.py [sessions] [evaluations]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from stimctl.protocol import derive, load_protocol
+from stimctl.records import (
+    CourseRecord,
+    Store,
+    ThresholdRecord,
+    add_subject,
+    begin_session,
+    end_session,
+    evaluate_for_subject,
+    history_for,
+    record_screening,
+    record_threshold,
+    screening_from,
+    start_course,
+)
+from stimctl.safety import Screening, SiteRules
+from stimctl.safety.tables import screening_table
+
+SUBJECTS = 10
+PER_DAY = 10
+
+
+def stats(label: str, samples_s: list[float]) -> None:
+    ordered = sorted(samples_s)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    print(
+        f"  {label:<36} median {statistics.median(ordered) * 1e3:7.3f} ms"
+        f"  p99 {p99 * 1e3:7.3f} ms  (n={len(ordered)})"
+    )
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    evaluations = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    saint = load_protocol("dep-saint")
+    pulses = derive(saint).total_pulses
+    per_subject = total // SUBJECTS
+    days = per_subject // PER_DAY
+    end_day = dt.datetime(2026, 11, 24, 8, tzinfo=dt.UTC)
+    first_day = end_day - dt.timedelta(days=days)
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "stimctl.db") as store:
+        table = screening_table()
+        for n in range(SUBJECTS):
+            sid = f"S-{n:02d}"
+            add_subject(store, sid)
+            record_threshold(store, ThresholdRecord(sid, 50.0, "emg", end_day.date()))
+            answers = dict.fromkeys(table.items, False)
+            screening = Screening(table.questionnaire, end_day.date(), answers)
+            record_screening(store, screening_from(sid, screening))
+            start_course(store, CourseRecord(sid, "dep-saint", "d" * 64, 50, first_day.date()))
+        inserts: list[float] = []
+        updates: list[float] = []
+        for day in range(days):
+            for slot in range(PER_DAY):
+                for n in range(SUBJECTS):
+                    start = first_day + dt.timedelta(days=day, minutes=60 * slot)
+                    t0 = time.perf_counter()
+                    row = begin_session(
+                        store,
+                        subject_id=f"S-{n:02d}",
+                        protocol_name="dep-saint",
+                        protocol_digest="d" * 64,
+                        protocol_class="itbs",
+                        pulses_planned=pulses,
+                        started_at=start,
+                    )
+                    t1 = time.perf_counter()
+                    end_session(
+                        store,
+                        row.id,
+                        status="completed",
+                        pulses_delivered=pulses,
+                        chain_head="a" * 64,
+                        ended_at=start + dt.timedelta(minutes=10),
+                    )
+                    inserts.append(t1 - t0)
+                    updates.append(time.perf_counter() - t1)
+        with store.read() as conn:
+            on_record = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        print(f"record store with {on_record} sessions on record ({SUBJECTS} subjects)")
+        stats("session start (INSERT, fsynced)", inserts)
+        stats("session end (UPDATE, fsynced)", updates)
+        now = end_day + dt.timedelta(days=1)  # the next morning: a new SAINT day
+        site = SiteRules(accelerated_allowed=True)
+        stats(
+            "history_for",
+            [timed(lambda: history_for(store, "S-00", now)) for _ in range(evaluations)],
+        )
+        verdict = evaluate_for_subject(store, saint, "S-00", now=now, site=site)
+        stats(
+            "evaluate_for_subject (store+engine)",
+            [
+                timed(lambda: evaluate_for_subject(store, saint, "S-00", now=now, site=site))
+                for _ in range(evaluations)
+            ],
+        )
+        print(f"  (verdict for the next SAINT day: {verdict.verdict.value})")
+
+
+if __name__ == "__main__":
+    main()
