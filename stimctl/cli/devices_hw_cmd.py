@@ -32,6 +32,10 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 def _probe_one(name: str, port: str, options: dict[str, Any]) -> list[tuple[str, str]]:
     from stimctl.hal import load_driver
 
+    if port.startswith("stimsim://"):  # the simulators, found through their entry point
+        from stimctl.session.simulation import install_stimsim
+
+        install_stimsim()
     driver = load_driver(name)(port, **options)
     with driver:
         identity = driver.identify()
