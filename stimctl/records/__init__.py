@@ -19,10 +19,7 @@ Session engine, before a start::
 
 from stimctl.records.adverse import (
     list_adverse_events,
-    override_payload,
-    overrides_of,
     record_adverse_event,
-    record_override,
     review_adverse_event,
 )
 from stimctl.records.clinical import (
@@ -45,6 +42,12 @@ from stimctl.records.models import (
     SubjectRecord,
     SubjectSummary,
     ThresholdRecord,
+)
+from stimctl.records.overrides import (
+    journal_override,
+    override_payload,
+    overrides_of,
+    record_override,
 )
 from stimctl.records.sessions import (
     begin_session,
@@ -78,6 +81,7 @@ __all__ = [
     "get_session",
     "get_subject",
     "history_for",
+    "journal_override",
     "list_adverse_events",
     "list_courses",
     "list_sessions",

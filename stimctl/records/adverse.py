@@ -1,15 +1,14 @@
-"""Adverse events and their review; overrides of a verdict, signed by an operator."""
+"""Adverse events and their review (a seizure blocks the next session until reviewed)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import sqlite3
 from typing import Any
 
 from stimctl.errors import ConfigError, StateError
-from stimctl.records.models import AE_KINDS, AE_SEVERITIES, AdverseEventRecord, OverrideRecord
+from stimctl.records.models import AE_KINDS, AE_SEVERITIES, AdverseEventRecord
 from stimctl.records.store import Store
 from stimctl.records.subjects import ensure_operator, require_subject
 from stimctl.records.values import from_utc_text, maybe_utc, new_id, now_utc, utc_text
@@ -41,7 +40,7 @@ def record_adverse_event(store: Store, event: AdverseEventRecord) -> AdverseEven
     with store.write() as conn:
         require_subject(conn, record.subject_id)
         if record.session_id is not None:
-            _require_session_of(conn, record.session_id, record.subject_id)
+            require_session_of(conn, record.session_id, record.subject_id)
         if record.recorded_by is not None:
             ensure_operator(conn, record.recorded_by)
         conn.execute(
@@ -107,69 +106,7 @@ def list_adverse_events(store: Store, subject_id: str) -> list[AdverseEventRecor
         return adverse_events_of(conn, subject_id)
 
 
-def record_override(store: Store, override: OverrideRecord) -> OverrideRecord:
-    """Store an override of a verdict. An operator id and a non-empty reason are required;
-    the engine also journals it (`override_payload`)."""
-    if not override.reason.strip():
-        raise ConfigError("an override needs a reason")
-    if not override.rules:
-        raise ConfigError("an override names the rules it overrides")
-    record = dataclasses.replace(override, id=override.id or new_id())
-    with store.write() as conn:
-        require_subject(conn, record.subject_id)
-        ensure_operator(conn, record.operator_id)
-        if record.session_id is not None:
-            _require_session_of(conn, record.session_id, record.subject_id)
-        conn.execute(
-            "INSERT INTO overrides (id, subject_id, session_id, rules, operator_id, reason, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.id,
-                record.subject_id,
-                record.session_id,
-                json.dumps(list(record.rules)),
-                record.operator_id,
-                record.reason,
-                utc_text(record.at),
-            ),
-        )
-    return record
-
-
-def overrides_of(store: Store, subject_id: str) -> list[OverrideRecord]:
-    with store.read() as conn:
-        require_subject(conn, subject_id)
-        rows = conn.execute(
-            "SELECT id, subject_id, session_id, rules, operator_id, reason, at FROM overrides"
-            " WHERE subject_id = ? ORDER BY at",
-            (subject_id,),
-        ).fetchall()
-    return [
-        OverrideRecord(
-            id=r[0],
-            subject_id=r[1],
-            session_id=r[2],
-            rules=tuple(json.loads(r[3])),
-            operator_id=r[4],
-            reason=r[5],
-            at=from_utc_text(r[6]),
-        )
-        for r in rows
-    ]
-
-
-def override_payload(override: OverrideRecord) -> dict[str, Any]:
-    """The payload of the journal's `override` event for this stored override."""
-    return {
-        "override_id": override.id,
-        "signer": override.operator_id,
-        "meaning": "approved override",
-        "rules": list(override.rules),
-        "reason": override.reason,
-    }
-
-
-def _require_session_of(conn: sqlite3.Connection, session_id: str, subject_id: str) -> None:
+def require_session_of(conn: sqlite3.Connection, session_id: str, subject_id: str) -> None:
     row = conn.execute("SELECT subject_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
     if row is None:
         raise ConfigError(f"unknown session {session_id!r}")

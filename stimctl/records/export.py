@@ -16,9 +16,10 @@ from typing import Any
 
 from stimctl import __version__
 from stimctl.errors import ConfigError
-from stimctl.records.adverse import list_adverse_events, overrides_of
+from stimctl.records.adverse import list_adverse_events
 from stimctl.records.clinical import list_thresholds, screenings_of
 from stimctl.records.courses import list_courses
+from stimctl.records.overrides import overrides_of
 from stimctl.records.store import Store
 from stimctl.records.subjects import get_subject
 from stimctl.records.trains import TrainRow, course_trains

@@ -29,6 +29,7 @@ from stimctl.records import (
     review_adverse_event,
     start_course,
     subject_for,
+    update_session_progress,
 )
 from stimctl.records.clinical import screening_from
 from stimctl.safety import SiteRules
@@ -212,3 +213,23 @@ def test_first_exposures_see_sessions_older_than_the_lookback(store: Store, scre
     history = history_for(store, "S-01", MORNING)
     assert len(history.sessions) == 3
     assert "SES-9" not in {f.rule for f in _check(store, fda, MORNING).findings}
+
+
+def test_a_session_left_running_by_a_crash_counts_its_pulses_so_far(
+    store: Store, screened: str
+) -> None:
+    fda = load_protocol("dep-fda-10hz")
+    row = begin_session(
+        store,
+        subject_id="S-01",
+        protocol_name=fda.name,
+        protocol_digest=DIGEST,
+        protocol_class="hf-rtms",
+        pulses_planned=3000,
+        started_at=MORNING,
+    )
+    update_session_progress(store, row.id, pulses_delivered=1600, chain_head="c" * 64)
+    verdict = _check(store, fda, MORNING + dt.timedelta(hours=2))
+    assert "SES-1" in _rules(verdict, "override")
+    daily = [f for f in verdict.findings if f.rule == "PUL-1" and "today" in f.message]
+    assert daily and daily[0].value == 4600

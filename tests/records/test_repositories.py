@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 
+from stimctl.clock import VirtualClock
 from stimctl.errors import ConfigError, StateError
+from stimctl.journal import Journal, events
 from stimctl.records import (
     AdverseEventRecord,
     CourseRecord,
@@ -21,6 +24,7 @@ from stimctl.records import (
     end_session,
     get_session,
     get_subject,
+    journal_override,
     list_adverse_events,
     list_sessions,
     override_payload,
@@ -207,3 +211,32 @@ def test_an_adverse_event_in_another_subjects_session_is_refused(
         record_adverse_event(
             store, AdverseEventRecord("S-02", "headache", "mild", NOW, session_id=sid)
         )
+
+
+def test_an_override_is_stored_and_journaled_signed_by_its_operator(
+    store: Store, subject: str, tmp_path: Path
+) -> None:
+    clock = VirtualClock()
+    with Journal.create(tmp_path, "sess-1", clock=clock) as journal:
+        journal.append(events.SESSION_START, {"session_id": "sess-1"})
+        sid = _begin(store, subject)
+        record = journal_override(
+            store,
+            journal,
+            OverrideRecord(subject, ("SES-1",), "dr-lee", "make-up session", NOW, session_id=sid),
+        )
+    assert record["event"] == "override" and record["actor"] == "operator:dr-lee"
+    stored = overrides_of(store, subject)[0]
+    assert record["payload"]["override_id"] == stored.id
+    assert stored.session_id == sid
+
+
+def test_a_journaled_override_without_a_reason_writes_neither(
+    store: Store, subject: str, tmp_path: Path
+) -> None:
+    with Journal.create(tmp_path, "sess-1", clock=VirtualClock()) as journal:
+        journal.append(events.SESSION_START, {"session_id": "sess-1"})
+        with pytest.raises(ConfigError, match="reason"):
+            journal_override(store, journal, OverrideRecord(subject, ("SES-1",), "dr-lee", "", NOW))
+        assert journal.records == 1
+    assert overrides_of(store, subject) == []

@@ -1,0 +1,93 @@
+"""Overrides of a verdict: the rules overridden, the operator who signed, the reason.
+
+Stored here and journaled in the session journal (`journal_override` does both, in that
+order: a journaled override always has its row).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+from stimctl.errors import ConfigError
+from stimctl.journal import events
+from stimctl.records.adverse import require_session_of
+from stimctl.records.models import OverrideRecord
+from stimctl.records.store import Store
+from stimctl.records.subjects import ensure_operator, require_subject
+from stimctl.records.values import from_utc_text, new_id, utc_text
+
+if TYPE_CHECKING:
+    from stimctl.journal import Journal, JournalRecord
+
+
+def record_override(store: Store, override: OverrideRecord) -> OverrideRecord:
+    """Store an override of a verdict. An operator id and a non-empty reason are required;
+    the engine also journals it (`override_payload`)."""
+    if not override.reason.strip():
+        raise ConfigError("an override needs a reason")
+    if not override.rules:
+        raise ConfigError("an override names the rules it overrides")
+    record = dataclasses.replace(override, id=override.id or new_id())
+    with store.write() as conn:
+        require_subject(conn, record.subject_id)
+        ensure_operator(conn, record.operator_id)
+        if record.session_id is not None:
+            require_session_of(conn, record.session_id, record.subject_id)
+        conn.execute(
+            "INSERT INTO overrides (id, subject_id, session_id, rules, operator_id, reason, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.subject_id,
+                record.session_id,
+                json.dumps(list(record.rules)),
+                record.operator_id,
+                record.reason,
+                utc_text(record.at),
+            ),
+        )
+    return record
+
+
+def overrides_of(store: Store, subject_id: str) -> list[OverrideRecord]:
+    with store.read() as conn:
+        require_subject(conn, subject_id)
+        rows = conn.execute(
+            "SELECT id, subject_id, session_id, rules, operator_id, reason, at FROM overrides"
+            " WHERE subject_id = ? ORDER BY at",
+            (subject_id,),
+        ).fetchall()
+    return [
+        OverrideRecord(
+            id=r[0],
+            subject_id=r[1],
+            session_id=r[2],
+            rules=tuple(json.loads(r[3])),
+            operator_id=r[4],
+            reason=r[5],
+            at=from_utc_text(r[6]),
+        )
+        for r in rows
+    ]
+
+
+def override_payload(override: OverrideRecord) -> dict[str, Any]:
+    """The payload of the journal's `override` event for this stored override."""
+    return {
+        "override_id": override.id,
+        "signer": override.operator_id,
+        "meaning": "approved override",
+        "rules": list(override.rules),
+        "reason": override.reason,
+    }
+
+
+def journal_override(store: Store, journal: Journal, override: OverrideRecord) -> JournalRecord:
+    """Store `override`, then append it to the session journal as an `override` event
+    signed by its operator (actor ``operator:<id>``); returns the journal record."""
+    stored = record_override(store, override)
+    return journal.append(
+        events.OVERRIDE, override_payload(stored), actor=events.operator_actor(stored.operator_id)
+    )
