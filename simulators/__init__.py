@@ -29,7 +29,8 @@ SimSpecError
 Models and keys (unknown ones raise SimSpecError)
 -------------------------------------------------
 magstim-200, magstim-bistim, magstim-rapid2, magpro-r30, magpro-x100.
-All: seed, clock, coil_temp_c (initial), ambient_c, strict_baud (off: when on, a port
+All: seed, clock, coil_temp_c (initial), ambient_c, heat_c_per_j and cool_tau_s (coil
+  heating model, simulators.thermal; defaults: a cooled coil), strict_baud (off: when on, a port
   opened at another baud rate than the device's hears and gets nothing), and the
   fault keys below. Flags take 1/0, true/false, yes/no, on/off, or a bare key (= on).
 Magstim: status_report=pre|post (default pre; Q/R always post), charge_s (0.9),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from simulators.faults import Faults
-from simulators.thermal import CoilThermal
+from simulators.thermal import COOL_TAU_S, HEAT_C_PER_J, CoilThermal
 from stimctl.clock import Clock, MonotonicClock
 
 # A frame whose bytes stop arriving for this long is thrown away, as a UART receiver
@@ -61,7 +61,11 @@ class SimulatorBase(ABC):
         seed: int | None = None,
         coil_temp_c: float = 24.0,
         ambient_c: float | None = None,
+        heat_c_per_j: float = HEAT_C_PER_J,
+        cool_tau_s: float = COOL_TAU_S,
     ) -> None:
+        if heat_c_per_j < 0:
+            raise ValueError(f"heat_c_per_j must be >= 0, got {heat_c_per_j}")
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.faults = Faults()
         self.strict_baud = False  # see simulators.urlhandler.protocol_stimsim
@@ -75,7 +79,11 @@ class SimulatorBase(ABC):
         self._seq = itertools.count()
         self._pulses: list[Pulse] = []
         self.coil = CoilThermal(
-            self._t, coil_temp_c, coil_temp_c if ambient_c is None else ambient_c
+            self._t,
+            coil_temp_c,
+            coil_temp_c if ambient_c is None else ambient_c,
+            heat_c_per_j=heat_c_per_j,
+            tau_s=cool_tau_s,
         )
 
     # --- host side --------------------------------------------------------------

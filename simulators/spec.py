@@ -116,6 +116,12 @@ def _common(opts: _Options) -> dict[str, Any]:
         value = opts.number(key, minimum=-50.0, maximum=150.0)
         if value is not None:
             kwargs[key] = value
+    heat = opts.number("heat_c_per_j", maximum=10.0)
+    if heat is not None:
+        kwargs["heat_c_per_j"] = heat
+    tau = opts.number("cool_tau_s", minimum=0.001, maximum=1e6)
+    if tau is not None:
+        kwargs["cool_tau_s"] = tau
     return kwargs
 
 

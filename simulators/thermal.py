@@ -2,9 +2,11 @@
 
 A model, not a measurement: the device-protocols reference only says that a Magstim
 disarms and refuses to arm above 40 °C (device-protocols A7, MP `getTemperature`). The
-constants are chosen so that a 100 % pulse warms the coil by about 0.4 °C and a coil
-cools back with a 5-minute time constant, so an aggressive rTMS run locks the unit out
-within minutes, as users see on air-cooled coils. All of them are parameters.
+default constants model a cooled coil sized to the stimulator: at the Rapid's
+continuous dissipation limit (1050 J/s, TDb087 §3) the coil settles just at 40 °C from
+24 °C (rise at equilibrium = power x HEAT_C_PER_J x COOL_TAU_S), so every protocol the
+energy rules allow runs, and anything beyond them locks the coil out within minutes.
+An air-cooled coil heats far faster: raise `heat_c_per_j` (URL key of the same name).
 
 Temperatures are evaluated lazily at the time asked for, so time may jump (virtual clock).
 """
@@ -16,8 +18,8 @@ from dataclasses import dataclass
 
 LOCKOUT_C = 40.0  # device-protocols A7: no arming above 40 °C
 RELEASE_C = 39.0  # our model: the lockout clears 1 °C below, so it cannot chatter
-HEAT_C_PER_J = 0.0015
 COOL_TAU_S = 300.0
+HEAT_C_PER_J = 16.0 / (1050.0 * COOL_TAU_S)  # 1050 J/s continuous -> +16 °C at equilibrium
 
 
 @dataclass

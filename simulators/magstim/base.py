@@ -34,6 +34,7 @@ from simulators.magstim.frames import (
     with_checksum,
 )
 from simulators.magstim.tables import joules
+from simulators.thermal import COOL_TAU_S, HEAT_C_PER_J
 from stimctl.clock import Clock
 
 Arm = Literal["standby", "armed", "ready"]
@@ -105,6 +106,8 @@ class MagstimSimulator(SimulatorBase):
         seed: int | None = None,
         coil_temp_c: float = 24.0,
         ambient_c: float | None = None,
+        heat_c_per_j: float = HEAT_C_PER_J,
+        cool_tau_s: float = COOL_TAU_S,
         status_report: StatusReport = "pre",
         charge_s: float = 0.9,
         recharge_s: float | None = None,
@@ -113,7 +116,14 @@ class MagstimSimulator(SimulatorBase):
         auto_disarm_s: float = 60.0,
         power_settle: bool = True,
     ) -> None:
-        super().__init__(clock, seed=seed, coil_temp_c=coil_temp_c, ambient_c=ambient_c)
+        super().__init__(
+            clock,
+            seed=seed,
+            coil_temp_c=coil_temp_c,
+            ambient_c=ambient_c,
+            heat_c_per_j=heat_c_per_j,
+            cool_tau_s=cool_tau_s,
+        )
         if status_report not in ("pre", "post"):
             raise ValueError(f"status_report must be 'pre' or 'post', got {status_report!r}")
         for name, value in (

@@ -308,8 +308,10 @@ class RapidSimulator(MagstimSimulator):
         self._ready_at = None
 
     def _recharge_time(self) -> float:
-        # A7: at most 1 Hz in single-pulse mode, 0.5 Hz with enhanced power.
-        default = 2.0 if self.enhanced else 1.0
+        # A7: at most 1 Hz in single-pulse mode, 0.5 Hz with enhanced power. Ready again
+        # a little before the period ends, so a host firing at exactly 1 Hz (or 0.5 Hz)
+        # is not refused for a millisecond of jitter (our model).
+        default = 1.9 if self.enhanced else 0.9
         base = self.recharge_s if self.recharge_s is not None else default
         return base + self.charge_delay_ms / 1000
 

@@ -33,6 +33,7 @@ from simulators.magventure.indexes import (
     ba_index,
     ipi_index,
 )
+from simulators.thermal import COOL_TAU_S, HEAT_C_PER_J
 from stimctl.clock import Clock
 
 # The longest host command is 11 / 13 bytes of payload (cmd 9 / XL's cmd 11 set); a
@@ -90,11 +91,20 @@ class MagProSimulator(SimulatorBase):
         seed: int | None = None,
         coil_temp_c: float = 25.0,
         ambient_c: float | None = None,
+        heat_c_per_j: float = HEAT_C_PER_J,
+        cool_tau_s: float = COOL_TAU_S,
         serial: int = 0x012345,
         coil_type: int = 60,
         answer_mode_set: bool = False,
     ) -> None:
-        super().__init__(clock, seed=seed, coil_temp_c=coil_temp_c, ambient_c=ambient_c)
+        super().__init__(
+            clock,
+            seed=seed,
+            coil_temp_c=coil_temp_c,
+            ambient_c=ambient_c,
+            heat_c_per_j=heat_c_per_j,
+            cool_tau_s=cool_tau_s,
+        )
         if not 0 <= serial <= 0xFFFFFF:
             raise ValueError(f"serial must fit 3 bytes, got {serial}")
         if not 0 <= coil_type <= 255:

@@ -158,7 +158,7 @@ def test_coil_removal_and_overheating_send_id3_and_disable(clock: VirtualClock) 
 
 
 def test_pulses_heat_the_coil(clock: VirtualClock) -> None:
-    sim = MagProX100Simulator(clock, coil_temp_c=25.0)
+    sim = MagProX100Simulator(clock, coil_temp_c=25.0, heat_c_per_j=0.0015)
     exchange(sim, ENABLE)
     exchange(sim, magpro(b"\x01\x64"))
     for _ in range(20):

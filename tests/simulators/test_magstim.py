@@ -156,7 +156,9 @@ def test_error_replies_do_not_count_as_keepalive(clock: VirtualClock) -> None:
 
 
 def test_coil_heats_with_pulses_locks_out_at_40_c_and_cools_back(clock: VirtualClock) -> None:
-    sim = Magstim200Simulator(clock, recharge_s=0.5, coil_temp_c=38.0, ambient_c=24.0)
+    sim = Magstim200Simulator(
+        clock, recharge_s=0.5, coil_temp_c=38.0, ambient_c=24.0, heat_c_per_j=0.0015
+    )
     exchange(sim, magstim(b"Q@"))
     exchange(sim, magstim(b"@100"))
     fired = 0
