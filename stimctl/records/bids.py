@@ -83,11 +83,7 @@ def export_bids(store: Store, subject_id: str, out_dir: Path) -> list[Path]:
     sessions = course_trains(store, subject_id)
     written = [
         _write_json(out_dir / "dataset_description.json", _description()),
-        _write_tsv(
-            out_dir / "participants.tsv",
-            ["participant_id", "stimctl_subject_id"],
-            [[f"sub-{label}", subject_id]],
-        ),
+        _write_participants(out_dir / "participants.tsv", label, subject_id),
     ]
     for session in sessions:
         if not session.trains:
@@ -116,6 +112,19 @@ def export_bids(store: Store, subject_id: str, out_dir: Path) -> list[Path]:
             )
         )
     return written
+
+
+def _write_participants(path: Path, label: str, subject_id: str) -> Path:
+    """participants.tsv with this subject's row added or replaced: exporting several
+    subjects into one dataset keeps every one of them."""
+    rows: dict[str, list[str]] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+            cells = line.split("\t")
+            if len(cells) == 2:
+                rows[cells[0]] = cells
+    rows[f"sub-{label}"] = [f"sub-{label}", subject_id]
+    return _write_tsv(path, ["participant_id", "stimctl_subject_id"], sorted(rows.values()))
 
 
 def _description() -> dict[str, Any]:

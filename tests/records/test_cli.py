@@ -182,3 +182,14 @@ def test_rmt_group_lists_the_lazy_hunt_command(
     code, out, _ = run(capsys, "rmt", "--help")
     assert code == 0
     assert "hunt" in out and "record" in out
+
+
+def test_rmt_on_an_unknown_device_profile_is_refused(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "subject", "add", "S-01")
+    code, _, err = run(
+        capsys, "rmt", "record", "S-01", "--value", "50", "--method", "emg", "--device", "nope"
+    )
+    assert code == ExitCode.BAD_INPUT
+    assert "nope" in _one_line_error(err)

@@ -110,3 +110,15 @@ def test_an_export_refuses_a_missing_journal(course: Store, tmp_path: Path) -> N
     (tmp_path / "journals" / "sess-a.jsonl").unlink()
     with pytest.raises(RecordsError, match="sess-a"):
         export_json(course, "S-01", tmp_path / "out")
+
+
+def test_bids_exports_of_two_subjects_share_participants_tsv(course: Store, tmp_path: Path) -> None:
+    from stimctl.records import add_subject
+
+    add_subject(course, "S-02")
+    out = tmp_path / "bids"
+    export_bids(course, "S-01", out)
+    export_bids(course, "S-02", out)
+    export_bids(course, "S-01", out)
+    lines = (out / "participants.tsv").read_text().splitlines()
+    assert lines == ["participant_id\tstimctl_subject_id", "sub-S01\tS-01", "sub-S02\tS-02"]

@@ -123,9 +123,12 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path: Path) -> None
     path = tmp_path / "x.db"
     _v1_file(path)
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("CREATE TABLE sessions_by_subject_blocker (x)")  # harmless
-    conn.execute("CREATE INDEX sessions_by_subject ON sessions(id)")  # v3 will collide
+    conn.execute("CREATE INDEX sessions_by_subject ON sessions(id)")  # migration 3 collides
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # 2 applied, 3 rolled back
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(motor_thresholds)")]
+    assert "criterion" in columns
+    indexes = [r[1] for r in conn.execute("PRAGMA index_list(motor_thresholds)")]
+    assert "thresholds_by_subject" not in indexes
     conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,22 @@ def test_a_write_lock_held_too_long_is_a_records_error(db_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_threads_sharing_one_store_do_not_interleave_transactions(store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def writer(prefix: str) -> None:
+        try:
+            for index in range(50):
+                add_subject(store, f"{prefix}-{index}")
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in ("A", "B", "C")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(list_subjects(store)) == 150
