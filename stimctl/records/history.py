@@ -122,15 +122,21 @@ def evaluate_for_subject(
     site: SiteRules | None = None,
     require_screening: bool = True,
 ) -> Verdict:
-    """`stimctl.safety.engine.evaluate` with the subject and history from the store."""
+    """`stimctl.safety.engine.evaluate` with the subject and history from the store.
+
+    `site` defaults to the site rules file (`stimctl.site.load_site`: $STIMCTL_SITE or the
+    shipped default), which says whether accelerated schedules such as SAINT are allowed.
+    A session start requires a screening on record (`require_screening`).
+    """
     from stimctl.safety.engine import evaluate
+    from stimctl.site import load_site
 
     return evaluate(
         protocol,
         subject_for(store, subject_id),
         now=now,
         device=device,
-        site=site,
+        site=site if site is not None else load_site(),
         history=history_for(store, subject_id, now),
         require_screening=require_screening,
     )

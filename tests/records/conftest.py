@@ -17,6 +17,12 @@ TODAY = NOW.date()
 DIGEST = "d" * 64
 
 
+@pytest.fixture(autouse=True)
+def _shipped_site_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped site rules unless a test sets its own (not the caller's $STIMCTL_SITE)."""
+    monkeypatch.delenv("STIMCTL_SITE", raising=False)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "stimctl.db"

@@ -7,7 +7,9 @@ safety engine (`evaluate_for_subject`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -233,3 +235,32 @@ def test_a_session_left_running_by_a_crash_counts_its_pulses_so_far(
     assert "SES-1" in _rules(verdict, "override")
     daily = [f for f in verdict.findings if f.rule == "PUL-1" and "today" in f.message]
     assert daily and daily[0].value == 4600
+
+
+def test_the_site_file_decides_whether_saint_is_allowed(
+    store: Store, screened: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saint = load_protocol("dep-saint")
+    assert "SES-3" in _rules(_check(store, saint, MORNING), "block")  # shipped default: no
+    site = tmp_path / "site.toml"
+    site.write_text("schema_version = 1\naccelerated_allowed = true\n", encoding="utf-8")
+    monkeypatch.setenv("STIMCTL_SITE", str(site))
+    assert _check(store, saint, MORNING).verdict.value == "allow"
+
+
+def test_a_sixth_consecutive_saint_day_blocks(store: Store, screened: str) -> None:
+    saint = load_protocol("dep-saint")
+    for day in range(5, 0, -1):
+        _deliver(store, saint, MORNING - dt.timedelta(days=day))
+    verdict = _check(store, saint, MORNING, site=SAINT_SITE)
+    days = [f for f in verdict.findings if f.rule == "SES-3" and "in a row" in f.message]
+    assert days and days[0].severity.value == "block"
+
+
+def test_a_screening_older_than_the_site_validity_blocks_a_start(
+    store: Store, subject: str
+) -> None:
+    old = dataclasses.replace(clean_screening(), answered_on=TODAY - dt.timedelta(days=45))
+    record_screening(store, screening_from(subject, old))
+    verdict = _check(store, load_protocol("dep-fda-10hz"), MORNING)
+    assert "SCR-4" in _rules(verdict, "block")
