@@ -54,17 +54,18 @@ def _default_wall() -> dt.datetime:
 class ConsoleApp(App[Summary | None]):
     CSS_PATH = "console.tcss"
     TITLE = "stimctl"
+    ENABLE_COMMAND_PALETTE = False  # a clinical console offers only its own keys
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "estop", "E-STOP", priority=True),
         Binding("f12", "estop", "E-STOP", show=False, priority=True),
-        Binding("space", "pause_resume", "Pause/Resume"),
-        Binding("s", "stop", "Stop after train"),
+        Binding("space", "pause_resume", "Pause"),
+        Binding("s", "stop", "Stop@end"),
         Binding("a", "abort", "Abort"),
         Binding("plus,up", "intensity(1)", "Int+"),
         Binding("minus,down", "intensity(-1)", "Int-"),
         Binding("k", "acknowledge", "Ack"),
         Binding("n", "annotate", "Note"),
-        Binding("v", "adverse", "Adverse ev."),
+        Binding("v", "adverse", "AE"),
         Binding("q", "request_quit", "Quit"),
     ]
 
@@ -104,20 +105,18 @@ class ConsoleApp(App[Summary | None]):
         self._dismissed: set[str] = set()
         self._alarms_seen: set[str] = set()
         self._last_event: str | None = None
+        self._bindings_live: bool | None = None
 
     # -- layout and lifecycle ---------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield self.view
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         protocol = self.prepared.protocol
         subject = self.prepared.subject.subject_id or "no subject id"
-        self.view.set_title(
-            f"{protocol.name} | {protocol.target.site} | subject {subject}"
-            f" | {self.prepared.device.name}"
-        )
+        self.view.set_title(f"{protocol.name} · {protocol.target.site} · subject {subject}")
         self._render(self.engine.snapshot())
         self.set_interval(self.poll_s, self.poll)
         self.push_screen(
@@ -136,9 +135,12 @@ class ConsoleApp(App[Summary | None]):
     def actor(self) -> str:
         return self.operator
 
+    def _session_live(self) -> bool:
+        return self.started and not self.finished and self.engine.running
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in SESSION_ACTIONS:
-            return self.started and not self.finished and self.engine.running
+            return self._session_live()
         return True
 
     # -- polling -------------------------------------------------------------------------
@@ -172,7 +174,10 @@ class ConsoleApp(App[Summary | None]):
             flash_on=self._flash_on(alarms),
             event_lines=events_height if events_height > 0 else 8,
         )
-        self.refresh_bindings()
+        live = self._session_live()
+        if live != self._bindings_live:  # the footer redraws itself on every refresh
+            self._bindings_live = live
+            self.refresh_bindings()
 
     def _track_train(self, snap: Snapshot) -> None:
         """The console's own train clock: the engine reports when trains end, not start."""

@@ -37,8 +37,8 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(self._question, classes="question")
             with Horizontal(classes="buttons"):
-                yield Button(f"{self._yes} [y]", variant="error", id="yes")
-                yield Button("No [n]", id="no")
+                yield Button(f"{self._yes} (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

@@ -96,3 +96,22 @@ def link_text(snap: Snapshot) -> tuple[str, bool]:
     healthy = snap.last_reply_age_s < 1.0 and snap.link_errors == 0
     errors = "1 error" if snap.link_errors == 1 else f"{snap.link_errors} errors"
     return f"reply {snap.last_reply_age_s:.2f} s ago, {errors}", healthy
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], low: float, high: float, width: int) -> str:
+    """The last `width` values as bars on a fixed scale (`low`..`high`).
+
+    A fixed scale, not the data's own range: 24.0 to 24.1 °C must look flat, and a bar
+    at the top means the limit.
+    """
+    if not values or width <= 0 or high <= low:
+        return ""
+    span = high - low
+    bars = []
+    for value in values[-width:]:
+        level = (min(max(value, low), high) - low) / span
+        bars.append(BARS[min(len(BARS) - 1, int(level * (len(BARS) - 1) + 0.5))])
+    return "".join(bars)

@@ -11,7 +11,7 @@ import datetime as dt
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from stimctl.console.format import (
     PRIORITY_MARKS,
@@ -20,11 +20,15 @@ from stimctl.console.format import (
     expected_end,
     link_text,
     remaining_s,
+    sparkline,
     state_word,
 )
 from stimctl.session.plan import Plan
 from stimctl.session.summary import Snapshot
 from stimctl.session.watchdog import Alarm, Priority
+
+TREND_FLOOR_C = 20.0
+"""Bottom of the coil trend scale (room temperature); the top is the stop limit."""
 
 
 class StateBadge(Static):
@@ -57,8 +61,8 @@ class AlarmBanner(Static):
         text = f"{PRIORITY_MARKS[top.priority]} {top.priority.upper()} {top.code}: {top.message}"
         if len(ranked) > 1:
             text += f"  (+{len(ranked) - 1} more)"
-        hint = "  [K] acknowledge" if top.priority is Priority.HIGH else "  [K] dismiss"
-        self.update(text + hint)
+        hint = "  (K) acknowledge" if top.priority is Priority.HIGH else "  (K) dismiss"
+        self.update(Text(text + hint))
 
 
 class SessionView(Vertical):
@@ -72,13 +76,15 @@ class SessionView(Vertical):
         with Horizontal(id="panels"):
             with Vertical(id="dose", classes="panel"):
                 yield Static(id="intensity")
+                yield Static(id="rmt")
                 yield Static(id="pulses")
                 yield Static(id="trains")
                 yield Static(id="countdown")
             with Vertical(id="device", classes="panel"):
                 yield Static(id="times")
+                yield Static(id="ends")
                 yield Static(id="coil")
-                yield Sparkline([], id="coil-trend")
+                yield Static(id="coil-trend")
                 yield Static(id="link")
         yield Static(id="events")
 
@@ -104,12 +110,13 @@ class SessionView(Vertical):
         self.query_one("#times", Static).update(
             Text.assemble(
                 ("Elapsed ", "dim"),
-                clock_text(snap.elapsed_s),
-                ("  Left ", "dim"),
-                clock_text(remaining),
-                ("  Ends ", "dim"),
-                expected_end(now, remaining),
+                (clock_text(snap.elapsed_s), "bold"),
+                ("   Left ", "dim"),
+                (clock_text(remaining), "bold"),
             )
+        )
+        self.query_one("#ends", Static).update(
+            Text.assemble(("Ends    ", "dim"), (expected_end(now, remaining), "bold"))
         )
         self._coil(snap, coil_limit_c)
         text, healthy = link_text(snap)
@@ -117,17 +124,19 @@ class SessionView(Vertical):
             Text.assemble(("Link    ", "dim"), (text, "" if healthy else "bold red"))
         )
         lines = snap.events[-event_lines:] if event_lines > 0 else []
-        self.query_one("#events", Static).update("\n".join(lines) or "no events yet")
+        self.query_one("#events", Static).update(Text("\n".join(lines) or "no events yet"))
 
     def _dose(self, snap: Snapshot, plan: Plan, train_elapsed_s: float | None) -> None:
         self.query_one("#intensity", Static).update(
             Text.assemble(
                 ("Intensity ", "dim"),
                 (f"{snap.intensity_percent_mso}% MSO", "bold"),
-                "  |  ",
+                " | ",
                 (f"{snap.intensity_percent_rmt:g}% RMT", "bold"),
-                (f"  (RMT {snap.rmt_percent_mso:g}% MSO)", "dim"),
             )
+        )
+        self.query_one("#rmt", Static).update(
+            Text.assemble(("RMT       ", "dim"), f"{snap.rmt_percent_mso:g}% MSO")
         )
         self.query_one("#pulses", Static).update(
             Text.assemble(
@@ -151,8 +160,13 @@ class SessionView(Vertical):
         self.query_one("#coil", Static).update(
             Text.assemble(("Coil    ", "dim"), reading, (f" / limit {limit_c:g} °C", "dim"))
         )
-        history = [c for _, c in snap.coil_history[-60:]]
-        self.query_one(Sparkline).data = history
+        width = max(8, self.query_one("#coil-trend").size.width - 10)
+        bars = sparkline([c for _, c in snap.coil_history], TREND_FLOOR_C, limit_c, width)
+        self.query_one("#coil-trend", Static).update(
+            Text.assemble(
+                ("Trend   ", "dim"), (bars or "no readings yet", "orange1" if bars else "dim")
+            )
+        )
 
 
 def _countdown(snap: Snapshot, plan: Plan, train_elapsed_s: float | None) -> Text:

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
@@ -95,15 +95,26 @@ class PreStartScreen(Screen[bool]):
             yield Static(Text("Today's checks", style="bold"), classes="h2")
             yield Static(self._today(age), id="today")
             if self.needs_override:
-                yield from self._override_form()
+                yield from self._override_reasons()
+        with Vertical(id="confirm"):
+            if self.needs_override and self.prepared.override is not None:
+                yield Input(
+                    placeholder=f"type '{self.prepared.override.operator}' to sign the override",
+                    id="sign",
+                    compact=True,
+                )
             yield Checkbox(
-                "Subject identity, coil position and hearing protection checked", id="checked"
+                "Subject identity, coil position and hearing protection checked",
+                id="checked",
+                compact=True,
             )
             with Horizontal(classes="buttons"):
-                yield Button("Start session [F5]", variant="success", id="start", disabled=True)
-                yield Button("Do not start [q]", id="decline")
+                yield Button(
+                    "Start session (F5)", variant="success", id="start", disabled=True, compact=True
+                )
+                yield Button("Do not start (q)", id="decline", compact=True)
             yield Label("", id="problem", classes="problem")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _facts(self, age_days: int, dose_rmt: float | None) -> Table:
         p = self.prepared
@@ -154,7 +165,7 @@ class PreStartScreen(Screen[bool]):
             return lines
         return _findings_table(found)
 
-    def _override_form(self) -> ComposeResult:
+    def _override_reasons(self) -> ComposeResult:
         given = self.prepared.override
         deciding = "; ".join(f.rule for f in self.prepared.verdict.deciding())
         yield Static(Text(f"Override needed for {deciding}", style="bold yellow"), classes="h2")
@@ -162,7 +173,6 @@ class PreStartScreen(Screen[bool]):
             yield Label("No override was given: start is not possible.", classes="problem")
             return
         yield Label(f"Override by {given.operator}: {given.reason}")
-        yield Input(placeholder=f"type '{given.operator}' to sign the override", id="sign")
 
     def _allowed(self) -> str:
         """Why start is not allowed yet ('' when it is)."""

@@ -44,7 +44,7 @@ class SummaryScreen(Screen[None]):
         table.add_column()
         table.add_row("Session", s.session_id)
         table.add_row(
-            "Outcome", Text(f" {s.status.upper()} ", style=STATUS_STYLE.get(s.status, ""))
+            "Outcome", Text.assemble((f" {s.status.upper()} ", STATUS_STYLE.get(s.status, "")))
         )
         table.add_row("Reason", s.reason or "-")
         table.add_row("Pulses", f"{s.pulses_delivered} / {s.pulses_planned}")
@@ -59,5 +59,5 @@ class SummaryScreen(Screen[None]):
             yield Static(table)
             if self.note:
                 yield Static(Text(self.note, style="bold red"))
-            yield Static(Text("Press q to close the console.", style="dim"))
-        yield Footer()
+            yield Static(Text("\nPress q to close the console.", style="dim"))
+        yield Footer(compact=True)
