@@ -51,9 +51,19 @@ def test_shipped_protocol_verdict(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_shipped_protocol_on_a_capable_device(name: str) -> None:
-    device = load_profile("magstim-rapid2-super-plus-240v")
+    # Theta burst is triggered pulse by pulse: the Rapid² takes serial triggers at 1 Hz
+    # at most, the MagPro X100 runs it.
+    tbs = load_protocol(name).pattern.kind == "theta-burst"
+    device = load_profile("magpro-x100" if tbs else "magstim-rapid2-super-plus-240v")
     verdict = evaluate(load_protocol(name), SUBJECT, now=NOW, site=ACCELERATED, device=device)
     assert verdict.verdict.value == EXPECTED[name]
+
+
+def test_theta_burst_on_a_rapid_is_not_deliverable() -> None:
+    device = load_profile("magstim-rapid2-super-plus-240v")
+    verdict = evaluate(load_protocol("dep-itbs-three-d"), SUBJECT, now=NOW, device=device)
+    assert verdict.verdict.value == "block"
+    assert any(f.rule == "TBS-5" and "external trigger" in f.message for f in verdict.findings)
 
 
 def test_saint_is_blocked_where_accelerated_schedules_are_not_allowed() -> None:

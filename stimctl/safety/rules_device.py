@@ -23,6 +23,7 @@ def check_device(ctx: Context) -> list[Finding]:
     if device is None:
         return []
     findings = [_frequency(ctx, device)]
+    findings += _host_trigger_rate(ctx, device)
     if device.rapid is not None:
         findings += _rapid_energy(ctx, device)
     return findings
@@ -66,6 +67,30 @@ def _frequency(ctx: Context, device: DeviceProfile) -> Finding:
         limit=maximum,
         source=source,
     )
+
+
+def _host_trigger_rate(ctx: Context, device: DeviceProfile) -> list[Finding]:
+    """Pulses the host must trigger one by one: theta burst (no device command describes
+    bursts) and anything on a device without device-timed trains."""
+    host_timed = is_theta_burst(ctx.derived.protocol_class) or not device.device_timed_trains
+    if not host_timed:
+        return []
+    frequency = ctx.derived.pulse_frequency_hz
+    limit = device.single_pulse_max_rate_hz
+    if frequency <= limit + EPSILON:
+        return []
+    return [
+        find(
+            "TBS-5" if is_theta_burst(ctx.derived.protocol_class) else "DEV-FREQ",
+            Severity.BLOCK,
+            f"not deliverable: {fmt(frequency)} Hz must be triggered pulse by pulse and "
+            f"{device.title} takes single triggers at up to {fmt(limit)} Hz "
+            "(an external trigger source is needed)",
+            value=frequency,
+            limit=limit,
+            source=f"{device.source} [{device.status}]",
+        )
+    ]
 
 
 def _rapid_energy(ctx: Context, device: DeviceProfile) -> list[Finding]:

@@ -30,7 +30,7 @@ from stimctl.errors import (
     StateError,
     StimctlError,
 )
-from stimctl.hal import ArmState, DeviceStatus, Stimulator, TrainSpec
+from stimctl.hal import DeviceStatus, Stimulator, TrainSpec
 from stimctl.journal import Journal, events
 from stimctl.journal.events import operator_actor
 from stimctl.session.controller import SessionController
@@ -288,6 +288,12 @@ class SessionEngine:
                 self._apply_hold(self._poll_device())
                 next_poll = now + self._poll_s
             onset = self._t0 + train.onset_s + self._offset
+            if self.guard.last_train_end is not None and self.plan.derived.inter_train_interval_s:
+                # a train that overran (a slow device) never shortens the pause after it
+                earliest = self.guard.last_train_end + self.plan.derived.inter_train_interval_s
+                if earliest > onset:
+                    self._offset += earliest - onset
+                    onset = earliest
             with self._lock:
                 self._next_onset = onset
             if self._waiting_out():
@@ -546,24 +552,17 @@ class SessionEngine:
             self._check_interrupt()
             with self._output_lock:
                 if self._estop.is_set():
+                    self._enter_estop()
                     raise _Abort
                 self.guard.check_pulses(1)
                 self.driver.fire()
                 fired_at = self.clock.now()
             self._count_pulse(train, record, fired_at)
-            if offset != train.pulse_offsets_s[-1]:
-                self._wait_recharged()
-
-    def _wait_recharged(self) -> None:
-        """After a pulse the device recharges; wait for READY only if it says otherwise."""
-        status = self.driver.status()
-        self._note_status(status)
-        if status.arm_state is not ArmState.READY:
-            self._wait_ready()
 
     def _run_device_train(self, train: PlannedTrain, record: TrainRecord) -> None:
         with self._output_lock:
             if self._estop.is_set():
+                self._enter_estop()
                 raise _Abort
             self.guard.check_pulses(train.pulses)
             self.driver.start_train()
@@ -602,6 +601,7 @@ class SessionEngine:
         if self._estop.is_set() or self._abort_reason is not None:
             self._handle_commands()
             if self._estop.is_set():
+                self._enter_estop()
                 raise _Abort
 
     def _end_train(self, train: PlannedTrain, record: TrainRecord) -> None:

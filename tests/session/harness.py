@@ -38,6 +38,7 @@ TRAINS = (
     'kind = "train"\nfrequency_hz = 10.0\npulses_per_train = 20\n'
     "inter_train_interval_s = 10.0\ntrains = {trains}"
 )
+SLOW = 'kind = "continuous"\nfrequency_hz = 1.0\npulses = {pulses}'
 TBS = (
     'kind = "theta-burst"\npulses_per_burst = 3\nburst_frequency_hz = 50.0\nburst_rate_hz = 5.0\n'
     "train_duration_s = 2.0\ninter_train_interval_s = 8.0\ntrains = {trains}"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from stimctl.journal import read, verify
-from tests.session.harness import TBS, TRAINS, Run, start, write_protocol
+from tests.session.harness import SLOW, TBS, TRAINS, Run, start, write_protocol
 
 ENDED = {"completed", "aborted", "estopped", "fault"}
 DISARMED_STATES = ENDED | {"paused", "ready", "idle"}
@@ -29,7 +29,10 @@ class SessionMachine(RuleBasedStateMachine):
     )
     def begin(self, host_timed: bool, device: str) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="stimctl-stateful-"))
-        pattern = TBS.format(trains=4) if host_timed else TRAINS.format(trains=4)
+        if host_timed:  # theta burst on the MagPro; 1 Hz single pulses on the Rapid²
+            pattern = TBS.format(trains=4) if device == "magpro-x100" else SLOW.format(pulses=12)
+        else:
+            pattern = TRAINS.format(trains=4)
         pct = 80 if host_timed else 100
         protocol = write_protocol(self.tmp, pattern, pct=pct)
         self.run = start(protocol, self.tmp, device=device)
@@ -103,6 +106,10 @@ class SessionMachine(RuleBasedStateMachine):
 
     @invariant()
     def disarmed_whenever_the_session_says_so(self) -> None:
+        # With the cable pulled the host cannot disarm: the device's own keep-alive
+        # watchdog is the backstop (checked in teardown), and the journal must say so.
+        if self.run.sim.simulator.faults.cable_pulled:
+            return
         if self.run.engine.snapshot().state in ENDED - {"completed"}:
             assert not self.run.sim.simulator.armed
 
@@ -115,9 +122,20 @@ class SessionMachine(RuleBasedStateMachine):
             run.engine.abort("operator:hypothesis", reason="end of example")
         summary = run.finish()
         assert summary.status in ENDED | {"stopped"}
-        assert not run.sim.simulator.armed
-        assert verify(summary.journal).ok
         records = read(summary.journal)
+        end = records[-1]["payload"]
+        if run.sim.simulator.faults.cable_pulled:
+            # the journal never claims a disarm the device did not make
+            assert not (end["disarmed"] and run.sim.simulator.armed)
+            # ...and a Magstim disarms itself once its keep-alive lapses (1 s armed)
+            if run.sim.profile.vendor == "magstim":
+                run.clock.advance(2.0)
+                run.sim.simulator.poll()
+                assert not run.sim.simulator.armed
+        else:
+            assert not run.sim.simulator.armed
+            assert end["disarmed"] is True
+        assert verify(summary.journal).ok
         journal_pulses = sum(
             int(r["payload"]["pulses"]) for r in records if r["event"] == "train_end"
         )
