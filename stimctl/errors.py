@@ -45,6 +45,12 @@ class SafetyViolation(StimctlError):
         self.source = source
 
 
+class OverrideRequired(SafetyViolation):
+    """The verdict is `override` and no operator and reason were given."""
+
+    exit_code = ExitCode.OVERRIDE_REQUIRED
+
+
 class StateError(StimctlError):
     """A command that the current state does not allow."""
 

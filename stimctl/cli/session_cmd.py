@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from stimctl.clock import Clock
     from stimctl.hal import Transport
     from stimctl.session.engine import SessionEngine
+    from stimctl.session.records_link import SessionRecorder
     from stimctl.session.runner import Prepared
     from stimctl.session.summary import Summary
 
@@ -112,8 +113,10 @@ def dry_run(
                 transport=sim.open_transport(),
                 driver_options=sim.driver_options,
             )
+        recorder = _begin_record(prepared, engine, operator, subject_id)
         sim.schedule_faults(schedule)
         summary = _run(engine, clock, as_json)
+    _end_record(recorder, summary, engine)
     return _report(summary, as_json)
 
 
@@ -172,13 +175,34 @@ def run(
 
         install_stimsim()
     engine = _open(prepared, port_url, clock, operator, driver_options=_key_values(driver_options))
+    recorder = _begin_record(prepared, engine, operator, subject_id)
     if not headless:
         from stimctl.console import run_console
 
         summary = run_console(engine, prepared)
     else:
         summary = _run(engine, clock, as_json)
+    _end_record(recorder, summary, engine)
     return _report(summary, as_json)
+
+
+def _begin_record(
+    prepared: Prepared, engine: SessionEngine, operator: str, subject_id: str | None
+) -> SessionRecorder | None:
+    if subject_id is None:
+        return None
+    from stimctl.session.records_link import SessionRecorder
+
+    try:
+        return SessionRecorder.begin(prepared, engine, operator)
+    except BaseException:
+        engine.driver.close()
+        raise
+
+
+def _end_record(recorder: SessionRecorder | None, summary: Summary, engine: SessionEngine) -> None:
+    if recorder is not None:
+        recorder.end(summary, engine.journal.head)
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:

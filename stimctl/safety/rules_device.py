@@ -24,7 +24,7 @@ def check_device(ctx: Context) -> list[Finding]:
         return []
     findings = [_frequency(ctx, device)]
     findings += _host_trigger_rate(ctx, device)
-    if device.rapid is not None:
+    if device.rapid is not None and _within_output(ctx, device):
         findings += _rapid_energy(ctx, device)
     return findings
 
@@ -35,7 +35,11 @@ def _frequency(ctx: Context, device: DeviceProfile) -> Finding:
     frequency = ctx.derived.pulse_frequency_hz
     maximum = device.max_frequency_hz
     why = f"{device.title} range"
-    rapid_max = rapid_max_frequency_hz(device, ctx.dose_percent_mso)
+    rapid_max = (
+        rapid_max_frequency_hz(device, ctx.dose_percent_mso)
+        if _within_output(ctx, device)
+        else None  # not deliverable at all: INT-5 blocks it
+    )
     if rapid_max is not None and rapid_max < maximum:
         maximum = rapid_max
         why = f"{device.title} maximum at {fmt(ctx.dose_percent_mso)}% MSO"
@@ -67,6 +71,10 @@ def _frequency(ctx: Context, device: DeviceProfile) -> Finding:
         limit=maximum,
         source=source,
     )
+
+
+def _within_output(ctx: Context, device: DeviceProfile) -> bool:
+    return ctx.dose_percent_mso <= device.max_output_percent_mso + EPSILON
 
 
 def _host_trigger_rate(ctx: Context, device: DeviceProfile) -> list[Finding]:

@@ -118,6 +118,8 @@ class SessionEngine:
         self._held = False  # DEV-2 hold: coil too warm for the next train
         self._operator_paused = False
         self._summary: Summary | None = None
+        self.on_progress: Callable[[int, str], None] | None = None
+        """Called after every train with pulses delivered and the journal's chain head."""
         driver.on_fault = self._driver_fault
 
     # -- operator API (any thread) ---------------------------------------------------
@@ -617,6 +619,8 @@ class SessionEngine:
         if record.estimated:
             payload["estimated"] = True
         self._journal(events.TRAIN_END, payload)
+        if self.on_progress is not None:
+            self.on_progress(self.delivered, self.journal.head)
 
     # -- state, alarms, ending -----------------------------------------------------------
 

@@ -20,7 +20,7 @@ from stimctl import __version__
 from stimctl.clock import Clock
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
-from stimctl.errors import ConfigError, SafetyViolation, StimctlError
+from stimctl.errors import ConfigError, OverrideRequired, SafetyViolation, StimctlError
 from stimctl.hal import Stimulator, Transport, load_driver
 from stimctl.journal import Journal, close_interrupted, find_unfinished, journals_dir
 from stimctl.journal.events import operator_actor
@@ -84,7 +84,7 @@ def prepare(
         raise SafetyViolation(f"blocked: {deciding}", rule=first.rule, source=first.source)
     if verdict.verdict is Severity.OVERRIDE:
         if override is None or not override.operator.strip() or not override.reason.strip():
-            raise SafetyViolation(
+            raise OverrideRequired(
                 f"override required (give --override-operator and --override-reason): {deciding}",
                 rule=verdict.deciding()[0].rule,
             )

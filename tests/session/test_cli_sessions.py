@@ -1,0 +1,113 @@
+"""`stimctl dry-run` end to end through the console script, with and without records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from stimctl.cli import main
+from stimctl.journal import verify
+from stimctl.safety.tables import screening_table
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("STIMCTL_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_dry_run_json_summary(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "dry-run", "np-m1-10hz-90", "--rmt", "52", "--json")
+    summary = json.loads(out)
+    assert code == 0
+    assert summary["status"] == "completed"
+    assert summary["pulses_delivered"] == summary["pulses_planned"] == 2000
+    assert summary["trains_delivered"] == 40
+    assert Path(summary["journal"]).parent == home / "journals"
+    assert verify(summary["journal"]).ok
+
+
+def test_dry_run_with_an_injected_fault(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "dry-run", "np-m1-10hz-90", "--rmt", "52", "--fault", "overheat@100", "--json"
+    )
+    summary = json.loads(out)
+    assert code == 4
+    assert summary["status"] == "fault"
+    assert 0 < summary["pulses_delivered"] < 2000
+    # the coil lockout disarms the device; the watchdog sees it at its next reading
+    assert any(alarm.startswith("high:") for alarm in summary["alarms"])
+
+
+def test_blocked_and_override_exit_codes(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "dry-run", "dep-fda-10hz", "--rmt", "90")
+    assert code == 3 and "not deliverable" in err
+    code, _, err = run(capsys, "dry-run", "np-m1-10hz-hodaj", "--rmt", "50")
+    assert code == 1 and "override required" in err
+    code, out, _ = run(
+        capsys,
+        "dry-run",
+        "np-m1-10hz-hodaj",
+        "--rmt",
+        "50",
+        "--json",
+        "--override-operator",
+        "dr-lee",
+        "--override-reason",
+        "Hodaj regime per protocol",
+    )
+    assert code == 0 and json.loads(out)["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (("--speed", "warp"), "--speed"),
+        (("--fault", "meteor@3"), "--fault"),
+        (("--device", "magstim-9000"), "unknown device"),
+    ],
+)
+def test_bad_dry_run_input(
+    home: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], text: str
+) -> None:
+    code, _, err = run(capsys, "dry-run", "np-m1-10hz-90", "--rmt", "52", *args)
+    assert code == 2
+    assert text in err and len(err.strip().splitlines()) == 1
+
+
+def test_subject_sessions_use_the_records(
+    home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    answers = tmp_path / "answers.toml"
+    items = "\n".join(f"{item} = false" for item in screening_table().items)
+    today = dt.date.today().isoformat()
+    answers.write_text(f'questionnaire = "rossi-2011"\nanswered_on = {today}\n[answers]\n{items}\n')
+    assert run(capsys, "subject", "add", "S-01")[0] == 0
+    assert run(capsys, "screen", "S-01", "--answers", str(answers))[0] == 0
+    assert run(capsys, "rmt", "record", "S-01", "--value", "52", "--method", "emg")[0] == 0
+    code, out, _ = run(capsys, "dry-run", "np-m1-10hz-90", "--subject", "S-01", "--json")
+    assert code == 0
+    first = json.loads(out)
+    code, out, _ = run(capsys, "sessions", "list", "--subject", "S-01")
+    assert first["session_id"] in out and "completed" in out and "2000/2000" in out
+    # the same day again: the daily rule (SES-1) needs an override
+    code, _, err = run(capsys, "dry-run", "np-m1-10hz-90", "--subject", "S-01")
+    assert code == 1 and "SES-1" in err
+
+
+def test_subject_without_screening_is_blocked(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "subject", "add", "S-02")
+    run(capsys, "rmt", "record", "S-02", "--value", "52", "--method", "emg")
+    code, _, err = run(capsys, "dry-run", "np-m1-10hz-90", "--subject", "S-02")
+    assert code == 3 and "SCR-4" in err
