@@ -1,67 +1,68 @@
-"""`make demo`: check every shipped protocol for an example subject and print verdicts.
+"""`make demo`: a simulated dry run of a neuropathic-pain session, start to report.
 
-The example subject has an EMG resting motor threshold of 55% MSO measured today on the
-device used, a Magstim Super Rapid² Plus (240 V); the site rules are the shipped default
-(clinical mode, no accelerated schedules).
+1. The safety verdict of every shipped protocol for an example subject (RMT 52% MSO by
+   EMG today, on a Magstim Super Rapid² Plus, clinical site rules).
+2. A whole session of `np-m1-10hz-90` (10 Hz over M1 at 90% RMT, 40 trains, 2000
+   pulses, 19.6 min) on the built-in byte-level simulator, in simulated time.
+3. The journal's chain verified, and the session's HTML report written.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 import sys
+from io import StringIO
 
-from rich.console import Console
-from rich.table import Table
+from stimctl.cli import main as cli
 
-from stimctl.cli.render import VERDICT_STYLE
-from stimctl.configs import names_in
-from stimctl.device_profiles import load_profile
-from stimctl.errors import StimctlError
-from stimctl.protocol import load_protocol
-from stimctl.safety import MotorThreshold, Subject
-from stimctl.safety.engine import evaluate
-from stimctl.site import load_site
-
+PROTOCOL = "np-m1-10hz-90"
 DEVICE = "magstim-rapid2-super-plus-240v"
-RMT_PERCENT_MSO = 55.0
+RMT = "52"
 
 
-def verdict_table() -> Table:
-    now = dt.datetime.now(dt.UTC)
-    device = load_profile(DEVICE)
-    subject = Subject(MotorThreshold(RMT_PERCENT_MSO, "emg", now.date(), device=DEVICE))
-    site = load_site()
-    table = Table(title=f"Shipped protocols, RMT {RMT_PERCENT_MSO:g}% MSO (EMG), {device.title}")
-    for column in ("protocol", "class", "pulses", "% MSO", "verdict", "deciding finding"):
-        table.add_column(column, overflow="fold")
-    for name in names_in("protocols"):
-        verdict = evaluate(load_protocol(name), subject, now=now, device=device, site=site)
-        deciding = verdict.deciding()
-        reason = (
-            "; ".join(f"{f.rule}: {f.message}" for f in deciding)
-            if verdict.verdict.value != "allow"
-            else f"{len(verdict.findings)} checks passed"
-        )
-        style = VERDICT_STYLE[verdict.verdict.value]
-        table.add_row(
-            name,
-            str(verdict.derived["protocol_class"]),
-            str(verdict.derived["total_pulses"]),
-            f"{verdict.derived['dose_percent_mso']:g}",
-            f"[{style}]{verdict.verdict.value}[/]",
-            reason,
-        )
-    return table
+def step(title: str) -> None:
+    print(f"\n== {title}")
 
 
 def main() -> int:
-    console = Console()
+    from stimctl.cli.render import print_verdict_table
+
+    step("Safety verdicts of the shipped protocols (RMT 52% MSO, EMG, today)")
+    print_verdict_table(rmt=float(RMT), device=DEVICE)
+
+    step(f"Dry run: {PROTOCOL} on the simulated {DEVICE}, simulated time")
+    captured = StringIO()
+    real_stdout, sys.stdout = sys.stdout, captured
     try:
-        console.print(verdict_table())
-    except StimctlError as exc:
-        print(f"stimctl demo: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    return 0
+        code = cli(["dry-run", PROTOCOL, "--rmt", RMT, "--device", DEVICE, "--json"])
+    finally:
+        sys.stdout = real_stdout
+    if code != 0:
+        print(captured.getvalue())
+        return code
+    summary = json.loads(captured.getvalue())
+    for key in (
+        "session_id",
+        "status",
+        "pulses_delivered",
+        "pulses_planned",
+        "trains_delivered",
+        "duration_s",
+        "train_onset_error_ms",
+    ):
+        print(f"  {key:<22} {summary[key]}")
+
+    step("Journal chain")
+    code = cli(["journal", "verify", summary["journal"]])
+    if code != 0:
+        return code
+
+    step("Report")
+    report = summary["journal"].replace(".jsonl", ".html")
+    code = cli(["report", summary["session_id"], "--format", "html", "-o", report])
+    if code == 0:
+        print(f"  HTML report: {report}")
+    return code
 
 
 if __name__ == "__main__":

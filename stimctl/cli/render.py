@@ -42,3 +42,42 @@ def print_verdict(console: Console, verdict: Verdict) -> None:
         console.print(f"[dim]  {rule}: {source}[/dim]", highlight=False)
     style = VERDICT_STYLE[verdict.verdict.value]
     console.print(f"verdict: [{style}]{verdict.verdict.value.upper()}[/]")
+
+
+def print_verdict_table(*, rmt: float, device: str) -> None:
+    """One line per shipped protocol: class, dose, verdict and what decided it."""
+    import datetime as dt
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from stimctl.configs import names_in
+    from stimctl.device_profiles import load_profile
+    from stimctl.protocol import load_protocol
+    from stimctl.safety import MotorThreshold, Subject
+    from stimctl.safety.engine import evaluate
+    from stimctl.site import load_site
+
+    now = dt.datetime.now(dt.UTC)
+    profile = load_profile(device)
+    subject = Subject(MotorThreshold(rmt, "emg", now.date(), device=device))
+    site = load_site()
+    table = Table(title=f"{profile.title}, {site.mode} site rules")
+    for column in ("protocol", "class", "% MSO", "verdict", "deciding finding"):
+        table.add_column(column, overflow="fold")
+    for name in names_in("protocols"):
+        verdict = evaluate(load_protocol(name), subject, now=now, device=profile, site=site)
+        style = VERDICT_STYLE[verdict.verdict.value]
+        reason = (
+            "; ".join(f"{f.rule}: {f.message}" for f in verdict.deciding())
+            if verdict.verdict.value != "allow"
+            else f"{len(verdict.findings)} checks passed"
+        )
+        table.add_row(
+            name,
+            str(verdict.derived["protocol_class"]),
+            f"{verdict.derived['dose_percent_mso']:g}",
+            f"[{style}]{verdict.verdict.value}[/]",
+            reason,
+        )
+    Console().print(table)
