@@ -48,6 +48,9 @@ def test_resolve_nothing_is_a_config_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     monkeypatch.setenv("STIMCTL_HOME", str(tmp_path))
+    cwd = tmp_path / "cwd"  # relative names resolve here, not in whatever cwd pytest has
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
     with pytest.raises(ConfigError, match="no journal at"):
         resolve_journal(name)
 
