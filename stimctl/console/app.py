@@ -227,8 +227,11 @@ class ConsoleApp(App[Summary | None]):
         self.summary = summary
         self.report_path = self._write_report(summary)
         note = ""
-        if self.last_estop_disarmed is False:
-            note = "The emergency stop was NOT confirmed by the device: check it now."
+        if self.last_estop_disarmed is False or not _journal_says_disarmed(summary):
+            note = (
+                "The device did NOT confirm that it is disarmed: "
+                "check it now and use the stimulator's own stop."
+            )
         self.push_screen(SummaryScreen(summary, self.report_path, note))
 
     def _write_report(self, summary: Summary) -> str:
@@ -377,3 +380,14 @@ class ConsoleApp(App[Summary | None]):
         if self.started:
             self.summary = self.engine.wait(timeout=WAIT_FOR_END_S)
         return self.summary
+
+
+def _journal_says_disarmed(summary: Summary) -> bool:
+    """The `disarmed` flag of the session_end record (the engine's last word on it)."""
+    from stimctl.report import load_session
+
+    try:
+        end = load_session(Path(summary.journal)).end
+    except StimctlError:
+        return False
+    return bool(end and end.get("disarmed"))

@@ -172,7 +172,7 @@ class PreStartScreen(Screen[bool]):
         if given is None:
             yield Label("No override was given: start is not possible.", classes="problem")
             return
-        yield Label(f"Override by {given.operator}: {given.reason}")
+        yield Label(Text(f"Override by {given.operator}: {given.reason}"))
 
     def _allowed(self) -> str:
         """Why start is not allowed yet ('' when it is)."""

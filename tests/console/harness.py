@@ -11,8 +11,10 @@ stops simulated time altogether while the test looks or presses keys.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from stimctl.clock import SimulatedClock, driving
 from stimctl.console.app import ConsoleApp
+from stimctl.errors import StateError
 from stimctl.safety import MotorThreshold, SiteRules, Subject
 from stimctl.session.engine import SessionEngine
 from stimctl.session.runner import Prepared, open_session, prepare
@@ -62,7 +65,7 @@ def write_protocol(directory: Path, *, percent_rmt: float = 90, trains: int = 4)
 
 
 class Pacer:
-    def __init__(self, clock: SimulatedClock, step_s: float = 0.05, hold_s: float = 0.002):
+    def __init__(self, clock: SimulatedClock, step_s: float = 0.05, hold_s: float = 0.001):
         self.clock = clock
         self.step_s = step_s
         self.hold_s = hold_s
@@ -137,9 +140,22 @@ class LiveSession:
     def thaw(self) -> None:
         self.pacer.thaw()
 
-    def wait_end(self, timeout_s: float = 60.0) -> Summary:
+    def wait_end(self, timeout_s: float = 30.0) -> Summary:
         self.pacer.thaw()
-        return self.engine.wait(timeout=timeout_s)
+        try:
+            return self.engine.wait(timeout=timeout_s)
+        except StateError:
+            raise AssertionError(f"the session did not end: {_threads()}") from None
+
+
+def _threads() -> str:
+    """Where every thread is (for a session that hangs)."""
+    frames = sys._current_frames()
+    return "\n".join(
+        f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident])[-6:])
+        for t in threading.enumerate()
+        if t.ident in frames
+    )
 
 
 def prepared_for(protocol: Path, *, rmt: float = 50.0, device: str = DEVICE) -> Prepared:
