@@ -18,6 +18,7 @@ import logging
 import math
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +51,7 @@ from stimctl.session.watchdog import (
 log = logging.getLogger(__name__)
 
 WAIT_SLICE_S = 0.05  # longest wait between two looks at commands and the e-stop latch
+DEVICE_REPORT_GRACE_S = 0.5  # how long the last per-pulse reports of a train may lag
 END_STATUS = {
     State.COMPLETED: "completed",
     State.ABORTED: "aborted",
@@ -562,6 +564,7 @@ class SessionEngine:
             self._count_pulse(train, record, fired_at)
 
     def _run_device_train(self, train: PlannedTrain, record: TrainRecord) -> None:
+        seen_before = self._pulses_seen()
         with self._output_lock:
             if self._estop.is_set():
                 self._enter_estop()
@@ -575,17 +578,47 @@ class SessionEngine:
                 self._check_interrupt()
                 self._sleep_until(min(end, self.clock.now() + WAIT_SLICE_S))
         finally:
-            # The Rapid² reports no pulse count: count by elapsed time, and mark estimates.
-            elapsed = min(self.clock.now(), end) - started
-            pulses = min(train.pulses, math.floor(elapsed * train.frequency_hz + 1e-6) + 1)
-            if self.clock.now() >= end:
-                pulses = train.pulses
-            else:
-                record.estimated = True
+            pulses, estimated = self._device_train_count(train, started, end, seen_before)
+            record.estimated = estimated
             self.guard.pulse_delivered(pulses)
             with self._lock:
                 self.delivered += pulses
                 record.pulses = pulses
+        if pulses != train.pulses:
+            message = f"the device delivered {pulses} of the {train.pulses} pulses planned"
+            self._alarm(Alarm("DEV-4", Priority.HIGH, message, Action.FAULT))
+            self._fail(message)
+            raise _Abort
+
+    def _pulses_seen(self) -> int | None:
+        """Pulses the device itself reported (MagPro di/dt messages), if it reports any."""
+        seen = getattr(self.driver, "pulses_seen", None)
+        return seen if isinstance(seen, int) and not isinstance(seen, bool) else None
+
+    def _device_train_count(
+        self, train: PlannedTrain, started: float, end: float, seen_before: int | None
+    ) -> tuple[int, bool]:
+        """(pulses delivered, estimated?) of a device-timed train that ended or was cut."""
+        completed = self.clock.now() >= end
+        if seen_before is not None:
+            # The device reports every pulse through the driver's reader thread; the last
+            # reports were sent by the train's end and may still be on their way in (real
+            # time, also when the session runs on simulated time): a short grace.
+            grace = time.monotonic() + DEVICE_REPORT_GRACE_S
+            while completed and self._reported(seen_before) < train.pulses:
+                if time.monotonic() >= grace:
+                    break
+                time.sleep(0.001)
+            return self._reported(seen_before), False
+        if completed:
+            return train.pulses, False
+        # The Rapid² reports no pulse count: count by elapsed time and mark it estimated.
+        elapsed = self.clock.now() - started
+        return min(train.pulses, math.floor(elapsed * train.frequency_hz + 1e-6) + 1), True
+
+    def _reported(self, seen_before: int) -> int:
+        seen = self._pulses_seen()
+        return 0 if seen is None else seen - seen_before
 
     def _count_pulse(self, train: PlannedTrain, record: TrainRecord, fired_at: float) -> None:
         self.guard.pulse_delivered(1)

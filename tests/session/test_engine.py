@@ -200,3 +200,27 @@ def test_blocked_protocol_never_reaches_the_device(tmp_path: Path) -> None:
     path = write_protocol(tmp_path, TRAINS.format(trains=3), pct=150)  # 2 s at 150%: block
     with pytest.raises(SafetyViolation, match="WASS1998_T4"):
         start(path, tmp_path)
+
+
+def test_estop_mid_device_train_counts_what_the_device_reported(tmp_path: Path) -> None:
+    # MagPro sends a di/dt message after every pulse (device-protocols B5): exact count
+    run = start(write_protocol(tmp_path, TRAINS.format(trains=3)), tmp_path)
+    run.at(13.0, lambda: run.engine.estop("operator:test")).join(timeout=30)  # train 2
+    summary = run.finish()
+    assert summary.status == "estopped"
+    delivered = len(run.sim.pulse_log())
+    assert 20 < delivered < 40
+    assert summary.pulses_delivered == delivered == journal_pulses(run)
+    assert not any(p.get("estimated") for p in events(run, "train_end"))
+
+
+def test_estop_mid_rapid_train_is_an_estimate_and_says_so(tmp_path: Path) -> None:
+    # the Rapid² reports no pulses: the cut train is counted by elapsed time, marked
+    rapid = "magstim-rapid2-super-plus-240v"
+    run = start(write_protocol(tmp_path, TRAINS.format(trains=3)), tmp_path, device=rapid)
+    run.at(13.0, lambda: run.engine.estop("operator:test")).join(timeout=30)
+    summary = run.finish()
+    assert summary.status == "estopped"
+    cut = [p for p in events(run, "train_end") if p.get("estimated")]
+    assert len(cut) == 1
+    assert abs(summary.pulses_delivered - len(run.sim.pulse_log())) <= 1
