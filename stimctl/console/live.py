@@ -86,6 +86,7 @@ class SessionView(Vertical):
                 yield Static(id="coil")
                 yield Static(id="coil-trend")
                 yield Static(id="link")
+        yield Static(id="progress")
         yield Static(id="events")
 
     def set_title(self, text: str) -> None:
@@ -123,6 +124,7 @@ class SessionView(Vertical):
         self.query_one("#link", Static).update(
             Text.assemble(("Link    ", "dim"), (text, "" if healthy else "bold red"))
         )
+        self._progress(snap)
         lines = snap.events[-event_lines:] if event_lines > 0 else []
         self.query_one("#events", Static).update(Text("\n".join(lines) or "no events yet"))
 
@@ -149,6 +151,15 @@ class SessionView(Vertical):
             )
         )
         self.query_one("#countdown", Static).update(_countdown(snap, plan, train_elapsed_s))
+
+    def _progress(self, snap: Snapshot) -> None:
+        widget = self.query_one("#progress", Static)
+        planned = max(1, snap.pulses_planned)
+        share = min(1.0, snap.pulses_delivered / planned)
+        label = f" {100 * share:3.0f}% of pulses"
+        width = max(10, widget.size.width - len(label) - 2)
+        done = round(share * width)
+        widget.update(Text.assemble(("█" * done, "green"), ("░" * (width - done), "grey37"), label))
 
     def _coil(self, snap: Snapshot, limit_c: float) -> None:
         temperature = snap.coil_temperature_c

@@ -46,7 +46,8 @@ def _findings_table(findings: list[Finding]) -> Table:
         Severity.OVERRIDE: "bold yellow",
         Severity.BLOCK: "bold red",
     }
-    for f in findings:
+    # Worst first: what decides the verdict is what the operator must read.
+    for f in sorted(findings, key=lambda f: -f.severity.rank):
         detail = Text(f.message)
         detail.append(f"\n  source: {f.source}", style="dim")
         table.add_row(f.rule, Text(str(f.severity), style=colours[f.severity]), detail)
