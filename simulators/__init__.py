@@ -31,8 +31,11 @@ Models and keys (unknown ones raise SimSpecError)
 magstim-200, magstim-bistim, magstim-rapid2, magpro-r30, magpro-x100.
 All: seed, clock, coil_temp_c (initial), ambient_c, heat_c_per_j and cool_tau_s (coil
   heating model, simulators.thermal; defaults: a cooled coil), strict_baud (off: when on, a port
-  opened at another baud rate than the device's hears and gets nothing), and the
-  fault keys below. Flags take 1/0, true/false, yes/no, on/off, or a bare key (= on).
+  opened at another baud rate than the device's hears and gets nothing),
+  subject_rmt (a virtual subject under the coil, simulators.virtual_subject, with this
+  true threshold in % MSO, 0 < PCT <= 200) and subject_seed (its seed; needs
+  subject_rmt), and the fault keys below. Flags take 1/0, true/false, yes/no, on/off,
+  or a bare key (= on).
 Magstim: status_report=pre|post (default pre; Q/R always post), charge_s (0.9),
   recharge_s (model default), keepalive_standby_s (10), keepalive_armed_s (1),
   auto_disarm_s (60), power_settle (true).
@@ -49,8 +52,13 @@ The simulator object (all methods thread-safe)
 write(bytes), read(n) -> bytes, in_waiting(), poll(), next_wakeup()
     Host side; `read` returns what the device has put on the wire by the clock's now.
 pulses -> list[Pulse]
-    Every delivered pulse: Pulse(time, intensity, channel="A"|"B", train=None|int);
-    `time` is the simulator clock, `intensity` % MSO. `clear_pulses()`.
+    Every delivered pulse: Pulse(time, intensity, channel="A"|"B", train=None|int,
+    mep_uv=None|float); `time` is the simulator clock, `intensity` % MSO, `mep_uv` the
+    attached subject's peak-to-peak MEP in µV (None without a subject). `clear_pulses()`.
+attach_subject(subject | None), subject
+    Put a subject (anything with `mep_uv(intensity) -> float`, e.g.
+    `VirtualSubject(true_rmt, seed)`) under the coil; each pulse logged from then on
+    draws one MEP at its intensity. The `subject_rmt` key does this at creation.
 faults: Faults
     Mutable switches: drop_rate, corrupt_rate, drop_input_rate, reply_delay_s,
     cable_pulled, ignore_disarm, keepalive_never_lapses.

@@ -20,7 +20,7 @@ import random
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from simulators.faults import Faults
 from simulators.thermal import COOL_TAU_S, HEAT_C_PER_J, CoilThermal
@@ -40,12 +40,24 @@ class Pulse:
     `time` is the simulator clock's time; `intensity` is % of maximum stimulator output;
     `channel` is "A" or "B" (BiStim's second unit, MagPro twin/dual); `train` counts the
     device-timed trains (0, 1, ...) and is None for a pulse from a single trigger.
+    `mep_uv` is the peak-to-peak MEP the attached virtual subject produced, in µV (None
+    when no subject is attached).
     """
 
     time: float
     intensity: int
     channel: str = "A"
     train: int | None = None
+    mep_uv: float | None = None
+
+
+class MepModel(Protocol):
+    """A subject under the coil: one peak-to-peak MEP (µV) per pulse at an intensity.
+
+    `simulators.virtual_subject.VirtualSubject` is one; tests may attach a stub.
+    """
+
+    def mep_uv(self, intensity_percent_mso: float) -> float: ...
 
 
 class SimulatorBase(ABC):
@@ -78,6 +90,7 @@ class SimulatorBase(ABC):
         self._out: list[tuple[float, int, bytes]] = []
         self._seq = itertools.count()
         self._pulses: list[Pulse] = []
+        self._subject: MepModel | None = None
         self.coil = CoilThermal(
             self._t,
             coil_temp_c,
@@ -163,6 +176,22 @@ class SimulatorBase(ABC):
         with self._lock:
             self._pulses.clear()
 
+    @property
+    def subject(self) -> MepModel | None:
+        """The subject whose MEPs the pulse log reports, or None."""
+        with self._lock:
+            return self._subject
+
+    def attach_subject(self, subject: MepModel | None) -> None:
+        """Put `subject` under the coil: every pulse from now on logs its MEP (None: none).
+
+        Each pulse, every channel and every pulse of a burst or train alike, draws one MEP
+        at its own intensity; paired-pulse interactions are not modelled.
+        """
+        with self._lock:
+            self._advance()  # pulses already due belong to the previous subject
+            self._subject = subject
+
     def pull_cable(self) -> None:
         """The link is gone: the in-process port raises like a vanished device."""
         with self._lock:
@@ -234,7 +263,9 @@ class SimulatorBase(ABC):
     def _log_pulse(
         self, intensity: int, channel: str = "A", train: int | None = None, at: float | None = None
     ) -> None:
-        self._pulses.append(Pulse(self._t if at is None else at, intensity, channel, train))
+        # Drawn as the pulse is logged, so the log and the subject's noise stay in step.
+        mep = None if self._subject is None else self._subject.mep_uv(intensity)
+        self._pulses.append(Pulse(self._t if at is None else at, intensity, channel, train, mep))
 
     def _advance(self) -> None:
         """Replay every event due up to the clock's present, each at its own time."""

@@ -19,10 +19,14 @@ from simulators.core import SimulatorBase
 from simulators.magstim.models import BiStimSimulator, Magstim200Simulator
 from simulators.magstim.rapid import RapidSimulator
 from simulators.magventure.magpro import MagProR30Simulator, MagProX100Simulator
+from simulators.virtual_subject import VirtualSubject
 from stimctl.clock import Clock
 from stimctl.errors import ConfigError
 
 SCHEME = "stimsim"
+# A virtual subject's true threshold may lie above 100 % MSO (no response at full output:
+# the pathological case the threshold methods must stop on), but not absurdly far.
+MAX_SUBJECT_RMT = 200.0
 
 
 class SimSpecError(ConfigError, serial.SerialException):
@@ -223,6 +227,19 @@ def _apply_faults(sim: SimulatorBase, opts: _Options) -> None:
         sim.pull_cable()
 
 
+def _subject(opts: _Options) -> VirtualSubject | None:
+    """`subject_rmt=PCT [&subject_seed=N]`: a virtual subject under the coil."""
+    rmt = opts.number("subject_rmt", minimum=0.0, maximum=MAX_SUBJECT_RMT)
+    seed = opts.integer("subject_seed", maximum=2**63)
+    if rmt is None:
+        if seed is not None:
+            raise opts.error("subject_seed needs subject_rmt (the subject's true threshold)")
+        return None
+    if rmt <= 0:
+        raise opts.error(f"subject_rmt must be above 0 % MSO, got {rmt:g}")
+    return VirtualSubject(rmt, seed)
+
+
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     """'magstim-rapid2?version=10' -> ('magstim-rapid2', {'version': '10'})."""
     text = spec.strip()
@@ -256,6 +273,7 @@ def create_simulator(spec: str, clock: Clock | None = None) -> SimulatorBase:
             )
     factory, parse = MODELS[model]
     kwargs = parse(opts)
+    subject = _subject(opts)
     fault_pairs = {k: opts.pairs.pop(k) for k in FAULT_KEYS if k in opts.pairs}
     if opts.pairs:
         raise opts.error(f"unknown key(s) for {model}: {', '.join(sorted(opts.pairs))}")
@@ -265,5 +283,6 @@ def create_simulator(spec: str, clock: Clock | None = None) -> SimulatorBase:
     except ValueError as exc:
         raise opts.error(str(exc)) from None
     sim.strict_baud = strict_baud
+    sim.attach_subject(subject)
     _apply_faults(sim, _Options(spec, fault_pairs))
     return sim
