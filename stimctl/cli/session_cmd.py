@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -69,39 +70,14 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
     multiple=True,
     help="Inject a fault, e.g. 'overheat@120', 'link-loss@60', 'coil-removed@30'.",
 )
-def dry_run(
-    protocol: str,
-    rmt: float | None,
-    subject_id: str | None,
-    rmt_method: str,
-    rmt_date: dt.date | None,
-    mode: str | None,
-    site_file: str | None,
-    operator: str,
-    override_operator: str | None,
-    override_reason: str | None,
-    as_json: bool,
-    device_name: str,
-    speed: str,
-    faults: tuple[str, ...],
-) -> int:
+def dry_run(device_name: str, speed: str, faults: tuple[str, ...], **common: Any) -> int:
     """Run a whole session of PROTOCOL on the built-in simulator."""
     from stimctl.clock import driving
     from stimctl.session.simulation import SimulatedDevice, parse_faults, parse_speed
 
     clock = parse_speed(speed)
-    prepared = _prepare(
-        protocol,
-        rmt,
-        subject_id,
-        rmt_method,
-        rmt_date,
-        mode,
-        site_file,
-        override_operator,
-        override_reason,
-        device_name,
-    )
+    request = SessionRequest(**common)
+    prepared = _prepare(request, device_name)
     schedule = parse_faults(faults)
     with SimulatedDevice(prepared.device, clock) as sim:
         with driving(clock):
@@ -109,15 +85,15 @@ def dry_run(
                 prepared,
                 sim.url,
                 clock,
-                operator,
+                request.operator,
                 transport=sim.open_transport(),
                 driver_options=sim.driver_options,
             )
-        recorder = _begin_record(prepared, engine, operator, subject_id)
+        recorder = _begin_record(prepared, engine, request.operator, request.subject_id)
         sim.schedule_faults(schedule)
-        summary = _run(engine, clock, as_json)
+        summary = _run(engine, clock, request.as_json)
     _end_record(recorder, summary, engine)
-    return _report(summary, as_json)
+    return _report(summary, request.as_json)
 
 
 @click.command("run")
@@ -138,52 +114,34 @@ def dry_run(
     help="Driver option, e.g. unlock_code=... or version=9.0 for a Rapid².",
 )
 def run(
-    protocol: str,
-    rmt: float | None,
-    subject_id: str | None,
-    rmt_method: str,
-    rmt_date: dt.date | None,
-    mode: str | None,
-    site_file: str | None,
-    operator: str,
-    override_operator: str | None,
-    override_reason: str | None,
-    as_json: bool,
     device_name: str,
     port_url: str,
     headless: bool,
     driver_options: tuple[str, ...],
+    **common: Any,
 ) -> int:
     """Run PROTOCOL on a stimulator at PORT."""
     from stimctl.clock import MonotonicClock
 
     clock = MonotonicClock()
-    prepared = _prepare(
-        protocol,
-        rmt,
-        subject_id,
-        rmt_method,
-        rmt_date,
-        mode,
-        site_file,
-        override_operator,
-        override_reason,
-        device_name,
-    )
+    request = SessionRequest(**common)
+    prepared = _prepare(request, device_name)
     if port_url.startswith("stimsim://"):
         from stimctl.session.simulation import install_stimsim
 
         install_stimsim()
-    engine = _open(prepared, port_url, clock, operator, driver_options=_key_values(driver_options))
-    recorder = _begin_record(prepared, engine, operator, subject_id)
+    engine = _open(
+        prepared, port_url, clock, request.operator, driver_options=_key_values(driver_options)
+    )
+    recorder = _begin_record(prepared, engine, request.operator, request.subject_id)
     if not headless:
         from stimctl.console import run_console
 
         summary = run_console(engine, prepared)
     else:
-        summary = _run(engine, clock, as_json)
+        summary = _run(engine, clock, request.as_json)
     _end_record(recorder, summary, engine)
-    return _report(summary, as_json)
+    return _report(summary, request.as_json)
 
 
 def _begin_record(
@@ -205,6 +163,23 @@ def _end_record(recorder: SessionRecorder | None, summary: Summary, engine: Sess
         recorder.end(summary, engine.journal.head)
 
 
+@dataclass(frozen=True)
+class SessionRequest:
+    """The options `dry-run` and `run` share."""
+
+    protocol: str
+    rmt: float | None
+    subject_id: str | None
+    rmt_method: str
+    rmt_date: dt.date | None
+    mode: str | None
+    site_file: str | None
+    operator: str
+    override_operator: str | None
+    override_reason: str | None
+    as_json: bool
+
+
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
     from stimctl.errors import ConfigError
 
@@ -217,34 +192,24 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
     return options
 
 
-def _prepare(
-    protocol: str,
-    rmt: float | None,
-    subject_id: str | None,
-    rmt_method: str,
-    rmt_date: dt.date | None,
-    mode: str | None,
-    site_file: str | None,
-    override_operator: str | None,
-    override_reason: str | None,
-    device_name: str,
-) -> Prepared:
+def _prepare(request: SessionRequest, device_name: str) -> Prepared:
     from stimctl.errors import ConfigError
     from stimctl.safety import MotorThreshold, Subject
     from stimctl.session.runner import Override, prepare, with_mode
     from stimctl.site import load_site
 
-    site = with_mode(load_site(site_file), mode)
+    r = request
+    site = with_mode(load_site(r.site_file), r.mode)
     now = dt.datetime.now(dt.UTC)
     override = None
-    if override_operator or override_reason:
-        override = Override(override_operator or "", override_reason or "")
-    if subject_id is not None:
+    if r.override_operator or r.override_reason:
+        override = Override(r.override_operator or "", r.override_reason or "")
+    if r.subject_id is not None:
         from stimctl.session.records_link import subject_and_history
 
-        subject, history = subject_and_history(subject_id, now)
+        subject, history = subject_and_history(r.subject_id, now)
         return prepare(
-            protocol,
+            r.protocol,
             subject,
             device_name,
             site=site,
@@ -253,10 +218,12 @@ def _prepare(
             require_screening=True,
             now=now,
         )
-    if rmt is None:
+    if r.rmt is None:
         raise ConfigError("give --rmt PCT_MSO or --subject ID")
-    subject = Subject(MotorThreshold(rmt, rmt_method, rmt_date or now.date(), device=None))  # type: ignore[arg-type]
-    return prepare(protocol, subject, device_name, site=site, override=override, now=now)
+    threshold = MotorThreshold(r.rmt, r.rmt_method, r.rmt_date or now.date())  # type: ignore[arg-type]
+    return prepare(
+        r.protocol, Subject(threshold), device_name, site=site, override=override, now=now
+    )
 
 
 def _open(
