@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from stimctl.clock import VirtualClock
+from stimctl.clock import Clock, VirtualClock
 from stimctl.journal import Journal
 from stimctl.session.plan import Plan, compile_plan
 from stimctl.session.runner import Prepared
@@ -22,7 +22,7 @@ class FrozenEngine:
         self.plan: Plan = compile_plan(
             prepared.protocol, prepared.subject.rmt.percent_mso, device_timed_trains=True
         )
-        self.clock = VirtualClock()
+        self.clock: Clock = VirtualClock()
         self.journal = Journal.create(directory, "frozen", clock=self.clock)
         self.fixed = snapshot
         self.started = False
