@@ -44,6 +44,8 @@ class OperatorSource:
 
     `prompt(question) -> answer` is injected: click.prompt in the CLI, a list in tests.
     A bad answer is explained through `tell` and asked again, `attempts` times at most.
+    With `device_fires`, the stimulator has already fired through its driver and the
+    question only asks for the response.
     """
 
     def __init__(
@@ -52,14 +54,21 @@ class OperatorSource:
         tell: Callable[[str], None] = lambda _message: None,
         *,
         attempts: int = 5,
+        device_fires: bool = False,
     ) -> None:
         self._prompt = prompt
         self._tell = tell
         self._attempts = attempts
+        self._device_fires = device_fires
 
     def response(self, intensity_percent_mso: int) -> MepReading:
-        # Asked when the inter-pulse interval has passed: the question is also the cue to fire.
-        question = f"Fire one pulse at {intensity_percent_mso} % MSO now. Response? (yes/no or µV)"
+        if self._device_fires:
+            question = f"Pulse at {intensity_percent_mso} % MSO delivered. Response? (yes/no or µV)"
+        else:
+            # Asked when the inter-pulse interval has passed: the question is the cue to fire.
+            question = (
+                f"Fire one pulse at {intensity_percent_mso} % MSO now. Response? (yes/no or µV)"
+            )
         for _ in range(self._attempts):
             try:
                 return parse_reading(self._prompt(question))
