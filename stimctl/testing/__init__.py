@@ -1,0 +1,39 @@
+"""Automated safety tests for users: the pytest plugin, its helpers and `stimctl selftest`.
+
+Import-light on purpose: pytest loads `stimctl.testing.plugin` (and so this package) in
+every run of a project that has stimctl installed, so nothing here imports the session
+engine, the drivers or pyserial until a fixture or helper is used. The helpers below are
+loaded on first access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "assert_allowed": "stimctl.testing.assertions",
+    "assert_blocked": "stimctl.testing.assertions",
+    "assert_ended_disarmed": "stimctl.testing.assertions",
+    "assert_journal_intact": "stimctl.testing.assertions",
+    "assert_needs_override": "stimctl.testing.assertions",
+    "assert_no_pulse_above": "stimctl.testing.assertions",
+    "assert_pulses_delivered": "stimctl.testing.assertions",
+    "assert_verdict": "stimctl.testing.assertions",
+    "check_protocol": "stimctl.testing.verdicts",
+    "SessionResult": "stimctl.testing.sessions",
+    "run_session": "stimctl.testing.sessions",
+    "Target": "stimctl.testing.target",
+    "Connection": "stimctl.testing.target",
+    "EXPECTED_VERDICTS": "stimctl.testing.expected",
+    "run_selftest": "stimctl.testing.selftest",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stimctl.testing' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
