@@ -31,6 +31,7 @@ def _environment() -> Environment:
     )
     env.filters["seconds"] = _seconds
     env.filters["num"] = _num
+    env.filters["duration"] = _duration
     return env
 
 
@@ -41,7 +42,9 @@ def render_html(data: SessionData, *, generated: dt.datetime | None = None) -> s
     figures = {
         "timeline": Markup(plots.timeline(data)),
         "intensity": Markup(plots.intensity(data)),
-        "coil": Markup(plots.coil_temperature(data, warn_c, stop_c)),
+        "coil": Markup(
+            plots.coil_temperature(data, warn_c, stop_c) if data.coil_temperature else ""
+        ),
         "timing": Markup(plots.timing_error(data)),
     }
     moment = generated or dt.datetime.now(dt.UTC)
@@ -61,6 +64,16 @@ def _seconds(value: object) -> str:
     minutes, seconds = divmod(abs(total), 60.0)
     sign = "-" if total < 0 else ""
     return f"{sign}{int(minutes)}:{seconds:06.3f}" if minutes else f"{sign}{seconds:.3f} s"
+
+
+def _duration(value: object) -> str:
+    """A planned or actual length: `19 min 35 s`."""
+    if not isinstance(value, int | float):
+        return "n/a"
+    minutes, seconds = divmod(float(value), 60.0)
+    if minutes < 1:
+        return f"{seconds:.1f} s"
+    return f"{int(minutes)} min {seconds:.0f} s"
 
 
 def _num(value: object, digits: int = 3) -> str:

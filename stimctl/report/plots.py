@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from stimctl.report.model import SessionData
 
@@ -120,6 +121,7 @@ def timing_error(data: SessionData) -> str:
                 width=0.8,
             )
             ax.axhline(0, color="#333333", linewidth=0.8)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:
             _empty(ax, "no train was delivered")
         ax.set_ylabel("onset error (ms)")
