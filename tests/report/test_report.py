@@ -136,7 +136,7 @@ def test_alarms_of_a_faulted_session_are_listed_with_their_priority(faulted: Pat
     assert data["outcome"]["status"] == "fault"
     assert [(a["detail"]["code"], a["kind"]) for a in data["alarms"]] == [("DEV-3", "high")]
     html = render(load_session(faulted), "html", generated=T1)
-    assert 'class="pri-high">*** high' in html
+    assert 'class="pri-high nowrap">*** high' in html
     assert "status-fault" in html
 
 
