@@ -1,19 +1,28 @@
 """`stimctl rmt hunt`: find a resting motor threshold by a standard method.
 
-Loaded lazily by the `rmt` group (stimctl.cli.rmt_cmd). Where the responses come from:
-`--virtual-rmt PCT` a simulated subject (entry-point group `stimctl.mep_sources`),
-`--amplitudes FILE` a replay of recorded amplitudes, otherwise the operator types yes/no or
-an amplitude after each pulse, firing by hand at the intensity shown.
+Loaded lazily by the `rmt` group (stimctl.cli.rmt_cmd). Who fires the pulses:
 
-Storing: a threshold found by the operator is stored in the record store (`--no-store` to
-skip). A virtual subject's threshold is never stored (a simulated number must not become
-a dosing basis); a replayed file's only with `--store`.
+- `--device MODEL --port URL`: the stimulator, through its driver (stimctl.rmt.device);
+  the device is disarmed at the end and on any error. The operator types each response.
+- `--device MODEL --port stimsim://...`, or `--device MODEL --virtual-rmt PCT` without a
+  port: the profile's built-in simulator, through the same driver, with the virtual
+  subject under its coil reporting each pulse's MEP (a dry run of the whole chain).
+- otherwise nobody: the source stands for the pulse (`--virtual-rmt` a virtual subject
+  alone, `--amplitudes FILE` a replay), or the operator fires by hand at the intensity
+  shown and types the response.
+
+Storing: a threshold found by the operator is stored in the record store with its device
+and coil (`--no-store` to skip). A virtual subject's threshold, or any from a simulated
+device, is never stored (a simulated number must not become a dosing basis); a replayed
+file's only with `--store`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +32,12 @@ from stimctl.cli.options import PERCENT_MSO
 from stimctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from stimctl.clock import Clock
+    from stimctl.device_profiles import DeviceProfile
     from stimctl.rmt import HuntResult, MepSource, PulseRecord, ThresholdMethod
+    from stimctl.rmt.device import HuntDevice
 
 # Exit status when the hunt stopped at a cap without a threshold (the numeric value is
 # shared with `check`'s "override required": "ran fine, but look at the result").
@@ -60,7 +73,18 @@ def build_method(
 @click.option("--method", type=click.Choice(METHODS), required=True, help="Threshold method.")
 @click.option("--device", default=None, help="Device profile (MODEL) the pulses come from.")
 @click.option("--coil", default=None, help="Coil used (stored with the threshold).")
-@click.option("--port", default=None, help="Port URL of the stimulator.")
+@click.option(
+    "--port",
+    default=None,
+    help="Port URL of the stimulator (needs --device); stimsim://... for its simulator.",
+)
+@click.option(
+    "--driver-option",
+    "driver_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Driver option, e.g. unlock_code=... for a Rapid².",
+)
 @click.option(
     "--virtual-rmt", type=PERCENT_MSO, default=None, help="Hunt on a virtual subject with this RMT."
 )
@@ -84,7 +108,7 @@ def build_method(
     type=click.Choice(["realtime", "max"]),
     default="realtime",
     show_default=True,
-    help="max: virtual clock (only without real pulses).",
+    help="max: simulated time (only for a virtual subject, a replay or a simulated device).",
 )
 @click.option(
     "--store/--no-store",
@@ -98,6 +122,7 @@ def hunt(
     device: str | None,
     coil: str | None,
     port: str | None,
+    driver_options: tuple[str, ...],
     virtual_rmt: float | None,
     seed: int | None,
     amplitudes: Path | None,
@@ -113,22 +138,20 @@ def hunt(
 ) -> int:
     """Hunt the resting motor threshold of SUBJECT.
 
-    Exit 0 threshold found, 1 stopped at a cap without a threshold, 2 bad input.
+    Exit 0 threshold found, 1 stopped at a cap without a threshold, 2 bad input; device
+    and link errors exit with their own codes (stimctl.errors), the device disarmed.
     """
-    from stimctl.clock import MonotonicClock, VirtualClock
+    from stimctl.clock import MonotonicClock, SimulatedClock, VirtualClock
     from stimctl.rmt import PulseInterval
     from stimctl.rmt import hunt as run_hunt
 
     if virtual_rmt is not None and amplitudes is not None:
         raise click.UsageError("--virtual-rmt and --amplitudes are two different sources")
-    simulated = virtual_rmt is not None or amplitudes is not None
-    if port is not None and not simulated:
-        # TODO(session layer): fire through the driver: stimulate=lambda x: driver.fire(x).
-        raise ConfigError(
-            "hunting through a driver is not wired yet; use --virtual-rmt or --amplitudes, "
-            "or omit --port and fire by hand"
-        )
-    if speed == "max" and not simulated:
+    wiring = _wiring(device, port, virtual_rmt, amplitudes)
+    if driver_options and wiring.fired_by is None:
+        raise ConfigError("--driver-option needs a device to fire through (--device and --port)")
+    responses_simulated = virtual_rmt is not None or amplitudes is not None
+    if speed == "max" and not responses_simulated:
         raise ConfigError(
             "--speed max skips the inter-pulse interval and is only for --virtual-rmt or "
             "--amplitudes"
@@ -136,8 +159,10 @@ def hunt(
 
     if virtual_rmt is not None and store:
         raise ConfigError("a virtual subject's threshold is never stored in the records")
-    store_result = (amplitudes is None and virtual_rmt is None) if store is None else store
-    device_name = _device_name(device)
+    if wiring.fired_by == "simulator" and store:
+        raise ConfigError("a threshold hunted on a simulated device is never stored")
+    dry = responses_simulated or wiring.fired_by == "simulator"
+    store_result = (amplitudes is None and not dry) if store is None else store
     if store_result:
         _require_subject(subject)  # before any pulse, not after the hunt
 
@@ -149,8 +174,15 @@ def hunt(
         max_pulses=max_pulses,
     )
     pacing = PulseInterval(interval, jitter)
-    source = _source(virtual_rmt, seed, amplitudes, prompts_to_stderr=as_json)
-    clock: Clock = VirtualClock() if speed == "max" else MonotonicClock()
+    if wiring.profile is not None and wiring.fired_by is not None:
+        from stimctl.rmt.device import check_hunt_fits_device
+
+        check_hunt_fits_device(wiring.profile, threshold_method.limits, pacing)
+    clock: Clock
+    if speed != "max":
+        clock = MonotonicClock()
+    else:  # a simulated device shares the timeline with its driver's threads
+        clock = SimulatedClock() if wiring.fired_by == "simulator" else VirtualClock()
     rng = random.Random(f"jitter-{seed}") if seed is not None else random.Random()
 
     def show(record: PulseRecord) -> None:
@@ -162,14 +194,32 @@ def hunt(
             err=as_json,
         )
 
-    result = run_hunt(
-        threshold_method,
-        source,
-        clock=clock,
-        interval=pacing,
-        rng=rng,
-        on_pulse=None if as_json else show,
-    )
+    with _stimulator(
+        wiring, clock, virtual_rmt, seed, _key_values(driver_options), warn=_warn
+    ) as hunt_device:
+        if hunt_device is not None and hunt_device.simulated and virtual_rmt is not None:
+            source: MepSource = hunt_device.emg_source()
+        else:
+            source = _source(
+                virtual_rmt,
+                seed,
+                amplitudes,
+                prompts_to_stderr=as_json,
+                device_fires=hunt_device is not None,
+            )
+        result = run_hunt(
+            threshold_method,
+            source,
+            clock=clock,
+            stimulate=None if hunt_device is None else hunt_device.stimulate,
+            interval=pacing,
+            rng=rng,
+            on_pulse=None if as_json else show,
+        )
+    disarmed = None
+    if hunt_device is not None and hunt_device.stimulate.stop_report is not None:
+        disarmed = hunt_device.stimulate.stop_report.disarmed
+    device_name = None if wiring.profile is None else wiring.profile.name
     stored_id = None
     if store_result and result.rmt is not None:
         stored_id = _store(subject, result, device=device_name, coil=coil)
@@ -178,6 +228,8 @@ def hunt(
             "subject": subject,
             "device": device_name,
             "coil": coil,
+            "fired_by": wiring.fired_by or "none",
+            "disarmed": disarmed,
             "stored": stored_id,
             **result.as_dict(),
         }
@@ -191,12 +243,103 @@ def hunt(
     return ExitCode.OK if result.converged else NO_THRESHOLD
 
 
+@dataclass(frozen=True)
+class Wiring:
+    """Which stimulator fires the hunt's pulses.
+
+    `fired_by`: "device" (a real port), "simulator" (the profile's built-in simulator) or
+    None (no pulses fired by stimctl). `port` is the URL as given (None: no port).
+    """
+
+    profile: DeviceProfile | None
+    port: str | None
+    fired_by: str | None
+
+
+def _wiring(
+    device: str | None, port: str | None, virtual_rmt: float | None, amplitudes: Path | None
+) -> Wiring:
+    """Decide from the options who fires; refuse combinations that make no sense."""
+    from stimctl.rmt.device import is_simulator_url
+
+    profile = None if device is None else _profile(device)
+    if port is None:
+        if profile is not None and virtual_rmt is not None:
+            # "simulate that device": its simulator fires, the subject sits under its coil
+            return Wiring(profile, None, "simulator" if profile.simulator else None)
+        return Wiring(profile, None, None)
+    if profile is None:
+        raise ConfigError("--port needs --device MODEL: the driver and its limits come from it")
+    if amplitudes is not None:
+        raise ConfigError("--amplitudes replays recorded responses; it fires nothing (no --port)")
+    if is_simulator_url(port):
+        return Wiring(profile, port, "simulator")
+    if virtual_rmt is not None:
+        raise ConfigError(
+            "--virtual-rmt with a real port: pulses from a real coil must not be judged by "
+            "made-up responses (omit --port to simulate the device)"
+        )
+    return Wiring(profile, port, "device")
+
+
+@contextlib.contextmanager
+def _stimulator(
+    wiring: Wiring,
+    clock: Clock,
+    virtual_rmt: float | None,
+    seed: int | None,
+    driver_options: dict[str, str],
+    *,
+    warn: Callable[[str], None],
+) -> Iterator[HuntDevice | None]:
+    """The open stimulator of the hunt (None: nothing to fire); disarmed when done."""
+    if wiring.fired_by is None or wiring.profile is None:
+        yield None
+        return
+    from stimctl.rmt.device import open_hunt_device
+
+    hunt_device: HuntDevice | None = None
+    try:
+        with open_hunt_device(
+            wiring.profile,
+            wiring.port,
+            clock=clock,
+            subject_rmt=virtual_rmt,
+            subject_seed=seed,
+            driver_options=driver_options,
+        ) as hunt_device:
+            yield hunt_device
+    finally:
+        report = None if hunt_device is None else hunt_device.stimulate.stop_report
+        if report is not None and not report.disarmed:
+            warn(
+                f"WARNING: {wiring.profile.name} did not confirm the disarm "
+                f"({report.error}); check the stimulator now"
+            )
+
+
+def _warn(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`KEY=VALUE` options into a dict; anything else is bad input."""
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--driver-option {pair!r}: expected KEY=VALUE")
+        options[key.strip()] = value.strip()
+    return options
+
+
 def _source(
     virtual_rmt: float | None,
     seed: int | None,
     amplitudes: Path | None,
     *,
     prompts_to_stderr: bool,
+    device_fires: bool = False,
 ) -> MepSource:
     from stimctl.rmt import FileSource, OperatorSource
     from stimctl.rmt.registry import VIRTUAL, load_mep_source_factory
@@ -210,15 +353,15 @@ def _source(
         # With --json, stdout carries only the JSON object.
         return str(click.prompt(question, type=str, err=prompts_to_stderr))
 
-    return OperatorSource(ask, lambda message: click.echo(message, err=True))
+    return OperatorSource(
+        ask, lambda message: click.echo(message, err=True), device_fires=device_fires
+    )
 
 
-def _device_name(device: str | None) -> str | None:
-    if device is None:
-        return None
+def _profile(device: str) -> DeviceProfile:
     from stimctl.device_profiles import load_profile
 
-    return load_profile(device).name  # an unknown profile is a ConfigError
+    return load_profile(device)  # an unknown profile is a ConfigError
 
 
 def _require_subject(subject: str) -> None:

@@ -41,6 +41,7 @@ SIMULATOR_SCHEME = "stimsim://"
 # A Magstim recharges for a few seconds after a strong pulse (device-protocols A7); the
 # hunt's 4-5 s interval normally covers it, this only bounds a device that never gets ready.
 READY_TIMEOUT_S = 10.0
+_ROUNDING_S = 1e-9
 # Keys of a `stimsim://` port URL the hunt sets itself (the clock) or takes from its own
 # options (the virtual subject: --virtual-rmt, --seed).
 _RESERVED_SPEC_KEYS = {"clock": "the hunt supplies its own clock"} | dict.fromkeys(
@@ -53,6 +54,13 @@ class DeviceStimulus:
 
     Refuses (SafetyViolation) a pulse sooner after the last one than the device's
     single-pulse rate allows, whatever the caller's pacing: the last gate before the coil.
+
+    `disarm_between_pulses` (default: only on devices without a keep-alive watchdog, the
+    MagPro, device-protocols B7) disarms right after each pulse. A Magstim stays armed
+    between pulses, as operators run it (re-arming would click and cue the subject before
+    each pulse); if the host or the link dies, its keep-alive watchdog disarms it
+    (ARCHITECTURE rule 5). A device without a watchdog would stay armed, so the host
+    keeps it armed only around each pulse.
     """
 
     def __init__(
@@ -62,6 +70,7 @@ class DeviceStimulus:
         clock: Clock,
         max_rate_hz: float,
         ready_timeout_s: float = READY_TIMEOUT_S,
+        disarm_between_pulses: bool | None = None,
     ) -> None:
         if not (math.isfinite(max_rate_hz) and max_rate_hz > 0):
             raise ConfigError(f"single-pulse rate must be > 0 Hz, got {max_rate_hz!r}")
@@ -69,6 +78,9 @@ class DeviceStimulus:
         self.clock = clock
         self.min_gap_s = 1.0 / max_rate_hz
         self.ready_timeout_s = ready_timeout_s
+        if disarm_between_pulses is None:
+            disarm_between_pulses = driver.capabilities().keepalive_period_s is None
+        self.disarm_between_pulses = disarm_between_pulses
         self.fired = 0
         self.stop_report: SafeStopReport | None = None
         self._last_fire: float | None = None
@@ -77,7 +89,8 @@ class DeviceStimulus:
         if isinstance(intensity, bool) or not isinstance(intensity, int):
             raise ConfigError(f"a threshold pulse needs a whole % MSO, got {intensity!r}")
         now = self.clock.now()
-        if self._last_fire is not None and now - self._last_fire < self.min_gap_s:
+        # The tolerance absorbs float rounding of clock sums ((t + 4.0) - t < 4.0 for some t).
+        if self._last_fire is not None and now - self._last_fire < self.min_gap_s - _ROUNDING_S:
             raise SafetyViolation(
                 f"pulse {now - self._last_fire:.3g} s after the last one; "
                 f"{self.driver.model} allows single pulses every {self.min_gap_s:g} s at most",
@@ -89,6 +102,8 @@ class DeviceStimulus:
         self.driver.fire()
         self._last_fire = self.clock.now()
         self.fired += 1
+        if self.disarm_between_pulses:
+            self.driver.disarm()
 
 
 def check_hunt_fits_device(
