@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,7 +72,11 @@ def build_method(
 @click.command()
 @click.argument("subject")
 @click.option("--method", type=click.Choice(METHODS), required=True, help="Threshold method.")
-@click.option("--device", default=None, help="Device profile (MODEL) the pulses come from.")
+@click.option(
+    "--device",
+    default=None,
+    help="Device profile (MODEL): fires the pulses with --port; simulated with --virtual-rmt.",
+)
 @click.option("--coil", default=None, help="Coil used (stored with the threshold).")
 @click.option(
     "--port",
@@ -228,6 +233,7 @@ def hunt(
             "subject": subject,
             "device": device_name,
             "coil": coil,
+            "port": None if port is None else _redacted(port),
             "fired_by": wiring.fired_by or "none",
             "disarmed": disarmed,
             "stored": stored_id,
@@ -316,6 +322,11 @@ def _stimulator(
                 f"WARNING: {wiring.profile.name} did not confirm the disarm "
                 f"({report.error}); check the stimulator now"
             )
+
+
+def _redacted(port: str) -> str:
+    """A port URL fit to print: a Rapid's unlock code is the unit's secret."""
+    return re.sub(r"(unlock_code=)[^&]*", r"\1***", port)
 
 
 def _warn(message: str) -> None:

@@ -361,6 +361,18 @@ def test_cli_takes_an_explicit_stimsim_port(
 
 
 @pytest.mark.usefixtures("quiet_logs")
+def test_cli_never_prints_the_rapids_unlock_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(
+        capsys, "S01", "--method", "ml-pest", "--device", RAPID, "--port",
+        "stimsim://magstim-rapid2?unlock_code=abcd-0123abcd-5e", "--virtual-rmt", "50",
+        "--seed", "1", "--speed", "max", "--json",
+    )  # fmt: skip
+    assert code == ExitCode.OK
+    assert json.loads(out)["port"] == "stimsim://magstim-rapid2?unlock_code=***"
+    assert "0123abcd" not in out + err
+
+
+@pytest.mark.usefixtures("quiet_logs")
 def test_cli_pulled_cable_is_one_clear_error_and_its_exit_code(
     capsys: pytest.CaptureFixture[str], mocker: MockerFixture
 ) -> None:
