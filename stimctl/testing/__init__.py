@@ -14,6 +14,7 @@ from typing import Any
 _LAZY = {
     "assert_allowed": "stimctl.testing.assertions",
     "assert_blocked": "stimctl.testing.assertions",
+    "assert_device_check": "stimctl.testing.assertions",
     "assert_ended_disarmed": "stimctl.testing.assertions",
     "assert_journal_intact": "stimctl.testing.assertions",
     "assert_needs_override": "stimctl.testing.assertions",
@@ -26,6 +27,7 @@ _LAZY = {
     "Target": "stimctl.testing.target",
     "Connection": "stimctl.testing.target",
     "EXPECTED_VERDICTS": "stimctl.testing.expected",
+    "DEVICE_CHECK_NAMES": "stimctl.testing.device_checks",
     "run_selftest": "stimctl.testing.selftest",
 }
 

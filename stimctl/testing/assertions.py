@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from stimctl.safety import Finding, Verdict
     from stimctl.testing.sessions import SessionResult
+    from stimctl.testing.target import Connection
 
 
 def describe(finding: Finding) -> str:
@@ -144,3 +145,25 @@ def assert_journal_intact(result: SessionResult) -> None:
             f"journal {result.journal_path} fails verification at line "
             f"{check.first_bad_line}: {check.reason}"
         )
+
+
+def assert_device_check(connection: Connection, name: str) -> None:
+    """One conformance check of `device_checks.DEVICE_CHECKS`, by name, on `connection`.
+
+    A check that does not apply here (a model without a keep-alive, a simulator-only
+    check on hardware) skips the test with the reason.
+    """
+    __tracebackhide__ = True
+    import pytest
+
+    from stimctl.testing.device_checks import DEVICE_CHECKS, CheckFailed, CheckSkipped
+
+    checks = dict(DEVICE_CHECKS)
+    if name not in checks:
+        raise KeyError(f"no device check {name!r} (checks: {', '.join(checks)})")
+    try:
+        checks[name](connection)
+    except CheckSkipped as exc:
+        pytest.skip(str(exc))
+    except CheckFailed as exc:
+        raise AssertionError(f"{connection.target.label}: {name}: {exc}") from None

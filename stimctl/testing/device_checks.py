@@ -68,7 +68,8 @@ def check_arm_and_disarm(conn: Connection) -> str:
         status = conn.driver.disarm()
         if status.arm_state is not ArmState.STANDBY:
             raise CheckFailed(
-                f"the device reads {status.arm_state.value} after the {attempt} disarm"
+                f"the device is still armed after the {attempt} disarm "
+                f"(it reads {status.arm_state.value})"
             )
         if conn.device_armed():
             raise CheckFailed(
@@ -191,6 +192,8 @@ DEVICE_CHECKS: tuple[tuple[str, Check], ...] = (
     ("coil temperature readable", check_coil_temperature),
     ("one trigger, one pulse", check_fire_one_pulse),
 )
+
+DEVICE_CHECK_NAMES: tuple[str, ...] = tuple(name for name, _ in DEVICE_CHECKS)
 
 
 @dataclass

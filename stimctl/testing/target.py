@@ -182,6 +182,10 @@ def _hardware_connection(target: Target) -> Iterator[Connection]:
     from stimctl.hal import load_driver
 
     assert target.port is not None
+    if target.port.startswith("stimsim://"):  # a simulator posing as hardware (real time)
+        from stimctl.session.simulation import install_stimsim
+
+        install_stimsim()
     clock = MonotonicClock()
     try:
         driver = load_driver(target.driver)(target.port, clock=clock, **target.driver_options)
