@@ -225,14 +225,27 @@ class ConsoleApp(App[Summary | None]):
         self.finished = True
         summary = self.engine.wait(timeout=WAIT_FOR_END_S)
         self.summary = summary
-        self.report_path = self._write_report(summary)
         note = ""
         if self.last_estop_disarmed is False or not _journal_says_disarmed(summary):
             note = (
                 "The device did NOT confirm that it is disarmed: "
                 "check it now and use the stimulator's own stop."
             )
-        self.push_screen(SummaryScreen(summary, self.report_path, note))
+        screen = SummaryScreen(summary, "writing the report ...", note)
+        self.push_screen(screen)
+        # matplotlib takes a moment: draw the report off the UI thread.
+        self.run_worker(lambda: self._report_worker(summary, screen), thread=True, name="report")
+
+    def _report_worker(self, summary: Summary, screen: SummaryScreen) -> None:
+        path = self._write_report(summary)
+        try:
+            self.call_from_thread(self._report_written, screen, path)
+        except RuntimeError:  # the console closed meanwhile; the file is written anyway
+            self.report_path = path
+
+    def _report_written(self, screen: SummaryScreen, path: str) -> None:
+        self.report_path = path
+        screen.set_report(path)
 
     def _write_report(self, summary: Summary) -> str:
         from stimctl.report import write_report

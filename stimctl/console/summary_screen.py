@@ -35,7 +35,7 @@ class SummaryScreen(Screen[None]):
         self.report = report
         self.note = disarmed_note
 
-    def compose(self) -> ComposeResult:
+    def _facts(self) -> Table:
         s = self.summary
         data = s.as_dict()
         onset = data["train_onset_error_ms"]
@@ -54,9 +54,16 @@ class SummaryScreen(Screen[None]):
         table.add_row("Alarms", "\n".join(s.alarms) or "none")
         table.add_row("Journal", s.journal)
         table.add_row("Report", Text(self.report, style="bold"))
+        return table
+
+    def set_report(self, report: str) -> None:
+        self.report = report
+        self.query_one("#facts", Static).update(self._facts())
+
+    def compose(self) -> ComposeResult:
         with VerticalScroll(id="summary"):
             yield Static(Text("Session ended", style="bold"), classes="h1")
-            yield Static(table)
+            yield Static(self._facts(), id="facts")
             if self.note:
                 yield Static(Text(self.note, style="bold red"))
             yield Static(Text("\nPress q to close the console.", style="dim"))

@@ -1,4 +1,4 @@
-"""Inline SVG plots for the report (matplotlib, Agg, deterministic).
+"""Inline SVG plots for the report (matplotlib without pyplot, deterministic).
 
 The same journal must give the same bytes: a fixed `svg.hashsalt` makes the element ids
 repeatable, `svg.fonttype = none` keeps text as text (no glyph paths that differ between
@@ -11,10 +11,6 @@ import io
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -37,15 +33,15 @@ SHORT = "#d9822b"
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
     text = buffer.getvalue()
     # Inline: drop the XML declaration and DOCTYPE, keep the <svg> element.
     return text[text.index("<svg") :]
 
 
 def _figure(height_in: float) -> Figure:
-    fig = plt.figure(figsize=(WIDTH_IN, height_in))
-    return fig
+    # A bare Figure (no pyplot): no global figure registry, no GUI backend, and safe to
+    # draw from the console's worker thread; savefig uses the Agg-based SVG canvas.
+    return Figure(figsize=(WIDTH_IN, height_in))
 
 
 def timeline(data: SessionData) -> str:

@@ -71,6 +71,9 @@ def test_a_full_dry_run_driven_by_keys_ends_on_the_summary_with_a_report(tmp_pat
         summary = s.wait_end()
         await pilot.pause(0.2)
         assert isinstance(s.app.screen, SummaryScreen)
+        await s.app.workers.wait_for_complete()  # the report is drawn off the UI thread
+        await pilot.pause()
+        assert s.app.screen.report == s.app.report_path
         assert summary.status == "completed"
         assert summary.pulses_delivered == summary.pulses_planned == 80
         assert s.app.report_path.endswith(".html")
