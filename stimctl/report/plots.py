@@ -22,7 +22,7 @@ STYLE: Any = {  # Any: matplotlib types rc keys as a Literal union
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.spines.top": False,
-    "axes.spines.right": False,
+    "axes.spines.right": False,  # the % RMT axis draws its own
 }
 WIDTH_IN = 8.0
 PLANNED = "#b8c2cc"
@@ -64,7 +64,8 @@ def timeline(data: SessionData) -> str:
 
 
 def intensity(data: SessionData) -> str:
-    """The intensity the device was set to, as steps over session time (% MSO)."""
+    """The intensity the device was set to, as steps over session time: % MSO on the left,
+    the same in % RMT on the right (from the journaled RMT)."""
     with matplotlib.rc_context(STYLE):
         fig = _figure(2.0)
         ax = fig.add_subplot()
@@ -75,11 +76,23 @@ def intensity(data: SessionData) -> str:
             ys.append(ys[-1])
             ax.step(xs, ys, where="post", color=DELIVERED)
             ax.set_ylim(0, max(ys) * 1.25 + 1)
+            rmt = _rmt(data)
+            if rmt:
+                right = ax.secondary_yaxis(
+                    "right", functions=(lambda m: m * 100.0 / rmt, lambda r: r * rmt / 100.0)
+                )
+                right.set_ylabel("% RMT")
         else:
             _empty(ax, "no intensity was set")
         ax.set_ylabel("% MSO")
         ax.set_xlabel("session time (s)")
         return _svg(fig)
+
+
+def _rmt(data: SessionData) -> float | None:
+    subject = data.start.get("subject")
+    value = subject.get("rmt_percent_mso") if isinstance(subject, dict) else None
+    return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
 def coil_temperature(data: SessionData, warn_c: float | None, stop_c: float | None) -> str:

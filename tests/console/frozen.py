@@ -23,6 +23,7 @@ class FrozenEngine:
             prepared.protocol, prepared.subject.rmt.percent_mso, device_timed_trains=True
         )
         self.clock: Clock = VirtualClock()
+        directory.mkdir(parents=True, exist_ok=True)
         self.journal = Journal.create(directory, "frozen", clock=self.clock)
         self.fixed = snapshot
         self.started = False

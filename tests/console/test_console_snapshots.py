@@ -11,6 +11,7 @@ and look at the new pictures (docs/screenshots.md turns them into PNGs) before c
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Awaitable, Callable
@@ -21,10 +22,12 @@ import pytest
 from textual.pilot import Pilot
 
 from stimctl.console.app import ConsoleApp
+from stimctl.console.live import AlarmBanner
 from stimctl.console.summary_screen import SummaryScreen
 from stimctl.safety import MotorThreshold, SiteRules, Subject
 from stimctl.session.runner import Override, Prepared, prepare
 from stimctl.session.summary import Snapshot
+from stimctl.session.watchdog import Action, Alarm, Priority
 from tests.console import frozen
 from tests.console.harness import FIXED_NOW, SMALL_PROTOCOL
 
@@ -141,3 +144,40 @@ def test_summary_screen(tmp_path: Path) -> None:
     svg = picture(tmp_path, shipped(), frozen.TRAIN, SMALL, show_summary)
     assert "COMPLETED" in svg
     assert_snapshot(svg, "summary_80x24")
+
+
+def flashing(tmp_path: Path, snapshot: Snapshot, polls: int) -> tuple[list[bool], list[str]]:
+    """Drive the poll by hand (0.25 s apart) and record whether the banner is lit."""
+
+    async def main() -> tuple[list[bool], list[str]]:
+        engine = frozen.FrozenEngine(shipped(), tmp_path, snapshot)
+        app = ConsoleApp(engine, shipped(), wall=lambda: FIXED_NOW, poll_s=3600.0)
+        async with app.run_test(size=SMALL) as pilot:
+            await start(app, pilot)
+            banner = app.view.query_one(AlarmBanner)
+            lit = []
+            for _ in range(polls):
+                app.poll()
+                lit.append(not banner.has_class("flash-off"))
+            return lit, sorted(c for c in banner.classes if c.startswith("alarm-"))
+
+    return asyncio.run(main())
+
+
+def test_a_high_alarm_flashes_at_2_hz_and_a_medium_one_at_half_a_hertz(tmp_path: Path) -> None:
+    high, high_classes = flashing(tmp_path / "high", frozen.LINK_LOST, 8)
+    assert high_classes == ["alarm-high"]
+    assert high == [False, True] * 4  # toggles every 0.25 s poll: 2 Hz
+    medium, medium_classes = flashing(tmp_path / "medium", frozen.WARM, 8)
+    assert medium_classes == ["alarm-medium"]
+    assert medium[:8] == [True, True, True, False, False, False, False, True]  # 1 s on/off
+
+
+def test_a_low_alarm_is_steady_cyan(tmp_path: Path) -> None:
+    low = dataclasses.replace(
+        frozen.TRAIN,
+        alarms=[Alarm("RMT-AGE", Priority.LOW, "RMT due for a re-check", Action.NONE)],
+    )
+    lit, classes = flashing(tmp_path, low, 6)
+    assert classes == ["alarm-low"]
+    assert all(lit)
