@@ -8,6 +8,7 @@ font caches), and the `Date` metadata is dropped.
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Any
 
 import matplotlib
@@ -78,8 +79,9 @@ def intensity(data: SessionData) -> str:
             ax.set_ylim(0, max(ys) * 1.25 + 1)
             rmt = _rmt(data)
             if rmt:
+                scale = 100.0 / rmt
                 right = ax.secondary_yaxis(
-                    "right", functions=(lambda m: m * 100.0 / rmt, lambda r: r * rmt / 100.0)
+                    "right", functions=(partial(_times, scale), partial(_times, 1.0 / scale))
                 )
                 right.set_ylabel("% RMT")
         else:
@@ -87,6 +89,11 @@ def intensity(data: SessionData) -> str:
         ax.set_ylabel("% MSO")
         ax.set_xlabel("session time (s)")
         return _svg(fig)
+
+
+def _times(factor: float, values: Any) -> Any:
+    """Axis conversion (values is a numpy array; kept untyped like matplotlib's API)."""
+    return values * factor
 
 
 def _rmt(data: SessionData) -> float | None:
