@@ -122,6 +122,7 @@ class SimulatedClock:
         with self._cond:
             self._participants.pop(_ident(threading.current_thread()), None)
             self._advance_if_all_asleep()
+            self._cond.notify_all()  # sleepers re-check: with no participant time is frozen
 
     def sleep(self, seconds: float) -> None:
         if seconds < 0:
