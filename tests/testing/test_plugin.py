@@ -187,3 +187,66 @@ def test_plugin_import_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_driver_option_picks_the_simulated_model(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_model(stimctl_device, stimctl_target):
+            assert stimctl_device.simulated and stimctl_target.simulated
+            assert stimctl_device.driver.identify().model == "BiStim²"
+            assert not stimctl_device.simulator.armed
+        """
+    )
+    result = pytester.runpytest(*plugin_args, "--stimctl-driver", "magstim-bistim")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_simulator_factory_injects_faults_and_cleans_up(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        from stimctl.errors import ConnectionLost
+        from stimctl.hal import ArmState
+
+        LEFT_OPEN = []
+
+        def test_faults(stimctl_simulator, stimctl_clock):
+            stuck = stimctl_simulator("magpro-r30", ignore_disarm=1)
+            fine = stimctl_simulator("magstim-200")
+            LEFT_OPEN.extend([stuck, fine])
+            stuck.driver.set_intensity(10)
+            stuck.driver.arm()
+            stuck.driver.wait_ready(timeout_s=5.0, poll_s=0.2)
+            assert stuck.driver.disarm().arm_state is ArmState.READY
+            fine.simulator.pull_cable()
+            with pytest.raises(ConnectionLost):
+                fine.driver.status()
+            assert stimctl_clock.now() == 0.0
+
+        def test_closed_afterwards():
+            assert [c.driver.is_open for c in LEFT_OPEN] == [False, False]
+        """
+    )
+    pytester.runpytest(*plugin_args).assert_outcomes(passed=2)
+
+
+def test_every_documented_fixture_is_registered(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest(*plugin_args, "--fixtures")
+    for name in (
+        "stimctl_home",
+        "stimctl_clock",
+        "stimctl_simulator",
+        "stimctl_target",
+        "stimctl_device",
+        "stimctl_session",
+    ):
+        result.stdout.fnmatch_lines([f"{name} -- *stimctl*plugin.py*"])
