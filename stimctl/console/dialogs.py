@@ -106,6 +106,12 @@ class IntensityDialog(ModalScreen[IntensityRequest | None]):
             self.query_one("#send", Button).label = self._label(value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        value = self._value()
+        if value is not None and value > self._current:
+            # Enter never raises the intensity: the confirm button has to be pressed.
+            self.query_one("#send", Button).focus()
+            self.query_one("#problem", Label).update("press Confirm INCREASE to send it")
+            return
         self._send()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -184,7 +184,14 @@ def _countdown(snap: Snapshot, plan: Plan, train_elapsed_s: float | None) -> Tex
     k = snap.trains_delivered
     if snap.state in ("train", "stopping") and k < len(plan.trains):
         left = max(0.0, plan.trains[k].duration_s - (train_elapsed_s or 0.0))
-        return Text.assemble(("Train     ", "dim"), (f"{left:4.1f} s left", "bold orange1"))
+        then = ""
+        if snap.stop_requested or snap.state == "stopping":
+            then = ", then stop"
+        elif snap.pause_requested:
+            then = ", then pause"
+        return Text.assemble(
+            ("Train     ", "dim"), (f"{left:4.1f} s left", "bold orange1"), (then, "bold")
+        )
     if snap.next_train_in_s is not None and snap.state not in ("paused",):
         return Text.assemble(
             ("Next train", "dim"), (f" in {max(0.0, snap.next_train_in_s):4.1f} s", "bold")
