@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from stimctl.device_profiles import DeviceProfile
     from stimctl.rmt import HuntResult, MepSource, PulseRecord, ThresholdMethod
     from stimctl.rmt.device import HuntDevice
+    from stimctl.rmt.journaling import HuntJournal
 
 # Exit status when the hunt stopped at a cap without a threshold (the numeric value is
 # shared with `check`'s "override required": "ran fine, but look at the result").
@@ -212,15 +213,30 @@ def hunt(
                 prompts_to_stderr=as_json,
                 device_fires=hunt_device is not None,
             )
-        result = run_hunt(
-            threshold_method,
-            source,
-            clock=clock,
-            stimulate=None if hunt_device is None else hunt_device.stimulate,
-            interval=pacing,
-            rng=rng,
-            on_pulse=None if as_json else show,
-        )
+        record = _journal_for(hunt_device, clock, subject, method, wiring, port)
+
+        def on_pulse(pulse: PulseRecord) -> None:
+            if record is not None:
+                record.pulse(pulse)
+            if not as_json:
+                show(pulse)
+
+        try:
+            result = run_hunt(
+                threshold_method,
+                source,
+                clock=clock,
+                stimulate=None if hunt_device is None else hunt_device.stimulate,
+                interval=pacing,
+                rng=rng,
+                on_pulse=on_pulse,
+            )
+        except BaseException as exc:
+            if record is not None:
+                record.finish(None, error=str(exc) or type(exc).__name__)
+            raise
+        if record is not None:
+            record.finish(result)
     disarmed = None
     if hunt_device is not None and hunt_device.stimulate.stop_report is not None:
         disarmed = hunt_device.stimulate.stop_report.disarmed
@@ -247,6 +263,29 @@ def hunt(
         if stored_id is not None:
             click.echo(f"stored as threshold {stored_id} for {subject}")
     return ExitCode.OK if result.converged else NO_THRESHOLD
+
+
+def _journal_for(
+    hunt_device: object | None,
+    clock: Clock,
+    subject: str,
+    method: str,
+    wiring: Wiring,
+    port: str | None,
+) -> HuntJournal | None:
+    """Pulses fired through a stimulator are journaled; a paper-only hunt is not."""
+    if hunt_device is None:
+        return None
+    from stimctl.rmt.journaling import HuntJournal
+
+    start = {
+        "subject": subject,
+        "method": method,
+        "device": None if wiring.profile is None else wiring.profile.name,
+        "port": None if port is None else _redacted(port),
+        "fired_by": wiring.fired_by,
+    }
+    return HuntJournal.start(clock=clock, start=start)
 
 
 @dataclass(frozen=True)
