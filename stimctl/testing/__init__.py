@@ -9,7 +9,26 @@ loaded on first access.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real types for type checkers; at runtime they load lazily
+    from stimctl.testing.assertions import (
+        assert_allowed,
+        assert_blocked,
+        assert_device_check,
+        assert_ended_disarmed,
+        assert_journal_intact,
+        assert_needs_override,
+        assert_no_pulse_above,
+        assert_pulses_delivered,
+        assert_verdict,
+    )
+    from stimctl.testing.device_checks import DEVICE_CHECK_NAMES
+    from stimctl.testing.expected import EXPECTED_VERDICTS
+    from stimctl.testing.selftest import run_selftest
+    from stimctl.testing.sessions import SessionResult, run_session
+    from stimctl.testing.target import Connection, Target
+    from stimctl.testing.verdicts import check_protocol
 
 _LAZY = {
     "assert_allowed": "stimctl.testing.assertions",
@@ -31,7 +50,25 @@ _LAZY = {
     "run_selftest": "stimctl.testing.selftest",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "DEVICE_CHECK_NAMES",
+    "EXPECTED_VERDICTS",
+    "Connection",
+    "SessionResult",
+    "Target",
+    "assert_allowed",
+    "assert_blocked",
+    "assert_device_check",
+    "assert_ended_disarmed",
+    "assert_journal_intact",
+    "assert_needs_override",
+    "assert_no_pulse_above",
+    "assert_pulses_delivered",
+    "assert_verdict",
+    "check_protocol",
+    "run_selftest",
+    "run_session",
+]
 
 
 def __getattr__(name: str) -> Any:
