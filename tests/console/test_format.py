@@ -10,6 +10,7 @@ import pytest
 from stimctl.console.format import (
     clock_text,
     expected_end,
+    link_text,
     percent_mso_for,
     remaining_s,
     sparkline,
@@ -103,3 +104,12 @@ def test_todays_checks_pick_history_screening_and_rmt_findings() -> None:
         )
     )
     assert [f.rule for f in picked] == ["SES-1", "SCR-4", "PUL-7", "INT-6"]
+
+
+def test_link_age_during_a_train_is_not_drawn_as_a_fault() -> None:
+    during = dataclasses.replace(frozen.TRAIN, last_reply_age_s=3.0)
+    assert link_text(during) == ("reply 3.00 s ago, 0 errors (train)", True)
+    between = dataclasses.replace(frozen.TRAIN, state="intertrain", last_reply_age_s=3.0)
+    assert link_text(between)[1] is False
+    errors = dataclasses.replace(frozen.TRAIN, link_errors=2)
+    assert link_text(errors) == ("reply 0.12 s ago, 2 errors", False)
