@@ -206,13 +206,19 @@ class DeviceRun:
 
 
 def run_device_checks(target: Target) -> DeviceRun:
-    """Every check in `DEVICE_CHECKS` against `target`, each on a fresh connection."""
+    """Every check in `DEVICE_CHECKS` against `target`, each on a fresh connection.
+
+    A device that cannot be opened at all gives one failed line ("connect") and the
+    checks are not run, rather than the same error once per check.
+    """
     group = f"device {target.label}"
     identity: dict[str, Any] = {}
     results = []
     for name, check in DEVICE_CHECKS:
+        connected = False
         try:
             with target.connect() as conn:
+                connected = True
                 if not identity:
                     identity = _identity(conn)
                 detail = check(conn)
@@ -221,6 +227,10 @@ def run_device_checks(target: Target) -> DeviceRun:
         except CheckFailed as exc:
             results.append(failed(group, name, str(exc)))
         except StimctlError as exc:
+            if not connected and not identity:
+                why = f"could not open the device: {type(exc).__name__}: {exc}"
+                results.append(failed(group, "connect", why))
+                break
             results.append(failed(group, name, f"{type(exc).__name__}: {exc}"))
         else:
             results.append(passed(group, name, detail))

@@ -214,3 +214,15 @@ def test_the_shipped_manifest_matches_configs() -> None:
 
 def test_every_shipped_protocol_has_an_expected_verdict() -> None:
     assert set(names_in("protocols")) == set(EXPECTED_VERDICTS)
+
+
+def test_a_device_that_cannot_be_opened_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    port = str(tmp_path / "ttyUSB9")
+    code, lines = run(capsys, "--driver", "magpro-x100", "--port", port, "--only", "device")
+    assert code == ExitCode.BLOCKED
+    [line] = failures(lines)
+    assert line.startswith(
+        f"FAIL  device magpro-x100 on {port}: connect - could not open the device: TransportError"
+    )
