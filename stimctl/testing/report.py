@@ -20,7 +20,7 @@ def render_markdown(battery: Battery) -> str:
     lines = [
         "# stimctl safety self-test record",
         "",
-        f"- **Result:** {'PASSED' if battery.ok else 'FAILED'} - {battery.summary()}",
+        f"- **Result:** {'PASSED' if battery.ok else 'FAILED'} ({battery.counts()})",
         f"- **Date (UTC):** {battery.started_at:%Y-%m-%d %H:%M:%S} to "
         f"{battery.finished_at:%H:%M:%S}",
         f"- **Software:** stimctl {software['stimctl']}, Python {software['python']}",

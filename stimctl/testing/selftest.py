@@ -63,13 +63,14 @@ class Battery:
     def ok(self) -> bool:
         return self.count(Outcome.FAIL) == 0 and self.count(Outcome.PASS) > 0
 
-    def summary(self) -> str:
-        verdict = "PASSED" if self.ok else "FAILED"
+    def counts(self) -> str:
         return (
-            f"selftest {verdict}: {self.count(Outcome.PASS)} passed, "
-            f"{self.count(Outcome.FAIL)} failed, {self.count(Outcome.SKIP)} skipped "
-            f"({self.target})"
+            f"{self.count(Outcome.PASS)} passed, {self.count(Outcome.FAIL)} failed, "
+            f"{self.count(Outcome.SKIP)} skipped"
         )
+
+    def summary(self) -> str:
+        return f"selftest {'PASSED' if self.ok else 'FAILED'}: {self.counts()} ({self.target})"
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -178,6 +178,7 @@ def test_the_report_is_a_record_to_sign(capsys: pytest.CaptureFixture[str], tmp_
     text = report.read_text()
     assert code == ExitCode.OK
     assert f"record written to {report}" in lines
+    assert "- **Result:** PASSED (" in text
     assert f"stimctl {__version__}" in text
     assert "| magpro-x100 | MagVenture | MagPro X100 | - | 74565 |" in text
     limits = configs_dir() / "safety" / "limits.toml"
@@ -226,3 +227,15 @@ def test_a_device_that_cannot_be_opened_is_one_clear_line(
     assert line.startswith(
         f"FAIL  device magpro-x100 on {port}: connect - could not open the device: TransportError"
     )
+
+
+def test_a_failed_battery_is_recorded_as_failed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report = tmp_path / "selftest.md"
+    args = ("--driver", "magpro-r30", "--sim-option", "ignore_disarm=1", "--only", "device")
+    code, _ = run(capsys, *args, "--report", str(report))
+    text = report.read_text()
+    assert code == ExitCode.BLOCKED
+    assert "- **Result:** FAILED (4 passed, 2 failed, 2 skipped)" in text
+    assert "| **FAIL** | device magpro-r30 ignore_disarm=1 | e-stop disarms |" in text
