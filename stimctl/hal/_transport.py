@@ -54,6 +54,11 @@ def _translate_errors(what: str) -> Iterator[None]:
         # ValueError/TypeError/AttributeError: pyserial raises these from a port whose file
         # descriptor was closed under it (fd None or -1).
         raise ConnectionLost(f"{what} failed, the port is gone: {exc}") from exc
+    except Exception as exc:
+        # termios.error (not an OSError) from `in_waiting` when a tty's far end vanished
+        if type(exc).__module__ == "termios":
+            raise ConnectionLost(f"{what} failed, the port is gone: {exc}") from exc
+        raise
 
 
 class Transport:

@@ -683,6 +683,11 @@ class SessionEngine:
             self.controller.acknowledge()
 
     def _fail(self, reason: str) -> None:
+        if self._estop.is_set():
+            # whatever the device says now follows from the e-stop that disarmed it
+            self._enter_estop()
+            self.driver.safe_stop()
+            return
         self.reason = self.reason or reason
         if self.controller.current not in TERMINAL:
             with contextlib.suppress(StimctlError):

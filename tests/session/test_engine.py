@@ -224,3 +224,13 @@ def test_estop_mid_rapid_train_is_an_estimate_and_says_so(tmp_path: Path) -> Non
     cut = [p for p in events(run, "train_end") if p.get("estimated")]
     assert len(cut) == 1
     assert abs(summary.pulses_delivered - len(run.sim.pulse_log())) <= 1
+
+
+@pytest.mark.parametrize("at_s", [4.0, 5.0, 15.0, 15.5, 20.0])
+def test_estop_between_trains_always_ends_estopped(tmp_path: Path, at_s: float) -> None:
+    # the watchdog must not mistake the e-stop's own disarm for a device fault
+    run = start(write_protocol(tmp_path, TRAINS.format(trains=3)), tmp_path)
+    run.at(at_s, lambda: run.engine.estop("operator:test")).join(timeout=30)
+    summary = run.finish()
+    assert summary.status == "estopped", summary.reason
+    assert not run.sim.simulator.armed
