@@ -262,10 +262,8 @@ class SessionEngine:
         except StimctlError as exc:
             if self._estop.is_set():  # the device refused because it was e-stopped
                 self._enter_estop()
-            elif isinstance(exc, SafetyViolation):
-                self._alarm(Alarm(exc.rule or "GUARD", Priority.HIGH, str(exc), Action.FAULT))
-                self._fail(str(exc))
             else:
+                self._alarm(Alarm(_alarm_code(exc), Priority.HIGH, str(exc), Action.FAULT))
                 self._fail(str(exc))
 
     def _enter_estop(self) -> None:
@@ -759,6 +757,17 @@ class _Device:
 
     def safe_stop(self) -> None:
         self._engine.driver.safe_stop()
+
+
+def _alarm_code(exc: StimctlError) -> str:
+    """The alarm a failure raises: every fault is a latched high-priority alarm."""
+    if isinstance(exc, SafetyViolation):
+        return exc.rule or "GUARD"
+    if isinstance(exc, ConnectionLost):
+        return "DEV-3"  # link lost
+    if isinstance(exc, DriverError):
+        return "DEVERR"
+    return "ENGINE"
 
 
 def _actor(name: str) -> str:
