@@ -607,7 +607,10 @@ class SessionEngine:
                 if time.monotonic() >= grace:
                     break
                 time.sleep(0.001)
-            return self._reported(seen_before), False
+            # With the link gone, reports were lost while the device may have gone on:
+            # the count is then only a lower bound, and the record says so.
+            link_lost = isinstance(self.driver.fault, ConnectionLost)
+            return self._reported(seen_before), link_lost
         if completed:
             return train.pulses, False
         # The Rapid² reports no pulse count: count by elapsed time and mark it estimated.

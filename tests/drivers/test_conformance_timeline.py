@@ -80,7 +80,12 @@ def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
         thread = threading.Thread(target=server.serve, args=(stop,), daemon=True)
         thread.start()
         transport = None
-        cut = server.close
+
+        def cut() -> None:  # the far end goes away: stop serving, close the master
+            stop.set()
+            thread.join(timeout=5)  # type: ignore[union-attr]
+            server.close()  # type: ignore[union-attr]
+
     url = "stimsim://" if link == "stimsim" else server.path  # type: ignore[union-attr]
     driver = load_driver(name)(url, clock=clock, transport=transport, **options)
     driver.open()

@@ -67,8 +67,12 @@ class SessionMachine(RuleBasedStateMachine):
 
     @rule()
     def estop(self) -> None:
-        self.run.engine.estop("operator:hypothesis")
-        assert not self.run.sim.simulator.armed  # disarmed before estop() returns
+        confirmed = self.run.engine.estop("operator:hypothesis")
+        if not self.run.sim.simulator.faults.cable_pulled:
+            assert confirmed
+            assert not self.run.sim.simulator.armed  # disarmed before estop() returns
+        else:
+            assert not (confirmed and self.run.sim.simulator.armed)
 
     @rule(percent_rmt=st.sampled_from([60.0, 90.0, 110.0, 130.0, 200.0]), confirmed=st.booleans())
     def change_intensity(self, percent_rmt: float, confirmed: bool) -> None:
@@ -136,14 +140,21 @@ class SessionMachine(RuleBasedStateMachine):
             assert not run.sim.simulator.armed
             assert end["disarmed"] is True
         assert verify(summary.journal).ok
-        journal_pulses = sum(
-            int(r["payload"]["pulses"]) for r in records if r["event"] == "train_end"
-        )
-        assert journal_pulses == summary.pulses_delivered == len(run.sim.pulse_log())
+        ends = [r["payload"] for r in records if r["event"] == "train_end"]
+        journal_pulses = sum(int(p["pulses"]) for p in ends)
+        assert journal_pulses == summary.pulses_delivered
+        if run.sim.simulator.faults.cable_pulled:
+            # a device-timed train goes on without the host: the journal's count is a
+            # lower bound, and a cut train says it is not exact
+            assert journal_pulses <= len(run.sim.pulse_log())
+            if journal_pulses < len(run.sim.pulse_log()):
+                assert any(p.get("estimated") for p in ends)
+        else:
+            assert journal_pulses == len(run.sim.pulse_log())
 
 
 SessionMachine.TestCase.settings = settings(
-    max_examples=20,
+    max_examples=60,
     stateful_step_count=8,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
