@@ -42,6 +42,22 @@ async def start_session(s: LiveSession, pilot: Pilot[Any]) -> None:
     await pilot.press("f5")
 
 
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    """Let the app process messages until `condition` holds (bounded real time)."""
+    for _ in range(200):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"the console never got to: {what} (screen {pilot.app.screen})")
+
+
+async def confirm_abort(s: LiveSession, pilot: Pilot[Any]) -> None:
+    await pilot.press("a")
+    await until(pilot, lambda: isinstance(s.app.screen, ConfirmDialog), "the abort question")
+    await pilot.press("y")
+    await until(pilot, lambda: not isinstance(s.app.screen, ConfirmDialog), "abort answered")
+
+
 def records(s: LiveSession) -> list[dict[str, Any]]:
     lines = s.engine.journal.path.read_text().splitlines()
     return [json.loads(line) for line in lines]
@@ -119,11 +135,11 @@ def test_abort_needs_confirmation_then_disarms_and_ends_aborted(tmp_path: Path) 
         await start_session(s, pilot)
         s.held()
         await pilot.press("a")
-        assert isinstance(s.app.screen, ConfirmDialog)
+        await until(pilot, lambda: isinstance(s.app.screen, ConfirmDialog), "the question")
         await pilot.press("n")  # declined: nothing is sent
+        await until(pilot, lambda: not isinstance(s.app.screen, ConfirmDialog), "declined")
         assert "abort" not in operator_commands(s)
-        await pilot.press("a")
-        await pilot.press("y")
+        await confirm_abort(s, pilot)
         summary = s.wait_end()
         assert summary.status == "aborted"
         assert summary.reason == "operator abort"
@@ -163,7 +179,7 @@ def test_emergency_stop_works_over_an_open_dialog(tmp_path: Path) -> None:
         await start_session(s, pilot)
         s.held()
         await pilot.press("n")  # the note dialog has the focus now
-        assert s.app.screen.__class__.__name__ == "NoteDialog"
+        await until(pilot, lambda: type(s.app.screen).__name__ == "NoteDialog", "the note")
         s.pacer.step_s = 0.002
         s.thaw()
         await pilot.press("f1")
@@ -181,6 +197,7 @@ def test_an_intensity_increase_refused_by_the_safety_engine_changes_nothing(
         await start_session(s, pilot)
         s.held()
         await pilot.press("plus")
+        await until(pilot, lambda: isinstance(s.app.screen, IntensityDialog), "the dialog")
         dialog = s.app.screen
         assert isinstance(dialog, IntensityDialog)
         dialog.query_one("#percent", Input).value = "130"
@@ -212,6 +229,7 @@ def test_an_allowed_intensity_decrease_applies_from_the_next_train(tmp_path: Pat
         await start_session(s, pilot)
         s.held()
         await pilot.press("minus")
+        await until(pilot, lambda: isinstance(s.app.screen, IntensityDialog), "the dialog")
         dialog = s.app.screen
         assert isinstance(dialog, IntensityDialog)
         assert dialog.query_one("#percent", Input).value == "85"
@@ -277,8 +295,9 @@ def test_quit_key_mid_session_asks_first(tmp_path: Path) -> None:
         await start_session(s, pilot)
         s.held()
         await pilot.press("q")
-        assert isinstance(s.app.screen, ConfirmDialog)
+        await until(pilot, lambda: isinstance(s.app.screen, ConfirmDialog), "the question")
         await pilot.press("n")
+        await until(pilot, lambda: not isinstance(s.app.screen, ConfirmDialog), "declined")
         assert s.engine.running
         s.wait_end()
 
@@ -292,21 +311,25 @@ def test_an_adverse_event_pauses_the_session_and_is_journaled(tmp_path: Path) ->
         await start_session(s, pilot)
         s.held()
         await pilot.press("v")
+        await until(pilot, lambda: isinstance(s.app.screen, AdverseEventDialog), "the form")
         dialog = s.app.screen
         assert isinstance(dialog, AdverseEventDialog)
         await pilot.click("#record")  # nothing chosen: refused with a message
         assert isinstance(s.app.screen, AdverseEventDialog)
+        record = dialog.query_one("#record", Button)
+        # A button ignores clicks while it still shows the last one (0.2 s): wait it out.
+        await until(pilot, lambda: not record.has_class("-active"), "the button released")
         dialog.query_one("#kind", Select).value = "headache"
         dialog.query_one("#severity", Select).value = "mild"
         dialog.query_one("#notes", Input).value = "frontal, after train 1"
         await pilot.click("#record")
+        await until(pilot, lambda: s.app.screen is not dialog, "the form closed")
         s.hold_when(lambda snap: snap.state == "paused")
         s.held()
         s.pacer.hold_when(lambda: s.clock.now() > 40.0)
         s.held()
         assert s.engine.snapshot().state == "paused"
-        await pilot.press("a")
-        await pilot.press("y")
+        await confirm_abort(s, pilot)
         s.wait_end()
 
     s = run(tmp_path, scenario)
@@ -327,6 +350,7 @@ def test_an_annotation_is_journaled_with_the_operator(tmp_path: Path) -> None:
         await start_session(s, pilot)
         s.held()
         await pilot.press("n")
+        await until(pilot, lambda: type(s.app.screen).__name__ == "NoteDialog", "the note")
         s.app.screen.query_one("#note", Input).value = "patient reports <tingling> [left]"
         await pilot.press("enter")
         s.wait_end()
