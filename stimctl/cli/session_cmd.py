@@ -70,7 +70,10 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
     multiple=True,
     help="Inject a fault, e.g. 'overheat@120', 'link-loss@60', 'coil-removed@30'.",
 )
-def dry_run(device_name: str, speed: str, faults: tuple[str, ...], **common: Any) -> int:
+@click.option("--console", "with_console", is_flag=True, help="Open the operator console.")
+def dry_run(
+    device_name: str, speed: str, faults: tuple[str, ...], with_console: bool, **common: Any
+) -> int:
     """Run a whole session of PROTOCOL on the built-in simulator."""
     from stimctl.clock import driving
     from stimctl.session.simulation import SimulatedDevice, parse_faults, parse_speed
@@ -91,7 +94,12 @@ def dry_run(device_name: str, speed: str, faults: tuple[str, ...], **common: Any
             )
         recorder = _begin_record(prepared, engine, request.operator, request.subject_id)
         sim.schedule_faults(schedule)
-        summary = _run(engine, clock, request.as_json)
+        if with_console:
+            from stimctl.console import run_console
+
+            summary = run_console(engine, prepared, operator=request.operator)
+        else:
+            summary = _run(engine, clock, request.as_json)
     _end_record(recorder, summary, engine)
     return _report(summary, request.as_json)
 
@@ -137,7 +145,7 @@ def run(
     if not headless:
         from stimctl.console import run_console
 
-        summary = run_console(engine, prepared)
+        summary = run_console(engine, prepared, operator=request.operator)
     else:
         summary = _run(engine, clock, request.as_json)
     _end_record(recorder, summary, engine)

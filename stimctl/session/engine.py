@@ -51,7 +51,11 @@ from stimctl.session.watchdog import (
 log = logging.getLogger(__name__)
 
 WAIT_SLICE_S = 0.05  # longest wait between two looks at commands and the e-stop latch
-DEVICE_REPORT_GRACE_S = 0.5  # how long the last per-pulse reports of a train may lag
+DEVICE_REPORT_GRACE_S = 0.5
+TEMPERATURE_LOG_STEP_C = 0.1  # journal the coil temperature when it moves this much...
+TEMPERATURE_LOG_EVERY_S = (
+    5.0  # ...or at least this often  # how long the last per-pulse reports of a train may lag
+)
 END_STATUS = {
     State.COMPLETED: "completed",
     State.ABORTED: "aborted",
@@ -118,6 +122,7 @@ class SessionEngine:
         self._intensity_override: tuple[int, float] | None = None
         self._intensity_set = False
         self._held = False  # DEV-2 hold: coil too warm for the next train
+        self._last_logged_temperature: tuple[float, float] | None = None
         self._operator_paused = False
         self._summary: Summary | None = None
         self.on_progress: Callable[[int, str], None] | None = None
@@ -441,10 +446,22 @@ class SessionEngine:
         return hold
 
     def _note_status(self, status: DeviceStatus) -> None:
+        temperature = status.coil_temperature_c
         with self._lock:
             self._last_reply = status.read_at
-            if status.coil_temperature_c is not None:
-                self.coil_history.append((status.read_at - self._t0, status.coil_temperature_c))
+            if temperature is not None:
+                self.coil_history.append((status.read_at - self._t0, temperature))
+        if temperature is None:
+            return
+        last = self._last_logged_temperature
+        changed = last is None or abs(temperature - last[1]) >= TEMPERATURE_LOG_STEP_C
+        if changed or status.read_at - (last[0] if last else 0.0) >= TEMPERATURE_LOG_EVERY_S:
+            self._last_logged_temperature = (status.read_at, temperature)
+            self._journal(
+                events.DEVICE,
+                {"coil_temperature_c": temperature, "t_s": round(status.read_at - self._t0, 3)},
+                actor="device",
+            )
 
     # -- delivery ------------------------------------------------------------------------
 
@@ -571,10 +588,15 @@ class SessionEngine:
             self.driver.start_train()
             started = self.clock.now()
         end = started + train.duration_s
+        next_poll = started + self._poll_s
         try:
             while self.clock.now() < end:
                 self._check_interrupt()
-                self._sleep_until(min(end, self.clock.now() + WAIT_SLICE_S))
+                if self.clock.now() >= next_poll:
+                    # the device runs the train itself: keep watching it (DEV-3 within 1 s)
+                    self._watch_during_train()
+                    next_poll = self.clock.now() + self._poll_s
+                self._sleep_until(min(end, next_poll, self.clock.now() + WAIT_SLICE_S))
         finally:
             pulses, estimated = self._device_train_count(train, started, end, seen_before)
             record.estimated = estimated
@@ -582,11 +604,22 @@ class SessionEngine:
             with self._lock:
                 self.delivered += pulses
                 record.pulses = pulses
+        lost = self.driver.fault
+        if isinstance(lost, ConnectionLost):
+            message = f"link lost during a train: {lost}"
+            self._alarm(Alarm("DEV-3", Priority.HIGH, message, Action.FAULT))
+            self._fail(message)
+            raise _Abort
         if pulses != train.pulses:
             message = f"the device delivered {pulses} of the {train.pulses} pulses planned"
             self._alarm(Alarm("DEV-4", Priority.HIGH, message, Action.FAULT))
             self._fail(message)
             raise _Abort
+
+    def _watch_during_train(self) -> None:
+        """Link and temperature checks while a device-timed train runs; a warm coil (DEV-2)
+        only holds the next train, everything that faults stops this one."""
+        self._poll_device()
 
     def _pulses_seen(self) -> int | None:
         """Pulses the device itself reported (MagPro di/dt messages), if it reports any."""

@@ -234,3 +234,23 @@ def test_estop_between_trains_always_ends_estopped(tmp_path: Path, at_s: float) 
     summary = run.finish()
     assert summary.status == "estopped", summary.reason
     assert not run.sim.simulator.armed
+
+
+def test_link_loss_during_a_device_timed_train_is_caught_within_a_second(tmp_path: Path) -> None:
+    long_trains = (
+        'kind = "train"\nfrequency_hz = 10.0\npulses_per_train = 50\n'
+        "inter_train_interval_s = 10.0\ntrains = 3"
+    )
+    run = start(write_protocol(tmp_path, long_trains), tmp_path)
+    pulled: list[float] = []
+
+    def pull() -> None:
+        pulled.append(run.clock.now())
+        run.sim.simulator.pull_cable()
+
+    run.at(2.0, pull).join(timeout=30)  # inside the first 5 s train
+    summary = run.finish()
+    assert summary.status == "fault"
+    alarm = next(r for r in run.journal() if r["event"] == "alarm")
+    assert alarm["payload"]["code"] == "DEV-3"
+    assert float(alarm["mono"]) - pulled[0] <= 1.0  # type: ignore[arg-type]
