@@ -32,7 +32,7 @@ from stimctl.session.engine import SessionEngine
 from stimctl.session.guard import RuntimeGuard
 from stimctl.session.plan import compile_plan
 from stimctl.session.runner import open_session, prepare
-from stimctl.session.simulation import SimulatedDevice
+from stimctl.session.simulation import SimulatedDevice, open_simulated_session
 
 NOW = dt.datetime.now(dt.UTC)
 SUBJECT = Subject(MotorThreshold(30.0, "emg", NOW.date()))
@@ -191,15 +191,7 @@ def bench_dry_run(home: Path) -> None:
         )
         start = time.perf_counter()
         with SimulatedDevice(prepared.device, clock) as sim:
-            with driving(clock):
-                engine = open_session(
-                    prepared,
-                    sim.url,
-                    clock=clock,
-                    journal_dir=home,
-                    transport=sim.open_transport(),
-                    driver_options=sim.driver_options,
-                )
+            engine = open_simulated_session(prepared, sim, journal_dir=home)
             engine.start()
             summary = engine.wait(timeout=120)
             with driving(clock):

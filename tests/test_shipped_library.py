@@ -14,27 +14,15 @@ from stimctl.protocol import load_protocol
 from stimctl.safety import MotorThreshold, SiteRules, Subject
 from stimctl.safety.engine import evaluate
 from stimctl.safety.tables import duration_table, hcoil_table, limits, screening_table
+from stimctl.testing.expected import EXPECTED_VERDICTS
 
 NOW = dt.datetime(2026, 11, 24, 9, tzinfo=dt.UTC)
 # A typical subject: EMG RMT 55% MSO today (safety-limits 6.2: healthy mean about 53%).
 SUBJECT = Subject(MotorThreshold(55.0, "emg", NOW.date()))
 ACCELERATED = SiteRules(accelerated_allowed=True)
 
-EXPECTED = {
-    "np-m1-10hz-80": "allow",
-    "np-m1-10hz-90": "allow",
-    "np-m1-5hz-hosomi": "allow",
-    "np-m1-20hz": "allow",
-    "np-m1-10hz-hodaj": "override",  # 10 s trains beyond the tested '>5 s' (safety-limits 8.2)
-    "np-m1-10hz-attal": "allow",
-    "dep-fda-10hz": "allow",
-    "dep-fda-10hz-19min": "allow",
-    "dep-itbs-three-d": "allow",
-    "ctbs-m1": "allow",
-    "dep-1hz-rdlpfc": "allow",
-    "dep-saint": "allow",  # at a site that allows accelerated schedules
-    "dep-h1-deep-tms": "allow",
-}
+# The table the self-test and the pytest plugin ship (one table, not two copies).
+EXPECTED = EXPECTED_VERDICTS
 
 
 def test_every_shipped_protocol_has_an_expected_verdict() -> None:

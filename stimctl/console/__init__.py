@@ -106,8 +106,8 @@ def run_dry_run_console(
     import datetime as dt
 
     from stimctl.safety import MotorThreshold, Subject
-    from stimctl.session.runner import open_session, prepare
-    from stimctl.session.simulation import SimulatedDevice, parse_speed
+    from stimctl.session.runner import prepare
+    from stimctl.session.simulation import SimulatedDevice, open_simulated_session, parse_speed
     from stimctl.site import load_site
 
     clock: Clock = parse_speed(speed)
@@ -115,15 +115,7 @@ def run_dry_run_console(
     subject = Subject(MotorThreshold(rmt_percent_mso, "emg", now.date()))
     prepared = prepare(protocol, subject, device, site=load_site(None), now=now)
     with SimulatedDevice(prepared.device, clock) as sim:
-        with driving(clock):
-            engine = open_session(
-                prepared,
-                sim.url,
-                clock=clock,
-                operator=operator,
-                transport=sim.open_transport(),
-                driver_options=sim.driver_options,
-            )
+        engine = open_simulated_session(prepared, sim, operator=operator)
         return run_console(engine, prepared, operator=operator)
 
 

@@ -22,6 +22,8 @@ from stimctl.errors import ConfigError, StateError
 
 if TYPE_CHECKING:
     from stimctl.hal import Transport
+    from stimctl.session.engine import SessionEngine
+    from stimctl.session.runner import Prepared
 
 GROUP = "stimctl.simulators"
 # A Rapid² with software v9+ takes remote control only with its unit's unlock code
@@ -181,3 +183,21 @@ class SimulatedDevice:
         """True when the simulator itself says it is not armed (the test of fail-closed)."""
         sim = self.simulator
         return sim is None or not bool(getattr(sim, "armed", False))
+
+
+def open_simulated_session(
+    prepared: Prepared, sim: SimulatedDevice, **options: Any
+) -> SessionEngine:
+    """`open_session` on the simulator's port, moving simulated time while it connects."""
+    from stimctl.clock import driving
+    from stimctl.session.runner import open_session
+
+    with driving(sim.clock):
+        return open_session(
+            prepared,
+            sim.url,
+            clock=sim.clock,
+            transport=sim.open_transport(),
+            driver_options=sim.driver_options,
+            **options,
+        )

@@ -12,8 +12,8 @@ from stimctl.clock import SimulatedClock, driving
 from stimctl.journal import read
 from stimctl.safety import MotorThreshold, SiteRules, Subject
 from stimctl.session.engine import SessionEngine
-from stimctl.session.runner import Override, Prepared, open_session, prepare
-from stimctl.session.simulation import SimulatedDevice
+from stimctl.session.runner import Override, Prepared, prepare
+from stimctl.session.simulation import SimulatedDevice, open_simulated_session
 from stimctl.session.summary import Summary
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
@@ -100,15 +100,7 @@ def start(
         protocol, subject, device, site=site or SiteRules(), override=override, now=NOW
     )
     sim = SimulatedDevice(prepared.device, clock)
-    with driving(clock):
-        engine = open_session(
-            prepared,
-            sim.url,
-            clock=clock,
-            journal_dir=tmp_path / "journals",
-            transport=sim.open_transport(),
-            driver_options=sim.driver_options,
-        )
+    engine = open_simulated_session(prepared, sim, journal_dir=tmp_path / "journals")
     run = Run(engine, sim, clock, prepared)
     if begin:
         engine.start()
