@@ -67,7 +67,8 @@ def check_train_duration(ctx: Context) -> list[Finding]:
     limit_s = cell.seconds * scale
     where = f"{fmt(row_hz)} Hz row, {fmt(col_pct)}% column"
     prefix = ">" if cell.tested_only else ""
-    source = table.source + (" x 0.75 (Chen 1997 -25%)" if scale != 1.0 else "")
+    row_source = table.row_sources[table.frequencies_hz.index(row_hz)]
+    source = row_source + (" x 0.75 (Chen 1997 -25%)" if scale != 1.0 else "")
     if train_s <= limit_s + EPSILON:
         severity = Severity.ALLOW
         message = f"train {fmt(train_s)} s <= {prefix}{fmt(limit_s)} s ({where})"

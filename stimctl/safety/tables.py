@@ -159,6 +159,7 @@ class DurationTable:
     frequencies_hz: tuple[float, ...]
     intensities_percent: tuple[float, ...]
     cells: tuple[tuple[DurationCell, ...], ...]
+    row_sources: tuple[str, ...]
 
 
 def parse_duration_table(text: str, origin: str) -> DurationTable:
@@ -174,9 +175,14 @@ def parse_duration_table(text: str, origin: str) -> DurationTable:
     table = list(csv.reader(io.StringIO("\n".join(rows))))
     try:
         header, body = table[0], table[1:]
-        intensities = tuple(float(col.removeprefix("i")) for col in header[1:])
+        if header[-1] != "source":
+            raise ValueError("the last column must be 'source' (a source on every row)")
+        if any(len(row) != len(header) or not row[-1].strip() for row in body):
+            raise ValueError("every row needs every cell and a source")
+        intensities = tuple(float(col.removeprefix("i")) for col in header[1:-1])
         frequencies = tuple(float(row[0]) for row in body)
-        cells = tuple(tuple(_parse_cell(c) for c in row[1:]) for row in body)
+        cells = tuple(tuple(_parse_cell(c) for c in row[1:-1]) for row in body)
+        row_sources = tuple(row[-1].strip() for row in body)
     except (IndexError, ValueError) as exc:
         raise ConfigError(f"{origin}: malformed duration table: {exc}") from None
     if any(len(row) != len(intensities) for row in cells):
@@ -185,7 +191,9 @@ def parse_duration_table(text: str, origin: str) -> DurationTable:
         raise ConfigError(f"{origin}: rows and columns must be in increasing order")
     if "table_id" not in meta or "source" not in meta:
         raise ConfigError(f"{origin}: table_id and source are required header lines")
-    return DurationTable(meta["table_id"], meta["source"], frequencies, intensities, cells)
+    return DurationTable(
+        meta["table_id"], meta["source"], frequencies, intensities, cells, row_sources
+    )
 
 
 def _parse_cell(text: str) -> DurationCell:

@@ -49,10 +49,16 @@ def test_off_table_lookups_return_none(frequency: float, intensity: float) -> No
 
 def test_table_without_source_is_refused() -> None:
     with pytest.raises(ConfigError, match="table_id and source"):
-        parse_duration_table("freq_hz,i090\n1,>5\n", "t.csv")
+        parse_duration_table("freq_hz,i090,source\n1,>5,S\n", "t.csv")
 
 
 def test_malformed_cell_is_refused_with_the_file_name() -> None:
-    text = "# table_id=T\n# source=S\nfreq_hz,i090\n1,abc\n"
+    text = "# table_id=T\n# source=S\nfreq_hz,i090,source\n1,abc,S\n"
     with pytest.raises(ConfigError, match=r"t\.csv: malformed"):
+        parse_duration_table(text, "t.csv")
+
+
+def test_a_row_without_a_source_is_refused() -> None:
+    text = "# table_id=T\n# source=S\nfreq_hz,i090,source\n1,>5,\n"
+    with pytest.raises(ConfigError, match="a source"):
         parse_duration_table(text, "t.csv")
