@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from stimctl.clock import Clock
+    from stimctl.console.threshold import HuntControl
     from stimctl.device_profiles import DeviceProfile
     from stimctl.rmt import HuntResult, MepSource, PulseRecord, ThresholdMethod
     from stimctl.rmt.device import HuntDevice
@@ -122,6 +123,11 @@ def build_method(
     help="Store the threshold in the records [yes for operator hunts, no for replays].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--console",
+    is_flag=True,
+    help="Show the hunt on the threshold screen (F1 stops it; --virtual-rmt or --amplitudes).",
+)
 def hunt(
     subject: str,
     method: str,
@@ -141,6 +147,7 @@ def hunt(
     speed: str,
     store: bool | None,
     as_json: bool,
+    console: bool,
 ) -> int:
     """Hunt the resting motor threshold of SUBJECT.
 
@@ -153,6 +160,11 @@ def hunt(
 
     if virtual_rmt is not None and amplitudes is not None:
         raise click.UsageError("--virtual-rmt and --amplitudes are two different sources")
+    if console and as_json:
+        raise click.UsageError("--console shows the hunt on screen, --json prints it: choose one")
+    if console and virtual_rmt is None and amplitudes is None:
+        # The operator's responses are typed at a terminal prompt the screen would own.
+        raise ConfigError("--console needs --virtual-rmt or --amplitudes for the responses")
     wiring = _wiring(device, port, virtual_rmt, amplitudes)
     if driver_options and wiring.fired_by is None:
         raise ConfigError("--driver-option needs a device to fire through (--device and --port)")
@@ -200,46 +212,71 @@ def hunt(
             err=as_json,
         )
 
-    with _stimulator(
-        wiring, clock, virtual_rmt, seed, _key_values(driver_options), warn=_warn
-    ) as hunt_device:
-        if hunt_device is not None and hunt_device.simulated and virtual_rmt is not None:
-            source: MepSource = hunt_device.emg_source()
-        else:
-            source = _source(
-                virtual_rmt,
-                seed,
-                amplitudes,
-                prompts_to_stderr=as_json,
-                device_fires=hunt_device is not None,
-            )
-        record = _journal_for(hunt_device, clock, subject, method, wiring, port)
-
-        def on_pulse(pulse: PulseRecord) -> None:
-            if record is not None:
-                record.pulse(pulse)
-            if not as_json:
-                show(pulse)
-
+    def execute(control: HuntControl | None) -> tuple[HuntResult, bool | None]:
+        """The hunt, from opening the stimulator to its disarm; `control`: the console's."""
+        hunt_device: HuntDevice | None = None
         try:
-            result = run_hunt(
-                threshold_method,
-                source,
-                clock=clock,
-                stimulate=None if hunt_device is None else hunt_device.stimulate,
-                interval=pacing,
-                rng=rng,
-                on_pulse=on_pulse,
-            )
-        except BaseException as exc:
-            if record is not None:
-                record.finish(None, error=str(exc) or type(exc).__name__)
-            raise
-        if record is not None:
-            record.finish(result)
-    disarmed = None
-    if hunt_device is not None and hunt_device.stimulate.stop_report is not None:
-        disarmed = hunt_device.stimulate.stop_report.disarmed
+            with _stimulator(
+                wiring, clock, virtual_rmt, seed, _key_values(driver_options), warn=_warn
+            ) as hunt_device:
+                if hunt_device is not None and hunt_device.simulated and virtual_rmt is not None:
+                    source: MepSource = hunt_device.emg_source()
+                else:
+                    source = _source(
+                        virtual_rmt,
+                        seed,
+                        amplitudes,
+                        prompts_to_stderr=as_json,
+                        device_fires=hunt_device is not None,
+                    )
+                record = _journal_for(hunt_device, clock, subject, method, wiring, port)
+
+                def on_pulse(pulse: PulseRecord) -> None:
+                    if record is not None:
+                        record.pulse(pulse)
+                    if control is not None:
+                        control.pulse(pulse)
+                    elif not as_json:
+                        show(pulse)
+
+                stimulate = None if hunt_device is None else hunt_device.stimulate
+                try:
+                    result = run_hunt(
+                        threshold_method,
+                        source,
+                        clock=clock if control is None else control.clock(clock),
+                        stimulate=stimulate if control is None else control.guard(stimulate),
+                        interval=pacing,
+                        rng=rng,
+                        on_pulse=on_pulse,
+                    )
+                except BaseException as exc:
+                    if record is not None:
+                        record.finish(None, error=str(exc) or type(exc).__name__)
+                    raise
+                if record is not None:
+                    record.finish(result)
+        finally:
+            disarmed = None
+            if hunt_device is not None and hunt_device.stimulate.stop_report is not None:
+                disarmed = hunt_device.stimulate.stop_report.disarmed
+            if control is not None:
+                control.report_disarm(disarmed)
+        return result, disarmed
+
+    if console:
+        from stimctl.console.threshold import run_threshold_console
+
+        end = run_threshold_console(
+            lambda control: execute(control)[0],
+            title=f"{subject} · {method} · {wiring.fired_by or 'no stimulator'}",
+            max_pulses=threshold_method.limits.max_pulses,
+        )
+        if end.error is not None or end.result is None:
+            raise end.error or ConfigError("the threshold hunt ended without a result")
+        result, disarmed = end.result, end.disarmed
+    else:
+        result, disarmed = execute(None)
     device_name = None if wiring.profile is None else wiring.profile.name
     stored_id = None
     if store_result and result.rmt is not None:
