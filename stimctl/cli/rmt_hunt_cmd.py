@@ -272,6 +272,9 @@ def hunt(
             title=f"{subject} · {method} · {wiring.fired_by or 'no stimulator'}",
             max_pulses=threshold_method.limits.max_pulses,
         )
+        if end.disarmed is False and wiring.profile is not None:
+            # Said on the screen too; the warning from the hunt's thread went to the screen.
+            _warn(f"WARNING: {wiring.profile.name} did not confirm the disarm; check it now")
         if end.error is not None or end.result is None:
             raise end.error or ConfigError("the threshold hunt ended without a result")
         result, disarmed = end.result, end.disarmed

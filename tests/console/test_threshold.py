@@ -271,6 +271,20 @@ def test_a_failing_job_is_shown_as_failed_with_its_error(tmp_path: Path) -> None
     drive(job, steps)
 
 
+def test_the_pacing_clock_keeps_its_deadlines_and_a_stop_ends_a_sleep() -> None:
+    control = HuntControl()
+    clock = VirtualClock()
+    paced = control.clock(clock)
+    paced.sleep_until(5.73)
+    assert clock.now() == 5.73  # slicing the sleep moves no pulse
+    control.request_stop("emergency stop by the operator")
+    with pytest.raises(HuntStopped, match="emergency stop"):
+        paced.sleep(5.0)
+    assert clock.now() == 5.73  # not one slice slept after the stop
+    with pytest.raises(HuntStopped):
+        control.guard(None)(50)
+
+
 # --- the CLI flag ----------------------------------------------------------------------
 
 rmt = LazyGroup(name="rmt", lazy={"hunt": ("stimctl.cli.rmt_hunt_cmd:hunt", "Hunt an RMT.")})
