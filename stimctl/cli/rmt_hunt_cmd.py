@@ -126,7 +126,7 @@ def build_method(
 @click.option(
     "--console",
     is_flag=True,
-    help="Show the hunt on the threshold screen (F1 stops it; --virtual-rmt or --amplitudes).",
+    help="Show the hunt on the threshold screen; responses are typed there (F1 stops it).",
 )
 def hunt(
     subject: str,
@@ -162,9 +162,6 @@ def hunt(
         raise click.UsageError("--virtual-rmt and --amplitudes are two different sources")
     if console and as_json:
         raise click.UsageError("--console shows the hunt on screen, --json prints it: choose one")
-    if console and virtual_rmt is None and amplitudes is None:
-        # The operator's responses are typed at a terminal prompt the screen would own.
-        raise ConfigError("--console needs --virtual-rmt or --amplitudes for the responses")
     wiring = _wiring(device, port, virtual_rmt, amplitudes)
     if driver_options and wiring.fired_by is None:
         raise ConfigError("--driver-option needs a device to fire through (--device and --port)")
@@ -221,6 +218,13 @@ def hunt(
             ) as hunt_device:
                 if hunt_device is not None and hunt_device.simulated and virtual_rmt is not None:
                     source: MepSource = hunt_device.emg_source()
+                elif control is not None and virtual_rmt is None and amplitudes is None:
+                    from stimctl.rmt import OperatorSource
+
+                    # The screen owns the terminal: responses are typed in its dialog.
+                    source = OperatorSource(
+                        control.ask, control.tell, device_fires=hunt_device is not None
+                    )
                 else:
                     source = _source(
                         virtual_rmt,

@@ -3,7 +3,8 @@
 `ThresholdApp` runs a hunt job on its own thread and shows one row per pulse (index,
 % MSO, MEP amplitude, response, running estimate), the current estimate in large
 digits, the pulses used against the cap, and at the end the result (RMT, outcome,
-reason) and whether the device confirmed its disarm.
+reason) and whether the device confirmed its disarm. With an operator as the source of
+responses, each response is asked in a dialog (`HuntControl.ask`).
 
 The job is whatever opens the stimulator and calls `stimctl.rmt.hunt` (the CLI's
 `stimctl rmt hunt --console` builds one); it takes a `HuntControl` and must pass its
@@ -29,7 +30,8 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Digits, Footer, Static
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Static
 
 from stimctl.clock import Clock
 from stimctl.errors import StateError
@@ -57,7 +59,12 @@ CSS = """
 #hunt-facts Static { height: 1; }
 #trace { height: 1fr; }
 #result { height: auto; padding: 0 1; display: none; }
-.stopped { color: #ff5a5f; text-style: bold; }
+ModalScreen { align: center middle; }
+.dialog { width: 70; max-width: 95%; height: auto; border: thick $warning; background: $panel;
+          padding: 1 2; }
+.question { text-style: bold; margin: 0 0 1 0; }
+.buttons { height: auto; margin: 1 0 0 0; }
+.buttons Button { margin: 0 2 0 0; }
 """
 
 
@@ -74,6 +81,8 @@ class HuntControl:
         self.disarmed: bool | None = None
         """The job's final disarm: True confirmed, False not confirmed, None no device."""
         self.listener: Callable[[PulseRecord], None] | None = None
+        self.asker: Callable[[Question], None] | None = None
+        self.teller: Callable[[str], None] | None = None
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -93,6 +102,24 @@ class HuntControl:
         if listener is not None:
             listener(record)
 
+    def ask(self, question: str) -> str:
+        """The operator's answer to `question`, typed on the screen (an `OperatorSource`
+        prompt). Waits on the job's thread; a stop meanwhile raises `HuntStopped`."""
+        asker = self.asker
+        if asker is None:
+            raise StateError("no screen to answer on: the threshold console is not running")
+        pending = Question(question)
+        asker(pending)
+        while not pending.answered.wait(STOP_CHECK_S):
+            self.check()
+        return pending.answer
+
+    def tell(self, message: str) -> None:
+        """A message for the operator (an answer the source could not read)."""
+        teller = self.teller
+        if teller is not None:
+            teller(message)
+
     def guard(self, stimulate: Callable[[int], None] | None) -> Callable[[int], None]:
         """`stimulate` that refuses to fire once a stop was requested. Without a device
         (None) it fires nothing, as `hunt` does without `stimulate`, but still stops."""
@@ -109,6 +136,19 @@ class HuntControl:
 
     def report_disarm(self, disarmed: bool | None) -> None:
         self.disarmed = disarmed
+
+
+class Question:
+    """One question to the operator, answered from the screen's thread."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.answer = ""
+        self.answered = threading.Event()
+
+    def give(self, answer: str) -> None:
+        self.answer = answer
+        self.answered.set()
 
 
 class StoppableClock:
@@ -157,6 +197,44 @@ class PulseShown(Message):
     def __init__(self, record: PulseRecord) -> None:
         super().__init__()
         self.record = record
+
+
+class ResponseAsked(Message):
+    def __init__(self, question: Question) -> None:
+        super().__init__()
+        self.question = question
+
+
+class OperatorTold(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ResponseDialog(ModalScreen[str]):
+    """The response to the pulse just delivered: yes/no (visible twitch) or µV.
+
+    No cancel: a hunt needs every response; the e-stop (F1) ends the hunt instead.
+    """
+
+    def __init__(self, question: Question) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.question.text), classes="question")
+            yield Input(placeholder="yes / no / amplitude in µV", id="answer")
+            with Horizontal(classes="buttons"):
+                yield Button("Yes", variant="success", id="yes")
+                yield Button("No", id="no")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss("yes" if event.button.id == "yes" else "no")
 
 
 class HuntEnded(Message):
@@ -214,10 +292,15 @@ class ThresholdApp(App[HuntEnd | None]):
         table.add_columns("#", "% MSO", "MEP µV", "Response", "Estimate")
         self._facts()
         self.control.listener = self._post_pulse
+        self.control.asker = lambda question: self._post(ResponseAsked(question))
+        self.control.teller = lambda text: self._post(OperatorTold(text))
         self._thread.start()
 
     def _post_pulse(self, record: PulseRecord) -> None:
-        self.post_message(PulseShown(record))  # thread-safe, and never waits for the screen
+        self._post(PulseShown(record))
+
+    def _post(self, message: Message) -> None:
+        self.post_message(message)  # thread-safe, and never waits for the screen
 
     def _work(self) -> None:
         """The job's thread: the hunt and every device command run here."""
@@ -250,8 +333,22 @@ class ThresholdApp(App[HuntEnd | None]):
         table.scroll_end(animate=False)  # keep the newest pulse in view
         self._facts()
 
+    def on_response_asked(self, message: ResponseAsked) -> None:
+        question = message.question
+        self.bell()  # the operator may be looking at the subject, not the screen
+
+        def answered(answer: str | None) -> None:
+            question.give(answer or "")
+
+        self.push_screen(ResponseDialog(question), answered)
+
+    def on_operator_told(self, message: OperatorTold) -> None:
+        self.notify(message.text, severity="warning", timeout=8)
+
     def on_hunt_ended(self, message: HuntEnded) -> None:
         end = message.end
+        while isinstance(self.screen, ResponseDialog):  # a stop while a question was open
+            self.pop_screen()
         self._facts()
         result = self.query_one("#result", Static)
         result.update(result_table(end))
@@ -387,6 +484,8 @@ __all__ = [
     "HuntEnd",
     "HuntJob",
     "HuntStopped",
+    "Question",
+    "ResponseDialog",
     "StoppableClock",
     "ThresholdApp",
     "run_threshold_console",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import random
 import threading
 from collections.abc import Awaitable, Callable
@@ -31,12 +32,14 @@ from stimctl.console.threshold import (
     HuntEnd,
     HuntJob,
     HuntStopped,
+    ResponseDialog,
     ThresholdApp,
     estimate_text,
 )
 from stimctl.device_profiles import load_profile
 from stimctl.errors import ConfigError, ExitCode, StimctlError
-from stimctl.rmt import HuntLimits, HuntResult, MlPest, PulseRecord, hunt
+from stimctl.journal import journals_dir
+from stimctl.rmt import HuntLimits, HuntResult, MlPest, OperatorSource, PulseRecord, hunt
 from stimctl.rmt.device import HuntDevice, open_hunt_device
 from stimctl.rmt.registry import VIRTUAL, register_mep_source, unregister_mep_source
 
@@ -345,12 +348,82 @@ def test_cli_console_runs_the_hunt_through_the_simulated_magpro_on_screen(
     assert f"RMT {app.end.result.rmt:g} % MSO" in out  # the summary after the screen
 
 
-@pytest.mark.parametrize(
-    "extra",
-    [
-        ("--virtual-rmt", "52", "--json"),  # two ways to show one hunt
-        (),  # the operator's responses would be typed at a prompt the screen owns
-    ],
-)
-def test_cli_console_refuses_what_it_cannot_show(extra: tuple[str, ...]) -> None:
-    assert cli("S01", "--method", "ml-pest", "--console", *extra) == ExitCode.BAD_INPUT
+def test_cli_console_and_json_are_two_ways_to_show_one_hunt() -> None:
+    code = cli("S01", "--method", "ml-pest", "--virtual-rmt", "52", "--console", "--json")
+    assert code == ExitCode.BAD_INPUT
+
+
+@pytest.mark.usefixtures("quiet_logs")
+def test_cli_console_operator_hunt_on_the_magpro_stopped_while_the_question_is_open(
+    mocker: MockerFixture,
+) -> None:
+    """The clinic's flow on the simulated MagPro: the device fires, the operator is asked
+    for the response on the screen, and F1 then ends the hunt with the device disarmed."""
+    seen: list[ThresholdApp] = []
+    original_run = ThresholdApp.run
+
+    async def operator(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, ThresholdApp)
+        seen.append(app)
+        await until(pilot, lambda: isinstance(app.screen, ResponseDialog), "the question")
+        assert isinstance(app.screen, ResponseDialog)
+        assert "delivered" in app.screen.question.text  # the device fired, not the operator
+        await pilot.press("f1")
+        await until(pilot, lambda: app.end is not None, "the end")
+        await until(pilot, lambda: not isinstance(app.screen, ResponseDialog), "no question")
+        await pilot.press("q")
+
+    def headless_run(self: ThresholdApp, **_: Any) -> HuntEnd | None:
+        return original_run(self, headless=True, size=(100, 40), auto_pilot=operator)
+
+    mocker.patch.object(ThresholdApp, "run", headless_run)
+    code = cli(
+        "S01", "--method", "mills-nithi", "--device", MAGPRO, "--port",
+        "stimsim://magpro-x100", "--no-store", "--console",
+    )  # fmt: skip
+    (app,) = seen
+    assert app.end is not None and app.end.stopped and app.end.disarmed is True
+    assert code == HuntStopped("").exit_code
+    (journal,) = journals_dir().glob("rmt-*")
+    events = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert events[-1]["event"] == "session_end"
+    assert "emergency stop" in events[-1]["payload"]["reason"]
+
+
+def test_the_operator_answers_each_pulse_in_a_dialog_and_a_bad_answer_is_asked_again(
+    tmp_path: Path,
+) -> None:
+    def job(control: HuntControl) -> HuntResult:
+        return hunt(
+            MlPest(limits=HuntLimits(CAP, 20, 3)),
+            OperatorSource(control.ask, control.tell),
+            clock=control.clock(VirtualClock()),
+            stimulate=control.guard(None),
+            on_pulse=control.pulse,
+        )
+
+    async def answer(app: ThresholdApp, pilot: Pilot[Any], *keys: str) -> None:
+        await until(pilot, lambda: isinstance(app.screen, ResponseDialog), "a question")
+        dialog = app.screen
+        await pilot.press(*keys)
+        await until(pilot, lambda: app.screen is not dialog, "the answer taken")
+
+    async def steps(app: ThresholdApp, pilot: Pilot[Any]) -> None:
+        await answer(app, pilot, *"maybe", "enter")
+        await answer(app, pilot, *"72.5", "enter")
+        await answer(app, pilot, *"yes", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ResponseDialog), "a question")
+        await pilot.click("#no")
+        end = await until_ended(app, pilot)
+        assert end.result is not None
+        trace = end.result.trace
+        assert [(p.amplitude_uv, p.visible) for p in trace] == [
+            (72.5, None),
+            (None, True),
+            (None, False),
+        ]
+        assert app.query_one("#trace", DataTable).row_count == 3
+        assert any("neither yes/no" in str(n.message) for n in app._notifications)
+
+    drive(job, steps)
