@@ -25,7 +25,7 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -237,13 +237,13 @@ def hunt(
 
                 def on_pulse(pulse: PulseRecord) -> None:
                     if record is not None:
-                        record.pulse(pulse)
+                        record.response(pulse)
                     if control is not None:
                         control.pulse(pulse)
                     elif not as_json:
                         show(pulse)
 
-                stimulate = None if hunt_device is None else hunt_device.stimulate
+                stimulate = None if hunt_device is None else _journaled(hunt_device, record)
                 try:
                     result = run_hunt(
                         threshold_method,
@@ -256,7 +256,8 @@ def hunt(
                     )
                 except BaseException as exc:
                     if record is not None:
-                        record.finish(None, error=str(exc) or type(exc).__name__)
+                        stopped = control is not None and control.stopped
+                        record.finish(None, error=str(exc) or type(exc).__name__, stopped=stopped)
                     raise
                 if record is not None:
                     record.finish(result)
@@ -307,6 +308,20 @@ def hunt(
         if stored_id is not None:
             click.echo(f"stored as threshold {stored_id} for {subject}")
     return ExitCode.OK if result.converged else NO_THRESHOLD
+
+
+def _journaled(hunt_device: Any, record: HuntJournal | None) -> Callable[[int], None]:
+    """The device's stimulate, journaling each pulse as soon as the device has fired it
+    (before any response: a pulse nobody answered is still an exposure)."""
+    stimulate: Callable[[int], None] = hunt_device.stimulate
+    if record is None:
+        return stimulate
+
+    def fire(intensity: int) -> None:
+        stimulate(intensity)
+        record.fired(intensity)
+
+    return fire
 
 
 def _journal_for(

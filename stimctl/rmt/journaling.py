@@ -36,21 +36,31 @@ class HuntJournal:
         journal.append(events.TRAIN_START, {"train": 0, "timing": "host"})
         return cls(journal)
 
-    def pulse(self, record: PulseRecord) -> None:
+    def fired(self, intensity_percent_mso: int) -> None:
+        """The device fired one pulse: journaled at once, before any response."""
         self.journal.append(
             events.PULSE,
-            {"train": 0, "index": self.pulses, **record.as_dict()},
+            {"train": 0, "index": self.pulses, "intensity": intensity_percent_mso},
             actor=events.ACTOR_DEVICE,
         )
         self.pulses += 1
 
-    def finish(self, result: HuntResult | None, *, error: str | None = None) -> None:
+    def response(self, record: PulseRecord) -> None:
+        """What came back for a pulse (EMG amplitude or the operator's answer)."""
+        self.journal.append(
+            events.DEVICE, {"response_to_pulse": record.index - 1, **record.as_dict()}
+        )
+
+    def finish(
+        self, result: HuntResult | None, *, error: str | None = None, stopped: bool = False
+    ) -> None:
         self.journal.append(events.TRAIN_END, {"train": 0, "pulses": self.pulses})
         if result is not None:
-            self.journal.append(
-                events.THRESHOLD, {k: v for k, v in result.as_dict().items() if k != "trace"}
-            )
-        status = events.STATUS_COMPLETED if error is None else events.STATUS_FAULT
+            self.journal.append(events.THRESHOLD, result.as_dict())
+        if error is None:
+            status = events.STATUS_COMPLETED
+        else:
+            status = events.STATUS_STOPPED if stopped else events.STATUS_FAULT
         payload: dict[str, Any] = {"status": status, "pulses_delivered": self.pulses}
         if error is not None:
             payload["reason"] = error
