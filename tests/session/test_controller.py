@@ -148,3 +148,27 @@ def test_docs_diagram_matches_the_table() -> None:
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "session-states.md"
     assert doc.read_text() == document(), "regenerate: python -m stimctl.session.diagram"
+
+
+def test_device_io_runs_before_the_state_changes() -> None:
+    """`before` callbacks do the I/O, then the state changes, then it is reported."""
+    log: list[str] = []
+
+    class OrderedDevice(RecordingDevice):
+        def _call(self, name: str) -> None:
+            log.append(f"device:{name}")
+
+        def safe_stop(self) -> None:
+            log.append("device:safe_stop")
+
+    ctl = SessionController(OrderedDevice(), on_state=lambda a, b, t: log.append(f"state:{a}->{b}"))
+    for trigger in (Trigger.PREPARE, Trigger.ARM, Trigger.START_TRAIN, Trigger.FINISH):
+        ctl.fire_trigger(trigger)
+    assert log == [
+        "state:idle->ready",
+        "device:arm",
+        "state:ready->armed",
+        "state:armed->train",
+        "device:disarm",
+        "state:train->completed",
+    ]
