@@ -134,6 +134,15 @@ def run(
     clock = MonotonicClock()
     request = SessionRequest(**common)
     prepared = _prepare(request, device_name)
+    if request.subject_id is None and prepared.site.mode == "clinical":
+        from stimctl.errors import ConfigError
+
+        # A subject on record brings screening (SCR-4) and history (daily and course
+        # rules); a bare --rmt has neither. Dry runs may use --rmt; patients may not.
+        raise ConfigError(
+            "clinical mode: a session on a stimulator needs --subject ID (screening and "
+            "history on record); use --mode research for a research session with --rmt"
+        )
     if port_url.startswith("stimsim://"):
         from stimctl.session.simulation import install_stimsim
 

@@ -111,3 +111,22 @@ def test_subject_without_screening_is_blocked(
     run(capsys, "rmt", "record", "S-02", "--value", "52", "--method", "emg")
     code, _, err = run(capsys, "dry-run", "np-m1-10hz-90", "--subject", "S-02")
     assert code == 3 and "SCR-4" in err
+
+
+def test_clinical_run_on_a_stimulator_needs_a_subject(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys,
+        "run",
+        "np-m1-10hz-90",
+        "--rmt",
+        "52",
+        "--device",
+        "magpro-x100",
+        "--port",
+        "stimsim://magpro-x100",
+        "--headless",
+    )
+    assert code == 2
+    assert "needs --subject" in err and len(err.strip().splitlines()) == 1

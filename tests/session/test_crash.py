@@ -70,6 +70,8 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
         str(protocol),
         "--rmt",
         "30",
+        "--mode",
+        "research",  # clinical sessions on a stimulator need a subject on record
         "--device",
         "magstim-rapid2-super-plus-240v",
         "--port",
