@@ -11,7 +11,7 @@ from typing import Any, cast
 from stimctl.errors import ConfigError
 from stimctl.records.models import RmtMethod, ScreeningRecord, ThresholdRecord
 from stimctl.records.store import Store
-from stimctl.records.subjects import ensure_operator, require_subject
+from stimctl.records.subjects import ensure_operator, require_subject, rows_of_subject
 from stimctl.records.values import (
     date_text,
     from_date_text,
@@ -93,13 +93,12 @@ def threshold_by_id(conn: sqlite3.Connection, threshold_id: str) -> ThresholdRec
 
 
 def list_thresholds(store: Store, subject_id: str) -> list[ThresholdRecord]:
-    with store.read() as conn:
-        require_subject(conn, subject_id)
-        rows = conn.execute(
-            f"SELECT {_THRESHOLD_COLUMNS} FROM motor_thresholds WHERE subject_id = ?"
-            " ORDER BY measured_on, recorded_at",
-            (subject_id,),
-        ).fetchall()
+    rows = rows_of_subject(
+        store,
+        subject_id,
+        f"SELECT {_THRESHOLD_COLUMNS} FROM motor_thresholds WHERE subject_id = ?"
+        " ORDER BY measured_on, recorded_at",
+    )
     return [_threshold(r) for r in rows]
 
 
@@ -184,11 +183,10 @@ def _screening(row: tuple[Any, ...]) -> ScreeningRecord:
 
 
 def screenings_of(store: Store, subject_id: str) -> list[ScreeningRecord]:
-    with store.read() as conn:
-        require_subject(conn, subject_id)
-        rows = conn.execute(
-            f"SELECT {_SCREENING_COLUMNS} FROM screenings WHERE subject_id = ?"
-            " ORDER BY answered_on, recorded_at",
-            (subject_id,),
-        ).fetchall()
+    rows = rows_of_subject(
+        store,
+        subject_id,
+        f"SELECT {_SCREENING_COLUMNS} FROM screenings WHERE subject_id = ?"
+        " ORDER BY answered_on, recorded_at",
+    )
     return [_screening(r) for r in rows]

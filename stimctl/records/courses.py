@@ -9,7 +9,7 @@ from typing import Any, cast
 from stimctl.errors import ConfigError
 from stimctl.records.models import CourseRecord, CourseStatus
 from stimctl.records.store import Store
-from stimctl.records.subjects import require_subject
+from stimctl.records.subjects import require_subject, rows_of_subject
 from stimctl.records.values import (
     date_text,
     from_date_text,
@@ -81,12 +81,11 @@ def active_course(conn: sqlite3.Connection, subject_id: str) -> CourseRecord | N
 
 
 def list_courses(store: Store, subject_id: str) -> list[CourseRecord]:
-    with store.read() as conn:
-        require_subject(conn, subject_id)
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM courses WHERE subject_id = ? ORDER BY created_at",
-            (subject_id,),
-        ).fetchall()
+    rows = rows_of_subject(
+        store,
+        subject_id,
+        f"SELECT {_COLUMNS} FROM courses WHERE subject_id = ? ORDER BY created_at",
+    )
     return [_course(r) for r in rows]
 
 

@@ -15,7 +15,7 @@ from stimctl.journal import events
 from stimctl.records.adverse import require_session_of
 from stimctl.records.models import OverrideRecord
 from stimctl.records.store import Store
-from stimctl.records.subjects import ensure_operator, require_subject
+from stimctl.records.subjects import ensure_operator, require_subject, rows_of_subject
 from stimctl.records.values import from_utc_text, new_id, utc_text
 
 if TYPE_CHECKING:
@@ -52,13 +52,12 @@ def record_override(store: Store, override: OverrideRecord) -> OverrideRecord:
 
 
 def overrides_of(store: Store, subject_id: str) -> list[OverrideRecord]:
-    with store.read() as conn:
-        require_subject(conn, subject_id)
-        rows = conn.execute(
-            "SELECT id, subject_id, session_id, rules, operator_id, reason, at FROM overrides"
-            " WHERE subject_id = ? ORDER BY at",
-            (subject_id,),
-        ).fetchall()
+    rows = rows_of_subject(
+        store,
+        subject_id,
+        "SELECT id, subject_id, session_id, rules, operator_id, reason, at FROM overrides"
+        " WHERE subject_id = ? ORDER BY at",
+    )
     return [
         OverrideRecord(
             id=r[0],

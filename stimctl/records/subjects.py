@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from typing import Any
 
 from stimctl.errors import ConfigError
 from stimctl.records.models import OperatorRecord, SubjectRecord
@@ -37,6 +38,14 @@ def list_subjects(store: Store) -> list[SubjectRecord]:
     with store.read() as conn:
         rows = conn.execute("SELECT id, created_at, notes FROM subjects ORDER BY id").fetchall()
     return [SubjectRecord(r[0], from_utc_text(r[1]), r[2]) for r in rows]
+
+
+def rows_of_subject(store: Store, subject_id: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one subject: `sql` takes the subject id as its one parameter. An unknown
+    subject is a ConfigError, not an empty list."""
+    with store.read() as conn:
+        require_subject(conn, subject_id)
+        return [tuple(row) for row in conn.execute(sql, (subject_id,)).fetchall()]
 
 
 def require_subject(conn: sqlite3.Connection, subject_id: str) -> SubjectRecord:

@@ -29,7 +29,12 @@ from stimctl.records import (
 from stimctl.safety import SiteRules
 from stimctl.session.runner import prepare
 from tests.console.harness import DEVICE, FIXED_NOW, LiveSession, live_session
-from tests.console.test_console_session import confirm_abort, records, start_session, until
+from tests.console.test_console_session import (
+    confirm_abort,
+    records,
+    start_and_hold_after_first_train,
+    until,
+)
 
 SUBJECT = "S-001"  # the harness's subject
 
@@ -53,9 +58,7 @@ def on_record(s: LiveSession) -> None:
 async def report_adverse_event(
     s: LiveSession, pilot: Pilot[Any], kind: str, severity: str, notes: str
 ) -> None:
-    s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-    await start_session(s, pilot)
-    s.held()
+    await start_and_hold_after_first_train(s, pilot)
     await pilot.press("v")
     await until(pilot, lambda: isinstance(s.app.screen, AdverseEventDialog), "the form")
     dialog = s.app.screen

@@ -42,6 +42,13 @@ async def start_session(s: LiveSession, pilot: Pilot[Any]) -> None:
     await pilot.press("f5")
 
 
+async def start_and_hold_after_first_train(s: LiveSession, pilot: Pilot[Any]) -> None:
+    """Start the session and hold the engine in the pause after the first train."""
+    s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
+    await start_session(s, pilot)
+    s.held()
+
+
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
     """Let the app process messages until `condition` holds (bounded real time)."""
     for _ in range(200):
@@ -104,9 +111,7 @@ def test_a_full_dry_run_driven_by_keys_ends_on_the_summary_with_a_report(tmp_pat
 
 def test_pause_holds_the_next_train_and_resume_continues(tmp_path: Path) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
-        s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-        await start_session(s, pilot)
-        s.held()
+        await start_and_hold_after_first_train(s, pilot)
         await pilot.press("space")
         s.hold_when(lambda snap: snap.state == "paused")
         paused = s.held()
@@ -131,9 +136,7 @@ def test_pause_holds_the_next_train_and_resume_continues(tmp_path: Path) -> None
 
 def test_abort_needs_confirmation_then_disarms_and_ends_aborted(tmp_path: Path) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
-        s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-        await start_session(s, pilot)
-        s.held()
+        await start_and_hold_after_first_train(s, pilot)
         await pilot.press("a")
         await until(pilot, lambda: isinstance(s.app.screen, ConfirmDialog), "the question")
         await pilot.press("n")  # declined: nothing is sent
@@ -193,9 +196,7 @@ def test_an_intensity_increase_refused_by_the_safety_engine_changes_nothing(
     tmp_path: Path,
 ) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
-        s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-        await start_session(s, pilot)
-        s.held()
+        await start_and_hold_after_first_train(s, pilot)
         await pilot.press("plus")
         await until(pilot, lambda: isinstance(s.app.screen, IntensityDialog), "the dialog")
         dialog = s.app.screen
@@ -225,9 +226,7 @@ def test_an_intensity_increase_refused_by_the_safety_engine_changes_nothing(
 
 def test_an_allowed_intensity_decrease_applies_from_the_next_train(tmp_path: Path) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
-        s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-        await start_session(s, pilot)
-        s.held()
+        await start_and_hold_after_first_train(s, pilot)
         await pilot.press("minus")
         await until(pilot, lambda: isinstance(s.app.screen, IntensityDialog), "the dialog")
         dialog = s.app.screen
@@ -245,9 +244,7 @@ def test_an_allowed_intensity_decrease_applies_from_the_next_train(tmp_path: Pat
 
 def test_a_link_loss_raises_a_high_alarm_that_stays_until_acknowledged(tmp_path: Path) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
-        s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-        await start_session(s, pilot)
-        s.held()
+        await start_and_hold_after_first_train(s, pilot)
         s.sim.simulator.pull_cable()
         s.hold_when(lambda snap: any(a.code == "DEV-3" for a in snap.alarms))
         s.held()
@@ -291,9 +288,7 @@ def test_closing_the_console_mid_session_aborts_and_waits(tmp_path: Path) -> Non
 
 def test_quit_key_mid_session_asks_first(tmp_path: Path) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
-        s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-        await start_session(s, pilot)
-        s.held()
+        await start_and_hold_after_first_train(s, pilot)
         await pilot.press("q")
         await until(pilot, lambda: isinstance(s.app.screen, ConfirmDialog), "the question")
         await pilot.press("n")
@@ -307,9 +302,7 @@ def test_quit_key_mid_session_asks_first(tmp_path: Path) -> None:
 
 def test_an_adverse_event_pauses_the_session_and_is_journaled(tmp_path: Path) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
-        s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-        await start_session(s, pilot)
-        s.held()
+        await start_and_hold_after_first_train(s, pilot)
         await pilot.press("v")
         await until(pilot, lambda: isinstance(s.app.screen, AdverseEventDialog), "the form")
         dialog = s.app.screen
@@ -346,9 +339,7 @@ def test_an_adverse_event_pauses_the_session_and_is_journaled(tmp_path: Path) ->
 
 def test_an_annotation_is_journaled_with_the_operator(tmp_path: Path) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
-        s.hold_when(lambda snap: snap.state == "intertrain" and snap.trains_delivered == 1)
-        await start_session(s, pilot)
-        s.held()
+        await start_and_hold_after_first_train(s, pilot)
         await pilot.press("n")
         await until(pilot, lambda: type(s.app.screen).__name__ == "NoteDialog", "the note")
         s.app.screen.query_one("#note", Input).value = "patient reports <tingling> [left]"
