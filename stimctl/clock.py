@@ -90,6 +90,12 @@ class SimulatedClock:
     one timeline: a 26 s inter-train pause passes in microseconds, yet the keep-alive
     still fires every 0.5 s of simulated time, in order.
 
+    A thread that the clock wakes (its deadline came) holds time still until it sleeps
+    here again or ends: a keep-alive woken at its deadline still has a serial exchange to
+    make, and time must not jump past its next deadline meanwhile. A woken thread that
+    blocks elsewhere for longer than `WOKEN_HOLD_S` of real time is let go (a safety
+    valve against a deadlock, never reached by the threads stimctl runs).
+
     With no participant, time is frozen: a sleeper waits up to `FROZEN_WAIT_S` of real
     time and then returns early (the only case of an early return), so background
     threads started before the engine (keep-alive) stay responsive and can be stopped.
@@ -97,12 +103,18 @@ class SimulatedClock:
     """
 
     FROZEN_WAIT_S = 0.02
+    WOKEN_HOLD_S = 2.0
+    # Real-time period at which a sleeping participant looks again (a woken thread may
+    # end without telling the clock).
+    RECHECK_S = 0.05
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = start
         self._cond = threading.Condition()
         self._participants: dict[int, threading.Thread] = {}
         self._sleeping: dict[int, float] = {}
+        self._threads: dict[int, threading.Thread] = {}  # every thread that slept here
+        self._woken: dict[int, float] = {}  # woken by the clock, still busy: real time woken
 
     def now(self) -> float:
         with self._cond:
@@ -130,10 +142,13 @@ class SimulatedClock:
         self.sleep_until(self.now() + seconds)
 
     def sleep_until(self, deadline: float) -> None:
-        me = _ident(threading.current_thread())
+        thread = threading.current_thread()
+        me = _ident(thread)
         with self._cond:
             if deadline <= self._now:
                 return
+            self._woken.pop(me, None)  # asleep again: no longer holds time
+            self._threads[me] = thread
             self._sleeping[me] = deadline
             try:
                 self._advance_if_all_asleep()
@@ -141,15 +156,21 @@ class SimulatedClock:
                     if not self._live_participants():
                         self._cond.wait(timeout=self.FROZEN_WAIT_S)
                         return  # frozen time: early return, see the class docstring
-                    self._cond.wait(timeout=0.5)
+                    self._cond.wait(timeout=self.RECHECK_S)
                     self._advance_if_all_asleep()
             finally:
                 self._sleeping.pop(me, None)
+
+    def sleepers(self) -> int:
+        """How many threads are asleep on this clock now (for tests)."""
+        with self._cond:
+            return len(self._sleeping)
 
     def advance(self, seconds: float) -> None:
         """Move time forward from outside (tests); sleepers whose deadline passed wake."""
         with self._cond:
             self._now += seconds
+            self._wake_due()
             self._cond.notify_all()
 
     def _live_participants(self) -> list[int]:
@@ -162,10 +183,30 @@ class SimulatedClock:
         participants = self._live_participants()
         if not participants or any(i not in self._sleeping for i in participants):
             return
+        if self._busy_woken():
+            return
         earliest = min(self._sleeping.values())
         if earliest > self._now:
             self._now = earliest
+            self._wake_due()
             self._cond.notify_all()
+
+    def _wake_due(self) -> None:
+        """Every non-participant whose deadline came now holds time until it sleeps again."""
+        stamp = time.monotonic()
+        for ident, deadline in self._sleeping.items():
+            if deadline <= self._now and ident not in self._participants:
+                self._woken[ident] = stamp
+
+    def _busy_woken(self) -> bool:
+        limit = time.monotonic() - self.WOKEN_HOLD_S
+        for ident, stamp in list(self._woken.items()):
+            thread = self._threads.get(ident)
+            if thread is None or not thread.is_alive() or stamp < limit:
+                del self._woken[ident]
+        for ident in [i for i, t in self._threads.items() if not t.is_alive()]:
+            del self._threads[ident]
+        return bool(self._woken)
 
 
 def _ident(thread: threading.Thread) -> int:

@@ -72,3 +72,51 @@ def test_frozen_simulated_clock_lets_sleepers_return_early() -> None:
     clock = SimulatedClock()
     clock.sleep_until(10.0)  # no participant: returns after a short real wait
     assert clock.now() == 0.0
+
+
+def test_simulated_clock_waits_for_a_woken_thread_to_finish_its_work() -> None:
+    # A keep-alive woken at its deadline still has an exchange to do before it sleeps
+    # again; time must not jump past its next deadline meanwhile (the race that let a
+    # 30 s sleep pass in one step and the simulated Magstim disarm).
+    clock = SimulatedClock()
+    seen: list[float] = []
+    stop = threading.Event()
+
+    def keepalive() -> None:
+        while not stop.is_set():
+            clock.sleep_until(clock.now() + 0.5)
+            time.sleep(0.002)  # real work between two sleeps: a serial exchange
+            seen.append(clock.now())
+
+    worker = threading.Thread(target=keepalive, daemon=True)
+    worker.start()
+    time.sleep(0.05)
+    clock.participate()
+    clock.sleep_until(10.0)
+    stop.set()
+    clock.detach()
+    worker.join(timeout=5)
+    on_timeline = [t for t in seen if t > 0]
+    assert on_timeline[:20] == [0.5 * i for i in range(1, 21)]
+
+
+def test_a_woken_thread_that_ends_does_not_hold_time() -> None:
+    clock = SimulatedClock()
+    fired: list[float] = []
+
+    def once() -> None:
+        clock.sleep_until(1.0)
+        fired.append(clock.now())  # then the thread ends without sleeping again
+
+    clock.participate()
+    thread = threading.Thread(target=once, daemon=True)
+    thread.start()
+    while not clock.sleepers():  # the thread is asleep on the clock
+        time.sleep(0.001)
+    started = time.perf_counter()
+    clock.sleep_until(5.0)
+    clock.detach()
+    thread.join(timeout=5)
+    assert fired == [1.0]
+    assert clock.now() == 5.0
+    assert time.perf_counter() - started < 2.0
