@@ -8,17 +8,26 @@ eps_x ~ N(0, sigma_x) is input-side noise in % MSO (about 4.9), eps_y ~ N(0, sig
 output-side noise in decades (about 0.11), and the GEV term is the EMG baseline
 (location about 8.3 µV, scale 1.55 µV, shape 0.14). Subject parameters are drawn from the
 population distributions of safety-limits 4.2 and redrawn until the noise-free curve is
-plausible. Two readings of that section, stated so they can be checked:
+plausible. Readings of that section, stated so they can be checked:
 
-- The variances given for p1, p2 and the diagonal of Sigma are variances (their square
-  roots reproduce the quoted 5-95 % saturation range); the off-diagonal terms of Sigma are
-  not given, so log10(p3), log10(p4), log10(p5) are drawn independently.
+- The variances given for p1, p2 and Sigma are variances (their square roots reproduce the
+  quoted 5-95 % saturation range).
+- log10(p3), log10(p4), log10(p5) are drawn *jointly*, with the full covariance matrix of
+  the model's published generator (Goetz, Alavi, Deng & Peterchev 2019; public MATLAB
+  code `Statistical-MEP-Model/virtualsubjectEIVGenerateSubject.m` in
+  BoshuoWang/TMS_Thresholding, r2.1). Section 4.2 quotes only its diagonal. The three are
+  strongly correlated (p3-p4 +0.97, p3-p5 -0.87, p4-p5 -0.82); drawn independently they
+  give curves about twice as steep as the reference population (MEP at 120 % of
+  threshold 2.3 instead of 1.0 mV, ADR 0008).
+- The EMG baseline's GEV scale and shape vary from subject to subject as in that
+  generator (1.55 µV x 1.5^z and 0.14 x 2^z, z standard normal).
 - p1 ~ N(-5.08, .) is the log10 of the baseline location in volts: 10^-5.08 V = 8.3 µV,
   the quoted GEV location.
 
-The subject is then shifted along the intensity axis so that its noise-free 50 µV
-threshold (eps_x = eps_y = 0, baseline excluded) equals the requested true RMT; the shape of
-the curve and the noise in % MSO are kept. Randomness comes only from `random.Random(seed)`.
+The subject is then shifted along the intensity axis so that its resting motor threshold
+in the clinical sense, the intensity where P(MEP >= 50 µV) = 0.5 with all noise sources,
+equals the requested true RMT; the shape of the curve and the noise in % MSO are kept
+(ADR 0008). Randomness comes only from `random.Random(seed)`.
 
 `VirtualSubject.response` makes it a `stimctl.rmt.MepSource` (structurally; stimctl never
 imports this module, it finds `make_source` through the entry-point group
@@ -27,6 +36,7 @@ imports this module, it finds `make_source` through the entry-point group
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Iterable
@@ -39,13 +49,20 @@ from stimctl.rmt.readings import RESTING_MEP_CRITERION_UV, MepReading
 # Population parameters (safety-limits 4.2): mean and variance.
 P1 = (-5.08, 0.0036)
 P2 = (4.53, 0.126)
-LOG10_P3 = (3.65, 7.20)
-LOG10_P4 = (0.426, 0.0474)
-LOG10_P5 = (1.666, 0.0071)
+# log10(p3), log10(p4), log10(p5): means and covariance of the published generator (Goetz
+# 2019 model, virtualsubjectEIVGenerateSubject.m r2.1); the diagonal is safety-limits 4.2's.
+LOG10_P345_MEAN = (3.646550162125, 0.426390035500, 1.666487134750)
+LOG10_P345_COV = (
+    (7.202738820058, 0.569742608764, -0.197461987887),
+    (0.569742608764, 0.047425817251, -0.015113039713),
+    (-0.197461987887, -0.015113039713, 0.007107112788),
+)
 LOG10_SIGMA_X = (0.688, 0.024)  # mean, SD of the between-subject term
 LOG10_SIGMA_Y = (-0.965, 0.023)
-GEV_SCALE_UV = 1.55
-GEV_SHAPE = 0.14
+GEV_SCALE_UV = 1.55  # population centre; each subject's is GEV_SCALE_UV * 1.5^z
+GEV_SHAPE = 0.14  # population centre; each subject's is GEV_SHAPE * 2^z
+GEV_SCALE_SPREAD = 1.5
+GEV_SHAPE_SPREAD = 2.0
 
 # Plausibility bounds for a drawn subject (safety-limits 4.2).
 SPAN_LOW_X, SPAN_HIGH_X = 20.0, 120.0
@@ -67,6 +84,8 @@ class SubjectParameters:
     p5: float
     sigma_x: float
     sigma_y: float
+    gev_scale_uv: float = GEV_SCALE_UV
+    gev_shape: float = GEV_SHAPE
 
     @property
     def baseline_location_uv(self) -> float:
@@ -88,10 +107,62 @@ class SubjectParameters:
             raise ConfigError(f"this subject's MEP never crosses {criterion_uv} µV")
         return self.p5 + math.pow(self.p3 / (self.p2 / level - 1.0), 1.0 / self.p4)
 
+    def response_probability(
+        self,
+        intensity_percent_mso: float,
+        criterion_uv: float = RESTING_MEP_CRITERION_UV,
+        *,
+        input_nodes: int = 48,
+        baseline_nodes: int = 16,
+    ) -> float:
+        """P(MEP >= criterion) at this intensity, by quadrature over the three noise sources.
+
+        eps_x and the baseline are integrated on equal-probability (quantile midpoint)
+        nodes; eps_y is integrated exactly (normal tail).
+        """
+        baselines = [
+            gev_quantile(
+                (j + 0.5) / baseline_nodes,
+                self.baseline_location_uv,
+                self.gev_scale_uv,
+                self.gev_shape,
+            )
+            for j in range(baseline_nodes)
+        ]
+        total = 0.0
+        for i in range(input_nodes):
+            eps_x = self.sigma_x * _STD.inv_cdf((i + 0.5) / input_nodes)
+            log_signal = self.log10_signal_uv(intensity_percent_mso - self.p5 + eps_x)
+            for base in baselines:
+                gap = criterion_uv - base
+                if gap <= 0:
+                    total += 1.0
+                else:
+                    # need eps_y >= log10(gap) - log_signal
+                    total += 1.0 - _STD.cdf((math.log10(gap) - log_signal) / self.sigma_y)
+        return total / (input_nodes * baseline_nodes)
+
+    def probability_threshold(
+        self,
+        probability: float = 0.5,
+        criterion_uv: float = RESTING_MEP_CRITERION_UV,
+        **nodes: int,
+    ) -> float:
+        """The intensity where P(MEP >= criterion) equals `probability` (bisection)."""
+        if not 0 < probability < 1:
+            raise ConfigError(f"probability must be in (0, 1), got {probability!r}")
+        centre = self.noise_free_threshold(criterion_uv)
+        lo, hi = centre - 60.0, centre + 60.0
+        while hi - lo > 1e-3:
+            mid = (lo + hi) / 2
+            if self.response_probability(mid, criterion_uv, **nodes) < probability:
+                lo = mid
+            else:
+                hi = mid
+        return (lo + hi) / 2
+
     def shifted(self, by: float) -> SubjectParameters:
-        return SubjectParameters(
-            self.p1, self.p2, self.p3, self.p4, self.p5 + by, self.sigma_x, self.sigma_y
-        )
+        return dataclasses.replace(self, p5=self.p5 + by)
 
 
 def _plausible(params: SubjectParameters) -> bool:
@@ -101,6 +172,32 @@ def _plausible(params: SubjectParameters) -> bool:
     return low < SPAN_LOW_MAX_UV and high > SPAN_HIGH_MIN_UV and ceiling <= CEILING_UV
 
 
+def _cholesky(matrix: tuple[tuple[float, ...], ...]) -> tuple[tuple[float, ...], ...]:
+    """Lower-triangular L with L L^T = matrix (a small symmetric positive-definite one)."""
+    n = len(matrix)
+    lower = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            partial = sum(lower[i][k] * lower[j][k] for k in range(j))
+            if i == j:
+                lower[i][j] = math.sqrt(matrix[i][i] - partial)
+            else:
+                lower[i][j] = (matrix[i][j] - partial) / lower[j][j]
+    return tuple(tuple(row) for row in lower)
+
+
+_LOG10_P345_CHOLESKY = _cholesky(LOG10_P345_COV)
+
+
+def _correlated_normals(rng: random.Random) -> list[float]:
+    """One draw of (log10 p3, log10 p4, log10 p5) from the joint normal."""
+    z = [rng.gauss(0.0, 1.0) for _ in LOG10_P345_MEAN]
+    return [
+        mean + sum(row[k] * z[k] for k in range(len(z)))
+        for mean, row in zip(LOG10_P345_MEAN, _LOG10_P345_CHOLESKY, strict=True)
+    ]
+
+
 def draw_parameters(rng: random.Random) -> SubjectParameters:
     """Draw one plausible subject from the population (unshifted, as in the source data)."""
 
@@ -108,14 +205,18 @@ def draw_parameters(rng: random.Random) -> SubjectParameters:
         return rng.gauss(mean_var[0], math.sqrt(mean_var[1]))
 
     for _ in range(MAX_DRAWS):
+        p1, p2 = normal(P1), normal(P2)
+        log_p3, log_p4, log_p5 = _correlated_normals(rng)
         params = SubjectParameters(
-            p1=normal(P1),
-            p2=normal(P2),
-            p3=10.0 ** normal(LOG10_P3),
-            p4=10.0 ** normal(LOG10_P4),
-            p5=10.0 ** normal(LOG10_P5),
+            p1=p1,
+            p2=p2,
+            p3=10.0**log_p3,
+            p4=10.0**log_p4,
+            p5=10.0**log_p5,
             sigma_x=10.0 ** rng.gauss(*LOG10_SIGMA_X),
             sigma_y=10.0 ** rng.gauss(*LOG10_SIGMA_Y),
+            gev_scale_uv=GEV_SCALE_UV * GEV_SCALE_SPREAD ** rng.gauss(0.0, 1.0),
+            gev_shape=GEV_SHAPE * GEV_SHAPE_SPREAD ** rng.gauss(0.0, 1.0),
         )
         if _plausible(params):
             return params
@@ -128,7 +229,14 @@ def gev_quantile(u: float, location: float, scale: float, shape: float) -> float
 
 
 class VirtualSubject:
-    """A simulated hand muscle at rest whose noise-free 50 µV threshold is `true_rmt`."""
+    """A simulated hand muscle at rest whose resting motor threshold is `true_rmt`.
+
+    The threshold is the clinical one (IFCN; Rossini 2015): the intensity at which a pulse
+    evokes an MEP of at least `criterion_uv` with probability 0.5, all three noise sources
+    included, as in the reprocessed Wang, Peterchev & Goetz 2023 subjects. It lies a
+    little below the noise-free curve's 50 µV crossing (`noise_free_rmt`), because the
+    baseline EMG adds to every amplitude.
+    """
 
     def __init__(
         self,
@@ -142,9 +250,15 @@ class VirtualSubject:
             raise ConfigError(f"true RMT must be a positive % MSO, got {true_rmt!r}")
         self._rng = random.Random(seed)
         drawn = params if params is not None else draw_parameters(self._rng)
-        self.params = drawn.shifted(true_rmt - drawn.noise_free_threshold(criterion_uv))
+        # P(response) depends on x - p5 only, so shifting p5 shifts the whole curve.
+        self.params = drawn.shifted(true_rmt - drawn.probability_threshold(0.5, criterion_uv))
         self.true_rmt = true_rmt
         self.criterion_uv = criterion_uv
+
+    @property
+    def noise_free_rmt(self) -> float:
+        """Where the noise-free curve (no noise, no baseline) crosses the criterion."""
+        return self.params.noise_free_threshold(self.criterion_uv)
 
     # -- per pulse -------------------------------------------------------------------
 
@@ -154,9 +268,9 @@ class VirtualSubject:
         drive = intensity_percent_mso - p.p5 + self._rng.gauss(0.0, p.sigma_x)
         signal = math.pow(10.0, p.log10_signal_uv(drive) + self._rng.gauss(0.0, p.sigma_y))
         u = self._rng.random() or 5e-324  # random() may return 0.0; the quantile needs u > 0
-        baseline = gev_quantile(u, p.baseline_location_uv, GEV_SCALE_UV, GEV_SHAPE)
-        # The GEV lower bound is about -3 µV (reached with probability ~e^-19800); a
-        # peak-to-peak amplitude is non-negative by definition.
+        baseline = gev_quantile(u, p.baseline_location_uv, p.gev_scale_uv, p.gev_shape)
+        # The GEV's lower bound (location - scale / shape) can be below 0 µV, if only with
+        # vanishing probability; a peak-to-peak amplitude is non-negative by definition.
         return max(0.0, baseline + signal)
 
     def response(self, intensity_percent_mso: int) -> MepReading:
@@ -177,46 +291,15 @@ class VirtualSubject:
         input_nodes: int = 48,
         baseline_nodes: int = 16,
     ) -> float:
-        """P(MEP >= criterion) at this intensity, by quadrature over the three noise sources.
-
-        eps_x and the baseline are integrated on equal-probability (quantile midpoint)
-        nodes; eps_y is integrated exactly (normal tail).
-        """
+        """P(MEP >= criterion) at this intensity (see `SubjectParameters`)."""
         c = self.criterion_uv if criterion_uv is None else criterion_uv
-        p = self.params
-        location = p.baseline_location_uv
-        baselines = [
-            gev_quantile((j + 0.5) / baseline_nodes, location, GEV_SCALE_UV, GEV_SHAPE)
-            for j in range(baseline_nodes)
-        ]
-        total = 0.0
-        for i in range(input_nodes):
-            eps_x = p.sigma_x * _STD.inv_cdf((i + 0.5) / input_nodes)
-            log_signal = p.log10_signal_uv(intensity_percent_mso - p.p5 + eps_x)
-            for base in baselines:
-                gap = c - base
-                if gap <= 0:
-                    total += 1.0
-                else:
-                    # need eps_y >= log10(gap) - log_signal
-                    total += 1.0 - _STD.cdf((math.log10(gap) - log_signal) / p.sigma_y)
-        return total / (input_nodes * baseline_nodes)
+        return self.params.response_probability(
+            intensity_percent_mso, c, input_nodes=input_nodes, baseline_nodes=baseline_nodes
+        )
 
     def probability_threshold(self, probability: float = 0.5, **nodes: int) -> float:
-        """The intensity where P(MEP >= criterion) equals `probability` (bisection)."""
-        if not 0 < probability < 1:
-            raise ConfigError(f"probability must be in (0, 1), got {probability!r}")
-        lo = self.true_rmt - 60.0
-        hi = self.true_rmt + 60.0
-        for _ in range(40):
-            mid = (lo + hi) / 2
-            if self.response_probability(mid, **nodes) < probability:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo < 1e-3:
-                break
-        return (lo + hi) / 2
+        """The intensity where P(MEP >= criterion) equals `probability`."""
+        return self.params.probability_threshold(probability, self.criterion_uv, **nodes)
 
 
 def probability_curve(
