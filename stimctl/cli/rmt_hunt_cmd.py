@@ -93,7 +93,10 @@ def build_method(
     help="Driver option, e.g. unlock_code=... for a Rapid².",
 )
 @click.option(
-    "--virtual-rmt", type=PERCENT_MSO, default=None, help="Hunt on a virtual subject with this RMT."
+    "--virtual-rmt",
+    type=PERCENT_MSO,
+    default=None,
+    help="Hunt on a virtual subject with this RMT (half its pulses there reach 50 µV).",
 )
 @click.option("--seed", type=int, default=None, help="Seed for the virtual subject and jitter.")
 @click.option(
