@@ -56,6 +56,7 @@ class MagstimDriver(Stimulator):
         self._temperature: tuple[float, float] | None = None
         self._temperature_at: float | None = None
         self._temperature_supported = True
+        self._host_armed = False  # the host armed the unit and has not disarmed it since
         self._error_code: str | None = None
         self.keepalive = KeepAlive(
             send=self._send_keepalive,
@@ -160,6 +161,12 @@ class MagstimDriver(Stimulator):
     def _do_status(self) -> DeviceStatus:
         instr = self._read_status()
         read_at = self.clock.now()
+        if self._host_armed and instr.arm_state is ArmState.STANDBY:
+            # The unit disarmed itself. Its over-temperature cut-off is one cause (A7):
+            # read the coil now, not up to 5 s later, so the session sees the cause (DEV-1)
+            # in the same status as the effect.
+            self._host_armed = False
+            self._temperature_at = None
         return DeviceStatus(
             arm_state=instr.arm_state,
             remote_control=instr.remote,
@@ -200,9 +207,11 @@ class MagstimDriver(Stimulator):
 
     def _do_arm(self) -> None:
         self.transact("arm")
+        self._host_armed = True
         self.keepalive.reschedule()  # 500 ms from now on
 
     def _do_disarm(self) -> None:
+        self._host_armed = False
         self.transact("disarm")  # `EA` works even without remote control (A4)
         self.keepalive.reschedule()
 

@@ -159,3 +159,15 @@ def test_garbage_on_the_line_becomes_protocol_error(rig: Rig) -> None:
     rig.sim.faults.corrupt_rate = 1.0  # one flipped bit in every byte the device sends
     with pytest.raises(ProtocolError):
         rig.driver.status()
+
+
+def test_an_over_temperature_disarm_reports_the_hot_coil_in_the_same_status(rig: Rig) -> None:
+    # The unit's own cut-off disarms it; the status that shows the disarm must show the
+    # cause too, or the session reads a bare self-disarm instead of DEV-1.
+    rig.driver.open()
+    rig.ready()
+    assert rig.driver.status().coil_temperature_c is not None  # a reading is now cached
+    rig.sim.set_coil_temperature(41.0)
+    status = rig.driver.status()
+    assert status.arm_state is ArmState.STANDBY
+    assert status.coil_temperature_c is not None and status.coil_temperature_c >= 40.0

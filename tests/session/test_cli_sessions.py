@@ -44,8 +44,9 @@ def test_dry_run_with_an_injected_fault(home: Path, capsys: pytest.CaptureFixtur
     assert code == 4
     assert summary["status"] == "fault"
     assert 0 < summary["pulses_delivered"] < 2000
-    # the coil lockout disarms the device; the watchdog sees it at its next reading
-    assert any(alarm.startswith("high:") for alarm in summary["alarms"])
+    # the coil lockout disarms the device; the watchdog's next reading shows the cause
+    # (DEV-1, the hot coil), not a bare self-disarm
+    assert summary["alarms"][0].startswith("high: coil 41.0 °C at or above the 40 °C stop")
 
 
 def test_blocked_and_override_exit_codes(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
