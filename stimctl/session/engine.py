@@ -147,23 +147,26 @@ class SessionEngine:
     def running(self) -> bool:
         return self._thread is not None and not self._done.is_set()
 
-    def pause(self, actor: str = "operator") -> None:
+    # Operator commands name who gave them (`operator:<id>`, or an id): the journal
+    # attributes every action to a person, never to an anonymous "operator".
+
+    def pause(self, actor: str) -> None:
         self._command("pause", actor=actor)
 
-    def resume(self, actor: str = "operator") -> None:
+    def resume(self, actor: str) -> None:
         self._command("resume", actor=actor)
 
-    def stop(self, actor: str = "operator") -> None:
+    def stop(self, actor: str) -> None:
         """Stop at the end of the current train."""
         self._command("stop", actor=actor)
 
-    def abort(self, actor: str = "operator", reason: str = "operator abort") -> None:
+    def abort(self, actor: str, reason: str = "operator abort") -> None:
         """Disarm now and end the session as aborted."""
         with self._lock:
             self._abort_reason = self._abort_reason or reason
         self._command("abort", actor=actor, reason=reason)
 
-    def acknowledge(self, actor: str = "operator") -> None:
+    def acknowledge(self, actor: str) -> None:
         self._command("acknowledge", actor=actor)
 
     def change_intensity(
@@ -178,7 +181,7 @@ class SessionEngine:
             confirmed=confirmed,
         )
 
-    def estop(self, actor: str = "operator") -> bool:
+    def estop(self, actor: str) -> bool:
         """Emergency stop: disarm at once from the calling thread, then latch.
 
         Returns True when the device confirmed it is disarmed.
