@@ -94,7 +94,7 @@ class SimulatedClock:
     here again or ends: a keep-alive woken at its deadline still has a serial exchange to
     make, and time must not jump past its next deadline meanwhile. A woken thread that
     blocks elsewhere for longer than `WOKEN_HOLD_S` of real time is let go (a safety
-    valve against a deadlock, never reached by the threads stimctl runs).
+    valve against a deadlock; no thread stimctl runs is expected to need it).
 
     With no participant, time is frozen: a sleeper waits up to `FROZEN_WAIT_S` of real
     time and then returns early (the only case of an early return), so background
