@@ -132,3 +132,15 @@ def test_the_subject_is_a_mep_source() -> None:
 def test_a_nonsense_true_rmt_is_refused(rmt: float) -> None:
     with pytest.raises(ConfigError):
         VirtualSubject(rmt, 1)
+
+
+def test_baseline_noise_varies_between_subjects_around_the_published_centre() -> None:
+    # Goetz 2019 generator: GEV scale 1.55 µV x 1.5^z and shape 0.14 x 2^z per subject
+    rng = random.Random(3)
+    drawn = [draw_parameters(rng) for _ in range(1000)]
+    scales = [math.log(p.gev_scale_uv) for p in drawn]
+    shapes = [math.log(p.gev_shape) for p in drawn]
+    assert math.exp(statistics.fmean(scales)) == pytest.approx(1.55, rel=0.05)
+    assert math.exp(statistics.fmean(shapes)) == pytest.approx(0.14, rel=0.08)
+    assert statistics.stdev(scales) == pytest.approx(math.log(1.5), rel=0.1)
+    assert statistics.stdev(shapes) == pytest.approx(math.log(2.0), rel=0.1)
