@@ -13,7 +13,7 @@ The bench also prints what no binary (response / no response) method can beat in
 model: for each subject, the Fisher information about the location of its probability-
 of-response curve at the most informative whole-% intensity, I*. An unbiased estimator
 that knew the curve's shape and put all n pulses there would have an SD of at least
-1 / sqrt(n I*) (the Cramer-Rao bound), so "bound <=2%" is the share of subjects such an
+1 / sqrt(n I*) (the Cramer-Rao bound), so the printed "bound" is the share of subjects such an
 ideal observer gets within 2 % MSO of the true RMT. The input-side noise alone
 (about 4.9 % MSO, Goetz 2019) makes the curve about 5 % MSO wide, which is why this share
 is below 90 % at 20 pulses (ADR 0008).
