@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
+from pytest_mock import MockerFixture
 
 from simulators.virtual_subject import make_source
 from stimctl.cli import LazyGroup
@@ -126,13 +127,12 @@ def test_a_port_without_a_driver_layer_is_refused(capsys: pytest.CaptureFixture[
 
 
 def test_missing_virtual_source_registration_is_one_clear_error(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], mocker: MockerFixture
 ) -> None:
+    # The package is always installed with its entry point, so the environment fault
+    # "no plug-in registered" is injected at the metadata lookup (it used to skip itself).
     unregister_mep_source(VIRTUAL)
-    from importlib.metadata import entry_points
-
-    if any(e.name == VIRTUAL for e in entry_points(group="stimctl.mep_sources")):
-        pytest.skip("entry point installed: the source is always found")
+    mocker.patch("stimctl.rmt.registry.entry_points", return_value=())
     code, _, _ = run(capsys, "S01", "--method", "rr", "--virtual-rmt", "60", "--speed", "max")
     assert code == ExitCode.BAD_INPUT
 
