@@ -11,13 +11,16 @@ class ExitCode:
     """Process exit codes shared by every command."""
 
     OK = 0
-    OVERRIDE_REQUIRED = 1  # `check`: verdict needs an override; `journal verify`: tampered
+    OVERRIDE_REQUIRED = 1  # the safety verdict needs an override (operator and reason)
     BAD_INPUT = 2  # usage errors, malformed files, unknown names, wrong units
     BLOCKED = 3  # safety verdict `block`, or a runtime safety violation
     DEVICE = 4  # the device refused, replied garbage or did not reply
     CONNECTION = 5  # the link to the device is gone
     STATE = 6  # a command not allowed in the current state
     RECORDS = 7  # the record store is unreadable or inconsistent
+    TAMPERED = 8  # `journal verify`, `report`, `records audit`: a journal or row was altered
+    DISARM_UNCONFIRMED = 9  # the device did not confirm a disarm: switch the stimulator off
+    AUTH = 10  # unknown/disabled operator, wrong credential, locked account, or wrong role
     INTERNAL = 70  # a bug in stimctl (EX_SOFTWARE)
     INTERRUPTED = 130
 
