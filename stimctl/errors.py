@@ -21,6 +21,7 @@ class ExitCode:
     TAMPERED = 8  # `journal verify`, `report`, `records audit`: a journal or row was altered
     DISARM_UNCONFIRMED = 9  # the device did not confirm a disarm: switch the stimulator off
     AUTH = 10  # unknown/disabled operator, wrong credential, locked account, or wrong role
+    ADVERSE_EVENT = 11  # a serious adverse event ended the session
     INTERNAL = 70  # a bug in stimctl (EX_SOFTWARE)
     INTERRUPTED = 130
 

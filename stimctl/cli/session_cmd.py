@@ -176,8 +176,20 @@ def _begin_record(
 
 
 def _end_record(recorder: SessionRecorder | None, summary: Summary, engine: SessionEngine) -> None:
-    if recorder is not None:
+    if recorder is None:
+        return
+    from stimctl.errors import StimctlError
+
+    try:
         recorder.end(summary, engine.journal.head)
+    except StimctlError as exc:
+        # the summary still reaches the operator; the row stays running until reconciled
+        click.echo(
+            f"stimctl: error: the session's row could not be closed in the records ({exc}); "
+            "run `stimctl sessions reconcile` when the store is writable",
+            err=True,
+        )
+        summary.records_error = str(exc)
 
 
 @dataclass(frozen=True)
@@ -269,21 +281,24 @@ def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:
     """Start the engine and print progress until it ends; Ctrl-C aborts safely."""
     import time
 
+    from stimctl.session.interrupts import abort_on_signals
+
     engine.start()
     last_line = ""
     try:
-        while engine.running:
-            time.sleep(0.2)
-            if not as_json:
-                snap = engine.snapshot()
-                line = (
-                    f"{snap.state:<10} trains {snap.trains_delivered}/{snap.trains_planned} "
-                    f"pulses {snap.pulses_delivered}/{snap.pulses_planned} "
-                    f"t={snap.elapsed_s:8.1f}/{snap.planned_duration_s:.1f} s"
-                )
-                if line != last_line:
-                    click.echo(line, err=True)
-                    last_line = line
+        with abort_on_signals(engine):
+            while engine.running:
+                time.sleep(0.2)
+                if not as_json:
+                    snap = engine.snapshot()
+                    line = (
+                        f"{snap.state:<10} trains {snap.trains_delivered}/{snap.trains_planned} "
+                        f"pulses {snap.pulses_delivered}/{snap.pulses_planned} "
+                        f"t={snap.elapsed_s:8.1f}/{snap.planned_duration_s:.1f} s"
+                    )
+                    if line != last_line:
+                        click.echo(line, err=True)
+                        last_line = line
     except KeyboardInterrupt:
         engine.abort("operator:console", reason="interrupted (Ctrl-C)")
     summary = engine.wait(timeout=30)
@@ -298,7 +313,6 @@ def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:
 
 
 def _report(summary: Summary, as_json: bool) -> int:
-    from stimctl.errors import ExitCode
 
     data = summary.as_dict()
     if as_json:
@@ -314,6 +328,31 @@ def _report(summary: Summary, as_json: bool) -> int:
             f"  alarms: {', '.join(summary.alarms) or 'none'}\n"
             f"  journal: {summary.journal}"
         )
+    return _exit_code(summary)
+
+
+def _exit_code(summary: Summary) -> int:
+    """The documented exit code of a session (docs/exit-codes.md), most urgent first."""
+    from stimctl.errors import ExitCode
+
+    if not summary.disarm_confirmed:
+        click.echo(
+            "stimctl: DANGER: the stimulator did not confirm that it is disarmed: "
+            "switch the stimulator off at its power switch now",
+            err=True,
+        )
+        return ExitCode.DISARM_UNCONFIRMED
+    if summary.adverse_event is not None:
+        click.echo(
+            f"stimctl: the session was ended by a serious adverse event ({summary.adverse_event})",
+            err=True,
+        )
+        return ExitCode.ADVERSE_EVENT
+    if summary.journal_error is not None or summary.records_error is not None:
+        click.echo(f"stimctl: error: {summary.outcome}", err=True)
+        return ExitCode.RECORDS
+    if summary.interrupted_by is not None:
+        return ExitCode.INTERRUPTED
     if summary.status in ("completed", "stopped"):
         return ExitCode.OK
     return ExitCode.DEVICE if summary.status == "fault" else ExitCode.STATE

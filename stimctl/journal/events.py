@@ -119,6 +119,8 @@ STATUS_STOPPED: Final = "stopped"
 STATUS_ABORTED: Final = "aborted"
 STATUS_ESTOPPED: Final = "estopped"
 STATUS_FAULT: Final = "fault"
+STATUS_STOPPED_ADVERSE_EVENT: Final = "stopped-adverse-event"
+"""A serious adverse event (seizure, syncope, or marked serious) ended the session."""
 STATUS_INTERRUPTED: Final = "interrupted"
 """Written only by crash recovery: the process died before it could close the journal."""
 
@@ -129,6 +131,7 @@ SESSION_STATUSES: Final[frozenset[str]] = frozenset(
         STATUS_ABORTED,
         STATUS_ESTOPPED,
         STATUS_FAULT,
+        STATUS_STOPPED_ADVERSE_EVENT,
         STATUS_INTERRUPTED,
     }
 )

@@ -31,9 +31,10 @@ from stimctl.errors import (
     StateError,
     StimctlError,
 )
-from stimctl.hal import DeviceStatus, Stimulator, TrainSpec
+from stimctl.hal import DeviceStatus, SafeStopReport, Stimulator, TrainSpec
 from stimctl.journal import Journal, events
-from stimctl.journal.events import operator_actor
+from stimctl.journal.errors import JournalClosed
+from stimctl.journal.events import STATUS_STOPPED_ADVERSE_EVENT, operator_actor
 from stimctl.session.controller import SessionController
 from stimctl.session.guard import RuntimeGuard
 from stimctl.session.plan import Plan, PlannedTrain
@@ -67,8 +68,23 @@ Revalidate = Callable[[float], tuple[bool, str, int]]
 """New % RMT -> (allowed, reason, new maximum % MSO). Wraps the safety engine."""
 
 
+SERIOUS_AE_KINDS = frozenset({"seizure", "syncope"})
+"""Adverse events that end a session whatever severity the operator chose (issue 12)."""
+
+DISARM_ALARM = "DISARM"
+
+
+def is_serious_adverse_event(kind: str, severity: str) -> bool:
+    """A seizure, a syncope, or any event the operator marks serious ends the session."""
+    return kind in SERIOUS_AE_KINDS or severity == "serious"
+
+
 class _Abort(Exception):
     """Unwinds the delivery loop when the session must end now."""
+
+
+class _JournalFailed(_Abort):
+    """The journal cannot be written: nothing more may be delivered (fail closed)."""
 
 
 class SessionEngine:
@@ -125,6 +141,11 @@ class SessionEngine:
         self._last_logged_temperature: tuple[float, float] | None = None
         self._operator_paused = False
         self._summary: Summary | None = None
+        self._disarm_error: str | None = None  # the last disarm the device did not confirm
+        self._journal_error: str | None = None
+        self._adverse_event: str | None = None  # a serious AE ended the session
+        self._interrupted_by: str | None = None
+        self._outcome_settled = False  # set once the closing status is decided
         self.on_progress: Callable[[int, str], None] | None = None
         """Called after every train with pulses delivered and the journal's chain head."""
         driver.on_fault = self._driver_fault
@@ -139,6 +160,12 @@ class SessionEngine:
 
     def wait(self, timeout: float | None = None) -> Summary:
         if not self._done.wait(timeout):
+            thread = self._thread
+            if thread is not None and not thread.is_alive() and not self._done.is_set():
+                # the engine thread is gone without finishing: never hang, fail closed
+                self._emergency_finish("the engine thread died")
+                assert self._summary is not None
+                return self._summary
             raise StateError("the session is still running")
         assert self._summary is not None
         return self._summary
@@ -169,6 +196,32 @@ class SessionEngine:
     def acknowledge(self, actor: str) -> None:
         self._command("acknowledge", actor=actor)
 
+    def adverse_event(self, actor: str, *, kind: str, severity: str) -> bool:
+        """An adverse event was recorded; a serious one ends the session now.
+
+        Returns True when the session ends for it. From the moment this returns, a
+        resume is refused (the latch is set in the caller's thread, before the queue).
+        """
+        if not is_serious_adverse_event(kind, severity):
+            return False
+        with self._lock:
+            if self._outcome_settled:
+                return False  # the session had already ended
+            self._adverse_event = self._adverse_event or f"{kind} ({severity})"
+            self._abort_reason = self._abort_reason or "serious adverse event"
+        self._command("adverse_event", actor=actor, event_kind=kind, severity=severity)
+        return True
+
+    def note_interrupt(self, signal_name: str) -> None:
+        """A signal asked the process to end; the summary names it."""
+        with self._lock:
+            self._interrupted_by = self._interrupted_by or signal_name
+
+    def background_failed(self, source: str, exc: BaseException) -> None:
+        """A helper thread (fault injector, records link, reader) died: fault the session."""
+        log.error("%s failed: %s", source, exc)
+        self._command("device_fault", error=f"{source} failed: {exc}", lost=False)
+
     def change_intensity(
         self, percent_rmt: float, *, operator: str, reason: str, confirmed: bool = False
     ) -> None:
@@ -188,7 +241,7 @@ class SessionEngine:
         """
         self._estop.set()
         with self._output_lock:
-            report = self.driver.safe_stop()
+            report = self._safe_stop()
         self._command("estop", actor=actor, disarmed=report.disarmed, error=report.error)
         return report.disarmed
 
@@ -231,12 +284,20 @@ class SessionEngine:
         if participate is not None:
             participate()
         try:
-            self._session()
-        except BaseException as exc:  # the engine thread must never die silently
-            log.exception("engine failed")
-            self._fail(f"engine error: {exc}")
+            try:
+                self._session()
+            except BaseException as exc:  # the engine thread must never die silently
+                log.exception("engine failed")
+                self._alarm(Alarm("ENGINE", Priority.HIGH, f"engine error: {exc}", Action.FAULT))
+                self._fail(f"engine error: {exc}")
+            finally:
+                self._finish()
+        except _Abort:
+            pass  # the session ended (journal failure while ending): the summary stands
+        except BaseException as exc:  # even the ending failed: disarm, summarise, end
+            log.exception("ending the session failed")
+            self._emergency_finish(f"ending the session failed: {exc}")
         finally:
-            self._finish()
             detach = getattr(self.clock, "detach", None)
             if detach is not None:
                 detach()
@@ -354,7 +415,22 @@ class SessionEngine:
             self._alarm(Alarm(code, Priority.HIGH, str(args.get("error")), Action.FAULT))
             self._fail(str(args.get("error")))
             raise _Abort
+        if kind == "adverse_event":
+            self._alarm(
+                Alarm(
+                    "AE",
+                    Priority.HIGH,
+                    f"serious adverse event: {self._adverse_event}; the session is ended",
+                    Action.FAULT,
+                )
+            )
+            self.reason = f"stopped: serious adverse event ({self._adverse_event})"
+            if self.controller.current not in TERMINAL:
+                self._trigger(Trigger.ABORT)
+            raise _Abort
         if kind == "abort":
+            if self._adverse_event is not None:
+                return  # the adverse-event command that follows ends it, with its reason
             self.reason = str(args.get("reason") or "operator abort")
             self._trigger(Trigger.ABORT)
             raise _Abort
@@ -369,6 +445,9 @@ class SessionEngine:
                 self._pause_requested = False
             return
         if kind == "resume":
+            if self._adverse_event is not None:
+                self._event("resume refused: a serious adverse event ended the session")
+                return
             self._operator_paused = False
             self._pause_requested = False
             if state is State.PAUSED and not self._held:
@@ -577,7 +656,15 @@ class SessionEngine:
                     self._enter_estop()
                     raise _Abort
                 self.guard.check_pulses(1)
-                self.driver.fire()
+                try:
+                    self.driver.fire()
+                except DriverError:
+                    # the trigger may have reached the device before the link failed
+                    self.guard.pulse_delivered(1)
+                    with self._lock:
+                        record.pulses_upper = record.pulses + 1
+                        record.estimated = True
+                    raise
                 fired_at = self.clock.now()
             self._count_pulse(train, record, fired_at)
 
@@ -601,12 +688,13 @@ class SessionEngine:
                     next_poll = self.clock.now() + self._poll_s
                 self._sleep_until(min(end, next_poll, self.clock.now() + WAIT_SLICE_S))
         finally:
-            pulses, estimated = self._device_train_count(train, started, end, seen_before)
-            record.estimated = estimated
-            self.guard.pulse_delivered(pulses)
+            pulses, upper = self._device_train_count(train, started, end, seen_before)
+            record.estimated = upper != pulses
+            self.guard.pulse_delivered(upper)  # the guard counts what may have gone out
             with self._lock:
                 self.delivered += pulses
                 record.pulses = pulses
+                record.pulses_upper = upper if upper != pulses else None
         lost = self.driver.fault
         if isinstance(lost, ConnectionLost):
             message = f"link lost during a train: {lost}"
@@ -631,9 +719,17 @@ class SessionEngine:
 
     def _device_train_count(
         self, train: PlannedTrain, started: float, end: float, seen_before: int | None
-    ) -> tuple[int, bool]:
-        """(pulses delivered, estimated?) of a device-timed train that ended or was cut."""
-        completed = self.clock.now() >= end
+    ) -> tuple[int, int]:
+        """(lower, upper) bound of the pulses of a device-timed train that ended or was cut.
+
+        Equal bounds mean the count is exact. A count the engine did not observe is a
+        bound: with the link gone the device may have gone on to the end of the train.
+        """
+        now = self.clock.now()
+        completed = now >= end
+        link_lost = isinstance(self.driver.fault, ConnectionLost) or self._link_failed_since(
+            started
+        )
         if seen_before is not None:
             # The device reports every pulse through the driver's reader thread; the last
             # reports were sent by the train's end and may still be on their way in (real
@@ -643,15 +739,31 @@ class SessionEngine:
                 if time.monotonic() >= grace:
                     break
                 time.sleep(0.001)
-            # With the link gone, reports were lost while the device may have gone on:
-            # the count is then only a lower bound, and the record says so.
-            link_lost = isinstance(self.driver.fault, ConnectionLost)
-            return self._reported(seen_before), link_lost
+            # With the link gone, reports were lost while the device may have gone on
+            # (the MagPro has no keep-alive): the count is a lower bound up to the train.
+            seen = self._reported(seen_before)
+            return seen, (train.pulses if link_lost else seen)
+        if link_lost:
+            # The Rapid² reports no pulses. Up to the last good reply the device was
+            # reachable and firing; after it, anything up to the whole train may have gone.
+            last = self._last_reply if self._last_reply is not None else started
+            seen_until = max(0.0, min(last, end) - started)
+            return self._pulses_by(seen_until, train), train.pulses
         if completed:
-            return train.pulses, False
-        # The Rapid² reports no pulse count: count by elapsed time and mark it estimated.
-        elapsed = self.clock.now() - started
-        return min(train.pulses, math.floor(elapsed * train.frequency_hz + 1e-6) + 1), True
+            return train.pulses, train.pulses
+        # Cut while the link was good (e-stop, abort, fault): counted by elapsed time, to
+        # within one pulse (the one the disarm may have raced).
+        by_time = self._pulses_by(now - started, train)
+        return max(0, by_time - 1), by_time
+
+    @staticmethod
+    def _pulses_by(elapsed_s: float, train: PlannedTrain) -> int:
+        return min(train.pulses, math.floor(elapsed_s * train.frequency_hz + 1e-6) + 1)
+
+    def _link_failed_since(self, since: float) -> bool:
+        """True when the device has not answered since `since` (a link that went silent)."""
+        last = self._last_reply
+        return self.link_errors > 0 and (last is None or last < since)
 
     def _reported(self, seen_before: int) -> int:
         seen = self._pulses_seen()
@@ -688,6 +800,9 @@ class SessionEngine:
         }
         if record.estimated:
             payload["estimated"] = True
+        if record.pulses_upper is not None:
+            payload["pulses_upper"] = record.pulses_upper
+            payload["count_exact"] = False
         self._journal(events.TRAIN_END, payload)
         if self.on_progress is not None:
             self.on_progress(self.delivered, self.journal.head)
@@ -715,64 +830,156 @@ class SessionEngine:
 
     def _acknowledge_alarms(self) -> None:
         with self._lock:
-            self.alarms = [a for a in self.alarms if a.priority is not Priority.HIGH]
+            # an unconfirmed disarm stays latched until a disarm is confirmed
+            self.alarms = [
+                a
+                for a in self.alarms
+                if a.priority is not Priority.HIGH
+                or (a.code == DISARM_ALARM and self._disarm_error is not None)
+            ]
         if self.controller.current in (State.ESTOPPED, State.FAULT):
             self.controller.acknowledge()
 
+    def _safe_stop(self) -> SafeStopReport:
+        """Disarm through the driver's priority path; an unconfirmed disarm is latched.
+
+        Never raises: this is the path every failure takes.
+        """
+        try:
+            report = self.driver.safe_stop()
+        except Exception as exc:  # a driver bug must not hide an armed device
+            report = SafeStopReport(disarmed=False, error=f"safe stop failed: {exc}")
+        if report.disarmed:
+            with self._lock:
+                self._disarm_error = None
+        else:
+            self._disarm_unconfirmed(report.error or "no confirmation")
+        return report
+
+    def _disarm_unconfirmed(self, error: str) -> None:
+        with self._lock:
+            self._disarm_error = error
+        message = (
+            f"the device did not confirm it is disarmed ({error}): "
+            "switch the stimulator off at its power switch"
+        )
+        alarm = Alarm(DISARM_ALARM, Priority.HIGH, message, Action.FAULT)
+        with contextlib.suppress(Exception):  # the alarm list matters more than its record
+            self._alarm(alarm)
+
     def _fail(self, reason: str) -> None:
+        # Disarm first: the state change and its journal record come after, and may fail.
+        self._safe_stop()
         if self._estop.is_set():
             # whatever the device says now follows from the e-stop that disarmed it
-            self._enter_estop()
-            self.driver.safe_stop()
+            with contextlib.suppress(StimctlError):
+                self._enter_estop()
             return
         self.reason = self.reason or reason
         if self.controller.current not in TERMINAL:
             with contextlib.suppress(StimctlError):
                 self._trigger(Trigger.FAULT)
-        self.driver.safe_stop()
 
     def _finish(self) -> None:
         state = self.controller.current
         if state not in TERMINAL:
             self._fail(self.reason or "the engine ended unexpectedly")
             state = self.controller.current
-        report = self.driver.safe_stop()  # fail closed whatever happened
+        report = self._safe_stop()  # fail closed whatever happened
         status = END_STATUS.get(state, "fault")
         if state is State.COMPLETED and self._stop_requested:
             status = "stopped"
-        payload = {
+        with self._lock:
+            self._outcome_settled = True
+            if self._adverse_event is not None:
+                status = STATUS_STOPPED_ADVERSE_EVENT
+        if self._journal_error is not None:
+            status = "fault"
+        lower, upper = self._pulse_bounds()
+        payload: dict[str, Any] = {
             "status": status,
             "reason": self.reason,
-            "pulses_delivered": self.delivered,
+            "pulses_delivered": lower,
             "pulses_planned": self.plan.total_pulses,
             "trains_delivered": sum(1 for t in self.trains if t.end_s is not None),
             "disarmed": report.disarmed,
         }
+        if upper != lower:
+            payload["pulses_delivered_upper"] = upper
+            payload["count_exact"] = False
         if not report.disarmed:
             payload["disarm_error"] = report.error
+        if self._adverse_event is not None:
+            payload["adverse_event"] = self._adverse_event
         self._journal(events.SESSION_END, payload)
-        self.journal.close()
-        now = self.clock.now()
-        self._summary = Summary(
+        with contextlib.suppress(Exception):
+            self.journal.close()
+        self._summary = self._build_summary(status, report.disarmed)
+
+    def _emergency_finish(self, reason: str) -> None:
+        """The last resort when the normal ending failed: disarm, summarise, never raise."""
+        report = self._safe_stop()
+        self.reason = self.reason or reason
+        with contextlib.suppress(Exception):
+            self.journal.close()
+        if self._summary is None:
+            self._summary = self._build_summary("fault", report.disarmed)
+        self._done.set()
+
+    def _build_summary(self, status: str, disarmed: bool) -> Summary:
+        lower, upper = self._pulse_bounds()
+        return Summary(
             session_id=self.journal.session_id,
             status=status,
             reason=self.reason,
-            pulses_delivered=self.delivered,
+            pulses_delivered=lower,
             pulses_planned=self.plan.total_pulses,
-            trains_delivered=payload["trains_delivered"],  # type: ignore[arg-type]
+            trains_delivered=sum(1 for t in self.trains if t.end_s is not None),
             trains_planned=len(self.plan.trains),
-            duration_s=now - self._t0,
+            duration_s=self.clock.now() - self._t0,
             planned_duration_s=self.plan.duration_s,
             onset_errors_s=[t.actual_onset_s - t.planned_onset_s for t in self.trains],
             alarms=[f"{a.priority}: {a.message}" for a in self.alarms],
             journal=str(self.journal.path),
             trains=list(self.trains),
+            disarm_confirmed=disarmed and self._disarm_error is None,
+            disarm_error=self._disarm_error,
+            pulses_delivered_upper=upper,
+            adverse_event=self._adverse_event,
+            journal_error=self._journal_error,
+            interrupted_by=self._interrupted_by,
         )
 
+    def _pulse_bounds(self) -> tuple[int, int]:
+        """(lower, upper) bound of the pulses delivered; equal when every one was seen."""
+        with self._lock:
+            unseen = sum(
+                (t.pulses_upper - t.pulses) for t in self.trains if t.pulses_upper is not None
+            )
+            return self.delivered, self.delivered + unseen
+
     def _journal(self, event: str, payload: dict[str, Any], actor: str = "engine") -> None:
-        if self.journal.ended:
+        if self._journal_error is not None or self.journal.ended:
             return
-        self.journal.append(event, payload, actor=actor)
+        try:
+            self.journal.append(event, payload, actor=actor)
+        except JournalClosed:
+            return
+        except Exception as exc:
+            # A pulse that cannot be recorded must not be given: disarm now, then end the
+            # session as a fault (later records are dropped, the summary says why).
+            self._journal_error = f"{type(exc).__name__}: {exc}"
+            self._safe_stop()
+            self._alarm(
+                Alarm(
+                    "JOURNAL",
+                    Priority.HIGH,
+                    f"the journal cannot be written ({exc}); the session is stopped",
+                    Action.FAULT,
+                )
+            )
+            self.reason = self.reason or f"the journal cannot be written: {exc}"
+            raise _JournalFailed from exc
 
     def _event(self, text: str) -> None:
         with self._lock:
@@ -792,10 +999,16 @@ class _Device:
             self._engine.driver.arm()
 
     def disarm(self) -> None:
-        self._engine.driver.disarm()
+        status = self._engine.driver.disarm()
+        if status.may_be_armed:
+            # no transition to a disarmed state the device did not confirm (fail closed)
+            self._engine._disarm_unconfirmed(f"device reports {status.arm_state.value}")
+            raise DriverError(
+                f"the device did not confirm the disarm (it reports {status.arm_state.value})"
+            )
 
     def safe_stop(self) -> None:
-        self._engine.driver.safe_stop()
+        self._engine._safe_stop()
 
 
 def _alarm_code(exc: StimctlError) -> str:

@@ -19,6 +19,8 @@ class TrainRecord:
     intensity_percent_rmt: float = 0.0
     end_s: float | None = None
     estimated: bool = False
+    pulses_upper: int | None = None
+    """Set when the count is a bound: `pulses` is the lower bound, this the upper."""
 
 
 @dataclass
@@ -62,6 +64,40 @@ class Summary:
     alarms: list[str]
     journal: str
     trains: list[TrainRecord] = field(default_factory=list)
+    disarm_confirmed: bool = True
+    disarm_error: str | None = None
+    pulses_delivered_upper: int | None = None
+    adverse_event: str | None = None
+    journal_error: str | None = None
+    records_error: str | None = None
+    interrupted_by: str | None = None
+    """The signal that ended the session (SIGINT, SIGTERM, SIGHUP), if one did."""
+
+    @property
+    def count_exact(self) -> bool:
+        upper = self.pulses_delivered_upper
+        return upper is None or upper == self.pulses_delivered
+
+    @property
+    def outcome(self) -> str:
+        """The session's outcome in one line, the most urgent fact first."""
+        parts = []
+        if not self.disarm_confirmed:
+            parts.append(
+                "DISARM UNCONFIRMED: switch the stimulator off at its power switch"
+                f" ({self.disarm_error})"
+            )
+        if self.adverse_event is not None:
+            parts.append(f"stopped for a serious adverse event: {self.adverse_event}")
+        if self.journal_error is not None:
+            parts.append(f"journal could not be written: {self.journal_error}")
+        parts.append(f"{self.status} ({self.reason})")
+        if not self.count_exact:
+            parts.append(
+                f"pulses delivered between {self.pulses_delivered} and "
+                f"{self.pulses_delivered_upper} (not every pulse was observed)"
+            )
+        return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         errors = sorted(abs(e) for e in self.onset_errors_s)
@@ -81,4 +117,11 @@ class Summary:
             },
             "alarms": self.alarms,
             "journal": self.journal,
+            "outcome": self.outcome,
+            "disarm_confirmed": self.disarm_confirmed,
+            "pulses_delivered_upper": (
+                self.pulses_delivered if self.count_exact else self.pulses_delivered_upper
+            ),
+            "count_exact": self.count_exact,
+            "adverse_event": self.adverse_event,
         }

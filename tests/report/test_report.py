@@ -134,7 +134,11 @@ def test_json_holds_what_the_html_shows(journal: Path) -> None:
 def test_alarms_of_a_faulted_session_are_listed_with_their_priority(faulted: Path) -> None:
     data = json.loads(render(load_session(faulted), "json"))
     assert data["outcome"]["status"] == "fault"
-    assert [(a["detail"]["code"], a["kind"]) for a in data["alarms"]] == [("DEV-3", "high")]
+    # the link loss, then the disarm nobody could confirm over the pulled cable (issue 12)
+    assert [(a["detail"]["code"], a["kind"]) for a in data["alarms"]] == [
+        ("DEV-3", "high"),
+        ("DISARM", "high"),
+    ]
     html = render(load_session(faulted), "html", generated=T1)
     assert 'class="pri-high nowrap">*** high' in html
     assert "status-fault" in html

@@ -6,8 +6,11 @@ equals the journal."""
 
 from __future__ import annotations
 
+import errno
 import tempfile
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -16,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from stimctl.journal import read, verify
 from tests.session.harness import SLOW, TBS, TRAINS, Run, start, write_protocol
 
-ENDED = {"completed", "aborted", "estopped", "fault"}
+ENDED = {"completed", "aborted", "estopped", "fault", "stopped-adverse-event"}
 DISARMED_STATES = ENDED | {"paused", "ready", "idle"}
 
 
@@ -96,6 +99,30 @@ class SessionMachine(RuleBasedStateMachine):
     def coil_removed(self) -> None:
         self.run.sim.simulator.remove_coil()
 
+    @rule()
+    def ignores_disarm(self) -> None:
+        self.run.sim.simulator.faults.ignore_disarm = True
+
+    @rule()
+    def disk_full(self) -> None:
+        # an OS fault injected at the journal's write: ENOSPC from now on
+        if getattr(self, "_disk_full", None) is None:
+
+            def full(fd: int, data: bytes) -> None:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            self._disk_full: Any = mock.patch("stimctl.journal.writer.write_all", full)
+            self._disk_full.start()
+
+    @rule(kind=st.sampled_from(["seizure", "syncope", "headache"]))
+    def adverse_event(self, kind: str) -> None:
+        ended = self.run.engine.adverse_event("operator:hypothesis", kind=kind, severity="mild")
+        # a serious event ends a running session; a mild headache never does
+        if kind == "headache":
+            assert not ended
+        if ended:
+            self.serious_event = True
+
     # -- invariants ------------------------------------------------------------------------
 
     @invariant()
@@ -112,7 +139,8 @@ class SessionMachine(RuleBasedStateMachine):
     def disarmed_whenever_the_session_says_so(self) -> None:
         # With the cable pulled the host cannot disarm: the device's own keep-alive
         # watchdog is the backstop (checked in teardown), and the journal must say so.
-        if self.run.sim.simulator.faults.cable_pulled:
+        faults = self.run.sim.simulator.faults
+        if faults.cable_pulled or faults.ignore_disarm:
             return
         if self.run.engine.snapshot().state in ENDED - {"completed"}:
             assert not self.run.sim.simulator.armed
@@ -125,10 +153,28 @@ class SessionMachine(RuleBasedStateMachine):
         if run.engine.running:
             run.engine.abort("operator:hypothesis", reason="end of example")
         summary = run.finish()
+        disk_full = getattr(self, "_disk_full", None)
+        if disk_full is not None:
+            disk_full.stop()
         assert summary.status in ENDED | {"stopped"}
+        if getattr(self, "serious_event", False) and summary.journal_error is None:
+            assert summary.status == "stopped-adverse-event"
+        # never "disarmed" while the device is armed, whatever failed
+        if run.sim.simulator.armed and not run.sim.simulator.faults.cable_pulled:
+            assert not summary.disarm_confirmed
+        if summary.journal_error is not None:
+            # the journal failed: the session stopped, the device was told to disarm, and
+            # the summary (not the journal) holds the count
+            assert summary.status == "fault"
+            assert len(run.sim.pulse_log()) <= summary.as_dict()["pulses_delivered_upper"]
+            return
         records = read(summary.journal)
         end = records[-1]["payload"]
-        if run.sim.simulator.faults.cable_pulled:
+        if run.sim.simulator.faults.ignore_disarm:
+            # the journal never claims a disarm the device did not make
+            assert not (end["disarmed"] and run.sim.simulator.armed)
+            assert summary.disarm_confirmed or not end["disarmed"]
+        elif run.sim.simulator.faults.cable_pulled:
             # the journal never claims a disarm the device did not make
             assert not (end["disarmed"] and run.sim.simulator.armed)
             # ...and a Magstim disarms itself once its keep-alive lapses (1 s armed)
@@ -142,15 +188,18 @@ class SessionMachine(RuleBasedStateMachine):
         assert verify(summary.journal).ok
         ends = [r["payload"] for r in records if r["event"] == "train_end"]
         journal_pulses = sum(int(p["pulses"]) for p in ends)
+        journal_upper = sum(int(p.get("pulses_upper", p["pulses"])) for p in ends)
         assert journal_pulses == summary.pulses_delivered
-        if run.sim.simulator.faults.cable_pulled:
-            # a device-timed train goes on without the host: the journal's count is a
-            # lower bound, and a cut train says it is not exact
-            assert journal_pulses <= len(run.sim.pulse_log())
-            if journal_pulses < len(run.sim.pulse_log()):
-                assert any(p.get("estimated") for p in ends)
-        else:
-            assert journal_pulses == len(run.sim.pulse_log())
+        assert summary.as_dict()["pulses_delivered_upper"] == journal_upper
+        # Every pulse the simulator fired lies within the journaled bounds; a count the
+        # engine did not observe says so (issue 12 item 8).
+        delivered = len(run.sim.pulse_log())
+        assert journal_pulses <= delivered <= journal_upper
+        if journal_upper != journal_pulses:
+            assert all(p.get("count_exact") is False for p in ends if "pulses_upper" in p)
+            assert end["count_exact"] is False
+        if not run.sim.simulator.faults.cable_pulled and not any(p.get("estimated") for p in ends):
+            assert journal_pulses == delivered
 
 
 SessionMachine.TestCase.settings = settings(
