@@ -148,7 +148,7 @@ def add_operator(
             )
         elif by.operator.role not in ADMIN_ROLES:
             raise AuthError(
-                f"{by.operator.id} is a {by.operator.role}: only a physician or an engineer"
+                f"{by.operator.id} is {_a(by.operator.role)}: only a physician or an engineer"
                 " may register operators"
             )
         existing = _operator(conn, operator_id)
@@ -253,8 +253,8 @@ def require_role(
             record_event(conn, operator_id, "refused-role", purpose, proof.at)
         wanted = " or ".join(roles)
         raise AuthError(
-            f"operator {operator_id!r} is a {proof.operator.role}; {purpose or 'this'} needs"
-            f" a {wanted}"
+            f"operator {operator_id!r} is {_a(proof.operator.role)}; {purpose or 'this'} needs"
+            f" {_a(wanted)}"
         )
     return proof
 
@@ -265,7 +265,7 @@ def disable_operator(
     """Disable an operator (the row stays: old records name them). The last enabled
     physician or engineer cannot be disabled: nobody could register anyone again."""
     if by.operator.role not in ADMIN_ROLES:
-        raise AuthError(f"{by.operator.id} is a {by.operator.role}: cannot disable operators")
+        raise AuthError(f"{by.operator.id} is {_a(by.operator.role)}: cannot disable operators")
     moment = now or now_utc()
     with store.write() as conn:
         target = _operator(conn, operator_id)
@@ -304,7 +304,7 @@ def change_secret(
     physician or engineer resetting someone else's. Clears a lock."""
     if by.operator.id != operator_id and by.operator.role not in ADMIN_ROLES:
         raise AuthError(
-            f"{by.operator.id} is a {by.operator.role}: cannot change {operator_id}'s credential"
+            f"{by.operator.id} is {_a(by.operator.role)}: cannot change {operator_id}'s credential"
         )
     credential = kdf.hash_secret(new_secret)
     moment = now or now_utc()
@@ -401,3 +401,7 @@ def _from_row(row: tuple[object, ...]) -> Operator:
         locked_until=maybe_utc(cast("str | None", row[7])),
         created_by=cast("str | None", row[8]),
     )
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
