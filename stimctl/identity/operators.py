@@ -321,15 +321,16 @@ def change_secret(
 
 
 def auth_events(store: Store, operator_id: str | None = None) -> list[AuthEvent]:
+    """Authentication events in the order they were recorded."""
     with store.read() as conn:
         if operator_id is None:
             rows = conn.execute(
-                "SELECT operator_id, event, purpose, at FROM auth_events ORDER BY at, id"
+                "SELECT operator_id, event, purpose, at FROM auth_events ORDER BY rowid"
             ).fetchall()
         else:
             rows = conn.execute(
                 "SELECT operator_id, event, purpose, at FROM auth_events WHERE operator_id = ?"
-                " ORDER BY at, id",
+                " ORDER BY rowid",
                 (operator_id,),
             ).fetchall()
     return [AuthEvent(r[0], r[1], r[2], from_utc_text(r[3])) for r in rows]
@@ -373,8 +374,8 @@ def _credential(store: Store, operator_id: str) -> str:
 def _failures_since_success(conn: sqlite3.Connection, operator_id: str) -> int:
     row = conn.execute(
         "SELECT count(*) FROM auth_events WHERE operator_id = ? AND event = 'credential-rejected'"
-        " AND at > coalesce((SELECT max(at) FROM auth_events WHERE operator_id = ?"
-        " AND event = 'authenticated'), '')",
+        " AND rowid > coalesce((SELECT max(rowid) FROM auth_events WHERE operator_id = ?"
+        " AND event = 'authenticated'), 0)",
         (operator_id, operator_id),
     ).fetchone()
     return int(row[0])
