@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import click
+
 from stimctl.cli.credentials import read_secret
 from stimctl.errors import AuthError
 
@@ -148,6 +150,15 @@ def sign_override(
             content=content,
         )
     return replace(override, override_id=override_id, signature=signature)
+
+
+def operator_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    """``--operator``: "" when not given; an explicitly empty or blank id is bad input."""
+    if value is None:
+        return ""
+    if not value.strip():
+        raise click.BadParameter(f"{value!r} is not an operator id", ctx=ctx, param=param)
+    return value
 
 
 def session_actor(engine: SessionEngine) -> str:

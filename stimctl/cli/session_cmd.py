@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from stimctl.cli.options import ISO_DATE, PERCENT_MSO
-from stimctl.cli.session_auth import authorize_session, session_actor
+from stimctl.cli.session_auth import authorize_session, operator_option, session_actor
 
 if TYPE_CHECKING:
     from stimctl.clock import Clock
@@ -39,7 +39,8 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
         click.option(
             "--operator",
             envvar="STIMCTL_OPERATOR",
-            default="",
+            default=None,
+            callback=operator_option,
             help="Operator id; the password is asked [$STIMCTL_OPERATOR].",
         ),
         click.option(

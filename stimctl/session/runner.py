@@ -94,7 +94,7 @@ def prepare(
         first = verdict.deciding()[0]
         raise SafetyViolation(f"blocked: {deciding}", rule=first.rule, source=first.source)
     if verdict.verdict is Severity.OVERRIDE:
-        if override is None or not override.operator.strip() or not override.reason.strip():
+        if override is None or not override.operator or not override.reason:
             raise OverrideRequired(
                 f"override required (give --override-operator and --override-reason): {deciding}",
                 rule=verdict.deciding()[0].rule,
