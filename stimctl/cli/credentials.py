@@ -26,9 +26,14 @@ def read_secret(prompt: str, *, from_stdin: bool) -> str:
         if not line:
             raise AuthError(f"standard input ended before the {prompt.lower()}")
         return line.rstrip("\r\n")
+    if not _interactive():
+        # getpass would fall back to reading stdin with the echo on: refuse instead
+        raise AuthError(
+            f"no terminal to ask the {prompt.lower()} on: use --password-stdin in scripts"
+        )
     try:
         secret = click.prompt(prompt, hide_input=True, err=True, default="", show_default=False)
-    except click.Abort:
+    except (click.Abort, EOFError, OSError):
         raise AuthError(f"no {prompt.lower()} entered") from None
     if not secret:
         raise AuthError(f"no {prompt.lower()} entered")
@@ -44,3 +49,10 @@ def read_new_secret(prompt: str, *, from_stdin: bool) -> str:
     if again != first:
         raise AuthError("the two entries differ; nothing was changed")
     return first
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):  # closed or replaced stdin
+        return False

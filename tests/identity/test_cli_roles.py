@@ -129,7 +129,9 @@ def test_first_operator_rule_on_the_command_line(home: Path, cli: Cli) -> None:
     assert code == ExitCode.AUTH and "give --by ID" in _one_line(err)
     code, _, err = cli(*add_ann, "--by", "dr-lee", "--password-stdin", stdin="wrong-one\nx\n")
     assert code == ExitCode.AUTH and "wrong credential" in _one_line(err)
-    code, out, _ = cli(*add_ann, "--by", "dr-lee", "--password-stdin", stdin="lee-pass-1\nann-p-1\n")
+    code, out, _ = cli(
+        *add_ann, "--by", "dr-lee", "--password-stdin", stdin="lee-pass-1\nann-p-1\n"
+    )
     assert code == 0 and "registered operator op-ann (Ann Operator) by dr-lee" in out
     code, out, _ = cli("operator", "list", "--json")
     assert {(o["id"], o["role"], o["state"]) for o in json.loads(out)} == {

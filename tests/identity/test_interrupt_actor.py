@@ -40,9 +40,7 @@ def _pulses(journal: Path) -> int:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
-def test_ctrl_c_is_journaled_under_the_authenticated_operator(
-    home: Path, tmp_path: Path
-) -> None:
+def test_ctrl_c_is_journaled_under_the_authenticated_operator(home: Path, tmp_path: Path) -> None:
     with Store.open() as store:
         register(store, "dr-lee", "op-ann")
     protocol = tmp_path / "slow.toml"
