@@ -374,3 +374,19 @@ def test_invalid_printed_names_are_refused(home: Path, cli: Cli, name: str, text
     code, _, err = cli("operator", "add", "dr-lee", "--name", name, "--role", "physician",
                        "--password-stdin", stdin="lee-pass-1\n")  # fmt: skip
     assert code == ExitCode.BAD_INPUT and text in _one_line(err)
+
+
+def test_passwd_own_and_reset_by_a_physician(home: Path, people: None, cli: Cli) -> None:
+    own = ("operator", "passwd", "op-ann", "--password-stdin")
+    code, _, err = cli(*own, stdin="not-the-one\nnew-pass-1\n")
+    assert code == ExitCode.AUTH and "wrong credential" in _one_line(err)
+    assert cli(*own, stdin=f"{SECRETS['op-ann']}\nnew-pass-1\n")[0] == 0
+    code, _, err = cli(*own, stdin=f"{SECRETS['op-ann']}\nnew-pass-2\n")
+    assert code == ExitCode.AUTH  # the old one no longer works
+    reset = ("operator", "passwd", "dr-roe", "--by", "op-ann", "--password-stdin")
+    code, _, err = cli(*reset, stdin="new-pass-1\nroe-new-1\n")
+    assert code == ExitCode.AUTH and "is an operator" in _one_line(err)
+    reset = ("operator", "passwd", "op-ann", "--by", "dr-lee", "--password-stdin")
+    assert cli(*reset, stdin=f"{SECRETS['dr-lee']}\nreset-pass-1\n")[0] == 0
+    code, _, err = cli("operator", "passwd", "op-ann", stdin="")
+    assert code == ExitCode.AUTH and "use --password-stdin" in _one_line(err)
