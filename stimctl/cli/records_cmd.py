@@ -159,6 +159,10 @@ def screen(
     from stimctl.safety.tables import screening_table
 
     table = screening_table()
+    if reviewer is not None:
+        from stimctl.identity import check_operator_id
+
+        check_operator_id(reviewer)  # a person, not `engine` or an empty string
     with open_store() as store:
         get_subject(store, subject_id)  # an unknown subject fails before any question
         if answers_file is not None:
@@ -401,6 +405,11 @@ def ae_record(
 ) -> None:
     """Record an adverse event for SUBJECT_ID."""
     from stimctl.records import AdverseEventRecord, record_adverse_event
+
+    if recorded_by is not None:
+        from stimctl.identity import check_operator_id
+
+        check_operator_id(recorded_by)
 
     with open_store() as store:
         record = record_adverse_event(

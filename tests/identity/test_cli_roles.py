@@ -390,3 +390,14 @@ def test_passwd_own_and_reset_by_a_physician(home: Path, people: None, cli: Cli)
     assert cli(*reset, stdin=f"{SECRETS['dr-lee']}\nreset-pass-1\n")[0] == 0
     code, _, err = cli("operator", "passwd", "op-ann", stdin="")
     assert code == ExitCode.AUTH and "use --password-stdin" in _one_line(err)
+
+
+@pytest.mark.parametrize("value", ["engine", "<script>", " ", f"dr-lee{ZWSP}"])
+def test_screening_reviewers_and_ae_recorders_are_people(
+    home: Path, subject: str, cli: Cli, value: str
+) -> None:
+    code, _, err = cli("ae", "record", subject, "--kind", "headache", "--severity", "mild",
+                       "--by", value)  # fmt: skip
+    assert code == ExitCode.BAD_INPUT and "invalid operator id" in _one_line(err)
+    code, _, err = cli("screen", subject, "--answers", "/nonexistent.toml", "--reviewer", value)
+    assert code == ExitCode.BAD_INPUT and "invalid operator id" in _one_line(err)
