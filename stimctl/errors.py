@@ -55,6 +55,13 @@ class OverrideRequired(SafetyViolation):
     exit_code = ExitCode.OVERRIDE_REQUIRED
 
 
+class AuthError(StimctlError):
+    """An unknown or disabled operator, a wrong credential, a locked account, or a role
+    that may not do what was asked (21 CFR 11.10(d), (g))."""
+
+    exit_code = ExitCode.AUTH
+
+
 class StateError(StimctlError):
     """A command that the current state does not allow."""
 

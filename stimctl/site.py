@@ -23,6 +23,11 @@ class SiteFile(BaseModel):
     timezone: str = "UTC"
     screening_validity_days: Annotated[int, Field(ge=0, le=365)] = 30
     conservative_duration_table: bool = False
+    # Who may run without signing in (ADR 0009i): dry runs on the simulator by default;
+    # sessions on a stimulator only in research mode and only where the site says so.
+    # A clinical session on a stimulator always needs an authenticated operator.
+    unauthenticated_dry_runs: bool = True
+    unauthenticated_research_runs: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -45,6 +50,11 @@ class SiteFile(BaseModel):
 
 def load_site(path: str | None = None) -> SiteRules:
     """The site rules: `path`, else $STIMCTL_SITE, else the shipped default."""
+    return load_site_file(path).rules()
+
+
+def load_site_file(path: str | None = None) -> SiteFile:
+    """The whole site file (rules and settings that are not safety rules)."""
     chosen = path or os.environ.get("STIMCTL_SITE")
     file = Path(chosen) if chosen else configs_dir() / "site" / "default.toml"
-    return load_model(SiteFile, file).rules()
+    return load_model(SiteFile, file)

@@ -66,3 +66,7 @@ def _user_data_untouched() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _isolated_stimctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STIMCTL_HOME", str(tmp_path / "isolated-stimctl-home"))
+    # Cheap Argon2 parameters for the credentials tests create (stimctl.identity.kdf):
+    # test-only, hundreds of password entries per run.
+    monkeypatch.setenv("STIMCTL_KDF_PROFILE", "test")
+    monkeypatch.delenv("STIMCTL_OPERATOR", raising=False)

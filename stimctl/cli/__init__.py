@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ae": ("stimctl.cli.records_cmd:ae", "Record and review adverse events."),
     "export": ("stimctl.cli.export_cmd:export", "Export a subject's course (csv, json, bids)."),
     "report": ("stimctl.cli.report_cmd:report", "Write a session report (html, json, tsv)."),
+    "operator": ("stimctl.cli.operator_cmd:operator", "Register and disable operators."),
     "selftest": ("stimctl.cli.selftest_cmd:selftest", "Run the safety self-test battery."),
 }
 

@@ -20,7 +20,7 @@ from stimctl.errors import ExitCode
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES
 
 if TYPE_CHECKING:
-    from stimctl.records import Store
+    from stimctl.records import CourseRecord, Store
 
 
 def open_store() -> Store:
@@ -159,6 +159,10 @@ def screen(
     from stimctl.safety.tables import screening_table
 
     table = screening_table()
+    if reviewer is not None:
+        from stimctl.identity import check_operator_id
+
+        check_operator_id(reviewer)  # a person, not `engine` or an empty string
     with open_store() as store:
         get_subject(store, subject_id)  # an unknown subject fails before any question
         if answers_file is not None:
@@ -206,16 +210,33 @@ def course() -> None:
 @click.argument("protocol")
 @click.option("--sessions", "planned", type=click.IntRange(min=1), required=True)
 @click.option("--start", "start_date", type=ISO_DATE, default=None, help="Start date [today].")
-def course_start(subject_id: str, protocol: str, planned: int, start_date: dt.date | None) -> None:
-    """Prescribe PROTOCOL (a shipped name or a path) for SUBJECT_ID, N sessions."""
+@click.option(
+    "--by",
+    "by_id",
+    envvar="STIMCTL_OPERATOR",
+    default=None,
+    help="Prescribing physician; signs with a fresh password entry [$STIMCTL_OPERATOR].",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def course_start(
+    subject_id: str,
+    protocol: str,
+    planned: int,
+    start_date: dt.date | None,
+    by_id: str | None,
+    password_stdin: bool,
+) -> None:
+    """Prescribe PROTOCOL (a shipped name or a path) for SUBJECT_ID, N sessions (signed
+    by a physician: exit 10 for anyone else or a wrong password)."""
     from stimctl.configs import file_digest, resolve
     from stimctl.protocol import load_protocol
-    from stimctl.records import CourseRecord, start_course
+    from stimctl.records import CourseRecord, get_subject
 
     loaded = load_protocol(protocol)
     digest = file_digest(resolve("protocols", protocol))
     with open_store() as store:
-        record = start_course(
+        get_subject(store, subject_id)  # an unknown subject fails before the password
+        record, signer = _prescribe(
             store,
             CourseRecord(
                 subject_id=subject_id,
@@ -224,10 +245,12 @@ def course_start(subject_id: str, protocol: str, planned: int, start_date: dt.da
                 planned_sessions=planned,
                 start_date=start_date or dt.datetime.now(dt.UTC).date(),
             ),
+            by_id,
+            password_stdin,
         )
     click.echo(
         f"started course {record.id} for {subject_id}: {record.protocol_name},"
-        f" {planned} sessions from {record.start_date.isoformat()}"
+        f" {planned} sessions from {record.start_date.isoformat()}, prescribed by {signer}"
     )
     studied = loaded.schedule.course_sessions
     if studied is not None and planned > studied:
@@ -235,6 +258,28 @@ def course_start(subject_id: str, protocol: str, planned: int, start_date: dt.da
             f"note: the protocol's course is {studied} sessions; sessions beyond it will"
             " need an override (SES-COURSE)"
         )
+
+
+def _prescribe(
+    store: Store, course: CourseRecord, by_id: str | None, from_stdin: bool
+) -> tuple[CourseRecord, str]:
+    """Start `course` with the prescribing physician's electronic signature (one
+    transaction); returns the course and the signer's printed name."""
+    from stimctl.cli.signing import PendingSignature
+    from stimctl.records import start_course
+
+    meaning = (
+        f"prescribed course of {course.protocol_name}, {course.planned_sessions} sessions"
+        f" from {course.start_date.isoformat()} for {course.subject_id}"
+    )
+    pending = PendingSignature(
+        store, by_id, meaning=meaning, record_type="course", from_stdin=from_stdin
+    )
+    record = start_course(
+        store, course, within=lambda conn, rec: pending.sign(conn, rec.id, _plain(rec))
+    )
+    assert pending.signature is not None
+    return record, pending.signature.signer_name
 
 
 @course.command("show")
@@ -361,6 +406,11 @@ def ae_record(
     """Record an adverse event for SUBJECT_ID."""
     from stimctl.records import AdverseEventRecord, record_adverse_event
 
+    if recorded_by is not None:
+        from stimctl.identity import check_operator_id
+
+        check_operator_id(recorded_by)
+
     with open_store() as store:
         record = record_adverse_event(
             store,
@@ -379,20 +429,45 @@ def ae_record(
     if record.blocks:
         click.echo(
             f"sessions for {subject_id} are blocked (SES-4) until it is reviewed:"
-            f" stimctl ae review {record.id} --by OPERATOR --notes TEXT"
+            f" stimctl ae review {record.id} --by PHYSICIAN --notes TEXT"
         )
 
 
 @ae.command("review")
 @click.argument("event_id")
-@click.option("--by", "reviewed_by", required=True, help="Operator id of the reviewer.")
+@click.option(
+    "--by",
+    "reviewed_by",
+    envvar="STIMCTL_OPERATOR",
+    required=True,
+    help="Reviewing physician; signs with a fresh password entry [$STIMCTL_OPERATOR].",
+)
 @click.option("--notes", required=True, help="What was decided and why.")
-def ae_review(event_id: str, reviewed_by: str, notes: str) -> None:
-    """Mark an adverse event reviewed (it no longer blocks sessions)."""
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def ae_review(event_id: str, reviewed_by: str, notes: str, password_stdin: bool) -> None:
+    """Mark an adverse event reviewed (it no longer blocks sessions); a physician signs."""
+    from stimctl.cli.signing import PendingSignature
+    from stimctl.identity import check_reason
     from stimctl.records import review_adverse_event
+    from stimctl.records.adverse import get_adverse_event
 
+    notes = check_reason(notes, "review notes")
     with open_store() as store:
-        record = review_adverse_event(store, event_id, reviewed_by=reviewed_by, notes=notes)
+        event = get_adverse_event(store, event_id)  # unknown: exit 2 before the password
+        pending = PendingSignature(
+            store,
+            reviewed_by,
+            meaning=f"reviewed adverse event {event.label()}",
+            record_type="adverse_event_review",
+            from_stdin=password_stdin,
+        )
+        record = review_adverse_event(
+            store,
+            event_id,
+            reviewed_by=reviewed_by,
+            notes=notes,
+            within=lambda conn, rec: pending.sign(conn, rec.id, _plain(rec)),
+        )
     click.echo(f"reviewed adverse event {record.id} ({record.label()}) by {reviewed_by}")
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from stimctl.cli.options import ISO_DATE, PERCENT_MSO
+from stimctl.cli.session_auth import authorize_session, operator_option, session_actor
 
 if TYPE_CHECKING:
     from stimctl.clock import Clock
@@ -36,10 +37,26 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
         click.option("--mode", type=click.Choice(["clinical", "research"]), default=None),
         click.option("--site", "site_file", default=None, help="Site rules file."),
         click.option(
-            "--operator", default="local", show_default=True, help="Operator id (journaled)."
+            "--operator",
+            envvar="STIMCTL_OPERATOR",
+            default=None,
+            callback=operator_option,
+            help="Operator id; the password is asked [$STIMCTL_OPERATOR].",
         ),
-        click.option("--override-operator", default=None, help="Who accepts an override verdict."),
+        click.option(
+            "--password-stdin",
+            is_flag=True,
+            help="Read the operator's password from the first line of standard input.",
+        ),
+        click.option(
+            "--override-operator", default=None, help="Physician who signs an override verdict."
+        ),
         click.option("--override-reason", default=None, help="Why the override is accepted."),
+        click.option(
+            "--override-password-stdin",
+            is_flag=True,
+            help="Read the signer's password from the next line of standard input.",
+        ),
         click.option(
             "--json", "as_json", is_flag=True, help="Print the summary as one JSON object."
         ),
@@ -81,6 +98,7 @@ def dry_run(
     clock = parse_speed(speed)
     request = SessionRequest(**common)
     prepared = _prepare(request, device_name)
+    request, prepared = authorize_session(request, prepared, on_stimulator=False)
     schedule = parse_faults(faults)
     with SimulatedDevice(prepared.device, clock) as sim:
         with driving(clock):
@@ -143,6 +161,7 @@ def run(
             "clinical mode: a session on a stimulator needs --subject ID (screening and "
             "history on record); use --mode research for a research session with --rmt"
         )
+    request, prepared = authorize_session(request, prepared, on_stimulator=True)
     if port_url.startswith("stimsim://"):
         from stimctl.session.simulation import install_stimsim
 
@@ -204,8 +223,10 @@ class SessionRequest:
     mode: str | None
     site_file: str | None
     operator: str
+    password_stdin: bool
     override_operator: str | None
     override_reason: str | None
+    override_password_stdin: bool
     as_json: bool
 
 
@@ -300,7 +321,7 @@ def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:
                         click.echo(line, err=True)
                         last_line = line
     except KeyboardInterrupt:
-        engine.abort("operator:console", reason="interrupted (Ctrl-C)")
+        engine.abort(session_actor(engine), reason="interrupted (Ctrl-C)")
     summary = engine.wait(timeout=30)
     from stimctl.clock import driving
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from stimctl.errors import ConfigError, StateError
@@ -72,8 +73,11 @@ def review_adverse_event(
     reviewed_by: str,
     notes: str,
     at: dt.datetime | None = None,
+    within: Callable[[sqlite3.Connection, AdverseEventRecord], object] | None = None,
 ) -> AdverseEventRecord:
-    """Mark an adverse event reviewed (it no longer blocks). Needs a reviewer and notes."""
+    """Mark an adverse event reviewed (it no longer blocks). Needs a reviewer and notes.
+    `within` runs in the same transaction with the reviewed event (the reviewer's
+    signature: both or neither)."""
     if not notes.strip():
         raise ConfigError("a review needs notes (what was decided and why)")
     with store.write() as conn:
@@ -89,6 +93,15 @@ def review_adverse_event(
             " WHERE id = ?",
             (reviewed_by, utc_text(moment), notes, event_id),
         )
+        reviewed = _require_event(conn, event_id)
+        if within is not None:
+            within(conn, reviewed)
+        return reviewed
+
+
+def get_adverse_event(store: Store, event_id: str) -> AdverseEventRecord:
+    """The adverse event; an unknown id is a `ConfigError`."""
+    with store.read() as conn:
         return _require_event(conn, event_id)
 
 

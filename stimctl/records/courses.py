@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+from collections.abc import Callable
 from typing import Any, cast
 
 from stimctl.errors import ConfigError
@@ -25,8 +26,14 @@ _COLUMNS = (
 )
 
 
-def start_course(store: Store, course: CourseRecord) -> CourseRecord:
-    """Start a course; a subject has at most one active course (close the old one first)."""
+def start_course(
+    store: Store,
+    course: CourseRecord,
+    *,
+    within: Callable[[sqlite3.Connection, CourseRecord], object] | None = None,
+) -> CourseRecord:
+    """Start a course; a subject has at most one active course (close the old one first).
+    `within` runs in the same transaction after the insert (the prescriber's signature)."""
     if course.planned_sessions <= 0:
         raise ConfigError(f"a course needs at least 1 session, got {course.planned_sessions}")
     record = dataclasses.replace(
@@ -58,6 +65,8 @@ def start_course(store: Store, course: CourseRecord) -> CourseRecord:
                 utc_text(record.created_at),
             ),
         )
+        if within is not None:
+            within(conn, record)
     return record
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from stimctl.errors import ConfigError
@@ -22,11 +24,21 @@ if TYPE_CHECKING:
     from stimctl.journal import Journal, JournalRecord
 
 
-def record_override(store: Store, override: OverrideRecord) -> OverrideRecord:
-    """Store an override of a verdict. An operator id and a non-empty reason are required;
-    the engine also journals it (`override_payload`)."""
+def record_override(
+    store: Store,
+    override: OverrideRecord,
+    *,
+    within: Callable[[sqlite3.Connection, OverrideRecord], object] | None = None,
+) -> OverrideRecord:
+    """Store an override of a verdict. An operator id and a reason made of words are
+    required (`stimctl.identity.text.check_reason`); the engine also journals it
+    (`override_payload`). `within` runs in the same transaction after the insert (the
+    signer's electronic signature: both rows or neither)."""
+    from stimctl.identity.text import check_reason  # identity imports records: no cycle
+
     if not override.reason.strip():
         raise ConfigError("an override needs a reason")
+    check_reason(override.reason, "override reason")
     if not override.rules:
         raise ConfigError("an override names the rules it overrides")
     record = dataclasses.replace(override, id=override.id or new_id())
@@ -48,7 +60,18 @@ def record_override(store: Store, override: OverrideRecord) -> OverrideRecord:
                 utc_text(record.at),
             ),
         )
+        if within is not None:
+            within(conn, record)
     return record
+
+
+def attach_override(store: Store, override_id: str, session_id: str) -> None:
+    """Link an override signed before its session existed to that session's row."""
+    with store.write() as conn:
+        conn.execute(
+            "UPDATE overrides SET session_id = ? WHERE id = ? AND session_id IS NULL",
+            (session_id, override_id),
+        )
 
 
 def overrides_of(store: Store, subject_id: str) -> list[OverrideRecord]:

@@ -144,7 +144,58 @@ def _v3_indexes(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_provenance_and_review, _v3_indexes)
+def _operator_identities_and_signatures(conn: sqlite3.Connection) -> None:
+    # Operators become people with a printed name, a credential (an Argon2id hash, never
+    # the secret) and a lockout counter; rows that earlier versions created on first use
+    # keep a NULL credential and so can never authenticate (ADR 0009i). Every
+    # authentication attempt is kept in auth_events; every electronic signature
+    # (21 CFR 11.50/11.70) in signatures, linked to the record it signs by type, id and
+    # a digest of the signed content.
+    for statement in (
+        "ALTER TABLE operators ADD COLUMN name TEXT",
+        "ALTER TABLE operators ADD COLUMN credential TEXT",
+        "ALTER TABLE operators ADD COLUMN created_by TEXT REFERENCES operators(id)",
+        "ALTER TABLE operators ADD COLUMN disabled_at TEXT",
+        "ALTER TABLE operators ADD COLUMN disabled_by TEXT REFERENCES operators(id)",
+        "ALTER TABLE operators ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0"
+        " CHECK (failed_attempts >= 0)",
+        "ALTER TABLE operators ADD COLUMN locked_until TEXT",
+    ):
+        conn.execute(statement)
+    _run(
+        conn,
+        """
+        CREATE TABLE auth_events (
+            id TEXT PRIMARY KEY,
+            operator_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            purpose TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX auth_events_by_operator ON auth_events(operator_id, at);
+        CREATE TABLE signatures (
+            id TEXT PRIMARY KEY,
+            signer_id TEXT NOT NULL REFERENCES operators(id),
+            signer_name TEXT NOT NULL CHECK (length(trim(signer_name)) > 0),
+            signer_role TEXT NOT NULL,
+            meaning TEXT NOT NULL CHECK (length(trim(meaning)) > 0),
+            record_type TEXT NOT NULL CHECK (record_type IN
+                ('override', 'course', 'adverse_event_review', 'site_approval', 'other')),
+            record_id TEXT NOT NULL,
+            content_digest TEXT NOT NULL CHECK (length(content_digest) = 64),
+            signed_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX signatures_by_record ON signatures(record_type, record_id);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_initial,
+    _v2_provenance_and_review,
+    _v3_indexes,
+    _operator_identities_and_signatures,
+)
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -75,6 +75,7 @@ def report_dict(data: SessionData) -> dict[str, Any]:
         },
         "software": start.get("software"),
         "operator": start.get("operator"),
+        "operator_identity": start.get("operator_identity"),
         "subject": start.get("subject"),
         "protocol": {
             "name": protocol.get("name"),
@@ -98,6 +99,7 @@ def report_dict(data: SessionData) -> dict[str, Any]:
             "findings": data.verdict.get("findings", []),
         },
         "override": data.override,
+        "signatures": signatures(data),
         "outcome": data.end,
         "trains": [train_dict(t) for t in data.trains],
         "trains_planned": len(data.planned_trains),
@@ -121,6 +123,12 @@ def report_dict(data: SessionData) -> dict[str, Any]:
         "adverse_events": [_moment(m) for m in data.adverse_events],
         "states": [_moment(m) for m in data.states],
     }
+
+
+def signatures(data: SessionData) -> list[dict[str, Any]]:
+    """The electronic signatures the journal carries (today: the override's)."""
+    signed = (data.override or {}).get("signature")
+    return [signed] if isinstance(signed, dict) else []
 
 
 def tsv(data: SessionData) -> str:

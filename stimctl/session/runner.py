@@ -14,7 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stimctl import __version__
 from stimctl.clock import Clock
@@ -34,11 +34,20 @@ from stimctl.session.guard import RuntimeGuard
 from stimctl.session.plan import Plan, compile_plan
 from stimctl.session.watchdog import WatchdogLimits
 
+if TYPE_CHECKING:
+    from stimctl.identity.signatures import Signature
+
 
 @dataclass(frozen=True)
 class Override:
+    """Who accepts an override verdict and why; `signature` once they signed it with a
+    fresh credential (`stimctl.cli.session_auth.sign_override`), linked to the override
+    record `override_id`."""
+
     operator: str
     reason: str
+    override_id: str = ""
+    signature: Signature | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class Prepared:
     verdict: Verdict
     override: Override | None
     now: dt.datetime
+    operator_identity: dict[str, Any] | None = None
+    """Who runs the session and how they were authenticated (journaled at the start)."""
 
 
 def prepare(
@@ -83,11 +94,16 @@ def prepare(
         first = verdict.deciding()[0]
         raise SafetyViolation(f"blocked: {deciding}", rule=first.rule, source=first.source)
     if verdict.verdict is Severity.OVERRIDE:
-        if override is None or not override.operator.strip() or not override.reason.strip():
+        if override is None or not override.operator or not override.reason:
             raise OverrideRequired(
                 f"override required (give --override-operator and --override-reason): {deciding}",
                 rule=verdict.deciding()[0].rule,
             )
+        from stimctl.identity.text import check_operator_id, check_reason
+
+        # An override signer is a person (not `engine`) and a reason is words (not ".").
+        check_operator_id(override.operator)
+        override = replace(override, reason=check_reason(override.reason, "override reason"))
     else:
         override = None
     return Prepared(protocol, path, device, subject, site, verdict, override, moment)
@@ -241,12 +257,18 @@ def session_start_payload(
         },
         "verdict": prepared.verdict.as_dict(),
     }
+    if prepared.operator_identity is not None:
+        payload["operator_identity"] = prepared.operator_identity
     if prepared.override is not None:
         payload["override"] = {
             "operator": operator_actor(prepared.override.operator),
             "reason": prepared.override.reason,
             "rules": [f.rule for f in prepared.verdict.deciding()],
         }
+        if prepared.override.override_id:
+            payload["override"]["override_id"] = prepared.override.override_id
+        if prepared.override.signature is not None:
+            payload["override"]["signature"] = prepared.override.signature.as_dict()
     return payload
 
 

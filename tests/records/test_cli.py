@@ -11,6 +11,7 @@ from stimctl.cli import main
 from stimctl.errors import ExitCode
 from stimctl.records import Store, begin_session, end_session
 from stimctl.safety.tables import screening_table
+from tests.identity.people import SECRETS, register
 from tests.records.conftest import DIGEST, NOW, write_journal
 
 
@@ -110,20 +111,36 @@ def test_interactive_screening_cut_short_records_nothing(
     assert "screening: none on record" in run(capsys, "subject", "show", "S-01")[1]
 
 
-def test_ae_record_blocks_and_review_clears(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ae_record_blocks_and_review_clears(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(capsys, "subject", "add", "S-01")
     code, out, _ = run(capsys, "ae", "record", "S-01", "--kind", "seizure", "--severity", "severe")
     assert code == 0 and "blocked (SES-4)" in out
     event_id = out.split("stimctl ae review ")[1].split()[0]
     assert "BLOCKS until reviewed" in run(capsys, "ae", "list", "S-01")[1]
-    code, _, _ = run(capsys, "ae", "resolve", event_id, "--by", "dr-lee", "--notes", "EEG ok")
+    with Store.open() as store:
+        register(store, "dr-lee")
+    monkeypatch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
+    code, _, _ = run(
+        capsys, "ae", "resolve", event_id, "--by", "dr-lee", "--notes", "EEG ok",
+        "--password-stdin",
+    )  # fmt: skip
     assert code == 0
     assert "reviewed by dr-lee" in run(capsys, "ae", "list", "S-01")[1]
 
 
-def test_course_start_and_unknown_protocol(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_course_start_and_unknown_protocol(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(capsys, "subject", "add", "S-01")
-    code, out, _ = run(capsys, "course", "start", "S-01", "dep-saint", "--sessions", "50")
+    with Store.open() as store:
+        register(store, "dr-lee")
+    monkeypatch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
+    code, out, _ = run(
+        capsys, "course", "start", "S-01", "dep-saint", "--sessions", "50", "--by", "dr-lee",
+        "--password-stdin",
+    )  # fmt: skip
     assert code == 0 and "dep-saint, 50 sessions" in out
     code, _, err = run(capsys, "course", "start", "S-01", "no-such", "--sessions", "5")
     assert code == ExitCode.BAD_INPUT

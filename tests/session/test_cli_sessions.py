@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 
 from stimctl.cli import main
 from stimctl.journal import verify
+from stimctl.records import Store
 from stimctl.safety.tables import screening_table
+from tests.identity.people import SECRETS, register
 
 
 @pytest.fixture
@@ -49,11 +52,16 @@ def test_dry_run_with_an_injected_fault(home: Path, capsys: pytest.CaptureFixtur
     assert summary["alarms"][0].startswith("high: coil 41.0 °C at or above the 40 °C stop")
 
 
-def test_blocked_and_override_exit_codes(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_blocked_and_override_exit_codes(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, _, err = run(capsys, "dry-run", "dep-fda-10hz", "--rmt", "90")
     assert code == 3 and "not deliverable" in err
     code, _, err = run(capsys, "dry-run", "np-m1-10hz-hodaj", "--rmt", "50")
     assert code == 1 and "override required" in err
+    with Store.open() as store:
+        register(store, "dr-lee")  # an override is signed by a registered physician
+    monkeypatch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
     code, out, _ = run(
         capsys,
         "dry-run",
@@ -65,6 +73,7 @@ def test_blocked_and_override_exit_codes(home: Path, capsys: pytest.CaptureFixtu
         "dr-lee",
         "--override-reason",
         "Hodaj regime per protocol",
+        "--override-password-stdin",
     )
     assert code == 0 and json.loads(out)["status"] == "completed"
 

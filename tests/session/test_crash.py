@@ -62,6 +62,8 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
     protocol.write_text(PROTOCOL)
     home = tmp_path / "home"
     env = {**os.environ, "STIMCTL_HOME": str(home)}
+    site = tmp_path / "site.toml"  # a research session without signing in (ADR 0009i)
+    site.write_text("schema_version = 1\nunauthenticated_research_runs = true\n")
     command = [
         sys.executable,
         "-m",
@@ -72,6 +74,8 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
         "30",
         "--mode",
         "research",  # clinical sessions on a stimulator need a subject on record
+        "--site",
+        str(site),
         "--device",
         "magstim-rapid2-super-plus-240v",
         "--port",
