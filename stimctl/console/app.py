@@ -361,10 +361,26 @@ class ConsoleApp(App[Summary | None]):
                 )
             except StimctlError as exc:
                 self.notify(str(exc), severity="error")
+                # a serious event ends the session even when it could not be recorded
+                self._end_for_serious_event(event)
+                return
+            if self._end_for_serious_event(event):
                 return
             self.notify("adverse event journaled; the session stays paused (space resumes)")
 
         self.push_screen(AdverseEventDialog(), answered)
+
+    def _end_for_serious_event(self, event: AdverseEvent) -> bool:
+        """A seizure, syncope or serious event ends the session: no resume (issue 12)."""
+        if not self.engine.adverse_event(self.actor, kind=event.kind, severity=event.severity):
+            return False
+        self.notify(
+            f"SERIOUS ADVERSE EVENT ({event.kind}, {event.severity}): the session is ended "
+            "and the device disarmed; it cannot be resumed",
+            severity="error",
+            timeout=30,
+        )
+        return True
 
     def action_request_quit(self) -> None:
         if not (self.started and self.engine.running):

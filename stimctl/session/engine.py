@@ -171,6 +171,11 @@ class SessionEngine:
         return self._summary
 
     @property
+    def operator(self) -> str:
+        """The session's operator as journaled in session_start (empty if none)."""
+        return str(self._start_payload.get("operator") or "")
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and not self._done.is_set()
 

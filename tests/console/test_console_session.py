@@ -338,6 +338,31 @@ def test_an_adverse_event_pauses_the_session_and_is_journaled(tmp_path: Path) ->
     assert [r["payload"]["command"] for r in events] == ["adverse_event", "pause", "abort"]
 
 
+def test_a_seizure_recorded_in_the_console_ends_the_session_and_space_cannot_resume(
+    tmp_path: Path,
+) -> None:
+    async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
+        await start_and_hold_after_first_train(s, pilot)
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(s.app.screen, AdverseEventDialog), "the form")
+        dialog = s.app.screen
+        assert isinstance(dialog, AdverseEventDialog)
+        dialog.query_one("#kind", Select).value = "seizure"
+        dialog.query_one("#severity", Select).value = "moderate"
+        await pilot.click("#record")
+        await until(pilot, lambda: s.app.screen is not dialog, "the form closed")
+        await pilot.press("space")  # one press of Space used to resume stimulation
+        summary = s.wait_end()
+        assert summary.status == "stopped-adverse-event"
+        assert not s.sim.simulator.armed
+
+    s = run(tmp_path, scenario)
+    assert end_of(s)["status"] == "stopped-adverse-event"
+    assert end_of(s)["adverse_event"] == "seizure (moderate)"
+    trains = [r for r in records(s) if r["event"] == "train_start"]
+    assert len(trains) == 1  # no train after the seizure
+
+
 def test_an_annotation_is_journaled_with_the_operator(tmp_path: Path) -> None:
     async def scenario(s: LiveSession, pilot: Pilot[Any]) -> None:
         await start_and_hold_after_first_train(s, pilot)
