@@ -146,6 +146,7 @@ class SessionEngine:
         self._adverse_event: str | None = None  # a serious AE ended the session
         self._interrupted_by: str | None = None
         self._outcome_settled = False  # set once the closing status is decided
+        self._link_lost = False  # the port is gone: what the device did since is unseen
         self.on_progress: Callable[[int, str], None] | None = None
         """Called after every train with pulses delivered and the journal's chain head."""
         driver.on_fault = self._driver_fault
@@ -508,6 +509,7 @@ class SessionEngine:
         try:
             status = self.driver.status()
         except ConnectionLost as exc:
+            self._link_lost = True
             self._alarm(Alarm("DEV-3", Priority.HIGH, f"link lost: {exc}", Action.FAULT))
             self._fail(f"link lost: {exc}")
             raise _Abort from exc
@@ -732,8 +734,10 @@ class SessionEngine:
         """
         now = self.clock.now()
         completed = now >= end
-        link_lost = isinstance(self.driver.fault, ConnectionLost) or self._link_failed_since(
-            started
+        link_lost = (
+            self._link_lost
+            or isinstance(self.driver.fault, ConnectionLost)
+            or self._link_failed_since(started)
         )
         if seen_before is not None:
             # The device reports every pulse through the driver's reader thread; the last

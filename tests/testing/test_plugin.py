@@ -129,7 +129,7 @@ def test_a_session_that_ends_armed_and_too_strong_fails_with_the_evidence(
     result.stdout.fnmatch_lines(
         [
             "*a pulse above 40% MSO was delivered: pulse 0 at t=*, 45% MSO on output A*",
-            "*the session did not end disarmed (completed): the journal's session_end says"
+            "*the session did not end disarmed (fault): the journal's session_end says"
             " disarmed=False*; the simulator is still armed*",
         ]
     )
