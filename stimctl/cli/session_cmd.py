@@ -307,7 +307,7 @@ def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:
     engine.start()
     last_line = ""
     try:
-        with abort_on_signals(engine):
+        with abort_on_signals(engine, actor=session_actor(engine)):
             while engine.running:
                 time.sleep(0.2)
                 if not as_json:

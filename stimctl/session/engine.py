@@ -215,7 +215,7 @@ class SessionEngine:
                 return False  # the session had already ended
             self._adverse_event = self._adverse_event or f"{kind} ({severity})"
             self._abort_reason = self._abort_reason or "serious adverse event"
-        self._command("adverse_event", actor=actor, event_kind=kind, severity=severity)
+        self._command("end_for_adverse_event", actor=actor, event_kind=kind, severity=severity)
         return True
 
     def note_interrupt(self, signal_name: str) -> None:
@@ -421,7 +421,7 @@ class SessionEngine:
             self._alarm(Alarm(code, Priority.HIGH, str(args.get("error")), Action.FAULT))
             self._fail(str(args.get("error")))
             raise _Abort
-        if kind == "adverse_event":
+        if kind == "end_for_adverse_event":
             self._alarm(
                 Alarm(
                     "AE",

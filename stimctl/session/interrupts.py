@@ -25,8 +25,12 @@ class Abortable(Protocol):
 
 
 @contextmanager
-def abort_on_signals(engine: Abortable) -> Iterator[None]:
-    """While inside, each of `SIGNALS` aborts `engine` instead of killing the process."""
+def abort_on_signals(engine: Abortable, actor: str = "engine") -> Iterator[None]:
+    """While inside, each of `SIGNALS` aborts `engine` instead of killing the process.
+
+    SIGINT is the operator's Ctrl-C and is journaled under `actor` (the session's
+    operator); SIGTERM and SIGHUP come from the system and are journaled as the engine's.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers (tests drive sessions from others)
         return
@@ -34,7 +38,10 @@ def abort_on_signals(engine: Abortable) -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         engine.note_interrupt(name)
-        engine.abort("engine", reason=f"interrupted ({name})")
+        if signum == signal.SIGINT:
+            engine.abort(actor, reason="interrupted (Ctrl-C)")
+        else:
+            engine.abort("engine", reason=f"interrupted ({name})")
 
     previous = {sig: signal.signal(sig, handler) for sig in SIGNALS}
     try:
