@@ -111,6 +111,7 @@ def dry_run(
                 driver_options=sim.driver_options,
             )
         recorder = _begin_record(prepared, engine, request.operator, request.subject_id)
+        sim.on_error = engine.background_failed
         sim.schedule_faults(schedule)
         if with_console:
             from stimctl.console import run_console

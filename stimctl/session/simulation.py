@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType, TracebackType
@@ -117,6 +118,8 @@ class SimulatedDevice:
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self.simulator: Any = None
+        self.on_error: Callable[[str, BaseException], None] | None = None
+        """Told when a fault injector fails (the session must fault, not run on unaware)."""
 
     def __enter__(self) -> SimulatedDevice:
         return self
@@ -158,8 +161,15 @@ class SimulatedDevice:
         self.clock.sleep_until(start + fault.at_s)
         while self.clock.now() < start + fault.at_s and not self._stop.is_set():
             self.clock.sleep_until(start + fault.at_s)  # frozen time wakes early
-        if not self._stop.is_set():
+        if self._stop.is_set():
+            return
+        try:
             self.inject(fault.kind)
+        except Exception as exc:  # a dead injector thread must not go unnoticed
+            callback = self.on_error
+            if callback is None:
+                raise
+            callback(f"fault injector {fault.kind}@{fault.at_s:g}", exc)
 
     def inject(self, kind: str) -> None:
         sim = self.simulator

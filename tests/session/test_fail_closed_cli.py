@@ -167,3 +167,20 @@ def test_wait_never_hangs_on_an_engine_thread_that_died(
     assert "engine thread died" in summary.reason
     assert not session.sim.simulator.armed
     session.finish()
+
+
+def test_a_fault_injector_that_dies_faults_the_session(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    from stimctl.session.simulation import FaultAt
+    from tests.session.harness import TRAINS, start, write_protocol
+
+    session = start(write_protocol(tmp_path, TRAINS.format(trains=4)), tmp_path, begin=False)
+    mocker.patch.object(session.sim, "inject", side_effect=RuntimeError("injector bug"))
+    session.sim.on_error = session.engine.background_failed
+    session.engine.start()
+    session.sim.schedule_faults([FaultAt("overheat", 5.0)])
+    summary = session.finish()
+    assert summary.status == "fault"
+    assert "fault injector overheat@5 failed: injector bug" in summary.reason
+    assert not session.sim.simulator.armed
