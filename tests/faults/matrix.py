@@ -1,0 +1,283 @@
+"""The fault matrix of issue 12: real `stimctl run` processes against byte-level simulators
+on real ptys, one cell per (driver family, fault).
+
+Each cell runs a session in research mode, injects one fault mid-session, and records what
+the host did: exit code, whether the device ended disarmed (by the host, or by its own
+keep-alive lapse when the host was killed), the simulator's pulse count against the
+journal's (exact, or within the journaled bounds after recovery), and whether the journal
+still verifies. `tests/faults/test_fault_matrix.py` asserts every cell; `bench/fault_matrix.py`
+prints the table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+UNLOCK = "d5e1-0000c0de-01"
+JOURNAL_LIMIT_BYTES = 6_000  # RLIMIT_FSIZE for "disk full mid-session": a few pulses in
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    device: str
+    simulator: str
+    pattern: str
+    driver_options: tuple[str, ...] = ()
+
+
+_SINGLE = 'kind = "continuous"\nfrequency_hz = 0.25\npulses = 4'
+_TRAINS = (
+    'kind = "train"\nfrequency_hz = 10.0\npulses_per_train = 30\n'
+    "inter_train_interval_s = 6.0\ntrains = 2"
+)
+
+FAMILIES: tuple[Family, ...] = (
+    Family("200²", "magstim-200", "magstim-200", _SINGLE),
+    Family("BiStim²", "magstim-bistim", "magstim-bistim", _SINGLE),
+    Family(
+        "Rapid²",
+        "magstim-rapid2-super-plus-240v",
+        f"magstim-rapid2?type=super-plus&mains=240&unlock_code={UNLOCK}",
+        _TRAINS,
+        (f"unlock_code={UNLOCK}",),
+    ),
+    Family("MagPro", "magpro-x100", "magpro-x100", _TRAINS),
+)
+
+FAULTS: tuple[str, ...] = (
+    "none",
+    "SIGKILL",
+    "SIGTERM",
+    "SIGINT",
+    "cable pulled",
+    "simulator killed",
+    "ignores disarm",
+    "disk full mid-session",
+)
+
+PROTOCOL = """schema_version = 1
+name = "fault-matrix"
+title = "fault matrix"
+indication = "research"
+source = "test"
+[target]
+site = "M1-hand"
+hemisphere = "left"
+[coil]
+family = "figure-8"
+[intensity]
+percent_rmt = 100
+[pattern]
+{pattern}
+"""
+
+
+@dataclass
+class Cell:
+    family: str
+    fault: str
+    exit_code: int | None = None
+    disarmed: bool = False
+    sim_pulses: int = 0
+    journal_lower: int = 0
+    journal_upper: int = 0
+    journal_ok: bool = False
+    status: str = ""
+    told_to_switch_off: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def consistent(self) -> bool:
+        return self.journal_lower <= self.sim_pulses <= self.journal_upper
+
+    @property
+    def safe(self) -> bool:
+        """Disarmed, or the operator was told to switch the stimulator off."""
+        return self.disarmed or self.told_to_switch_off
+
+    def row(self) -> list[str]:
+        bounds = (
+            str(self.journal_lower)
+            if self.journal_lower == self.journal_upper
+            else f"{self.journal_lower}-{self.journal_upper}"
+        )
+        return [
+            self.family,
+            self.fault,
+            "-" if self.exit_code is None else str(self.exit_code),
+            self.status,
+            "yes" if self.disarmed else ("told" if self.told_to_switch_off else "NO"),
+            f"{self.sim_pulses} in {bounds}",
+            "ok" if self.journal_ok else "NOT OK",
+        ]
+
+
+def _pulses(journal: Path) -> int:
+    return sum(1 for line in journal.read_bytes().splitlines() if b'"event":"pulse"' in line)
+
+
+def _train_ends(journal: Path) -> list[dict[str, Any]]:
+    ends = []
+    for line in journal.read_bytes().splitlines():
+        if b'"event":"train_end"' in line:
+            ends.append(json.loads(line)["payload"])
+    return ends
+
+
+def _last_record(journal: Path) -> dict[str, Any]:
+    """The last whole record (a write cut by a full disk leaves a torn last line)."""
+    for line in reversed(journal.read_bytes().splitlines()):
+        try:
+            record: dict[str, Any] = json.loads(line)
+        except ValueError:
+            continue
+        return record
+    return {}
+
+
+def _limit_file_size(limit: int) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
+    """Run one cell; never raises for what the session under test did."""
+    import simulators
+    from stimctl.clock import MonotonicClock
+    from stimctl.journal import verify
+    from stimctl.session.runner import recover_interrupted
+
+    cell = Cell(family.name, fault)
+    workdir.mkdir(parents=True, exist_ok=True)
+    sim = simulators.create_simulator(family.simulator)
+    if fault == "ignores disarm":
+        sim.faults.ignore_disarm = True
+    server = simulators.PtyServer(sim)
+    stop = threading.Event()
+    serving = threading.Thread(target=server.serve, args=(stop,), daemon=True)
+    serving.start()
+    protocol = workdir / "fault-matrix.toml"
+    protocol.write_text(PROTOCOL.format(pattern=family.pattern))
+    site = workdir / "site.toml"
+    site.write_text("schema_version = 1\nunauthenticated_research_runs = true\n")
+    home = workdir / "home"
+    command = [
+        sys.executable, "-m", "stimctl", "run", str(protocol), "--rmt", "30",
+        "--mode", "research", "--site", str(site), "--device", family.device,
+        "--port", server.path, "--headless",
+    ]  # fmt: skip
+    for option in family.driver_options:
+        command += ["--driver-option", option]
+    env = {**os.environ, "STIMCTL_HOME": str(home)}
+    limit = _limit_file_size(JOURNAL_LIMIT_BYTES) if fault == "disk full mid-session" else None
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=limit,  # noqa: PLW1509 - only sets an rlimit in the child
+    )
+    journal: Path | None = None
+    try:
+        journals = home / "journals"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            found = sorted(journals.glob("*.jsonl")) if journals.exists() else []
+            if found and b'"event":"train_start"' in found[0].read_bytes():
+                journal = found[0]
+                break
+            time.sleep(0.02)
+        if journal is not None and fault not in ("none", "ignores disarm", "disk full mid-session"):
+            time.sleep(1.0)  # into the train (or past the first single pulse)
+            _inject(fault, process, sim, server, stop)
+        try:
+            _, err = process.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, err = process.communicate()
+            cell.notes.append("did not exit within 90 s")
+        cell.exit_code = process.returncode
+        text = err.decode(errors="replace")
+        cell.told_to_switch_off = "switch the stimulator off" in text
+        if "Traceback" in text:
+            cell.notes.append("traceback on stderr")
+        if journal is None:
+            found = sorted((home / "journals").glob("*.jsonl"))
+            journal = found[0] if found else None
+        if journal is None:
+            cell.notes.append("no journal")
+            return cell
+        if fault == "SIGKILL":
+            # the next start recovers it; the device's own keep-alive is the backstop
+            time.sleep(1.6)
+            recover_interrupted(journal.parent, clock=MonotonicClock())
+        _settle(sim)
+        cell.disarmed = not bool(sim.armed)
+        cell.sim_pulses = len(sim.pulses)
+        ends = _train_ends(journal)
+        last = _last_record(journal)
+        if last.get("event") == "session_end":
+            payload = last["payload"]
+            cell.status = str(payload.get("status"))
+            cell.journal_lower = int(payload.get("pulses_delivered", 0))
+            cell.journal_upper = int(payload.get("pulses_delivered_upper", cell.journal_lower))
+        else:
+            cell.status = "unclosed"
+            cell.journal_lower = _pulses(journal) + sum(int(e["pulses"]) for e in ends)
+            cell.journal_upper = cell.journal_lower
+        result = verify(journal)
+        cell.journal_ok = bool(result.ok)
+        return cell
+    finally:
+        if process.poll() is None:
+            process.kill()
+        stop.set()
+        serving.join(timeout=2)
+        server.close()
+
+
+def _inject(
+    fault: str,
+    process: subprocess.Popen[bytes],
+    sim: Any,
+    server: Any,
+    stop: threading.Event,
+) -> None:
+    if fault in ("SIGKILL", "SIGTERM", "SIGINT"):
+        process.send_signal(getattr(signal, fault))
+    elif fault == "cable pulled":
+        sim.pull_cable()
+    elif fault == "simulator killed":
+        stop.set()
+        server.close()
+
+
+def _settle(sim: Any) -> None:
+    """Let the device's own timers run (keep-alive lapse, end of a device-timed train)."""
+    time.sleep(0.1)
+    poll = getattr(sim, "poll", None)
+    if poll is not None:
+        poll()
+
+
+def table(cells: list[Cell]) -> str:
+    header = ["family", "fault", "exit", "status", "disarmed", "sim pulses in journal", "journal"]
+    rows = [header] + [c.row() for c in cells]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)

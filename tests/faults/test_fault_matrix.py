@@ -1,0 +1,44 @@
+"""Every cell of the fault matrix (issue 12 "Must show"): real processes, real ptys."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from stimctl.errors import ExitCode
+from tests.faults.matrix import FAMILIES, FAULTS, Family, run_cell
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs a Linux pty")
+
+EXPECTED_EXIT = {
+    "none": {ExitCode.OK},
+    "SIGKILL": {-9},
+    "SIGTERM": {ExitCode.INTERRUPTED},
+    "SIGINT": {ExitCode.INTERRUPTED},
+    "cable pulled": {ExitCode.DEVICE, ExitCode.DISARM_UNCONFIRMED},
+    "simulator killed": {ExitCode.DEVICE, ExitCode.DISARM_UNCONFIRMED},
+    "ignores disarm": {ExitCode.DISARM_UNCONFIRMED},
+    "disk full mid-session": {ExitCode.RECORDS},
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.device)
+def test_fault_cell(family: Family, fault: str, tmp_path: Path) -> None:
+    cell = run_cell(family, fault, tmp_path)
+    assert not cell.notes, cell.notes
+    assert cell.exit_code in EXPECTED_EXIT[fault], cell.row()
+    # the device is disarmed, or the operator was told to switch it off
+    assert cell.safe, cell.row()
+    if fault == "ignores disarm":
+        assert cell.told_to_switch_off and not cell.disarmed
+    # the simulator's own pulse log lies within what the journal says (exact or bounds)
+    assert cell.consistent, cell.row()
+    if fault in ("none", "SIGTERM", "SIGINT", "SIGKILL"):
+        assert cell.journal_lower == cell.journal_upper == cell.sim_pulses, cell.row()
+    if fault == "disk full mid-session":
+        assert cell.status == "unclosed"  # nothing more could be written: the summary said it
+    else:
+        assert cell.journal_ok, cell.row()
