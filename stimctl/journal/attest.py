@@ -393,12 +393,11 @@ class _State:
                 Outcome.INTACT, "ok", f"intact: {summary}, signed by key {self.key_id}{row_note}"
             )
         start = self.records[0]
-        site = start["payload"].get("site")
-        if isinstance(site, dict) and site.get("mode") == "clinical":
+        if _clinical_on_a_stimulator(start["payload"]):
             raise _tampered(
                 "unsigned-clinical",
-                "a clinical session's journal without signatures: clinical sessions are"
-                " always signed, so the signatures were removed",
+                "a clinical session on a stimulator without signatures: those are always"
+                " signed, so the signatures were removed",
             )
         began = _utc(start["utc"])
         for key in self.keys.values():
@@ -415,6 +414,16 @@ class _State:
             f"intact but UNSIGNED: {summary} (no signing key when it was written; the chain"
             f" proves order, not origin){row_note}",
         )
+
+
+def _clinical_on_a_stimulator(start: dict[str, Any]) -> bool:
+    """The session_start of a clinical session on a real port (a key is required there;
+    see `stimctl.session.runner.journal_signer`)."""
+    site, device = start.get("site"), start.get("device")
+    if not (isinstance(site, dict) and site.get("mode") == "clinical"):
+        return False
+    port = device.get("port") if isinstance(device, dict) else None
+    return not (isinstance(port, str) and port.startswith("stimsim://"))
 
 
 def _row_state(row: RowFacts) -> str:

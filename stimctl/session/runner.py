@@ -150,7 +150,7 @@ def open_session(
 ) -> SessionEngine:
     """Connect the driver, compile the plan, create the journal; the engine is not started."""
     device = prepared.device
-    signer = journal_signer(prepared.site.mode)
+    signer = journal_signer(prepared.site.mode, port_url)
     if driver is None:
         driver_cls = load_driver(device.driver)
         options: dict[str, Any] = {**device.driver_options, **(driver_options or {})}
@@ -203,13 +203,16 @@ def open_session(
     return engine
 
 
-def journal_signer(mode: str) -> Signer | None:
-    """The key that signs the journal: required in clinical mode (fail closed before the
-    device is touched), optional otherwise (unsigned journals verify as "unsigned")."""
+def journal_signer(mode: str, port_url: str) -> Signer | None:
+    """The key that signs the journal: required for a clinical session on a stimulator
+    (fail closed before the device is touched), optional on the built-in simulator and
+    in research mode (unsigned journals verify as "unsigned"); used whenever it exists.
+    A key file with loose permissions is refused in every mode."""
     from stimctl.keys.files import load_active_signer
 
     signer = load_active_signer()
-    if signer is None and mode == "clinical":
+    on_simulator = port_url.startswith("stimsim://")
+    if signer is None and mode == "clinical" and not on_simulator:
         raise ConfigError(
             "clinical mode needs a journal signing key: run `stimctl keys init`"
             " (see docs/journal-signing.md)"

@@ -127,7 +127,8 @@ class SessionMachine(RuleBasedStateMachine):
         summary = run.finish()
         assert summary.status in ENDED | {"stopped"}
         records = read(summary.journal)
-        end = records[-1]["payload"]
+        assert records[-1]["event"] == "seal"
+        end = records[-2]["payload"]
         if run.sim.simulator.faults.cable_pulled:
             # the journal never claims a disarm the device did not make
             assert not (end["disarmed"] and run.sim.simulator.armed)
