@@ -174,7 +174,7 @@ class _State:
         self._check_identity()
         signed = self._check_signed_records()
         self._check_completion(chain)
-        self._check_row(chain)
+        self._check_row(chain, signed)
         return self._check_unsigned(signed)
 
     def _check_transplanted_seal(self) -> None:
@@ -197,6 +197,8 @@ class _State:
             return
         own = _start_session_id(lines)
         other = payload.get("session_id")
+        if other == own and seal.get("seq") == _int(before.get("seq")) + 1:
+            return  # in place: the record before it was edited (the chain check says which)
         if own is not None and other != own:
             raise _tampered(
                 "seal-foreign",
@@ -327,6 +329,12 @@ class _State:
                 "seal-missing",
                 f"the seal after session_end is missing: the last record was removed{told}",
             )
+        if row is not None and not running and chain.truncated:
+            raise _tampered(
+                "truncated-torn",
+                f"the journal is cut in the middle of record {chain.records + 1}, but the"
+                f" store says the session {_row_state(row)}: the file was cut short",
+            )
         if row is not None and not running:
             raise _tampered(
                 "truncated",
@@ -352,7 +360,7 @@ class _State:
 
     # -- 5. the row --------------------------------------------------------------------------
 
-    def _check_row(self, chain: VerifyResult) -> None:
+    def _check_row(self, chain: VerifyResult, signed: bool) -> None:
         row = self.row
         if row is None or row.status == RUNNING:
             return
@@ -362,6 +370,13 @@ class _State:
                     "head-earlier",
                     "the chain head stored at the end of the session is an earlier record:"
                     " records were appended after the session ended",
+                )
+            if signed:
+                raise _tampered(
+                    "head-edited",
+                    f"the chain head stored with the session ({str(row.chain_head)[:16]}...)"
+                    " is not the head the journal's signed seal vouches for: the store row"
+                    " was edited",
                 )
             raise _tampered(
                 "head-mismatch",
@@ -441,6 +456,10 @@ def _start_session_id(lines: list[bytes]) -> str | None:
         return None
     sid = first["payload"].get("session_id")
     return sid if isinstance(sid, str) else None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else -2
 
 
 def _utc(text: Any) -> dt.datetime | None:
