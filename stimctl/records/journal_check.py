@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stimctl.clock import Clock
-from stimctl.errors import ConfigError, StateError, StimctlError
+from stimctl.errors import ConfigError, ExitCode, StateError, StimctlError
 from stimctl.journal import close_interrupted, count_pulses, events, find_unfinished, read, verify
 from stimctl.journal.attest import Attestation, Outcome, PublicKey, RowFacts, attest
 from stimctl.journal.paths import journals_dir
@@ -24,14 +24,22 @@ from stimctl.records.values import from_utc_text
 @dataclass(frozen=True)
 class JournalCheck:
     """``ok`` False: the journal is missing, tampered, unfinished, or disagrees with the
-    row. ``attestation`` holds the full verdict."""
+    row. ``outcome`` and ``finding`` are the verdict's (`stimctl.journal.attest`)."""
 
     session_id: str
     ok: bool
     reason: str
     journal_pulses: int | None = None
     recorded_pulses: int = 0
-    attestation: Attestation | None = None
+    outcome: str = "intact"
+    finding: str = "ok"
+
+    @property
+    def exit_code(self) -> int:
+        """0 intact or unsigned, 6 unfinished, 8 tampered."""
+        if self.outcome == Outcome.TAMPERED:
+            return ExitCode.TAMPERED
+        return ExitCode.STATE if self.outcome == Outcome.UNFINISHED else ExitCode.OK
 
 
 def row_facts(session: SessionRecord) -> RowFacts:
@@ -105,7 +113,13 @@ def verify_session_journal(store: Store, session_id: str) -> JournalCheck:
     result = attest_session(store, session_id)
     ok = result.outcome in (Outcome.INTACT, Outcome.UNSIGNED)
     return JournalCheck(
-        session_id, ok, result.message, result.pulses, session.pulses_delivered, result
+        session_id,
+        ok,
+        result.message,
+        result.pulses,
+        session.pulses_delivered,
+        str(result.outcome),
+        result.finding,
     )
 
 
