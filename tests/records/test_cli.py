@@ -163,7 +163,7 @@ def test_sessions_show_flags_a_rewritten_journal_with_exit_1(
     assert "journal: TAMPERED: the seal after session_end is missing" in out
     out_dir = tmp_path / "export"
     code, _, err = run(capsys, "export", "S-01", "--format", "csv", "-o", str(out_dir))
-    assert code == ExitCode.RECORDS
+    assert code == ExitCode.TAMPERED
     _one_line_error(err)
 
 
