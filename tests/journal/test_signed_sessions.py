@@ -108,3 +108,21 @@ def test_rotation_keeps_old_journals_verifiable_and_lists_both_keys(
     assert any(old_key.stem in line and "retired" in line for line in lines)
     assert any(line.startswith("* ") and "active" in line for line in lines)
     assert os.access(home / "keys" / "active", os.R_OK)
+
+
+def test_a_threshold_hunt_on_a_device_is_sealed_signed_and_verifies(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "keys", "init")[0] == 0
+    hunt = ("rmt", "hunt", "S1", "--method", "ml-pest", "--device", "magpro-x100")
+    code, out, _ = run(
+        capsys, *hunt, "--virtual-rmt", "52", "--seed", "1", "--speed", "max", "--json"
+    )
+    assert code == 0
+    (journal,) = (home / "journals").glob("rmt-*.jsonl")
+    records = read(journal)
+    assert [r["event"] for r in records[-2:]] == ["session_end", "seal"]
+    assert records[-1]["payload"]["pulses"] == json.loads(out)["pulses"]
+    assert sum(r["event"] == "checkpoint" for r in records) == 1  # its one train
+    code, out, _ = run(capsys, "journal", "verify", str(journal))
+    assert code == 0 and "signed by key" in out
