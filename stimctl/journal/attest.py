@@ -12,7 +12,8 @@ each manipulation gets the message that names it (docs/decisions, journal ADR):
    their content (counts, heads) against the journal;
 4. completion: a missing seal or session_end is "unfinished" (a crash, recoverable) only
    while the store says the session is still running, or when there is no row and the
-   journal has no ``session_end`` (a crash looks like that; a removed seal does not);
+   journal has no ``session_end`` or a torn seal line (a crash looks like that; a removed
+   seal does not);
 5. the row: chain head, pulse count and status stored at the end of the session;
 6. unsigned journals: tampering when clinical, or when a key was on record before the
    session began (an honest writer signs whenever a key exists).
@@ -308,7 +309,11 @@ class _State:
     def _check_completion(self, chain: VerifyResult) -> None:
         row = self.row
         running = row is not None and row.status == RUNNING
-        last = f"record {chain.records} ({self.records[-1]['event']})"
+        last = (
+            f"record {chain.records} ({self.records[-1]['event']})"
+            if self.records
+            else "its first record"
+        )
         if chain.sealed:
             if running:
                 assert row is not None
@@ -317,7 +322,13 @@ class _State:
         if chain.closed and self.session_id is None:
             return  # written before seals existed: the row and the keys still apply
         if chain.closed:
-            if chain.truncated or running:
+            if chain.truncated and row is not None and not running:
+                raise _tampered(
+                    "seal-torn",
+                    f"the seal after session_end is cut off mid-record, but the store says"
+                    f" it {_row_state(row)}: the file was cut or overwritten",
+                )
+            if running or (row is None and chain.truncated):
                 raise _Found(
                     Outcome.UNFINISHED,
                     "unsealed-crash",

@@ -65,6 +65,11 @@ def cut_in_half(w: World) -> None:
     w.a.write_bytes(data[: len(data) // 2])
 
 
+def seal_cut_mid_record(w: World) -> None:
+    lines = lines_of(w.a)
+    w.a.write_bytes(b"".join(lines[:-1]) + lines[-1][:60])
+
+
 def empty_file(w: World) -> None:
     w.a.write_bytes(b"")
 
@@ -242,6 +247,11 @@ CASES: dict[str, Case] = {
         f" ended completed with {PULSES} pulses: records at the end were removed",
     ),
     "cut the file in half": Case(cut_in_half, "id", "the journal is cut in the middle of record"),
+    "the seal cut mid-record": Case(
+        seal_cut_mid_record,
+        "id",
+        "the seal after session_end is cut off mid-record, but the store says it ended",
+    ),
     "empty file": Case(
         empty_file,
         "id",
