@@ -8,10 +8,14 @@ See docs/journal-signing.md.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
 
 from stimctl.errors import ConfigError, ExitCode
+
+if TYPE_CHECKING:
+    from stimctl.journal.signing import Signer
 
 
 @click.group()
@@ -22,16 +26,12 @@ def keys() -> None:
 @keys.command("init")
 def init_cmd() -> int:
     """Create the installation's signing key (refuses if one exists)."""
-    from stimctl.keys.files import active_key_id, create_key, key_path
-    from stimctl.keys.registry import register
-    from stimctl.records.store import Store
+    from stimctl.keys.files import active_key_id, key_path
 
     existing = active_key_id()
     if existing is not None:
         raise ConfigError(f"a signing key exists ({existing}); use `stimctl keys rotate`")
-    with Store.open() as store:
-        signer = create_key()
-        register(store, signer, dt.datetime.now(dt.UTC))
+    signer = _create_on_record()
     click.echo(f"signing key {signer.key_id} created at {key_path(signer.key_id)} (mode 0600)")
     return ExitCode.OK
 
@@ -40,20 +40,49 @@ def init_cmd() -> int:
 def rotate_cmd() -> int:
     """Make a new signing key; the old one is retired (its public key stays on record)
     and its private file is deleted."""
-    from stimctl.keys.files import active_key_id, create_key, load_signer, remove_key
-    from stimctl.keys.registry import register
-    from stimctl.records.store import Store
+    from stimctl.keys.files import active_key_id, load_signer, remove_key
 
     old = active_key_id()
     if old is None:
         raise ConfigError("no signing key to rotate; use `stimctl keys init`")
+    _refuse_while_running()
     load_signer(old)  # the old key must be usable: permissions and content checked
-    with Store.open() as store:
-        signer = create_key()
-        register(store, signer, dt.datetime.now(dt.UTC))
+    signer = _create_on_record()
     remove_key(old)
     click.echo(f"signing key {signer.key_id} is active; {old} retired")
     return ExitCode.OK
+
+
+def _refuse_while_running() -> None:
+    """A running session signs each train with the active key; retiring it mid-session
+    would make its later checkpoints "signed after retirement"."""
+    from stimctl.errors import StateError
+    from stimctl.journal import find_unfinished, journals_dir
+    from stimctl.journal.fsutil import is_locked
+
+    live = [p for p in find_unfinished(journals_dir(), include_live=True) if is_locked(p)]
+    if live:
+        raise StateError(
+            f"a session is running (journal {live[0].name} is open): rotate the key after it ends"
+        )
+
+
+def _create_on_record() -> Signer:
+    """Key file first (not yet active), then the public key on record, then active: a
+    failure in between leaves the previous key signing and nothing half-made in use."""
+    from stimctl.keys.files import create_key, remove_key, set_active
+    from stimctl.keys.registry import register
+    from stimctl.records.store import Store
+
+    with Store.open() as store:
+        signer = create_key(activate=False)
+        try:
+            register(store, signer, dt.datetime.now(dt.UTC))
+        except BaseException:
+            remove_key(signer.key_id)
+            raise
+    set_active(signer.key_id)
+    return signer
 
 
 @keys.command("list")

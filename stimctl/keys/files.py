@@ -89,8 +89,9 @@ def load_active_signer() -> Signer | None:
     return None if key_id is None else load_signer(key_id)
 
 
-def create_key() -> Signer:
-    """Create a new key file (0600) and make it the active key."""
+def create_key(*, activate: bool = True) -> Signer:
+    """Create a new key file (0600); make it the active key unless `activate` is False
+    (the caller puts it on record first, then calls `set_active`)."""
     directory = keys_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     if sys.platform != "win32":
@@ -98,7 +99,8 @@ def create_key() -> Signer:
     signer = Signer.from_private(Ed25519PrivateKey.generate())
     pem = signer.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     _write_new(key_path(signer.key_id), pem)
-    set_active(signer.key_id)
+    if activate:
+        set_active(signer.key_id)
     return signer
 
 

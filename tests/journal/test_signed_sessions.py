@@ -126,3 +126,17 @@ def test_a_threshold_hunt_on_a_device_is_sealed_signed_and_verifies(
     assert sum(r["event"] == "checkpoint" for r in records) == 1  # its one train
     code, out, _ = run(capsys, "journal", "verify", str(journal))
     assert code == 0 and "signed by key" in out
+
+
+def test_rotation_is_refused_while_a_session_writes_its_journal(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stimctl.clock import VirtualClock
+    from stimctl.journal import Journal, events, journals_dir
+
+    assert run(capsys, "keys", "init")[0] == 0
+    with Journal.create(journals_dir(), "live", clock=VirtualClock()) as journal:
+        journal.append(events.SESSION_START, {})
+        code, _, err = run(capsys, "keys", "rotate")
+    assert code == ExitCode.STATE
+    assert "a session is running (journal live.jsonl is open)" in err
