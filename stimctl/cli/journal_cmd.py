@@ -14,6 +14,9 @@ Exit codes (`stimctl.errors.ExitCode`):
 * 8 tampered: one line saying what was found (truncation, edit, swap, forged or replayed
   seal, a row that disagrees, a missing journal, ...);
 * 2 no such journal or session.
+
+`show` lists the records and marks the first line where the hash chain breaks (exit 8);
+its verdict is the chain's alone: use `verify` for the seal, signatures and the store.
 """
 
 from __future__ import annotations
