@@ -84,9 +84,32 @@ def load_signer(key_id: str) -> Signer:
 
 
 def load_active_signer() -> Signer | None:
-    """The installation's active signer, or None when no key was ever created."""
+    """The installation's active signer, or None when no key was ever created.
+
+    A key that is active on record but has no file here is an error, not "unsigned":
+    journals written without it would read as stripped of their signatures."""
     key_id = active_key_id()
-    return None if key_id is None else load_signer(key_id)
+    if key_id is not None:
+        return load_signer(key_id)
+    on_record = _active_on_record()
+    if on_record is not None:
+        raise ConfigError(
+            f"signing key {on_record} is active on record but {keys_dir()} has no active"
+            " key: restore the key folder, or run `stimctl keys init` to replace the key"
+        )
+    return None
+
+
+def _active_on_record() -> str | None:
+    from stimctl.records.store import Store, default_db_path
+
+    if not default_db_path().exists():
+        return None  # no store, nothing on record (and none created just to look)
+    from stimctl.keys.registry import keys_on_record
+
+    with Store.open() as store:
+        active = [k.key_id for k in keys_on_record(store).values() if k.active]
+    return active[0] if active else None
 
 
 def create_key(*, activate: bool = True) -> Signer:

@@ -140,3 +140,14 @@ def test_rotation_is_refused_while_a_session_writes_its_journal(
         code, _, err = run(capsys, "keys", "rotate")
     assert code == ExitCode.STATE
     assert "a session is running (journal live.jsonl is open)" in err
+
+
+def test_a_key_on_record_whose_file_is_gone_stops_sessions_instead_of_running_unsigned(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "keys", "init")
+    key_id = out.split()[2]
+    (home / "keys" / "active").unlink()
+    code, _, err = run(capsys, "dry-run", "np-m1-10hz-90", "--rmt", "52")
+    assert code == ExitCode.BAD_INPUT
+    assert f"signing key {key_id} is active on record but" in err
