@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.faults.matrix import FAMILIES, FAULTS, run_cell, table  # noqa: E402
+from tests.faults.matrix import FAMILIES, FAULTS, run_cell, table
 
 
 def main() -> None:
@@ -28,7 +28,9 @@ def main() -> None:
                 cells.append(run_cell(family, fault, work))
     print(table(cells))
     bad = [c for c in cells if not (c.safe and c.consistent)]
-    print(f"\n{len(cells)} cells in {time.monotonic() - started:.0f} s; {len(bad)} unsafe or inconsistent")
+    print(
+        f"\n{len(cells)} cells in {time.monotonic() - started:.0f} s; {len(bad)} unsafe or inconsistent"
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ class ExitCode:
     BLOCKED = 3  # safety verdict `block`, or a runtime safety violation
     DEVICE = 4  # the device refused, replied garbage or did not reply
     CONNECTION = 5  # the link to the device is gone
-    STATE = 6  # a command not allowed in the current state
+    STATE = 6  # a command not allowed in the current state; `journal verify`: unfinished
     RECORDS = 7  # the record store is unreadable or inconsistent
     TAMPERED = 8  # `journal verify`, `report`, `records audit`: a journal or row was altered
     DISARM_UNCONFIRMED = 9  # the device did not confirm a disarm: switch the stimulator off

@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("stimctl.cli.report_cmd:report", "Write a session report (html, json, tsv)."),
     "operator": ("stimctl.cli.operator_cmd:operator", "Register and disable operators."),
     "selftest": ("stimctl.cli.selftest_cmd:selftest", "Run the safety self-test battery."),
+    "keys": ("stimctl.cli.keys_cmd:keys", "Create, list and rotate the journal signing key."),
+    "records": ("stimctl.cli.records_audit_cmd:records", "Audit journals against the store."),
 }
 
 

@@ -1,21 +1,38 @@
 """`stimctl journal verify|show`: check and read session journals.
 
-PATH is a journal file or a session id (``$STIMCTL_HOME/journals/<id>.jsonl``).
-Exit codes: 0 intact (a torn last line from a crash is reported but is not tampering),
-1 tampered (one line naming the first bad line and why), 2 missing or unreadable file.
+TARGET is a journal file or a session id (its row's journal, else
+``$STIMCTL_HOME/journals/<id>.jsonl``). `verify` checks the hash chain, the seal, the
+signatures against the keys on record, and the session's row in the store (chain head,
+pulse count, status, session id), and prints one line.
+
+Exit codes (`stimctl.errors.ExitCode`):
+
+* 0 intact: sealed and consistent with the store; signed, or "intact but UNSIGNED" for a
+  journal written when the installation had no key (``--require-signature``: 8);
+* 6 unfinished: the session is running, or crashed and waits for crash recovery (the
+  next `run`/`dry-run` closes it as interrupted); a torn last line is reported here;
+* 8 tampered: one line saying what was found (truncation, edit, swap, forged or replayed
+  seal, a row that disagrees, a missing journal, ...);
+* 2 no such journal or session.
+
+`show` lists the records and marks the first line where the hash chain breaks (exit 8);
+its verdict is the chain's alone: use `verify` for the seal, signatures and the store.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from stimctl.errors import ExitCode
-from stimctl.journal.paths import resolve_journal
+from stimctl.errors import ConfigError, ExitCode
+from stimctl.journal.paths import journal_path, resolve_journal
 from stimctl.journal.verify import VerifyResult, read_bytes, verify_bytes
+
+if TYPE_CHECKING:
+    from stimctl.journal.attest import Attestation
 
 
 @click.group()
@@ -23,22 +40,100 @@ def journal() -> None:
     """Verify and inspect session journals."""
 
 
+def attest_target(target: str) -> tuple[Path | None, Attestation]:
+    """The journal TARGET names and its verdict; the path is None when the store has the
+    session but its journal is gone (the verdict then says so)."""
+    from stimctl.records.journal_check import (
+        attest_path,
+        attest_session,
+        find_row,
+        open_existing_store,
+    )
+
+    store = open_existing_store()
+    try:
+        candidate = Path(target)
+        if candidate.exists():
+            return candidate, attest_path(candidate, store)
+        row = None if store is None else find_row(store, target)
+        if store is not None and row is not None:
+            verdict = attest_session(store, target)
+            path = Path(row.journal_path) if row.journal_path else None
+            return (path if path is not None and path.exists() else None), verdict
+        try:
+            by_id = journal_path(target)
+        except ConfigError:
+            by_id = None
+        if by_id is not None and by_id.exists():
+            return by_id, attest_path(by_id, store)
+        resolve_journal(target)  # raises the usual "no journal" ConfigError
+        raise ConfigError(f"no journal at {target}")
+    finally:
+        if store is not None:
+            store.close()
+
+
 @journal.command("verify")
-@click.argument("path")
+@click.argument("target")
 @click.option(
     "--head",
     "expected_head",
     metavar="SHA256",
-    help="Chain head stored with the session; the journal must still contain it.",
+    help="A chain head kept elsewhere; the journal must still contain it.",
 )
+@click.option(
+    "--require-signature",
+    is_flag=True,
+    help="Treat an unsigned journal as tampered (exit 8).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as one JSON object.")
 @click.pass_context
-def verify_cmd(ctx: click.Context, path: str, expected_head: str | None) -> None:
-    """Check the hash chain of a journal (PATH or session id)."""
-    target = resolve_journal(path)
-    result = verify_bytes(read_bytes(target), expected_head=expected_head)
-    click.echo(f"{target}: {_verdict(result)}")
-    if not result.ok:
-        ctx.exit(ExitCode.OVERRIDE_REQUIRED)
+def verify_cmd(
+    ctx: click.Context,
+    target: str,
+    expected_head: str | None,
+    require_signature: bool,
+    as_json: bool,
+) -> None:
+    """Check a journal (TARGET: a path or a session id) against everything on record."""
+    from stimctl.journal.attest import Attestation, Outcome
+
+    path, verdict = attest_target(target)
+    if expected_head is not None and path is not None and not verdict.tampered:
+        chain = verify_bytes(read_bytes(path), expected_head=expected_head)
+        if not chain.ok:
+            verdict = Attestation(
+                Outcome.TAMPERED,
+                "head-given",
+                f"line {chain.first_bad_line}: {chain.reason}",
+                session_id=verdict.session_id,
+            )
+    code = verdict.exit_code(require_signature=require_signature)
+    shown = path if path is not None else target
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "journal": str(shown),
+                    "outcome": str(verdict.outcome),
+                    "finding": verdict.finding,
+                    "message": verdict.message,
+                    "session_id": verdict.session_id,
+                    "records": verdict.records,
+                    "pulses": verdict.pulses,
+                    "head": verdict.head,
+                    "key_id": verdict.key_id,
+                    "exit_code": code,
+                },
+                indent=2,
+            )
+        )
+    else:
+        prefix = "TAMPERED: " if verdict.tampered else ""
+        head = "" if verdict.tampered else f"; head {verdict.head}"
+        click.echo(f"{shown}: {prefix}{verdict.message}{head}")
+    if code:
+        ctx.exit(code)
 
 
 @journal.command("show")
@@ -62,7 +157,7 @@ def show_cmd(ctx: click.Context, path: str, as_json: bool) -> None:
             click.echo(f"~~ torn last line ({len(result.torn_tail)} bytes): {torn}")
         click.echo(f"{target}: {_verdict(result)}")
     if not result.ok:
-        ctx.exit(ExitCode.OVERRIDE_REQUIRED)
+        ctx.exit(ExitCode.TAMPERED)
 
 
 def _verdict(result: VerifyResult) -> str:

@@ -1,4 +1,11 @@
-"""`stimctl report SESSION`: a session report from its journal (html, json or tsv)."""
+"""`stimctl report SESSION`: a session report from its journal (html, json or tsv).
+
+Every format carries the journal's verdict (`stimctl journal verify`): a banner in HTML,
+``journal.outcome``/``journal.reason`` in JSON, a ``# journal:`` first line and a
+``journal`` column in TSV. Exit codes: 0 written (also for unsigned or unfinished
+journals, which the report marks), 8 written but the journal is tampered (the report
+says so first), 2 no such journal.
+"""
 
 from __future__ import annotations
 
@@ -26,18 +33,21 @@ import click
 )
 def report(session: str, fmt: str, output: Path | None) -> int:
     """Write the report of SESSION (a journal path or a session id)."""
+    from stimctl.cli.journal_cmd import attest_target
     from stimctl.errors import ExitCode
-    from stimctl.journal import resolve_journal
     from stimctl.report import load_session, render, write_report
 
-    journal = resolve_journal(session)
+    journal, attestation = attest_target(session)
+    if journal is None:
+        click.echo(f"{session}: TAMPERED: {attestation.message}", err=True)
+        return ExitCode.TAMPERED
+    data = load_session(journal, attestation)
     if output is not None and str(output) == "-":
-        click.echo(render(load_session(journal), fmt), nl=False)  # type: ignore[arg-type]
-        return ExitCode.OK
-    path = write_report(journal, fmt, output)  # type: ignore[arg-type]
-    verified = load_session(journal).verification
-    click.echo(str(path))
-    if not verified.ok:
-        click.echo(f"warning: journal tampered: {verified.reason}", err=True)
-        return ExitCode.OVERRIDE_REQUIRED
+        click.echo(render(data, fmt), nl=False)  # type: ignore[arg-type]
+    else:
+        path = write_report(journal, fmt, output, data=data)  # type: ignore[arg-type]
+        click.echo(str(path))
+    if attestation.tampered:
+        click.echo(f"warning: journal tampered: {attestation.message}", err=True)
+        return ExitCode.TAMPERED
     return ExitCode.OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stimctl.errors import ConfigError, RecordsError, StateError
+from stimctl.errors import ConfigError, ExitCode, RecordsError, StateError
 
 if TYPE_CHECKING:
     from stimctl.journal.verify import VerifyResult
@@ -31,7 +31,10 @@ class JournalWriteError(RecordsError):
 
 
 class JournalTampered(RecordsError):
-    """The hash chain or the record structure is broken."""
+    """The hash chain or the record structure is broken (exit 8, `ExitCode.TAMPERED`,
+    wherever a command meets it: export, reconcile, ...)."""
+
+    exit_code = ExitCode.TAMPERED
 
     def __init__(self, message: str, result: VerifyResult) -> None:
         super().__init__(message)

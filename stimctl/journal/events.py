@@ -88,6 +88,22 @@ Payload: ``status`` (required, one of `SESSION_STATUSES`) and ``pulses_delivered
 Crash recovery writes it with status "interrupted" (see `stimctl.journal.recovery`).
 """
 
+CHECKPOINT: Final = "checkpoint"
+"""Written by the journal itself right after each `train_end` when it has a signing key:
+the chain head at the train boundary, signed. Payload: ``session_id``, ``train``,
+``records`` (records before it), ``pulses`` (delivered so far), ``head`` (= ``prev``),
+``key_id``, ``signature``. Callers cannot append it."""
+
+SEAL: Final = "seal"
+"""Written by the journal itself right after `session_end` (or by crash recovery): the
+last record of every finished journal. Payload: ``session_id``, ``records`` (records
+before it), ``pulses``, ``final_hash`` (= ``prev``), ``status``, ``sealed_by``
+(session/recovery), ``key_id`` and ``signature`` (both None when unsigned). Callers
+cannot append it."""
+
+WRITER_EVENTS: Final[frozenset[str]] = frozenset({CHECKPOINT, SEAL})
+"""Events only the journal writer writes (`Journal.append` refuses them)."""
+
 EVENTS: Final[frozenset[str]] = frozenset(
     {
         SESSION_START,

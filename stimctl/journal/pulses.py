@@ -30,37 +30,55 @@ class PulseCount:
     """Trains whose `train_end.pulses` disagrees with their `pulse` records."""
 
 
-def count_pulses(records: Iterable[JournalRecord]) -> PulseCount:
-    pulse_records: dict[Any, int] = {}
-    ended: dict[Any, Any] = {}
-    started: list[Any] = []
-    for record in records:
+class PulseTally:
+    """`count_pulses`, one record at a time (the writer keeps one to sign the running
+    count at every train boundary)."""
+
+    def __init__(self) -> None:
+        self._pulse_records: dict[Any, int] = {}
+        self._ended: dict[Any, Any] = {}
+        self._started: list[Any] = []
+
+    def add(self, record: JournalRecord) -> None:
+        event = record["event"]
+        if event not in (events.PULSE, events.TRAIN_START, events.TRAIN_END):
+            return
         train = _train_key(record["payload"].get("train"))
-        if record["event"] == events.PULSE:
-            pulse_records[train] = pulse_records.get(train, 0) + 1
-        elif record["event"] == events.TRAIN_START:
-            started.append(train)
-        elif record["event"] == events.TRAIN_END:
-            ended[train] = record["payload"].get("pulses")
-    total = sum(pulse_records.values())
-    mismatched = []
-    for train, pulses in ended.items():
-        if train in pulse_records:
-            if pulses != pulse_records[train]:
-                mismatched.append(train)
-        elif isinstance(pulses, int) and not isinstance(pulses, bool) and pulses >= 0:
-            total += pulses
+        if event == events.PULSE:
+            self._pulse_records[train] = self._pulse_records.get(train, 0) + 1
+        elif event == events.TRAIN_START:
+            self._started.append(train)
         else:
-            mismatched.append(train)
-    open_trains = tuple(t for t in dict.fromkeys(started) if t not in ended)
-    uncounted = tuple(t for t in open_trains if t not in pulse_records)
-    return PulseCount(
-        pulses=total,
-        exact=not uncounted and not mismatched,
-        open_trains=open_trains,
-        uncounted_trains=uncounted,
-        mismatched_trains=tuple(mismatched),
-    )
+            self._ended[train] = record["payload"].get("pulses")
+
+    def count(self) -> PulseCount:
+        pulse_records, ended = self._pulse_records, self._ended
+        total = sum(pulse_records.values())
+        mismatched = []
+        for train, pulses in ended.items():
+            if train in pulse_records:
+                if pulses != pulse_records[train]:
+                    mismatched.append(train)
+            elif isinstance(pulses, int) and not isinstance(pulses, bool) and pulses >= 0:
+                total += pulses
+            else:
+                mismatched.append(train)
+        open_trains = tuple(t for t in dict.fromkeys(self._started) if t not in ended)
+        uncounted = tuple(t for t in open_trains if t not in pulse_records)
+        return PulseCount(
+            pulses=total,
+            exact=not uncounted and not mismatched,
+            open_trains=open_trains,
+            uncounted_trains=uncounted,
+            mismatched_trains=tuple(mismatched),
+        )
+
+
+def count_pulses(records: Iterable[JournalRecord]) -> PulseCount:
+    tally = PulseTally()
+    for record in records:
+        tally.add(record)
+    return tally.count()
 
 
 def _train_key(train: Any) -> Any:

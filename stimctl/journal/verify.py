@@ -60,6 +60,8 @@ class VerifyResult:
     torn_tail: bytes = b""
     closed: bool = False
     status: str | None = None
+    sealed: bool = False
+    """The last record is the seal written after ``session_end``."""
 
     @property
     def tampered(self) -> bool:
@@ -117,9 +119,9 @@ def verify_bytes(data: bytes, *, expected_head: str | None = None) -> VerifyResu
     hashes = [line_hash(line) for line in lines]
     head = hashes[-1] if hashes else GENESIS
     try:
-        status = _check_lines(lines, hashes, expected_head)
-        if tail and status is not None:
-            raise _Bad(len(lines) + 1, "bytes after the closing session_end record")
+        status, sealed = _check_lines(lines, hashes, expected_head)
+        if tail and sealed:
+            raise _Bad(len(lines) + 1, "bytes after the seal")
         if expected_head is not None and expected_head != GENESIS and expected_head not in hashes:
             raise _Bad(
                 max(len(lines), 1),
@@ -139,6 +141,7 @@ def verify_bytes(data: bytes, *, expected_head: str | None = None) -> VerifyResu
     closed = status is not None
     reason = f"intact: {len(lines)} records"
     reason += f", closed ({status})" if closed else ", unfinished (no session_end)"
+    reason += ", sealed" if sealed else ""
     first_bad_line = None
     if tail:
         first_bad_line = len(lines) + 1
@@ -156,17 +159,26 @@ def verify_bytes(data: bytes, *, expected_head: str | None = None) -> VerifyResu
         torn_tail=tail,
         closed=closed,
         status=status,
+        sealed=sealed,
     )
 
 
-def _check_lines(lines: list[bytes], hashes: list[str], expected_head: str | None) -> str | None:
-    """Raise `_Bad` at the first broken line; return the closing status (None if open)."""
+def _check_lines(
+    lines: list[bytes], hashes: list[str], expected_head: str | None
+) -> tuple[str | None, bool]:
+    """Raise `_Bad` at the first broken line; return the closing status (None if open)
+    and whether the seal follows it."""
     closing_status: str | None = None
+    sealed = False
     for index, line in enumerate(lines):
         lineno = index + 1
         record = _parse_checked(line, lineno)
-        if closing_status is not None:
+        if sealed:
+            raise _Bad(lineno, "a record after the seal")
+        if closing_status is not None and record["event"] != events.SEAL:
             raise _Bad(lineno, "a record after the closing session_end record")
+        if record["event"] == events.SEAL and closing_status is None:
+            raise _Bad(lineno, "a seal that does not follow a session_end record")
         seq_ok = record["seq"] == index
         link_ok = record["prev"] == (hashes[index - 1] if index else GENESIS)
         if not seq_ok:
@@ -198,7 +210,9 @@ def _check_lines(lines: list[bytes], hashes: list[str], expected_head: str | Non
         if record["event"] == events.SESSION_END:
             status = record["payload"].get("status")
             closing_status = status if isinstance(status, str) else "unknown"
-    return closing_status
+        elif record["event"] == events.SEAL:
+            sealed = True
+    return closing_status, sealed
 
 
 def _zero_filled_wreck(line: bytes) -> bool:

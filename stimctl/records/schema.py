@@ -190,11 +190,31 @@ def _operator_identities_and_signatures(conn: sqlite3.Connection) -> None:
     )
 
 
+def _journal_signing_keys(conn: sqlite3.Connection) -> None:
+    # The public half of every journal signing key the installation ever used: journals
+    # are verified against these; a rotated key stays on record (retired_at set) so that
+    # the journals it signed stay verifiable.
+    _run(
+        conn,
+        """
+        CREATE TABLE signing_keys (
+            key_id TEXT PRIMARY KEY,
+            algorithm TEXT NOT NULL CHECK (algorithm = 'ed25519'),
+            public_key TEXT NOT NULL UNIQUE CHECK (length(public_key) = 64),
+            created_at TEXT NOT NULL,
+            retired_at TEXT
+        ) STRICT;
+        CREATE UNIQUE INDEX one_active_signing_key ON signing_keys((1)) WHERE retired_at IS NULL;
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
     _v3_indexes,
     _operator_identities_and_signatures,
+    _journal_signing_keys,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

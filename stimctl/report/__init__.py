@@ -47,9 +47,11 @@ def write_report(
     output: Path | None = None,
     *,
     generated: dt.datetime | None = None,
+    data: SessionData | None = None,
 ) -> Path:
-    """Render the report of `journal` and write it; returns the path written."""
-    data = load_session(journal)
+    """Render the report of `journal` (or its already loaded `data`) and write it;
+    returns the path written."""
+    data = data if data is not None else load_session(journal)
     target = output or default_report_path(journal, fmt)
     text = render(data, fmt, generated=generated)
     try:

@@ -22,6 +22,7 @@ TSV_COLUMNS = (
     "estimated",
     "intensity_percent_mso",
     "intensity_percent_rmt",
+    "journal",
 )
 
 
@@ -72,6 +73,9 @@ def report_dict(data: SessionData) -> dict[str, Any]:
             "chain_head": data.verification.head,
             "records": data.verification.records,
             "first_bad_line": data.verification.first_bad_line,
+            "outcome": data.verification.outcome,
+            "finding": data.verification.finding,
+            "signed_by_key": data.verification.key_id,
         },
         "software": start.get("software"),
         "operator": start.get("operator"),
@@ -132,12 +136,21 @@ def signatures(data: SessionData) -> list[dict[str, Any]]:
 
 
 def tsv(data: SessionData) -> str:
-    """One row per train started, tab-separated, with a header; empty cells for unknowns."""
-    lines = ["\t".join(TSV_COLUMNS)]
+    """One row per train started, tab-separated, with a header; empty cells for unknowns.
+
+    The first line is a comment with the journal's verdict (``# journal: tampered: ...``)
+    and every row repeats the verdict in the ``journal`` column, so a tampered journal
+    stays marked in a file that is filtered, sorted or has no rows."""
+    verdict = data.verification
+    lines = [
+        _cell(f"# journal: {verdict.outcome}: {verdict.reason}"),
+        "\t".join(TSV_COLUMNS),
+    ]
     for train in data.trains:
         row = train_dict(train)
         row["train"] = train.index + 1
-        lines.append("\t".join(_cell(row[column]) for column in TSV_COLUMNS))
+        row["journal"] = verdict.outcome
+        lines.append("\t".join(_cell(row.get(column)) for column in TSV_COLUMNS))
     return "\n".join(lines) + "\n"
 
 

@@ -17,16 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from stimctl.journal import events
+from stimctl.journal.attest import Attestation
 from stimctl.journal.verify import read_bytes, verify_bytes
 
 
 @dataclass(frozen=True)
 class Verification:
+    """The journal's verdict (`stimctl.journal.attest`): ``ok`` False means tampered."""
+
     ok: bool
     reason: str
     head: str
     records: int
     first_bad_line: int | None
+    outcome: str = "intact"
+    """intact, unsigned, unfinished or tampered."""
+    finding: str = "ok"
+    key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,16 +98,31 @@ ADVERSE_EVENT_COMMAND = "adverse_event"
 ANNOTATE_COMMAND = "annotate"
 
 
-def load_session(path: Path) -> SessionData:
-    """Read and verify the journal at `path` (raises `ConfigError` when unreadable)."""
+def load_session(path: Path, attestation: Attestation | None = None) -> SessionData:
+    """Read and verify the journal at `path` (raises `ConfigError` when unreadable).
+
+    Without `attestation` the journal is verified against everything on record (its row
+    and the signing keys in the store, when there is one)."""
     data = read_bytes(path)
-    result = verify_bytes(data)
+    if attestation is None:
+        from stimctl.records.journal_check import attest_path, open_existing_store
+
+        store = open_existing_store()
+        try:
+            attestation = attest_path(path, store)
+        finally:
+            if store is not None:
+                store.close()
+    chain = attestation.chain if attestation.chain is not None else verify_bytes(data)
     verification = Verification(
-        ok=result.ok,
-        reason=result.reason,
-        head=result.head,
-        records=result.records,
-        first_bad_line=result.first_bad_line,
+        ok=not attestation.tampered,
+        reason=attestation.message,
+        head=chain.head,
+        records=chain.records,
+        first_bad_line=chain.first_bad_line,
+        outcome=str(attestation.outcome),
+        finding=attestation.finding,
+        key_id=attestation.key_id,
     )
     records = _parse_lines(data)
     return _build(path.stem, verification, records)

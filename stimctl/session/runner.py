@@ -20,9 +20,9 @@ from stimctl import __version__
 from stimctl.clock import Clock
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
-from stimctl.errors import ConfigError, OverrideRequired, SafetyViolation, StimctlError
+from stimctl.errors import ConfigError, OverrideRequired, SafetyViolation
 from stimctl.hal import Stimulator, Transport, load_driver
-from stimctl.journal import Journal, close_interrupted, find_unfinished, journals_dir
+from stimctl.journal import Journal, journals_dir
 from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
 from stimctl.safety import History, SiteRules, Subject
@@ -36,6 +36,7 @@ from stimctl.session.watchdog import WatchdogLimits
 
 if TYPE_CHECKING:
     from stimctl.identity.signatures import Signature
+    from stimctl.journal.signing import Signer
 
 
 @dataclass(frozen=True)
@@ -138,18 +139,11 @@ def revalidator(prepared: Prepared) -> Any:
 
 
 def recover_interrupted(directory: Path | None = None, *, clock: Clock) -> list[str]:
-    """Close journals left open by a crash; one line per journal closed."""
-    lines = []
-    for path in find_unfinished(directory or journals_dir()):
-        try:
-            summary = close_interrupted(path, clock=clock)
-        except StimctlError as exc:
-            lines.append(f"{path.name}: could not close: {exc}")
-            continue
-        lines.append(
-            f"{path.name}: closed as interrupted, {summary.pulses_delivered} pulses delivered"
-        )
-    return lines
+    """Close journals left open by a crash; one line per journal (the store and the
+    signatures are asked first: a journal cut after its session ended is not recovered)."""
+    from stimctl.records.journal_check import recover_journals
+
+    return recover_journals(clock, directory)
 
 
 def new_session_id(now: dt.datetime) -> str:
@@ -170,6 +164,7 @@ def open_session(
 ) -> SessionEngine:
     """Connect the driver, compile the plan, create the journal; the engine is not started."""
     device = prepared.device
+    signer = journal_signer(prepared.site.mode, port_url)
     if driver is None:
         driver_cls = load_driver(device.driver)
         options: dict[str, Any] = {**device.driver_options, **(driver_options or {})}
@@ -191,7 +186,7 @@ def open_session(
         directory = journal_dir or journals_dir()
         directory.mkdir(parents=True, exist_ok=True)
         sid = session_id or new_session_id(prepared.now)
-        journal = Journal.create(directory, sid, clock=clock)
+        journal = Journal.create(directory, sid, clock=clock, signer=signer)
     except BaseException:
         driver.close()
         raise
@@ -220,6 +215,23 @@ def open_session(
         revalidate=revalidator(prepared),
     )
     return engine
+
+
+def journal_signer(mode: str, port_url: str) -> Signer | None:
+    """The key that signs the journal: required for a clinical session on a stimulator
+    (fail closed before the device is touched), optional on the built-in simulator and
+    in research mode (unsigned journals verify as "unsigned"); used whenever it exists.
+    A key file with loose permissions is refused in every mode."""
+    from stimctl.keys.files import load_active_signer
+
+    signer = load_active_signer()
+    on_simulator = port_url.startswith("stimsim://")
+    if signer is None and mode == "clinical" and not on_simulator:
+        raise ConfigError(
+            "clinical mode needs a journal signing key: run `stimctl keys init`"
+            " (see docs/journal-signing.md)"
+        )
+    return signer
 
 
 def session_start_payload(

@@ -1,7 +1,9 @@
-"""The journal's tamper evidence works on this installation: write, verify, tamper, flag."""
+"""The journal's tamper evidence works on this installation: write, verify, tamper, flag;
+and a signed, sealed journal cut at its end or signed by another key is flagged."""
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -67,4 +69,47 @@ def run_journal_checks(work_dir: Path | None = None) -> list[CheckResult]:
                 f"line {forged.first_bad_line}: {forged.reason}",
             )
         )
+    results.extend(_seal_checks())
+    return results
+
+
+def _seal_checks() -> list[CheckResult]:
+    """A throwaway key signs a sample; the seal cut off, or a seal signed by a key not on
+    record, must both be tampering (`stimctl.journal.attest`)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from stimctl.clock import VirtualClock
+    from stimctl.journal import Journal, events
+    from stimctl.journal.attest import Outcome, PublicKey, RowFacts, attest
+    from stimctl.journal.signing import Signer
+
+    signer = Signer.from_private(Ed25519PrivateKey.generate())
+    keys = {signer.key_id: PublicKey(signer.key_id, signer.public_hex, dt.datetime.now(dt.UTC))}
+    with tempfile.TemporaryDirectory(prefix="stimctl-selftest-") as scratch:
+        clock = VirtualClock()
+        with Journal.create(Path(scratch), "selftest-signed", clock=clock, signer=signer) as j:
+            j.append(events.SESSION_START, {"selftest": True})
+            j.append(events.TRAIN_START, {"train": 0})
+            j.append(events.PULSE, {"train": 0, "index": 0})
+            j.append(events.TRAIN_END, {"train": 0, "pulses": 1})
+            j.append(events.SESSION_END, {"status": "completed"})
+        data = j.path.read_bytes()
+    row = RowFacts("selftest-signed", "completed", j.head, 1)
+    cut = data[: data.rstrip(b"\n").rfind(b"\n") + 1]
+    stranger = Signer.from_private(Ed25519PrivateKey.generate())
+    foreign = {
+        stranger.key_id: PublicKey(stranger.key_id, stranger.public_hex, dt.datetime.now(dt.UTC))
+    }
+    verdicts = {
+        "a signed, sealed journal verifies": (data, keys, Outcome.INTACT),
+        "a journal cut before its seal is flagged": (cut, keys, Outcome.TAMPERED),
+        "a seal by a key not on record is flagged": (data, foreign, Outcome.TAMPERED),
+    }
+    results = []
+    for name, (content, on_record, expected) in verdicts.items():
+        verdict = attest(content, file_session_id="selftest-signed", row=row, keys=on_record)
+        if verdict.outcome is expected:
+            results.append(passed(GROUP, name, verdict.message))
+        else:
+            results.append(failed(GROUP, name, f"{verdict.outcome}: {verdict.message}"))
     return results

@@ -75,8 +75,8 @@ def operator_commands(s: LiveSession) -> list[str]:
 
 
 def end_of(s: LiveSession) -> dict[str, Any]:
-    last = records(s)[-1]
-    assert last["event"] == "session_end"
+    last, seal = records(s)[-2:]
+    assert (last["event"], seal["event"]) == ("session_end", "seal")
     payload: dict[str, Any] = last["payload"]
     return payload
 

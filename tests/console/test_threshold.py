@@ -387,8 +387,8 @@ def test_cli_console_operator_hunt_on_the_magpro_stopped_while_the_question_is_o
     assert code == HuntStopped("").exit_code
     (journal,) = journals_dir().glob("rmt-*")
     events = [json.loads(line) for line in journal.read_text().splitlines()]
-    assert events[-1]["event"] == "session_end"
-    assert "emergency stop" in events[-1]["payload"]["reason"]
+    assert [e["event"] for e in events[-2:]] == ["session_end", "seal"]
+    assert "emergency stop" in events[-2]["payload"]["reason"]
 
 
 def test_the_operator_answers_each_pulse_in_a_dialog_and_a_bad_answer_is_asked_again(

@@ -137,11 +137,13 @@ def _train_ends(journal: Path) -> list[dict[str, Any]]:
 
 
 def _last_record(journal: Path) -> dict[str, Any]:
-    """The last whole record (a write cut by a full disk leaves a torn last line)."""
+    """The last whole record before the seal (a full disk leaves a torn last line)."""
     for line in reversed(journal.read_bytes().splitlines()):
         try:
             record: dict[str, Any] = json.loads(line)
         except ValueError:
+            continue
+        if record.get("event") in ("seal", "checkpoint"):
             continue
         return record
     return {}
@@ -189,7 +191,7 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=limit,  # noqa: PLW1509 - only sets an rlimit in the child
+        preexec_fn=limit,
     )
     journal: Path | None = None
     try:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from stimctl.cli import main
+from stimctl.errors import ExitCode
 
 from .conftest import lines_of, write_session
 
@@ -26,7 +27,7 @@ def test_verify_intact_exits_0(home: Path, capsys: pytest.CaptureFixture[str]) -
     path, head = _journal(home)
     assert main(["journal", "verify", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "intact: 9 records, closed (completed)" in out
+    assert "intact but UNSIGNED: 10 records, completed, 5 pulses" in out
     assert head in out
 
 
@@ -36,14 +37,14 @@ def test_verify_by_session_id(home: Path, capsys: pytest.CaptureFixture[str]) ->
     assert str(path) in capsys.readouterr().out
 
 
-def test_verify_tampered_exits_1_with_one_line(
+def test_verify_tampered_exits_8_with_one_line(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, _ = _journal(home)
     lines = lines_of(path)
     lines[3] = lines[3].replace(b'"index":1', b'"index":2')
     path.write_bytes(b"".join(lines))
-    assert main(["journal", "verify", "S-0001"]) == 1
+    assert main(["journal", "verify", "S-0001"]) == ExitCode.TAMPERED
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
     assert "TAMPERED: line 4: line 4 was altered" in out[0]
@@ -51,19 +52,22 @@ def test_verify_tampered_exits_1_with_one_line(
 
 def test_verify_with_a_stored_head(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path, head = _journal(home)
-    path.write_bytes(b"".join(lines_of(path)[:-1]))
-    assert main(["journal", "verify", "S-0001"]) == 0
-    assert main(["journal", "verify", "S-0001", "--head", head]) == 1
+    assert main(["journal", "verify", "S-0001", "--head", head]) == 0
+    lines = lines_of(path)
+    lines[-1] = lines[-1].replace(b'"sealed_by":"session"', b'"sealed_by":"recovery"')
+    path.write_bytes(b"".join(lines))  # an edit of the last record: only a head sees it
+    capsys.readouterr()
+    assert main(["journal", "verify", "S-0001", "--head", head]) == ExitCode.TAMPERED
     assert "expected chain head" in capsys.readouterr().out
 
 
-def test_verify_torn_last_line_exits_0_and_says_so(
+def test_verify_torn_last_line_exits_6_unfinished_and_says_so(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, _ = _journal(home, close=False)
     path.write_bytes(path.read_bytes() + b'{"actor":')
-    assert main(["journal", "verify", str(path)]) == 0
-    assert "truncated last record at line 9" in capsys.readouterr().out
+    assert main(["journal", "verify", str(path)]) == ExitCode.STATE
+    assert "unfinished: ends at record 8 (train_end)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("target", ["no-such-session", "/no/such/file.jsonl"])
@@ -93,20 +97,21 @@ def test_show_lists_every_record(home: Path, capsys: pytest.CaptureFixture[str])
     _journal(home)
     assert main(["journal", "show", "S-0001"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 10
+    assert len(out) == 11
     assert "session_start" in out[0]
+    assert "seal" in out[-2]
     assert '{"index": 0, "train": 0}' in out[2]
-    assert "closed (completed)" in out[-1]
+    assert "closed (completed), sealed" in out[-1]
 
 
-def test_show_marks_the_bad_line_and_exits_1(
+def test_show_marks_the_bad_line_and_exits_8(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, _ = _journal(home)
     lines = lines_of(path)
     lines[4] = b"garbage\n"
     path.write_bytes(b"".join(lines))
-    assert main(["journal", "show", str(path)]) == 1
+    assert main(["journal", "show", str(path)]) == ExitCode.TAMPERED
     out = capsys.readouterr().out.splitlines()
     assert out[4].startswith("!!")
     assert "unparseable: garbage" in out[4]

@@ -80,4 +80,5 @@ def test_sigkill_mid_append_then_recover(tmp_path: Path) -> None:
     records = read(path)
     pulse_indices = [r["payload"]["index"] for r in records if r["event"] == "pulse"]
     assert pulse_indices == list(range(journaled_pulses))
-    assert records[-1]["payload"]["pulses_delivered"] == journaled_pulses
+    assert records[-1]["event"] == "seal"
+    assert records[-2]["payload"]["pulses_delivered"] == journaled_pulses

@@ -67,8 +67,10 @@ def test_close_interrupted_counts_the_pulses_and_closes(
     assert result.status == "interrupted"
     assert summary.head == result.head
     assert summary.records == result.records
-    closing = read(path)[-1]
+    closing, seal = read(path)[-2:]
     assert closing == summary.closing_record
+    assert seal["event"] == "seal" and seal["actor"] == "recovery"
+    assert seal["payload"]["sealed_by"] == "recovery" and seal["payload"]["pulses"] == 7
     assert closing["actor"] == "recovery"
     assert closing["prev"] == head
     assert closing["payload"]["pulses_delivered"] == 7
@@ -124,7 +126,7 @@ def test_close_interrupted_on_a_journal_that_never_got_its_first_record(
     summary = close_interrupted(path, clock=clock)
     assert summary.pulses_delivered == 0
     records = read(path)
-    assert [r["event"] for r in records] == ["session_start", "session_end"]
+    assert [r["event"] for r in records] == ["session_start", "session_end", "seal"]
     assert records[0]["payload"]["recovered"] is True
 
 

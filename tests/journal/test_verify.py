@@ -23,8 +23,8 @@ from stimctl.journal import (
 from .conftest import lines_of, write_session
 
 # write_session(pulses=5): 1 session_start, 2 train_start, 3-7 pulse, 8 train_end,
-# 9 session_end.
-LAST = 9
+# 9 session_end, 10 seal (unsigned: the test home has no key).
+LAST = 10
 
 
 @pytest.fixture
@@ -67,7 +67,8 @@ def test_intact_journal(journal: tuple[Path, str]) -> None:
     assert result.first_bad_line is None
     assert result.closed
     assert result.status == "completed"
-    assert result.reason.startswith("intact: 9 records, closed (completed)")
+    assert result.reason.startswith("intact: 10 records, closed (completed), sealed")
+    assert result.sealed
 
 
 def test_edited_line_is_the_first_bad_line(journal: tuple[Path, str]) -> None:
@@ -192,7 +193,7 @@ def test_rechained_forgery_is_caught_by_the_stored_head(journal: tuple[Path, str
 def test_edited_last_line_needs_the_stored_head(journal: tuple[Path, str]) -> None:
     path, head = journal
     lines = lines_of(path)
-    lines[-1] = lines[-1].replace(b'"completed"', b'"aborted"')
+    lines[-1] = lines[-1].replace(b'"session"', b'"recovery"')
     _write(path, lines)
     assert verify(path).ok  # documented: nothing chains to the last line yet
     result = verify(path, expected_head=head)
@@ -222,7 +223,7 @@ def test_expected_head_must_be_a_digest(journal: tuple[Path, str]) -> None:
         verify(path, expected_head="abc")
 
 
-def test_record_after_session_end(journal: tuple[Path, str]) -> None:
+def test_record_after_the_seal(journal: tuple[Path, str]) -> None:
     path, _ = journal
     lines = lines_of(path)
     extra = _record(lines[2]) | {"seq": LAST, "prev": line_hash(lines[-1].rstrip(b"\n"))}
@@ -230,15 +231,27 @@ def test_record_after_session_end(journal: tuple[Path, str]) -> None:
     result = verify(path)
     assert not result.ok
     assert result.first_bad_line == LAST + 1
+    assert "a record after the seal" in result.reason
+
+
+def test_record_between_session_end_and_seal(journal: tuple[Path, str]) -> None:
+    path, _ = journal
+    lines = lines_of(path)
+    extra = _record(lines[2]) | {"seq": LAST - 1, "prev": line_hash(lines[-2].rstrip(b"\n"))}
+    _write(path, _rechain([*lines[:-1], _line(extra), lines[-1]]))
+    result = verify(path)
+    assert not result.ok
+    assert result.first_bad_line == LAST
     assert "after the closing session_end" in result.reason
 
 
-def test_torn_bytes_after_session_end_are_tampering(journal: tuple[Path, str]) -> None:
+def test_torn_bytes_after_the_seal_are_tampering(journal: tuple[Path, str]) -> None:
     path, _ = journal
     path.write_bytes(path.read_bytes() + b'{"actor":"eng')
     result = verify(path)
     assert not result.ok
     assert result.first_bad_line == LAST + 1
+    assert result.reason == "bytes after the seal"
 
 
 def test_torn_last_line_is_recoverable_not_tampered(tmp_path: Path) -> None:

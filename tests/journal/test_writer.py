@@ -157,7 +157,7 @@ def test_appends_after_session_end_are_refused(tmp_path: Path, clock: VirtualClo
         assert journal.ended
         with pytest.raises(JournalClosed, match="session_end"):
             journal.append(events.ALARM, {"alarm": "late"})
-    assert verify(journal.path).records == 2
+    assert verify(journal.path).records == 3  # session_start, session_end, seal
 
 
 def test_appends_after_close_are_refused(tmp_path: Path, clock: VirtualClock) -> None:
@@ -257,5 +257,6 @@ def test_append_returns_the_record_as_written_not_the_callers_dict(
     with Journal.create(tmp_path, "s", clock=clock) as journal:
         record = journal.append(events.SESSION_START, payload)
         payload["rules"] = "changed later"
-    assert record["payload"] == {"rules": ["R1", "R2"]}
+    # the journal binds itself to its session: session_start gets the session id
+    assert record["payload"] == {"rules": ["R1", "R2"], "session_id": "s"}
     assert read(journal.path)[0] == record

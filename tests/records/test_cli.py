@@ -172,14 +172,15 @@ def test_sessions_show_flags_a_rewritten_journal_with_exit_1(
             ended_at=NOW,
         )
     code, out, _ = run(capsys, "sessions", "show", "sess-1")
-    assert code == 0 and "journal: OK" in out
+    assert code == 0 and "journal: UNSIGNED: intact but UNSIGNED" in out
     assert "sess-1" in run(capsys, "sessions", "list", "--subject", "S-01")[1]
     path.write_bytes(b"\n".join(path.read_bytes().splitlines()[:-1]) + b"\n")
     code, out, _ = run(capsys, "sessions", "show", "sess-1")
-    assert code == 1 and "MISMATCH" in out
+    assert code == ExitCode.TAMPERED
+    assert "journal: TAMPERED: the seal after session_end is missing" in out
     out_dir = tmp_path / "export"
     code, _, err = run(capsys, "export", "S-01", "--format", "csv", "-o", str(out_dir))
-    assert code == ExitCode.RECORDS
+    assert code == ExitCode.TAMPERED
     _one_line_error(err)
 
 

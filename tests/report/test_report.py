@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from stimctl.cli import main
+from stimctl.errors import ExitCode
 from stimctl.journal import verify
 from stimctl.report import load_session, render, write_report
 from stimctl.report.content import TSV_COLUMNS
@@ -73,7 +74,8 @@ def test_html_is_identical_across_processes(journal: Path, tmp_path: Path) -> No
 def test_an_intact_journal_shows_its_chain_head_and_no_tamper_banner(journal: Path) -> None:
     html = render(load_session(journal), "html", generated=T1)
     assert "JOURNAL TAMPERED" not in html
-    assert "The hash chain verifies" in html
+    assert "Journal verified (unsigned)" in html
+    assert "JOURNAL UNSIGNED" in html  # the fixture home has no signing key
     assert verify(journal).head in html
 
 
@@ -96,14 +98,15 @@ def test_the_cli_warns_and_fails_on_a_tampered_journal(
 ) -> None:
     copy = tmp_path / "tampered.jsonl"
     copy.write_text(journal.read_text().replace('"pulses_planned":20', '"pulses_planned":2', 1))
-    assert main(["report", str(copy), "-o", str(tmp_path / "r.html")]) == 1
+    assert main(["report", str(copy), "-o", str(tmp_path / "r.html")]) == ExitCode.TAMPERED
     assert "journal tampered" in capsys.readouterr().err
     assert "JOURNAL TAMPERED" in (tmp_path / "r.html").read_text()
 
 
 def test_tsv_has_one_row_per_train(journal: Path) -> None:
     text = render(load_session(journal), "tsv")
-    header, *rows = text.splitlines()
+    verdict, header, *rows = text.splitlines()
+    assert verdict.startswith("# journal: unsigned: intact but UNSIGNED")
     assert header.split("\t") == list(TSV_COLUMNS)
     starts = [r for r in records(journal) if r["event"] == "train_start"]
     assert len(rows) == len(starts) == 4
@@ -215,7 +218,7 @@ def test_write_report_defaults_to_the_reports_folder(
     monkeypatch.setenv("STIMCTL_HOME", str(tmp_path))
     path = write_report(journal, "tsv")
     assert path == tmp_path / "reports" / f"{journal.stem}.tsv"
-    assert path.read_text().count("\n") == 5
+    assert path.read_text().count("\n") == 6  # verdict, header, 4 trains
 
 
 def test_the_cli_finds_a_session_by_its_id(

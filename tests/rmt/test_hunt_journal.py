@@ -42,7 +42,9 @@ def test_device_hunt_journal_matches_the_pulses(
     pulses = [r["payload"] for r in records if r["event"] == "pulse"]
     assert [p["intensity"] for p in pulses] == [t["intensity"] for t in out["trace"]]
     assert records[0]["payload"]["kind"] == "threshold-hunt"
-    assert records[-1]["payload"] == {"status": "completed", "pulses_delivered": out["pulses"]}
+    assert records[-2]["payload"] == {"status": "completed", "pulses_delivered": out["pulses"]}
+    seal = records[-1]  # hunts are sealed like sessions
+    assert seal["event"] == "seal" and seal["payload"]["pulses"] == out["pulses"]
     threshold = next(r["payload"] for r in records if r["event"] == "threshold")
     assert threshold["rmt"] == out["rmt"]
 

@@ -110,8 +110,9 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
         assert lines == [f"{journal.name}: closed as interrupted, {delivered} pulses delivered"]
         result = verify(journal)
         assert result.ok and result.closed
-        last = json.loads(journal.read_bytes().splitlines()[-1])
-        assert last["event"] == "session_end"
+        last, seal = (json.loads(line) for line in journal.read_bytes().splitlines()[-2:])
+        assert (last["event"], seal["event"]) == ("session_end", "seal")
+        assert seal["payload"]["sealed_by"] == "recovery"
         assert last["payload"]["status"] == "interrupted"
         assert last["payload"]["pulses_delivered"] == delivered
     finally:

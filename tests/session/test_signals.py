@@ -64,7 +64,9 @@ def test_a_signal_mid_session_aborts_disarms_and_closes_the_journal(
         assert b"Traceback" not in err
         # the host disarmed it (not the keep-alive lapse of a dead process) and said so
         assert not sim.armed
-        last = json.loads(journal.read_bytes().splitlines()[-1])
+        lines = journal.read_bytes().splitlines()
+        assert json.loads(lines[-1])["event"] == "seal"
+        last = json.loads(lines[-2])
         assert last["event"] == "session_end"
         assert last["payload"]["status"] == "aborted"
         assert last["payload"]["disarmed"] is True

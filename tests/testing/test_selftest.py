@@ -239,3 +239,21 @@ def test_a_failed_battery_is_recorded_as_failed(
     assert code == ExitCode.BLOCKED
     assert "- **Result:** FAILED (4 passed, 2 failed, 2 skipped)" in text
     assert "| **FAIL** | device magpro-r30 ignore_disarm=1 | e-stop disarms |" in text
+
+
+def test_a_seal_check_that_misses_a_cut_or_a_foreign_key_fails(
+    capsys: pytest.CaptureFixture[str], mocker: MockerFixture
+) -> None:
+    import stimctl.journal.attest
+    from stimctl.journal.attest import Attestation, Outcome
+
+    def blind(data: bytes, **kwargs: object) -> Attestation:
+        return Attestation(Outcome.INTACT, "ok", "looks fine")  # sees nothing
+
+    mocker.patch.object(stimctl.journal.attest, "attest", blind)
+    code, lines = run(capsys, "--only", "journal")
+    assert code == ExitCode.BLOCKED
+    assert failures(lines) == [
+        "FAIL  journal: a journal cut before its seal is flagged - intact: looks fine",
+        "FAIL  journal: a seal by a key not on record is flagged - intact: looks fine",
+    ]
