@@ -28,9 +28,8 @@ def main() -> None:
                 cells.append(run_cell(family, fault, work))
     print(table(cells))
     bad = [c for c in cells if not (c.safe and c.consistent)]
-    print(
-        f"\n{len(cells)} cells in {time.monotonic() - started:.0f} s; {len(bad)} unsafe or inconsistent"
-    )
+    took = time.monotonic() - started
+    print(f"\n{len(cells)} cells in {took:.0f} s; {len(bad)} unsafe or inconsistent")
 
 
 if __name__ == "__main__":
