@@ -28,6 +28,19 @@ class PulseCount:
     """Open trains without `pulse` records: their pulses are unknown."""
     mismatched_trains: tuple[Any, ...]
     """Trains whose `train_end.pulses` disagrees with their `pulse` records."""
+    upper: int = -1
+    """Most pulses that may have gone out (an open train may have run on without the
+    host: up to its planned pulses; a host-timed one, one pulse past its last record).
+    Equal to `pulses` when every pulse was seen; -1 means "same as pulses"."""
+
+    @property
+    def upper_bound(self) -> int:
+        return self.pulses if self.upper < 0 else max(self.upper, self.pulses)
+
+    @property
+    def bounded_exactly(self) -> bool:
+        """Every pulse was seen: no train was left open or uncounted (crash or cut)."""
+        return self.exact and self.upper_bound == self.pulses
 
 
 class PulseTally:
@@ -38,6 +51,8 @@ class PulseTally:
         self._pulse_records: dict[Any, int] = {}
         self._ended: dict[Any, Any] = {}
         self._started: list[Any] = []
+        self._planned: dict[Any, int] = {}
+        self._ended_upper: dict[Any, int] = {}
 
     def add(self, record: JournalRecord) -> None:
         event = record["event"]
@@ -48,8 +63,14 @@ class PulseTally:
             self._pulse_records[train] = self._pulse_records.get(train, 0) + 1
         elif event == events.TRAIN_START:
             self._started.append(train)
+            planned = record["payload"].get("pulses_planned")
+            if isinstance(planned, int) and not isinstance(planned, bool) and planned >= 0:
+                self._planned[train] = planned
         else:
             self._ended[train] = record["payload"].get("pulses")
+            upper = record["payload"].get("pulses_upper")
+            if isinstance(upper, int) and not isinstance(upper, bool) and upper >= 0:
+                self._ended_upper[train] = upper
 
     def count(self) -> PulseCount:
         pulse_records, ended = self._pulse_records, self._ended
@@ -65,12 +86,22 @@ class PulseTally:
                 mismatched.append(train)
         open_trains = tuple(t for t in dict.fromkeys(self._started) if t not in ended)
         uncounted = tuple(t for t in open_trains if t not in pulse_records)
+        upper = total
+        for train, bound in self._ended_upper.items():
+            pulses = ended.get(train)
+            if isinstance(pulses, int) and bound > pulses:
+                upper += bound - pulses
+        for train in open_trains:
+            seen = pulse_records.get(train, 0)
+            planned = self._planned.get(train, seen + 1)
+            upper += max(planned - seen, 0) if train in uncounted else min(1, planned - seen)
         return PulseCount(
             pulses=total,
             exact=not uncounted and not mismatched,
             open_trains=open_trains,
             uncounted_trains=uncounted,
             mismatched_trains=tuple(mismatched),
+            upper=upper,
         )
 
 

@@ -179,6 +179,8 @@ def _closing_payload(
         "status": events.STATUS_INTERRUPTED,
         "pulses_delivered": count.pulses,
         "pulse_count_exact": count.exact,
+        "pulses_delivered_upper": count.upper_bound,
+        "count_exact": count.bounded_exactly,
         "open_trains": list(count.open_trains),
         "uncounted_trains": list(count.uncounted_trains),
         "mismatched_trains": list(count.mismatched_trains),

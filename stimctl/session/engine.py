@@ -147,6 +147,7 @@ class SessionEngine:
         self._interrupted_by: str | None = None
         self._outcome_settled = False  # set once the closing status is decided
         self._link_lost = False  # the port is gone: what the device did since is unseen
+        self._last_link_error: float | None = None
         self.on_progress: Callable[[int, str], None] | None = None
         """Called after every train with pulses delivered and the journal's chain head."""
         driver.on_fault = self._driver_fault
@@ -516,6 +517,7 @@ class SessionEngine:
         except DriverError as exc:
             with self._lock:
                 self.link_errors += 1
+                self._last_link_error = now
             silent_since = self._last_reply if self._last_reply is not None else self._t0
             alarm = link_loss(now - silent_since, self.limits)
             if alarm is not None:
@@ -770,9 +772,13 @@ class SessionEngine:
         return min(train.pulses, math.floor(elapsed_s * train.frequency_hz + 1e-6) + 1)
 
     def _link_failed_since(self, since: float) -> bool:
-        """True when the device has not answered since `since` (a link that went silent)."""
+        """True when a read failed after `since` and the device has not answered since
+        (a link that went silent: what the device did after its last reply is unseen)."""
+        failed = self._last_link_error
+        if failed is None or failed < since:
+            return False
         last = self._last_reply
-        return self.link_errors > 0 and (last is None or last < since)
+        return last is None or last <= failed
 
     def _reported(self, seen_before: int) -> int:
         seen = self._pulses_seen()

@@ -24,7 +24,7 @@ from stimctl.identity import (
 from stimctl.identity.operators import LOCK_AFTER, LOCK_FOR
 from stimctl.identity.signatures import MAX_SIGNING_DELAY, matches
 from stimctl.records import Store, add_subject
-from stimctl.records.schema import LATEST_VERSION, MIGRATIONS, migrate
+from stimctl.records.schema import MIGRATIONS, migrate
 from stimctl.records.subjects import add_operator as add_legacy_operator
 from tests.identity.people import SECRETS, register
 
@@ -194,7 +194,8 @@ def test_the_identity_migration_keeps_old_operator_rows(tmp_path: object) -> Non
 
     path = Path(str(tmp_path)) / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    migrate(conn, target=LATEST_VERSION - 1)
+    names = [m.__name__ for m in MIGRATIONS]
+    migrate(conn, target=names.index("_operator_identities_and_signatures"))
     conn.execute(
         "INSERT INTO operators (id, role, created_at) VALUES ('old', 'operator',"
         " '2026-01-01T00:00:00.000000Z')"
@@ -203,5 +204,4 @@ def test_the_identity_migration_keeps_old_operator_rows(tmp_path: object) -> Non
     with Store.open(path) as store:
         (old,) = list_operators(store)
     assert old.id == "old" and not old.registered and old.name == ""
-    assert MIGRATIONS[-1].__name__ == "_operator_identities_and_signatures"
     assert dataclasses.is_dataclass(old)

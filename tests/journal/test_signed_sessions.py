@@ -5,6 +5,7 @@ without a key (before the device is opened)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 from pathlib import Path
@@ -68,14 +69,24 @@ def test_a_subjects_dry_run_is_signed_and_verifies_against_its_row(
 
 
 def test_a_clinical_session_on_a_stimulator_needs_a_key_before_the_port_is_opened(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _subject(capsys, tmp_path)
+    from stimctl.records import Store
+    from tests.identity.people import register
+
+    with Store.open() as store:
+        register(store, "dr-lee")  # an authenticated operator: the key rule is what refuses
+    monkeypatch.setattr("sys.stdin", io.StringIO("lee-pass-1\n"))
     port = tmp_path / "no-such-port"
     code, _, err = run(
         capsys,
         "run", "np-m1-10hz-90", "--subject", "S-01", "--device",
         "magstim-rapid2-super-plus-240v", "--port", str(port), "--headless",
+        "--operator", "dr-lee", "--password-stdin",
     )  # fmt: skip
     assert code == ExitCode.BAD_INPUT
     assert "clinical mode needs a journal signing key: run `stimctl keys init`" in err
