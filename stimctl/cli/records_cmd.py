@@ -287,10 +287,44 @@ def sessions_list(subject_id: str | None, limit: int | None, as_json: bool) -> N
         click.echo(json.dumps([_plain(r) for r in rows], indent=2))
         return
     for r in rows:
+        count = f"{r.pulses_delivered}" if r.pulses_exact else f">={r.pulses_delivered}"
+        flags = "".join(
+            f"  [{flag}]"
+            for flag, on in (
+                ("simulated", r.simulated),
+                (f"research {r.study_id or ''}".strip(), r.mode == "research"),
+                ("count inexact", not r.pulses_exact),
+            )
+            if on
+        )
         click.echo(
             f"{r.id}  {r.subject_id:<12} {r.started_at:%Y-%m-%d %H:%M}Z  {r.status:<11}"
-            f" {r.pulses_delivered}/{r.pulses_planned} pulses  {r.protocol_name}"
+            f" {count}/{r.pulses_planned} pulses  {r.protocol_name}{flags}"
         )
+
+
+@sessions.command("reconcile")
+@click.option("--subject", "subject_id", default=None, help="Only this subject's sessions.")
+def sessions_reconcile(subject_id: str | None) -> None:
+    """Close the rows of sessions whose process died, from their journals.
+
+    A row still `running` whose journal no live process holds and whose owner process
+    is gone is closed as `interrupted` with the journal's count (exact, or a lower bound
+    marked inexact); with its journal missing it counts as a full session for the rules.
+    Every session start does the same for its subject.
+    """
+    from stimctl.records.reconcile import reconcile
+
+    with open_store() as store:
+        if subject_id is not None:
+            from stimctl.records import get_subject
+
+            get_subject(store, subject_id)
+        results = reconcile(store, subject_id)
+    for result in results:
+        click.echo(result.line())
+    closed = sum(1 for r in results if r.closed)
+    click.echo(f"{closed} closed, {len(results) - closed} still running")
 
 
 @sessions.command("show")

@@ -113,6 +113,21 @@ class Store:
             finally:
                 conn.execute("COMMIT")
 
+    def lock_subject(self, conn: sqlite3.Connection, subject_id: str) -> None:
+        """Hold the subject's session-start lock until the transaction `conn` ends.
+
+        Called first inside `write()` by `stimctl.records.start.start_session`, which then
+        reads history and inserts the running row. On SQLite the ``BEGIN IMMEDIATE`` of
+        `write()` already holds the one write lock of the database, which covers every
+        subject; a PostgreSQL backend takes ``SELECT id FROM subjects WHERE id = %s FOR
+        UPDATE`` here instead (issue 17). An unknown subject is a `ConfigError`.
+        """
+        if not conn.in_transaction:
+            raise RuntimeError("lock_subject needs the write transaction of Store.write()")
+        row = conn.execute("SELECT id FROM subjects WHERE id = ?", (subject_id,)).fetchone()
+        if row is None:
+            raise ConfigError(f"unknown subject {subject_id!r}")
+
     def integrity_check(self) -> str:
         """SQLite's full ``integrity_check``: "ok" or the first problems found."""
         with self.read() as conn:
