@@ -18,6 +18,7 @@ import pytest
 from stimctl.clock import MonotonicClock
 from stimctl.journal import verify
 from stimctl.session.runner import recover_interrupted
+from tests.session.records_helpers import enroll
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs a Linux pty")
 
@@ -61,6 +62,7 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
     protocol = tmp_path / "crash.toml"
     protocol.write_text(PROTOCOL)
     home = tmp_path / "home"
+    enroll(home, rmt=30.0)  # a session on a stimulator is always on record
     env = {**os.environ, "STIMCTL_HOME": str(home)}
     command = [
         sys.executable,
@@ -68,10 +70,8 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
         "stimctl",
         "run",
         str(protocol),
-        "--rmt",
-        "30",
-        "--mode",
-        "research",  # clinical sessions on a stimulator need a subject on record
+        "--subject",
+        "S-01",
         "--device",
         "magstim-rapid2-super-plus-240v",
         "--port",
