@@ -10,6 +10,7 @@ line; a constraint the database refuses becomes a `ConfigError` (bad input, exit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
@@ -204,10 +205,10 @@ def _create(path: Path, busy_timeout_s: float, migrate_to: int) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        try:
-            os.link(aside, path)  # atomic, and fails if the path exists by now
-        except FileExistsError:
-            pass  # another process created it first: use theirs
+        # Atomic, and fails if the path exists by now: another process created it
+        # first, and its store is the one to use.
+        with contextlib.suppress(FileExistsError):
+            os.link(aside, path)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
