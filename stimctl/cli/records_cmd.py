@@ -20,6 +20,9 @@ from stimctl.errors import ExitCode
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from stimctl.protocol.models import Protocol
     from stimctl.records import Store
 
 
@@ -206,15 +209,45 @@ def course() -> None:
 @click.argument("protocol")
 @click.option("--sessions", "planned", type=click.IntRange(min=1), required=True)
 @click.option("--start", "start_date", type=ISO_DATE, default=None, help="Start date [today].")
-def course_start(subject_id: str, protocol: str, planned: int, start_date: dt.date | None) -> None:
-    """Prescribe PROTOCOL (a shipped name or a path) for SUBJECT_ID, N sessions."""
+@click.option("--device", "device_name", default=None, help="Device profile to check against.")
+@click.option("--site", "site_file", default=None, help="Site rules file.")
+@click.option("--override-operator", default=None, help="Who accepts an override verdict.")
+@click.option("--override-reason", default=None, help="Why the override is accepted.")
+def course_start(
+    subject_id: str,
+    protocol: str,
+    planned: int,
+    start_date: dt.date | None,
+    device_name: str | None,
+    site_file: str | None,
+    override_operator: str | None,
+    override_reason: str | None,
+) -> None:
+    """Prescribe PROTOCOL (a shipped name or a path) for SUBJECT_ID, N sessions.
+
+    The prescription is checked first, with the subject's records (screening, motor
+    threshold, unreviewed adverse events) and the device if given: a block refuses it
+    (exit 3); an override verdict needs --override-operator and --override-reason
+    (exit 1 without), and the override is stored with the subject.
+    """
     from stimctl.configs import file_digest, resolve
     from stimctl.protocol import load_protocol
     from stimctl.records import CourseRecord, start_course
 
     loaded = load_protocol(protocol)
     digest = file_digest(resolve("protocols", protocol))
+    now = dt.datetime.now(dt.UTC)
     with open_store() as store:
+        accept = _check_prescription(
+            store,
+            subject_id,
+            loaded,
+            device_name,
+            site_file,
+            now,
+            override_operator,
+            override_reason,
+        )
         record = start_course(
             store,
             CourseRecord(
@@ -222,9 +255,10 @@ def course_start(subject_id: str, protocol: str, planned: int, start_date: dt.da
                 protocol_name=loaded.name,
                 protocol_digest=digest,
                 planned_sessions=planned,
-                start_date=start_date or dt.datetime.now(dt.UTC).date(),
+                start_date=start_date or now.date(),
             ),
         )
+        accept()
     click.echo(
         f"started course {record.id} for {subject_id}: {record.protocol_name},"
         f" {planned} sessions from {record.start_date.isoformat()}"
@@ -235,6 +269,54 @@ def course_start(subject_id: str, protocol: str, planned: int, start_date: dt.da
             f"note: the protocol's course is {studied} sessions; sessions beyond it will"
             " need an override (SES-COURSE)"
         )
+
+
+def _check_prescription(
+    store: Store,
+    subject_id: str,
+    protocol: Protocol,
+    device_name: str | None,
+    site_file: str | None,
+    now: dt.datetime,
+    override_operator: str | None,
+    override_reason: str | None,
+) -> Callable[[], None]:
+    """The safety check of a course prescription on the subject's records. Raises to
+    refuse; returns what stores the accepted override (call it once the course is on
+    record). Today's sessions do not weigh here (a prescription is not a session), the
+    subject's unreviewed adverse events do."""
+    from stimctl.device_profiles import load_profile
+    from stimctl.records import OverrideRecord, evaluate_for_subject, history_for, record_override
+    from stimctl.safety import History
+    from stimctl.session.runner import Override, decide
+    from stimctl.site import load_site
+
+    blocking = history_for(store, subject_id, now).unresolved_adverse_events
+    verdict = evaluate_for_subject(
+        store,
+        protocol,
+        subject_id,
+        now=now,
+        device=load_profile(device_name) if device_name else None,
+        site=load_site(site_file),
+        history=History(unresolved_adverse_events=blocking),
+    )
+    offered = None
+    if override_operator or override_reason:
+        offered = Override(override_operator or "", override_reason or "")
+    accepted = decide(verdict, offered)
+
+    def store_override() -> None:
+        if accepted is None:
+            return
+        rules = tuple(f.rule for f in verdict.deciding())
+        record_override(
+            store,
+            OverrideRecord(subject_id, rules, accepted.operator.strip(), accepted.reason, now),
+        )
+        click.echo(f"override of {', '.join(rules)} by {accepted.operator} recorded")
+
+    return store_override
 
 
 @course.command("show")

@@ -135,12 +135,14 @@ def evaluate_for_subject(
     device: DeviceProfile | None = None,
     site: SiteRules | None = None,
     require_screening: bool = True,
+    history: History | None = None,
 ) -> Verdict:
     """`stimctl.safety.engine.evaluate` with the subject and history from the store.
 
     `site` defaults to the site rules file (`stimctl.site.load_site`: $STIMCTL_SITE or the
     shipped default), which says whether accelerated schedules such as SAINT are allowed.
-    A session start requires a screening on record (`require_screening`).
+    A session start requires a screening on record (`require_screening`). `history`
+    defaults to the subject's (`history_for`); a course prescription passes its own.
     """
     from stimctl.safety.engine import evaluate
     from stimctl.site import load_site
@@ -151,7 +153,7 @@ def evaluate_for_subject(
         now=now,
         device=device,
         site=site if site is not None else load_site(),
-        history=history_for(store, subject_id, now),
+        history=history if history is not None else history_for(store, subject_id, now),
         require_screening=require_screening,
     )
 

@@ -22,6 +22,7 @@ TSV_COLUMNS = (
     "estimated",
     "intensity_percent_mso",
     "intensity_percent_rmt",
+    "simulated",
 )
 
 
@@ -73,6 +74,8 @@ def report_dict(data: SessionData) -> dict[str, Any]:
             "records": data.verification.records,
             "first_bad_line": data.verification.first_bad_line,
         },
+        "simulated": is_simulated(data),
+        "study_id": start.get("study_id"),
         "software": start.get("software"),
         "operator": start.get("operator"),
         "subject": start.get("subject"),
@@ -129,8 +132,14 @@ def tsv(data: SessionData) -> str:
     for train in data.trains:
         row = train_dict(train)
         row["train"] = train.index + 1
+        row["simulated"] = is_simulated(data)
         lines.append("\t".join(_cell(row[column]) for column in TSV_COLUMNS))
     return "\n".join(lines) + "\n"
+
+
+def is_simulated(data: SessionData) -> bool:
+    """A dry run on the built-in simulator (journaled in `session_start`), not treatment."""
+    return data.start.get("simulated") is True
 
 
 def _cell(value: Any) -> str:

@@ -123,8 +123,9 @@ def test_ae_record_blocks_and_review_clears(home: Path, capsys: pytest.CaptureFi
 
 def test_course_start_and_unknown_protocol(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "subject", "add", "S-01")
-    code, out, _ = run(capsys, "course", "start", "S-01", "dep-saint", "--sessions", "50")
-    assert code == 0 and "dep-saint, 50 sessions" in out
+    # a prescription is checked on the subject's records: no threshold, no course
+    code, _, err = run(capsys, "course", "start", "S-01", "dep-saint", "--sessions", "50")
+    assert code == ExitCode.BAD_INPUT and "no motor threshold" in _one_line_error(err)
     code, _, err = run(capsys, "course", "start", "S-01", "no-such", "--sessions", "5")
     assert code == ExitCode.BAD_INPUT
     assert "unknown protocol" in _one_line_error(err)
