@@ -70,7 +70,7 @@ def test_a_device_that_cannot_deliver_it_blocks(
         capsys, "course", "start", "S-01", "dep-fda-10hz", "--sessions", "30",
         "--device", "magpro-x100",
     )  # fmt: skip
-    assert code == ExitCode.BLOCKED
+    assert code == ExitCode.BLOCKED and "not deliverable" in err
     assert courses(home) == 0
 
 
@@ -91,6 +91,7 @@ def test_an_override_verdict_needs_an_operator_and_a_reason_and_is_stored(
         "--override-operator", "dr-lee", "--override-reason", "Hodaj regime, 20 Hz",
     )  # fmt: skip
     assert code == 0, err
+    assert "override of" in out
     assert courses(home) == 1
     with Store.open(home / "stimctl.db") as store:
         [override] = overrides_of(store, "S-01")
