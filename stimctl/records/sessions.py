@@ -358,7 +358,7 @@ def running_rows(conn: sqlite3.Connection, subject_id: str | None = None) -> lis
     """Rows still ``running`` (of one subject if given), oldest first."""
     where, args = ("AND subject_id = ?", [subject_id]) if subject_id is not None else ("", [])
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM sessions WHERE status = ? {where} ORDER BY started_at",
+        f"SELECT {_COLUMNS} FROM sessions WHERE status = ? {where} ORDER BY started_at, id",
         [SESSION_RUNNING, *args],
     ).fetchall()
     return [session_from_row(r) for r in rows]
