@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from stimctl.records import Store
-from stimctl.records.reconcile import reconcile
 from tests.session.records_helpers import enroll, sessions_of, spawn, write_protocol
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs a Linux pty")
@@ -129,5 +128,7 @@ def test_sessions_reconcile_closes_a_dead_row_once(
     [row] = sessions_of(home)
     assert row.status == "interrupted" and row.pulses_delivered == len(sim.pulses)  # type: ignore[attr-defined]
     # a second reconcile has nothing to do
+    from stimctl.records.reconcile import reconcile
+
     with Store.open(home / "stimctl.db") as store:
         assert reconcile(store) == []
