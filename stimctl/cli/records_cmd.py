@@ -1,9 +1,11 @@
 """`stimctl subject|screen|course|sessions|ae`: the subject and course records.
 
 Everything lives in ``$STIMCTL_HOME/stimctl.db`` (see `stimctl.records`). Exit codes:
-0 done, 1 a session's journal does not match its record (`sessions show`), 2 bad input
-(unknown subject, a threshold out of range, an incomplete screening file), 7 the
-database is unreadable or corrupted.
+0 done, 1 a session's journal does not match its record (`sessions show`) or a course
+prescription needs an override (`course start`), 2 bad input (unknown subject, a
+threshold out of range, an incomplete screening file, no threshold on record), 3 the
+prescription is blocked (`course start`), 7 the database is unreadable, corrupted, empty
+or not a stimctl store.
 """
 
 from __future__ import annotations
