@@ -81,6 +81,8 @@ def dry_run(
     device_name: str, speed: str, faults: tuple[str, ...], with_console: bool, **common: Any
 ) -> int:
     """Run a whole session of PROTOCOL on the built-in simulator."""
+    from contextlib import ExitStack
+
     from stimctl.clock import driving
     from stimctl.session.simulation import SimulatedDevice, parse_faults, parse_speed
 
@@ -89,8 +91,9 @@ def dry_run(
     prepared = _prepare(request, device_name, simulated=True)
     schedule = parse_faults(faults)
     recorder, prepared, session_id = _begin_record(prepared, request)
-    with SimulatedDevice(prepared.device, clock) as sim:
+    with ExitStack() as stack:
         try:
+            sim = stack.enter_context(SimulatedDevice(prepared.device, clock))
             with driving(clock):
                 engine = _open(
                     prepared,

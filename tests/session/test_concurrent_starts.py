@@ -38,3 +38,5 @@ def test_four_concurrent_runs_for_one_subject_only_one_runs(tmp_path: Path) -> N
     assert len(rows) == 1
     assert rows[0].status == "completed" and rows[0].pulses_delivered == 6
     assert not rows[0].simulated
+    # the losers were refused before the device was opened: no journal of theirs
+    assert [j.stem for j in (home / "journals").glob("*.jsonl")] == [rows[0].id]
