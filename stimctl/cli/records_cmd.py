@@ -94,6 +94,7 @@ def subject_show(subject_id: str, as_json: bool) -> None:
                     "course": _plain(info.course) if info.course else None,
                     "course_sessions": info.course_sessions,
                     "sessions": info.sessions,
+                    "simulated_sessions": info.simulated_sessions,
                     "adverse_events": [_plain(e) for e in info.adverse_events],
                 },
                 indent=2,
@@ -129,7 +130,8 @@ def subject_show(subject_id: str, as_json: bool) -> None:
         else f"  course: {c.protocol_name}, {info.course_sessions} of {c.planned_sessions}"
         f" sessions delivered, started {c.start_date.isoformat()}"
     )
-    click.echo(f"  sessions on record: {info.sessions}")
+    dry = f" (and {info.simulated_sessions} simulated)" if info.simulated_sessions else ""
+    click.echo(f"  sessions on record: {info.sessions}{dry}")
     for e in info.adverse_events:
         state = (
             "BLOCKS until reviewed"

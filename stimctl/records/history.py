@@ -163,18 +163,18 @@ def summary(store: Store, subject_id: str) -> SubjectSummary:
     with store.read() as conn:
         subject = require_subject(conn, subject_id)
         course = active_course(conn, subject_id)
-        sessions = int(
-            conn.execute(
-                "SELECT count(*) FROM sessions WHERE subject_id = ? AND simulated = 0",
-                (subject_id,),
-            ).fetchone()[0]
-        )
+        real, simulated = conn.execute(
+            "SELECT count(*) - coalesce(sum(simulated), 0), coalesce(sum(simulated), 0)"
+            " FROM sessions WHERE subject_id = ?",
+            (subject_id,),
+        ).fetchone()
         return SubjectSummary(
             subject=subject,
             threshold=latest_threshold(conn, subject_id),
             screening=latest_screening(conn, subject_id),
             course=course,
             course_sessions=delivered_in_course(conn, course.id) if course else 0,
-            sessions=sessions,
+            sessions=int(real),
+            simulated_sessions=int(simulated),
             adverse_events=tuple(adverse_events_of(conn, subject_id)),
         )

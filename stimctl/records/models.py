@@ -186,3 +186,5 @@ class SubjectSummary:
     course_sessions: int
     sessions: int
     adverse_events: tuple[AdverseEventRecord, ...] = field(default=())
+    simulated_sessions: int = 0
+    """Dry runs on record (not counted in `sessions`)."""

@@ -74,8 +74,12 @@ def test_a_dry_run_is_simulated_everywhere_and_never_treatment(
     [tsv] = out_dir.glob("sub-*/ses-*/nibs/*_nibs.tsv")
     header, first, *_ = tsv.read_text().splitlines()
     assert dict(zip(header.split("\t"), first.split("\t"), strict=True))["simulated"] == "true"
-    # `sessions list`
+    # `sessions list`, `subject show`
     assert "[simulated]" in run(capsys, "sessions", "list")[1]
+    shown = run(capsys, "subject", "show", "S-01")[1]
+    assert (
+        "0 of 1 sessions delivered" in shown and "sessions on record: 0 (and 1 simulated)" in shown
+    )
 
     # never counted: no session today, none of the course, no pulses
     now = dt.datetime.now(dt.UTC)
