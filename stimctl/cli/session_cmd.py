@@ -278,6 +278,10 @@ def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = Fal
     from stimctl.site import load_site
 
     r = request
+    if r.study_id is not None:
+        from stimctl.records.values import check_person_id
+
+        check_person_id(r.study_id, "study")
     site = load_site(r.site_file)
     if (r.mode or site.mode) == "research" and not site.research_allowed:
         raise ConfigError(

@@ -124,3 +124,11 @@ def test_a_dry_run_with_a_bare_rmt_stays_allowed(
         "research",
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_a_study_id_is_a_plain_id(
+    home: Path, protocol: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "dry-run", protocol, "--rmt", "52", "--study", "x\ny")
+    assert code == ExitCode.BAD_INPUT and "invalid study id" in err
+    assert len(err.strip().splitlines()) == 1
