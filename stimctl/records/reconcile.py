@@ -67,7 +67,11 @@ def reconcile_running(conn: sqlite3.Connection, subject_id: str | None = None) -
 
 def _reconcile_row(conn: sqlite3.Connection, row: SessionRecord) -> Reconciled:
     journal = Path(row.journal_path) if row.journal_path else None
-    if journal is not None and journal.is_file() and is_locked(journal):
+    try:
+        locked = journal is not None and journal.is_file() and is_locked(journal)
+    except OSError as exc:  # e.g. another user's journal: not ours to judge
+        return _left(row, f"its journal cannot be read ({exc.strerror or exc})")
+    if locked:
         return _left(row, "its journal is open in a live process")
     state = owner_state(row.owner_host, row.owner_pid, row.owner_token)
     if state is OwnerState.ALIVE:
