@@ -6,7 +6,9 @@ Prints median and p99 of:
   * session start (`begin_session`, an INSERT) and end (`end_session`, an UPDATE),
     each one fsynced transaction, measured while the table grows to 10,000 rows;
   * `history_for` (the query side of the daily and course rules);
-  * the whole pre-session check: `evaluate_for_subject` (subject + history + engine).
+  * the whole pre-session check: `evaluate_for_subject` (subject + history + engine);
+  * the locked session start `start_session` (reconcile the subject's running rows, read
+    history, run the safety engine on it and insert the running row, one transaction).
 Run: .venv/bin/python bench/bench_records.py [sessions] [evaluations]
 """
 
@@ -34,8 +36,11 @@ from stimctl.records import (
     record_threshold,
     screening_from,
     start_course,
+    subject_for,
 )
+from stimctl.records.start import SessionStart, start_session
 from stimctl.safety import Screening, SiteRules
+from stimctl.safety.engine import evaluate
 from stimctl.safety.tables import screening_table
 
 SUBJECTS = 10
@@ -123,6 +128,34 @@ def main() -> None:
             ],
         )
         print(f"  (verdict for the next SAINT day: {verdict.verdict.value})")
+        subject = subject_for(store, "S-00")
+        starts: list[float] = []
+        for n in range(min(evaluations, 100)):
+            request = SessionStart(
+                subject_id=f"S-{n % SUBJECTS:02d}",
+                session_id=f"bench-{n}",
+                protocol_name="dep-saint",
+                protocol_digest="d" * 64,
+                pulses_planned=pulses,
+                started_at=now,
+                protocol_class="itbs",
+            )
+            t0 = time.perf_counter()
+            started = start_session(
+                store,
+                request,
+                lambda history, at: evaluate(saint, subject, now=at, site=site, history=history),
+            )
+            starts.append(time.perf_counter() - t0)
+            end_session(
+                store,
+                started.record.id,
+                status="completed",
+                pulses_delivered=pulses,
+                chain_head="a" * 64,
+                ended_at=dt.datetime.now(dt.UTC),
+            )
+        stats("start_session (locked check+insert)", starts)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from stimctl.configs import configs_dir
 from stimctl.safety.inputs import SiteRules
@@ -28,6 +28,16 @@ class SiteFile(BaseModel):
     # A clinical session on a stimulator always needs an authenticated operator.
     unauthenticated_dry_runs: bool = True
     unauthenticated_research_runs: bool = False
+    research_allowed: bool = False
+    """Whether research sessions (`--mode research`) may run here at all. A clinic's
+    site file says false (the shipped default): research mode relaxes clinical rules and
+    is not a per-command escape from them (issue 12 item 4)."""
+
+    @model_validator(mode="after")
+    def _research_mode_needs_permission(self) -> SiteFile:
+        if self.mode == "research" and not self.research_allowed:
+            raise ValueError('mode = "research" needs research_allowed = true')
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -45,6 +55,7 @@ class SiteFile(BaseModel):
             timezone=self.timezone,
             screening_validity_days=self.screening_validity_days,
             conservative_duration_table=self.conservative_duration_table,
+            research_allowed=self.research_allowed,
         )
 
 

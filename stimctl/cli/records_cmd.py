@@ -1,9 +1,11 @@
 """`stimctl subject|screen|course|sessions|ae`: the subject and course records.
 
 Everything lives in ``$STIMCTL_HOME/stimctl.db`` (see `stimctl.records`). Exit codes:
-0 done, 1 a session's journal does not match its record (`sessions show`), 2 bad input
-(unknown subject, a threshold out of range, an incomplete screening file), 7 the
-database is unreadable or corrupted.
+0 done, 1 a session's journal does not match its record (`sessions show`) or a course
+prescription needs an override (`course start`), 2 bad input (unknown subject, a
+threshold out of range, an incomplete screening file, no threshold on record), 3 the
+prescription is blocked (`course start`), 7 the database is unreadable, corrupted, empty
+or not a stimctl store.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from stimctl.errors import ExitCode
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from stimctl.protocol.models import Protocol
     from stimctl.records import CourseRecord, Store
 
 
@@ -89,6 +94,7 @@ def subject_show(subject_id: str, as_json: bool) -> None:
                     "course": _plain(info.course) if info.course else None,
                     "course_sessions": info.course_sessions,
                     "sessions": info.sessions,
+                    "simulated_sessions": info.simulated_sessions,
                     "adverse_events": [_plain(e) for e in info.adverse_events],
                 },
                 indent=2,
@@ -124,7 +130,8 @@ def subject_show(subject_id: str, as_json: bool) -> None:
         else f"  course: {c.protocol_name}, {info.course_sessions} of {c.planned_sessions}"
         f" sessions delivered, started {c.start_date.isoformat()}"
     )
-    click.echo(f"  sessions on record: {info.sessions}")
+    dry = f" (and {info.simulated_sessions} simulated)" if info.simulated_sessions else ""
+    click.echo(f"  sessions on record: {info.sessions}{dry}")
     for e in info.adverse_events:
         state = (
             "BLOCKS until reviewed"
@@ -218,6 +225,10 @@ def course() -> None:
     help="Prescribing physician; signs with a fresh password entry [$STIMCTL_OPERATOR].",
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--device", "device_name", default=None, help="Device profile to check against.")
+@click.option("--site", "site_file", default=None, help="Site rules file.")
+@click.option("--override-operator", default=None, help="Who accepts an override verdict.")
+@click.option("--override-reason", default=None, help="Why the override is accepted.")
 def course_start(
     subject_id: str,
     protocol: str,
@@ -225,17 +236,38 @@ def course_start(
     start_date: dt.date | None,
     by_id: str | None,
     password_stdin: bool,
+    device_name: str | None,
+    site_file: str | None,
+    override_operator: str | None,
+    override_reason: str | None,
 ) -> None:
-    """Prescribe PROTOCOL (a shipped name or a path) for SUBJECT_ID, N sessions (signed
-    by a physician: exit 10 for anyone else or a wrong password)."""
+    """Prescribe PROTOCOL (a shipped name or a path) for SUBJECT_ID, N sessions, signed
+    by a physician (exit 10 for anyone else or a wrong password).
+
+    The prescription is checked first, with the subject's records (screening, motor
+    threshold, unreviewed adverse events) and the device if given: a block refuses it
+    (exit 3); an override verdict needs --override-operator and --override-reason
+    (exit 1 without), and the override is stored with the subject.
+    """
     from stimctl.configs import file_digest, resolve
     from stimctl.protocol import load_protocol
     from stimctl.records import CourseRecord, get_subject
 
     loaded = load_protocol(protocol)
     digest = file_digest(resolve("protocols", protocol))
+    now = dt.datetime.now(dt.UTC)
     with open_store() as store:
         get_subject(store, subject_id)  # an unknown subject fails before the password
+        accept = _check_prescription(
+            store,
+            subject_id,
+            loaded,
+            device_name,
+            site_file,
+            now,
+            override_operator,
+            override_reason,
+        )
         record, signer = _prescribe(
             store,
             CourseRecord(
@@ -243,11 +275,12 @@ def course_start(
                 protocol_name=loaded.name,
                 protocol_digest=digest,
                 planned_sessions=planned,
-                start_date=start_date or dt.datetime.now(dt.UTC).date(),
+                start_date=start_date or now.date(),
             ),
             by_id,
             password_stdin,
         )
+        accept()
     click.echo(
         f"started course {record.id} for {subject_id}: {record.protocol_name},"
         f" {planned} sessions from {record.start_date.isoformat()}, prescribed by {signer}"
@@ -280,6 +313,54 @@ def _prescribe(
     )
     assert pending.signature is not None
     return record, pending.signature.signer_name
+
+
+def _check_prescription(
+    store: Store,
+    subject_id: str,
+    protocol: Protocol,
+    device_name: str | None,
+    site_file: str | None,
+    now: dt.datetime,
+    override_operator: str | None,
+    override_reason: str | None,
+) -> Callable[[], None]:
+    """The safety check of a course prescription on the subject's records. Raises to
+    refuse; returns what stores the accepted override (call it once the course is on
+    record). Today's sessions do not weigh here (a prescription is not a session), the
+    subject's unreviewed adverse events do."""
+    from stimctl.device_profiles import load_profile
+    from stimctl.records import OverrideRecord, evaluate_for_subject, history_for, record_override
+    from stimctl.safety import History
+    from stimctl.session.runner import Override, decide
+    from stimctl.site import load_site
+
+    blocking = history_for(store, subject_id, now).unresolved_adverse_events
+    verdict = evaluate_for_subject(
+        store,
+        protocol,
+        subject_id,
+        now=now,
+        device=load_profile(device_name) if device_name else None,
+        site=load_site(site_file),
+        history=History(unresolved_adverse_events=blocking),
+    )
+    offered = None
+    if override_operator or override_reason:
+        offered = Override(override_operator or "", override_reason or "")
+    accepted = decide(verdict, offered)
+
+    def store_override() -> None:
+        if accepted is None:
+            return
+        rules = tuple(f.rule for f in verdict.deciding())
+        record_override(
+            store,
+            OverrideRecord(subject_id, rules, accepted.operator.strip(), accepted.reason, now),
+        )
+        click.echo(f"override of {', '.join(rules)} by {accepted.operator} recorded")
+
+    return store_override
 
 
 @course.command("show")
@@ -332,10 +413,44 @@ def sessions_list(subject_id: str | None, limit: int | None, as_json: bool) -> N
         click.echo(json.dumps([_plain(r) for r in rows], indent=2))
         return
     for r in rows:
+        count = f"{r.pulses_delivered}" if r.pulses_exact else f">={r.pulses_delivered}"
+        flags = "".join(
+            f"  [{flag}]"
+            for flag, on in (
+                ("simulated", r.simulated),
+                (f"research {r.study_id or ''}".strip(), r.mode == "research"),
+                ("count inexact", not r.pulses_exact),
+            )
+            if on
+        )
         click.echo(
             f"{r.id}  {r.subject_id:<12} {r.started_at:%Y-%m-%d %H:%M}Z  {r.status:<11}"
-            f" {r.pulses_delivered}/{r.pulses_planned} pulses  {r.protocol_name}"
+            f" {count}/{r.pulses_planned} pulses  {r.protocol_name}{flags}"
         )
+
+
+@sessions.command("reconcile")
+@click.option("--subject", "subject_id", default=None, help="Only this subject's sessions.")
+def sessions_reconcile(subject_id: str | None) -> None:
+    """Close the rows of sessions whose process died, from their journals.
+
+    A row still `running` whose journal no live process holds and whose owner process
+    is gone is closed as `interrupted` with the journal's count (exact, or a lower bound
+    marked inexact); with its journal missing it counts as a full session for the rules.
+    Every session start does the same for its subject.
+    """
+    from stimctl.records.reconcile import reconcile
+
+    with open_store() as store:
+        if subject_id is not None:
+            from stimctl.records import get_subject
+
+            get_subject(store, subject_id)
+        results = reconcile(store, subject_id)
+    for result in results:
+        click.echo(result.line())
+    closed = sum(1 for r in results if r.closed)
+    click.echo(f"{closed} closed, {len(results) - closed} still running")
 
 
 @sessions.command("show")

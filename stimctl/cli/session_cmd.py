@@ -34,7 +34,13 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
         ),
         click.option("--rmt-method", type=click.Choice(["emg", "visual"]), default="emg"),
         click.option("--rmt-date", type=ISO_DATE, default=None),
-        click.option("--mode", type=click.Choice(["clinical", "research"]), default=None),
+        click.option(
+            "--mode",
+            type=click.Choice(["clinical", "research"]),
+            default=None,
+            help="Research sessions only where the site file has research_allowed = true.",
+        ),
+        click.option("--study", "study_id", default=None, help="Study id (research sessions)."),
         click.option("--site", "site_file", default=None, help="Site rules file."),
         click.option(
             "--operator",
@@ -92,25 +98,34 @@ def dry_run(
     device_name: str, speed: str, faults: tuple[str, ...], with_console: bool, **common: Any
 ) -> int:
     """Run a whole session of PROTOCOL on the built-in simulator."""
+    from contextlib import ExitStack
+
     from stimctl.clock import driving
     from stimctl.session.simulation import SimulatedDevice, parse_faults, parse_speed
 
     clock = parse_speed(speed)
     request = SessionRequest(**common)
-    prepared = _prepare(request, device_name)
+    prepared = _prepare(request, device_name, simulated=True)
     request, prepared = authorize_session(request, prepared, on_stimulator=False)
     schedule = parse_faults(faults)
-    with SimulatedDevice(prepared.device, clock) as sim:
-        with driving(clock):
-            engine = _open(
-                prepared,
-                sim.url,
-                clock,
-                request.operator,
-                transport=sim.open_transport(),
-                driver_options=sim.driver_options,
-            )
-        recorder = _begin_record(prepared, engine, request.operator, request.subject_id)
+    recorder, prepared, session_id = _begin_record(prepared, request)
+    with ExitStack() as stack:
+        try:
+            sim = stack.enter_context(SimulatedDevice(prepared.device, clock))
+            with driving(clock):
+                engine = _open(
+                    prepared,
+                    sim.url,
+                    clock,
+                    request.operator,
+                    transport=sim.open_transport(),
+                    driver_options=sim.driver_options,
+                    session_id=session_id,
+                )
+        except BaseException as exc:
+            _abandon_record(recorder, exc)
+            raise
+        _attach_record(recorder, engine)
         sim.on_error = engine.background_failed
         sim.schedule_faults(schedule)
         if with_console:
@@ -152,25 +167,27 @@ def run(
 
     clock = MonotonicClock()
     request = SessionRequest(**common)
+    _require_records_for_stimulator(request)
     prepared = _prepare(request, device_name)
-    if request.subject_id is None and prepared.site.mode == "clinical":
-        from stimctl.errors import ConfigError
-
-        # A subject on record brings screening (SCR-4) and history (daily and course
-        # rules); a bare --rmt has neither. Dry runs may use --rmt; patients may not.
-        raise ConfigError(
-            "clinical mode: a session on a stimulator needs --subject ID (screening and "
-            "history on record); use --mode research for a research session with --rmt"
-        )
     request, prepared = authorize_session(request, prepared, on_stimulator=True)
     if port_url.startswith("stimsim://"):
         from stimctl.session.simulation import install_stimsim
 
         install_stimsim()
-    engine = _open(
-        prepared, port_url, clock, request.operator, driver_options=_key_values(driver_options)
-    )
-    recorder = _begin_record(prepared, engine, request.operator, request.subject_id)
+    recorder, prepared, session_id = _begin_record(prepared, request)
+    try:
+        engine = _open(
+            prepared,
+            port_url,
+            clock,
+            request.operator,
+            driver_options=_key_values(driver_options),
+            session_id=session_id,
+        )
+    except BaseException as exc:
+        _abandon_record(recorder, exc)
+        raise
+    _attach_record(recorder, engine)
     if not headless:
         from stimctl.console import run_console
 
@@ -181,18 +198,58 @@ def run(
     return _report(summary, request.as_json)
 
 
-def _begin_record(
-    prepared: Prepared, engine: SessionEngine, operator: str, subject_id: str | None
-) -> SessionRecorder | None:
-    if subject_id is None:
-        return None
-    from stimctl.session.records_link import SessionRecorder
+def _require_records_for_stimulator(request: SessionRequest) -> None:
+    """A session on a stimulator is always on record: a subject (screening, history,
+    their own blocks), and in research mode also a study id and a named operator. Only a
+    dry run may use a bare --rmt without a subject."""
+    from stimctl.errors import ConfigError
 
-    try:
-        return SessionRecorder.begin(prepared, engine, operator)
-    except BaseException:
-        engine.driver.close()
-        raise
+    if request.subject_id is None:
+        raise ConfigError(
+            "a session on a stimulator needs --subject ID (screening, history and the"
+            " session's row on record); only `dry-run` takes a bare --rmt"
+        )
+    if request.mode == "research" or _site_mode(request) == "research":
+        if not (request.study_id or "").strip():
+            raise ConfigError("a research session on a stimulator needs --study ID")
+        if not request.operator.strip():
+            raise ConfigError("a research session on a stimulator needs --operator ID")
+
+
+def _site_mode(request: SessionRequest) -> str:
+    from stimctl.site import load_site
+
+    return load_site(request.site_file).mode
+
+
+def _begin_record(
+    prepared: Prepared, request: SessionRequest
+) -> tuple[SessionRecorder | None, Prepared, str | None]:
+    """Start the session on record before the device is opened (the rules re-checked
+    under the subject's lock); the recorder, the re-checked `prepared`, the session id."""
+    if request.subject_id is None:
+        return None, prepared, None
+    from stimctl.journal import journal_path
+    from stimctl.session.records_link import SessionRecorder
+    from stimctl.session.runner import new_session_id
+
+    session_id = new_session_id(prepared.now)
+    recorder, rechecked = SessionRecorder.claim(
+        prepared, request.operator, session_id, str(journal_path(session_id))
+    )
+    for line in recorder.reconciled:
+        click.echo(f"reconciled: {line.line()}", err=True)
+    return recorder, rechecked, session_id
+
+
+def _attach_record(recorder: SessionRecorder | None, engine: SessionEngine) -> None:
+    if recorder is not None:
+        recorder.attach(engine)
+
+
+def _abandon_record(recorder: SessionRecorder | None, exc: BaseException) -> None:
+    if recorder is not None:
+        recorder.abandon(exc)
 
 
 def _end_record(recorder: SessionRecorder | None, summary: Summary, engine: SessionEngine) -> None:
@@ -225,6 +282,7 @@ class SessionRequest:
     site_file: str | None
     operator: str
     password_stdin: bool
+    study_id: str | None
     override_operator: str | None
     override_reason: str | None
     override_password_stdin: bool
@@ -243,23 +301,49 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
     return options
 
 
-def _prepare(request: SessionRequest, device_name: str) -> Prepared:
+def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = False) -> Prepared:
+    """Check the session on the records as they are now (a first check: the start
+    re-checks under the subject's lock, `_begin_record`)."""
+    from dataclasses import replace
+
     from stimctl.errors import ConfigError
     from stimctl.safety import MotorThreshold, Subject
     from stimctl.session.runner import Override, prepare, with_mode
     from stimctl.site import load_site
 
     r = request
-    site = with_mode(load_site(r.site_file), r.mode)
+    if r.study_id is not None:
+        from stimctl.records.values import check_person_id
+
+        check_person_id(r.study_id, "study")
+    site = load_site(r.site_file)
+    if (r.mode or site.mode) == "research" and not site.research_allowed:
+        raise ConfigError(
+            "research sessions are not allowed at this site (the site file says"
+            " research_allowed = false); clinical sessions only"
+        )
+    site = with_mode(site, r.mode)
     now = dt.datetime.now(dt.UTC)
     override = None
     if r.override_operator or r.override_reason:
         override = Override(r.override_operator or "", r.override_reason or "")
+    threshold = (
+        None if r.rmt is None else MotorThreshold(r.rmt, r.rmt_method, r.rmt_date or now.date())  # type: ignore[arg-type]
+    )
     if r.subject_id is not None:
         from stimctl.session.records_link import subject_and_history
 
-        subject, history = subject_and_history(r.subject_id, now)
-        return prepare(
+        if threshold is not None and site.mode != "research":
+            raise ConfigError(
+                "clinical sessions take the RMT from the subject's records; drop --rmt or"
+                f" record it with `stimctl rmt record {r.subject_id}`"
+            )
+        subject, history, reconciled = subject_and_history(r.subject_id, now)
+        for line in reconciled:
+            click.echo(f"reconciled: {line.line()}", err=True)
+        if threshold is not None:  # research: the study's own threshold, journaled
+            subject = replace(subject, rmt=threshold)
+        prepared = prepare(
             r.protocol,
             subject,
             device_name,
@@ -269,12 +353,13 @@ def _prepare(request: SessionRequest, device_name: str) -> Prepared:
             require_screening=True,
             now=now,
         )
-    if r.rmt is None:
-        raise ConfigError("give --rmt PCT_MSO or --subject ID")
-    threshold = MotorThreshold(r.rmt, r.rmt_method, r.rmt_date or now.date())  # type: ignore[arg-type]
-    return prepare(
-        r.protocol, Subject(threshold), device_name, site=site, override=override, now=now
-    )
+    else:
+        if threshold is None:
+            raise ConfigError("give --rmt PCT_MSO or --subject ID")
+        prepared = prepare(
+            r.protocol, Subject(threshold), device_name, site=site, override=override, now=now
+        )
+    return replace(prepared, simulated=simulated, study_id=r.study_id)
 
 
 def _open(
@@ -284,6 +369,7 @@ def _open(
     operator: str,
     transport: Transport | None = None,
     driver_options: dict[str, str] | None = None,
+    session_id: str | None = None,
 ) -> SessionEngine:
     from stimctl.session.runner import open_session, recover_interrupted
 
@@ -296,6 +382,7 @@ def _open(
         operator=operator,
         transport=transport,
         driver_options=driver_options,
+        session_id=session_id,
     )
 
 

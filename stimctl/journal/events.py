@@ -20,7 +20,8 @@ SESSION_START: Final = "session_start"
 
 Payload (suggested): ``session_id``, ``subject_id``, ``protocol`` (name and content hash),
 ``device`` (driver, serial number), ``coil`` (id), ``software_version``, ``config_hash``,
-``operator`` (id and role).
+``operator`` (id and role). ``simulated`` (bool): true for a dry run on the built-in
+simulator; such a session is never counted as treatment (issue 12 item 5).
 """
 
 PROTOCOL: Final = "protocol"

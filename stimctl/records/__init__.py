@@ -11,7 +11,7 @@ Session engine, before a start::
     verdict = evaluate_for_subject(store, protocol, subject_id, now=now, device=profile,
                                    site=load_site())
     # or: evaluate(protocol, subject_for(store, sid), history=history_for(store, sid, now), ...)
-    row = begin_session(store, subject_id=sid, session_id=journal.session_id, ...)
+    started = start_session(store, SessionStart(...), check)  # lock, reconcile, check, insert
     update_session_progress(store, row.id, pulses_delivered=n, chain_head=journal.head)
     end_session(store, row.id, status="completed", pulses_delivered=n,
                 chain_head=journal.head, ended_at=now)
@@ -49,6 +49,7 @@ from stimctl.records.overrides import (
     overrides_of,
     record_override,
 )
+from stimctl.records.reconcile import Reconciled, reconcile
 from stimctl.records.sessions import (
     begin_session,
     end_session,
@@ -56,6 +57,7 @@ from stimctl.records.sessions import (
     list_sessions,
     update_session_progress,
 )
+from stimctl.records.start import SessionStart, Started, start_session
 from stimctl.records.store import Store, default_db_path
 from stimctl.records.subjects import add_operator, add_subject, get_subject, list_subjects
 
@@ -65,8 +67,11 @@ __all__ = [
     "JournalCheck",
     "OperatorRecord",
     "OverrideRecord",
+    "Reconciled",
     "ScreeningRecord",
     "SessionRecord",
+    "SessionStart",
+    "Started",
     "Store",
     "SubjectRecord",
     "SubjectSummary",
@@ -89,6 +94,7 @@ __all__ = [
     "list_thresholds",
     "override_payload",
     "overrides_of",
+    "reconcile",
     "reconcile_session",
     "record_adverse_event",
     "record_override",
@@ -98,6 +104,7 @@ __all__ = [
     "screening_from",
     "screenings_of",
     "start_course",
+    "start_session",
     "subject_for",
     "summary",
     "update_session_progress",

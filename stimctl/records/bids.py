@@ -63,6 +63,10 @@ NIBS_COLUMNS: Final[dict[str, dict[str, str]]] = {
     "threshold_criterion": {"Description": "Criterion used to find the threshold."},
     "threshold_algorithm": {"Description": "Algorithm used to find the threshold."},
     "threshold_date": {"Description": "stimctl column: date the threshold was measured."},
+    "simulated": {
+        "Description": "stimctl column: true for a dry run on the simulator (no pulse"
+        " reached a subject; not treatment)."
+    },
 }
 
 _LABEL = re.compile(r"[^A-Za-z0-9]")
@@ -156,6 +160,7 @@ def _sidecar(session: SessionTrains) -> dict[str, Any]:
         "ProtocolName": record.protocol_name,
         "ProtocolDigest": record.protocol_digest,
         "SessionStatus": record.status,
+        "StimctlSimulated": record.simulated,
         "PulsesPlanned": record.pulses_planned,
         "PulsesDelivered": record.pulses_delivered,
         "JournalChainHead": session.journal_head,
@@ -185,6 +190,7 @@ def _nibs_row(train: TrainRow) -> list[str]:
         _cell(train.rmt_criterion),
         _cell(train.rmt_algorithm),
         _cell(train.rmt_measured_on.isoformat() if train.rmt_measured_on else None),
+        "true" if train.simulated else "false",
     ]
 
 

@@ -20,6 +20,14 @@ from stimctl.records.values import (
     utc_text,
 )
 
+COUNTS_FOR_RULES = (
+    "simulated = 0 AND (pulses_delivered > 0 OR status = 'running' OR pulses_exact = 0)"
+)
+"""SQL: the rows the daily, course and pulse rules count. A dry run never counts; a
+running row (live, or not yet reconciled) and a row whose count is only a bound count
+as a session of their planned pulses (`SessionRecord.rule_pulses`)."""
+
+
 _COLUMNS = (
     "id, subject_id, protocol_name, protocol_digest, planned_sessions, start_date, status,"
     " created_at"
@@ -99,9 +107,10 @@ def list_courses(store: Store, subject_id: str) -> list[CourseRecord]:
 
 
 def delivered_in_course(conn: sqlite3.Connection, course_id: str) -> int:
-    """Sessions of the course that delivered at least one pulse (what SES-5..8 count)."""
+    """Sessions of the course that count (what SES-5..8 count): delivered at least one
+    pulse, or running, or of an uncertain count; never a dry run."""
     row = conn.execute(
-        "SELECT count(*) FROM sessions WHERE course_id = ? AND pulses_delivered > 0",
+        f"SELECT count(*) FROM sessions WHERE course_id = ? AND {COUNTS_FOR_RULES}",
         (course_id,),
     ).fetchone()
     return int(row[0])

@@ -8,6 +8,7 @@ blocking adverse events); `evaluate_for_subject` runs the engine on both.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from typing import TYPE_CHECKING
 
 from stimctl.errors import ConfigError
@@ -45,15 +46,28 @@ def history_for(
     store: Store, subject_id: str, now: dt.datetime, *, lookback_days: int = LOOKBACK_DAYS
 ) -> History:
     """The subject's history as the safety engine's daily and course rules read it."""
+    with store.read() as conn:
+        return history_in(conn, subject_id, now, lookback_days=lookback_days)
+
+
+def history_in(
+    conn: sqlite3.Connection,
+    subject_id: str,
+    now: dt.datetime,
+    *,
+    lookback_days: int = LOOKBACK_DAYS,
+) -> History:
+    """`history_for` inside the caller's transaction (the session start reads history and
+    inserts its row in one transaction: `stimctl.records.start`). Dry runs are left out;
+    running rows and rows with an uncertain count weigh their planned pulses."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    with store.read() as conn:
-        require_subject(conn, subject_id)
-        recent = sessions_since(conn, subject_id, now - dt.timedelta(days=lookback_days))
-        older = last_delivered(conn, subject_id, _ALWAYS_LAST)
-        course = active_course(conn, subject_id)
-        course_sessions = delivered_in_course(conn, course.id) if course else None
-        blocking = [e.label() for e in adverse_events_of(conn, subject_id) if e.blocks]
+    require_subject(conn, subject_id)
+    recent = sessions_since(conn, subject_id, now - dt.timedelta(days=lookback_days))
+    older = last_delivered(conn, subject_id, _ALWAYS_LAST)
+    course = active_course(conn, subject_id)
+    course_sessions = delivered_in_course(conn, course.id) if course else None
+    blocking = [e.label() for e in adverse_events_of(conn, subject_id) if e.blocks]
     by_id = {s.id: s for s in (*older, *recent) if s.started_at <= now}
     sessions = sorted(by_id.values(), key=lambda s: s.started_at)
     return History(
@@ -66,7 +80,7 @@ def history_for(
 def past_session(record: SessionRecord) -> PastSession:
     return PastSession(
         started_at=record.started_at,
-        pulses_delivered=record.pulses_delivered,
+        pulses_delivered=record.rule_pulses,
         protocol_class=record.protocol_class,
         protocol_name=record.protocol_name,
         status=record.status,
@@ -121,12 +135,14 @@ def evaluate_for_subject(
     device: DeviceProfile | None = None,
     site: SiteRules | None = None,
     require_screening: bool = True,
+    history: History | None = None,
 ) -> Verdict:
     """`stimctl.safety.engine.evaluate` with the subject and history from the store.
 
     `site` defaults to the site rules file (`stimctl.site.load_site`: $STIMCTL_SITE or the
     shipped default), which says whether accelerated schedules such as SAINT are allowed.
-    A session start requires a screening on record (`require_screening`).
+    A session start requires a screening on record (`require_screening`). `history`
+    defaults to the subject's (`history_for`); a course prescription passes its own.
     """
     from stimctl.safety.engine import evaluate
     from stimctl.site import load_site
@@ -137,7 +153,7 @@ def evaluate_for_subject(
         now=now,
         device=device,
         site=site if site is not None else load_site(),
-        history=history_for(store, subject_id, now),
+        history=history if history is not None else history_for(store, subject_id, now),
         require_screening=require_screening,
     )
 
@@ -147,17 +163,18 @@ def summary(store: Store, subject_id: str) -> SubjectSummary:
     with store.read() as conn:
         subject = require_subject(conn, subject_id)
         course = active_course(conn, subject_id)
-        sessions = int(
-            conn.execute(
-                "SELECT count(*) FROM sessions WHERE subject_id = ?", (subject_id,)
-            ).fetchone()[0]
-        )
+        real, simulated = conn.execute(
+            "SELECT count(*) - coalesce(sum(simulated), 0), coalesce(sum(simulated), 0)"
+            " FROM sessions WHERE subject_id = ?",
+            (subject_id,),
+        ).fetchone()
         return SubjectSummary(
             subject=subject,
             threshold=latest_threshold(conn, subject_id),
             screening=latest_screening(conn, subject_id),
             course=course,
             course_sessions=delivered_in_course(conn, course.id) if course else 0,
-            sessions=sessions,
+            sessions=int(real),
+            simulated_sessions=int(simulated),
             adverse_events=tuple(adverse_events_of(conn, subject_id)),
         )

@@ -113,6 +113,27 @@ class SessionRecord:
     threshold_id: str | None = None
     protocol_class: str = ""
     """`stimctl.protocol.derived` class (hf-rtms, itbs, ...), as the engine derived it."""
+    simulated: bool = False
+    """A dry run on the simulator: shown, exported, never counted by the rules."""
+    pulses_exact: bool = True
+    """False: `pulses_delivered` is a lower bound (crash inside a train, journal lost)."""
+    owner_host: str | None = None
+    owner_pid: int | None = None
+    owner_token: str | None = None
+    """The process running the session (`stimctl.records.owner`), while it runs."""
+    close_note: str | None = None
+    """Why reconciliation closed the row (e.g. "journal missing: counted as full")."""
+    mode: str = "clinical"
+    study_id: str | None = None
+
+    @property
+    def rule_pulses(self) -> int:
+        """The pulses the daily and course rules count for this session: the journal's
+        exact count, or the planned pulses while it runs or when the count is a bound
+        (the plan is the most the engine would have delivered)."""
+        if self.status == SESSION_RUNNING or not self.pulses_exact:
+            return max(self.pulses_planned, self.pulses_delivered)
+        return self.pulses_delivered
 
 
 @dataclass(frozen=True)
@@ -165,3 +186,5 @@ class SubjectSummary:
     course_sessions: int
     sessions: int
     adverse_events: tuple[AdverseEventRecord, ...] = field(default=())
+    simulated_sessions: int = 0
+    """Dry runs on record (not counted in `sessions`)."""

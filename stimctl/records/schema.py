@@ -209,10 +209,38 @@ def _journal_signing_keys(conn: sqlite3.Connection) -> None:
     )
 
 
+def _session_ownership_and_simulation(conn: sqlite3.Connection) -> None:
+    # Issue 12 items 3-5. `simulated`: a dry run, never counted by the daily, course or
+    # pulse rules. `pulses_exact` 0: `pulses_delivered` is a lower bound (a crash inside a
+    # train, a lost journal), and the rules count the planned pulses instead. `owner_*`:
+    # the process that runs a `running` row (host, pid, a start token that tells a reused
+    # pid apart), so that any start can tell a live session from a dead one (ADR
+    # records-session-ownership). `close_note`: why a row was closed by reconciliation.
+    # `mode`/`study_id`: research sessions are recorded with their study.
+    _run(
+        conn,
+        """
+        ALTER TABLE sessions ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0
+            CHECK (simulated IN (0, 1));
+        ALTER TABLE sessions ADD COLUMN pulses_exact INTEGER NOT NULL DEFAULT 1
+            CHECK (pulses_exact IN (0, 1));
+        ALTER TABLE sessions ADD COLUMN owner_host TEXT;
+        ALTER TABLE sessions ADD COLUMN owner_pid INTEGER;
+        ALTER TABLE sessions ADD COLUMN owner_token TEXT;
+        ALTER TABLE sessions ADD COLUMN close_note TEXT;
+        ALTER TABLE sessions ADD COLUMN mode TEXT NOT NULL DEFAULT 'clinical'
+            CHECK (mode IN ('clinical', 'research'));
+        ALTER TABLE sessions ADD COLUMN study_id TEXT;
+        CREATE INDEX sessions_running ON sessions(subject_id) WHERE status = 'running';
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
     _v3_indexes,
+    _session_ownership_and_simulation,
     _operator_identities_and_signatures,
     _journal_signing_keys,
 )

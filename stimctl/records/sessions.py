@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from stimctl.errors import ConfigError, StateError
 from stimctl.journal.events import SESSION_STATUSES
 from stimctl.journal.writer import validate_session_id
 from stimctl.records.clinical import latest_threshold
-from stimctl.records.courses import active_course
+from stimctl.records.courses import COUNTS_FOR_RULES, active_course
 from stimctl.records.models import SESSION_RUNNING, SessionRecord
 from stimctl.records.store import Store
 from stimctl.records.subjects import ensure_operator, require_subject
@@ -34,10 +35,20 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _COLUMNS = (
     "id, subject_id, protocol_name, protocol_digest, status, pulses_planned, pulses_delivered,"
     " started_at, course_id, journal_path, chain_head, ended_at, operator_id, device, coil,"
-    " threshold_id, protocol_class"
+    " threshold_id, protocol_class, simulated, pulses_exact, owner_host, owner_pid,"
+    " owner_token, close_note, mode, study_id"
 )
 
 _PLACEHOLDERS = ", ".join("?" * len(_COLUMNS.split(",")))
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The process that runs a session (see `stimctl.records.owner`)."""
+
+    host: str
+    pid: int
+    token: str
 
 
 def begin_session(
@@ -57,50 +68,107 @@ def begin_session(
     threshold_id: str | None = None,
     course_id: str | None = None,
     protocol_class: str = "",
+    simulated: bool = False,
+    mode: str = "clinical",
+    study_id: str | None = None,
+    owner: Owner | None = None,
 ) -> SessionRecord:
     """Record the start of a session (status ``running``) and return its row.
 
     `session_id` defaults to a new id; pass the journal's session id so the two match.
     `threshold_id` defaults to the subject's latest threshold; `course_id` to the active
     course when it prescribes `protocol_name` (a session of another protocol is not part
-    of the course).
+    of the course). No rule is checked here: a session start goes through
+    `stimctl.records.start.start_session`, which checks and inserts in one transaction.
     """
-    sid = validate_session_id(session_id) if session_id else new_id()
-    if pulses_planned < 0:
-        raise ConfigError(f"pulses planned must not be negative, got {pulses_planned}")
-    head = _check_head(chain_head)
     with store.write() as conn:
-        require_subject(conn, subject_id)
-        if operator_id is not None:
-            ensure_operator(conn, operator_id)
-        if threshold_id is None:
-            threshold = latest_threshold(conn, subject_id)
-            threshold_id = threshold.id if threshold else None
-        if course_id is None:
-            course = active_course(conn, subject_id)
-            if course is not None and course.protocol_name == protocol_name:
-                course_id = course.id
-        record = SessionRecord(
-            id=sid,
+        return insert_running(
+            conn,
             subject_id=subject_id,
             protocol_name=protocol_name,
             protocol_digest=protocol_digest,
-            status=SESSION_RUNNING,
             pulses_planned=pulses_planned,
-            pulses_delivered=0,
             started_at=started_at,
-            course_id=course_id,
-            journal_path=str(journal_path) if journal_path is not None else None,
-            chain_head=head,
+            session_id=session_id,
+            journal_path=journal_path,
+            chain_head=chain_head,
             operator_id=operator_id,
             device=device,
             coil=coil,
             threshold_id=threshold_id,
+            course_id=course_id,
             protocol_class=protocol_class,
+            simulated=simulated,
+            mode=mode,
+            study_id=study_id,
+            owner=owner,
         )
-        if _row(conn, sid) is not None:
-            raise ConfigError(f"session {sid!r} is already on record")
-        insert_session(conn, record)
+
+
+def insert_running(
+    conn: sqlite3.Connection,
+    *,
+    subject_id: str,
+    protocol_name: str,
+    protocol_digest: str,
+    pulses_planned: int,
+    started_at: dt.datetime,
+    session_id: str | None = None,
+    journal_path: Path | str | None = None,
+    chain_head: str | None = None,
+    operator_id: str | None = None,
+    device: str | None = None,
+    coil: str | None = None,
+    threshold_id: str | None = None,
+    course_id: str | None = None,
+    protocol_class: str = "",
+    simulated: bool = False,
+    mode: str = "clinical",
+    study_id: str | None = None,
+    owner: Owner | None = None,
+) -> SessionRecord:
+    """`begin_session` inside the caller's write transaction."""
+    sid = validate_session_id(session_id) if session_id else new_id()
+    if pulses_planned < 0:
+        raise ConfigError(f"pulses planned must not be negative, got {pulses_planned}")
+    head = _check_head(chain_head)
+    require_subject(conn, subject_id)
+    if operator_id is not None:
+        ensure_operator(conn, operator_id)
+    if threshold_id is None:
+        threshold = latest_threshold(conn, subject_id)
+        threshold_id = threshold.id if threshold else None
+    if course_id is None:
+        course = active_course(conn, subject_id)
+        if course is not None and course.protocol_name == protocol_name:
+            course_id = course.id
+    record = SessionRecord(
+        id=sid,
+        subject_id=subject_id,
+        protocol_name=protocol_name,
+        protocol_digest=protocol_digest,
+        status=SESSION_RUNNING,
+        pulses_planned=pulses_planned,
+        pulses_delivered=0,
+        started_at=started_at,
+        course_id=course_id,
+        journal_path=str(journal_path) if journal_path is not None else None,
+        chain_head=head,
+        operator_id=operator_id,
+        device=device,
+        coil=coil,
+        threshold_id=threshold_id,
+        protocol_class=protocol_class,
+        simulated=simulated,
+        owner_host=owner.host if owner else None,
+        owner_pid=owner.pid if owner else None,
+        owner_token=owner.token if owner else None,
+        mode=mode,
+        study_id=study_id,
+    )
+    if _row(conn, sid) is not None:
+        raise ConfigError(f"session {sid!r} is already on record")
+    insert_session(conn, record)
     return record
 
 
@@ -126,6 +194,14 @@ def insert_session(conn: sqlite3.Connection, record: SessionRecord) -> None:
             record.coil,
             record.threshold_id,
             record.protocol_class,
+            int(record.simulated),
+            int(record.pulses_exact),
+            record.owner_host,
+            record.owner_pid,
+            record.owner_token,
+            record.close_note,
+            record.mode,
+            record.study_id,
         ),
     )
 
@@ -198,7 +274,7 @@ def sessions_since(
 ) -> list[SessionRecord]:
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM sessions WHERE subject_id = ? AND started_at >= ?"
-        " ORDER BY started_at",
+        " AND simulated = 0 ORDER BY started_at",
         (subject_id, utc_text(since)),
     ).fetchall()
     return [session_from_row(r) for r in rows]
@@ -206,7 +282,7 @@ def sessions_since(
 
 def last_delivered(conn: sqlite3.Connection, subject_id: str, count: int) -> list[SessionRecord]:
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM sessions WHERE subject_id = ? AND pulses_delivered > 0"
+        f"SELECT {_COLUMNS} FROM sessions WHERE subject_id = ? AND {COUNTS_FOR_RULES}"
         " ORDER BY started_at DESC LIMIT ?",
         (subject_id, count),
     ).fetchall()
@@ -232,6 +308,14 @@ def session_from_row(row: tuple[Any, ...]) -> SessionRecord:
         coil=row[14],
         threshold_id=row[15],
         protocol_class=row[16],
+        simulated=bool(row[17]),
+        pulses_exact=bool(row[18]),
+        owner_host=row[19],
+        owner_pid=row[20],
+        owner_token=row[21],
+        close_note=row[22],
+        mode=row[23],
+        study_id=row[24],
     )
 
 
@@ -268,3 +352,24 @@ def _check_head(chain_head: str | None) -> str | None:
     if chain_head is not None and _HEX64.fullmatch(chain_head) is None:
         raise ConfigError(f"chain head {chain_head!r} is not a SHA-256 hex digest")
     return chain_head
+
+
+def running_rows(conn: sqlite3.Connection, subject_id: str | None = None) -> list[SessionRecord]:
+    """Rows still ``running`` (of one subject if given), oldest first."""
+    where, args = ("AND subject_id = ?", [subject_id]) if subject_id is not None else ("", [])
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM sessions WHERE status = ? {where} ORDER BY started_at, id",
+        [SESSION_RUNNING, *args],
+    ).fetchall()
+    return [session_from_row(r) for r in rows]
+
+
+def abandon_session(store: Store, session_id: str, *, note: str, ended_at: dt.datetime) -> None:
+    """Close a running row whose session never started (the device could not be opened):
+    status ``aborted``, no pulses, `note` says why."""
+    with store.write() as conn:
+        _require_running(conn, session_id)
+        conn.execute(
+            "UPDATE sessions SET status = 'aborted', ended_at = ?, close_note = ? WHERE id = ?",
+            (utc_text(ended_at), note[:500], session_id),
+        )

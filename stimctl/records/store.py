@@ -10,14 +10,19 @@ line; a constraint the database refuses becomes a `ConfigError` (bad input, exit
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import stat
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+from urllib.parse import quote
 
 from stimctl.errors import ConfigError, RecordsError
 from stimctl.records.schema import APPLICATION_ID, LATEST_VERSION, migrate, schema_version
@@ -54,17 +59,29 @@ class Store:
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         migrate_to: int = LATEST_VERSION,
     ) -> Store:
-        """Open (creating if needed) the database at `path` [default_db_path()] and
-        migrate it to `migrate_to`. A file that is not a stimctl database, is corrupted,
-        or has a newer schema than this code knows raises `RecordsError`."""
+        """Open the database at `path` [default_db_path()] and migrate it to `migrate_to`.
+
+        Only a path that does not exist is created (atomically: built aside, then linked
+        into place, so no other process ever sees a half-made file). An existing file
+        that is empty, not SQLite, another application's SQLite, corrupted, or of a
+        newer schema than this code knows raises `RecordsError`: the store never starts
+        afresh over a file that held records (issue 12 item 9)."""
         path = Path(path) if path is not None else default_db_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RecordsError(f"cannot create the directory of {path}: {exc}") from None
+        if not path.exists() and not path.is_symlink():
+            _create(path, busy_timeout_s, migrate_to)
+        _refuse_empty(path)
         try:
+            # mode=rw: SQLite must never create the file here (it would start empty).
             conn = sqlite3.connect(
-                path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+                f"file:{quote(str(path.absolute()))}?mode=rw",
+                uri=True,
+                timeout=busy_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
             )
         except sqlite3.Error as exc:
             raise RecordsError(f"cannot open the record store {path}: {exc}") from None
@@ -113,6 +130,21 @@ class Store:
             finally:
                 conn.execute("COMMIT")
 
+    def lock_subject(self, conn: sqlite3.Connection, subject_id: str) -> None:
+        """Hold the subject's session-start lock until the transaction `conn` ends.
+
+        Called first inside `write()` by `stimctl.records.start.start_session`, which then
+        reads history and inserts the running row. On SQLite the ``BEGIN IMMEDIATE`` of
+        `write()` already holds the one write lock of the database, which covers every
+        subject; a PostgreSQL backend takes ``SELECT id FROM subjects WHERE id = %s FOR
+        UPDATE`` here instead (issue 17). An unknown subject is a `ConfigError`.
+        """
+        if not conn.in_transaction:
+            raise RuntimeError("lock_subject needs the write transaction of Store.write()")
+        row = conn.execute("SELECT id FROM subjects WHERE id = ?", (subject_id,)).fetchone()
+        if row is None:
+            raise ConfigError(f"unknown subject {subject_id!r}")
+
     def integrity_check(self) -> str:
         """SQLite's full ``integrity_check``: "ok" or the first problems found."""
         with self.read() as conn:
@@ -120,7 +152,7 @@ class Store:
         return "; ".join(str(row[0]) for row in rows)
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._translated():
             self._conn.close()
 
     def __enter__(self) -> Self:
@@ -144,6 +176,53 @@ class Store:
             raise _records_error(self._path, exc, self._busy_timeout_s) from None
 
 
+def _refuse_empty(path: Path) -> None:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise RecordsError(f"cannot open the record store {path}: {exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise RecordsError(f"the record store {path} is not a regular file")
+    if info.st_size == 0:
+        raise RecordsError(
+            f"the record store {path} is empty (0 bytes): it was truncated or replaced;"
+            " restore it from a backup (stimctl does not start a new store over it)"
+        )
+
+
+def _create(path: Path, busy_timeout_s: float, migrate_to: int) -> None:
+    """Make a new, migrated store at `path` unless another process makes it first."""
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new")
+    try:
+        conn = sqlite3.connect(aside, isolation_level=None)
+        try:
+            _configure(conn, aside, busy_timeout_s, new=True)
+            migrate(conn, max(1, migrate_to))  # version 1 sets the application_id
+        finally:
+            conn.close()  # checkpoints the WAL into the file and removes it
+        fd = os.open(aside, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        # Atomic, and fails if the path exists by now: another process created it
+        # first, and its store is the one to use.
+        with contextlib.suppress(FileExistsError):
+            os.link(aside, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except sqlite3.Error as exc:
+        raise _records_error(path, exc, busy_timeout_s) from None
+    except OSError as exc:
+        raise RecordsError(f"cannot create the record store {path}: {exc}") from None
+    finally:
+        for leftover in (aside, Path(f"{aside}-wal"), Path(f"{aside}-shm")):
+            leftover.unlink(missing_ok=True)
+
+
 def _retry_while_busy(step: Callable[[], None], busy_timeout_s: float) -> None:
     """Run `step`, retrying while the file is busy. Switching a new file to WAL needs an
     exclusive lock and SQLite reports SQLITE_BUSY for it at once, without waiting in the
@@ -160,7 +239,9 @@ def _retry_while_busy(step: Callable[[], None], busy_timeout_s: float) -> None:
         time.sleep(0.01)
 
 
-def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> None:
+def _configure(
+    conn: sqlite3.Connection, path: Path, busy_timeout_s: float, *, new: bool = False
+) -> None:
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     # The first read of the header: a file that is not SQLite fails here. One snapshot:
     # another process may be committing migration 1 between these reads.
@@ -171,8 +252,15 @@ def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> N
         tables = int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
     finally:
         conn.execute("COMMIT")
-    if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and version == 0):
-        raise RecordsError(f"{path} is an SQLite file but not a stimctl record store")
+    if app_id != APPLICATION_ID and not (new and app_id == 0 and tables == 0):
+        # Every stimctl store gets its application_id with its first migration, in the
+        # same transaction, and new stores are made aside (`_create`): an existing file
+        # without it is someone else's (even an empty SQLite file).
+        what = f"{tables} tables" if tables else "no tables"
+        raise RecordsError(
+            f"{path} is an SQLite file but not a stimctl record store (application_id"
+            f" {app_id:#x}, {what}); refusing to use it"
+        )
     if version > LATEST_VERSION:
         raise RecordsError(
             f"{path} has schema version {version}, newer than this stimctl understands"

@@ -46,6 +46,8 @@ class TrainRow:
     device: str | None
     coil: str | None
     session_status: str
+    simulated: bool = False
+    """The session was a dry run on the simulator (not treatment)."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: datetimes and dates as ISO 8601 text."""
@@ -152,6 +154,7 @@ def _trains(
                 device=session.device,
                 coil=session.coil,
                 session_status=session.status,
+                simulated=session.simulated,
             )
         )
     return rows

@@ -23,6 +23,7 @@ TSV_COLUMNS = (
     "intensity_percent_mso",
     "intensity_percent_rmt",
     "journal",
+    "simulated",
 )
 
 
@@ -77,6 +78,8 @@ def report_dict(data: SessionData) -> dict[str, Any]:
             "finding": data.verification.finding,
             "signed_by_key": data.verification.key_id,
         },
+        "simulated": is_simulated(data),
+        "study_id": start.get("study_id"),
         "software": start.get("software"),
         "operator": start.get("operator"),
         "operator_identity": start.get("operator_identity"),
@@ -150,8 +153,14 @@ def tsv(data: SessionData) -> str:
         row = train_dict(train)
         row["train"] = train.index + 1
         row["journal"] = verdict.outcome
+        row["simulated"] = is_simulated(data)
         lines.append("\t".join(_cell(row.get(column)) for column in TSV_COLUMNS))
     return "\n".join(lines) + "\n"
+
+
+def is_simulated(data: SessionData) -> bool:
+    """A dry run on the built-in simulator (journaled in `session_start`), not treatment."""
+    return data.start.get("simulated") is True
 
 
 def _cell(value: Any) -> str:

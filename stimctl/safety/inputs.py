@@ -43,6 +43,8 @@ class SiteRules:
     timezone: str = "UTC"
     screening_validity_days: int = 30
     conservative_duration_table: bool = False
+    research_allowed: bool = False
+    """The site allows research sessions (site file; `stimctl.site`)."""
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,17 @@
 """Sessions of a subject on record: RMT and history in, the session's row out.
 
 `--subject ID` takes the subject's latest threshold, screening and history from the
-SQLite store (so the daily and course rules act on real history), records the session
-as running when it starts, updates its pulse count and chain head after every train,
-and closes it with the journal's final status and head.
+store (so the daily and course rules act on real history). `SessionRecorder.claim`
+starts the session in the store before the device is opened: in one transaction it
+closes dead sessions' rows, re-evaluates the safety verdict on the history as it is now
+and inserts the running row (`stimctl.records.start`), so of several starts for one
+subject only those the rules allow get through. The row is then updated after every
+train and closed with the journal's final status and head.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -15,23 +19,32 @@ from dataclasses import dataclass
 from stimctl.protocol.derived import derive
 from stimctl.records import (
     Store,
-    begin_session,
     end_session,
     history_for,
     subject_for,
     update_session_progress,
 )
+from stimctl.records.reconcile import Reconciled, reconcile
+from stimctl.records.sessions import abandon_session
+from stimctl.records.start import SessionStart, start_session
 from stimctl.safety import History, Subject
+from stimctl.safety.engine import evaluate
+from stimctl.safety.verdict import Verdict
 from stimctl.session.engine import SessionEngine
-from stimctl.session.runner import Prepared
+from stimctl.session.runner import Override, Prepared, decide
 from stimctl.session.summary import Summary
 
 log = logging.getLogger(__name__)
 
 
-def subject_and_history(subject_id: str, now: dt.datetime) -> tuple[Subject, History]:
+def subject_and_history(
+    subject_id: str, now: dt.datetime
+) -> tuple[Subject, History, list[Reconciled]]:
+    """The subject and its history after dead sessions' rows were closed (their count
+    then weighs in the first check; the start re-checks in its own transaction)."""
     with Store.open() as store:
-        return subject_for(store, subject_id), history_for(store, subject_id, now)
+        closed = [r for r in reconcile(store, subject_id) if r.closed]
+        return subject_for(store, subject_id), history_for(store, subject_id, now), closed
 
 
 @dataclass
@@ -40,31 +53,75 @@ class SessionRecorder:
 
     subject_id: str
     session_id: str
+    reconciled: tuple[Reconciled, ...] = ()
 
     @classmethod
-    def begin(cls, prepared: Prepared, engine: SessionEngine, operator: str) -> SessionRecorder:
+    def claim(
+        cls, prepared: Prepared, operator: str, session_id: str, journal_path: str
+    ) -> tuple[SessionRecorder, Prepared]:
+        """Start the session on record, re-checking the rules on fresh history under the
+        subject's lock. Returns the recorder and `prepared` with the verdict and override
+        of that re-check. Raises `SafetyViolation`/`OverrideRequired` to refuse."""
         from stimctl.configs import file_digest
 
-        assert prepared.subject.subject_id is not None
-        with Store.open() as store:
-            begin_session(
-                store,
-                subject_id=prepared.subject.subject_id,
-                protocol_name=prepared.protocol.name,
-                protocol_digest=file_digest(prepared.protocol_path),
-                pulses_planned=engine.plan.total_pulses,
-                started_at=prepared.now,
-                session_id=engine.journal.session_id,
-                journal_path=engine.journal.path,
-                chain_head=engine.journal.head,
-                operator_id=operator,
-                device=prepared.device.name,
-                coil=prepared.protocol.coil.family,
-                protocol_class=derive(prepared.protocol).protocol_class,
+        subject_id = prepared.subject.subject_id
+        assert subject_id is not None
+        derived = derive(prepared.protocol)
+
+        def check(history: History, now: dt.datetime) -> tuple[Verdict, Override | None]:
+            verdict = evaluate(
+                prepared.protocol,
+                prepared.subject,
+                now=now,
+                device=prepared.device,
+                site=prepared.site,
+                history=history,
+                require_screening=True,
             )
-        recorder = cls(prepared.subject.subject_id, engine.journal.session_id)
-        engine.on_progress = recorder.progress
-        return recorder
+            return verdict, decide(verdict, prepared.requested_override)
+
+        with Store.open() as store:
+            started = start_session(
+                store,
+                SessionStart(
+                    subject_id=subject_id,
+                    session_id=session_id,
+                    protocol_name=prepared.protocol.name,
+                    protocol_digest=file_digest(prepared.protocol_path),
+                    pulses_planned=derived.total_pulses,
+                    started_at=prepared.now,
+                    journal_path=journal_path,
+                    operator_id=operator,
+                    device=prepared.device.name,
+                    coil=prepared.protocol.coil.family,
+                    protocol_class=derived.protocol_class,
+                    simulated=prepared.simulated,
+                    mode=prepared.site.mode,
+                    study_id=prepared.study_id,
+                ),
+                check,
+            )
+        verdict, override = started.decision
+        rechecked = dataclasses.replace(
+            prepared, verdict=verdict, override=override, now=started.record.started_at
+        )
+        return cls(subject_id, session_id, started.reconciled), rechecked
+
+    def attach(self, engine: SessionEngine) -> None:
+        engine.on_progress = self.progress
+
+    def abandon(self, why: BaseException) -> None:
+        """The session never started (the device could not be opened): close the row."""
+        try:
+            with Store.open() as store:
+                abandon_session(
+                    store,
+                    self.session_id,
+                    note=f"not started: {type(why).__name__}: {why}",
+                    ended_at=dt.datetime.now(dt.UTC),
+                )
+        except Exception as exc:  # the original error is the one to report
+            log.error("could not close session %s on record: %s", self.session_id, exc)
 
     def progress(self, pulses_delivered: int, chain_head: str) -> None:
         """Called by the engine thread after each train; never breaks the session."""

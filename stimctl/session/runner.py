@@ -63,6 +63,13 @@ class Prepared:
     now: dt.datetime
     operator_identity: dict[str, Any] | None = None
     """Who runs the session and how they were authenticated (journaled at the start)."""
+    simulated: bool = False
+    """A dry run on the built-in simulator: journaled and recorded as simulated."""
+    study_id: str | None = None
+    """The study of a research session (`--study`)."""
+    requested_override: Override | None = None
+    """The override the operator offered, kept for the re-check at the session start
+    (`stimctl.session.records_link`): history may have changed since `prepare`."""
 
 
 def prepare(
@@ -90,6 +97,28 @@ def prepare(
         history=history,
         require_screening=require_screening,
     )
+    accepted = decide(verdict, override)
+    return Prepared(
+        protocol,
+        path,
+        device,
+        subject,
+        site,
+        verdict,
+        accepted,
+        moment,
+        requested_override=override,
+    )
+
+
+def decide(verdict: Verdict, override: Override | None) -> Override | None:
+    """Act on a verdict: raise `SafetyViolation` on `block`, `OverrideRequired` on
+    `override` without an acceptable override; return the override that is accepted
+    (None when the verdict allows without one).
+
+    The one place an override is accepted (sessions and `course start`): the identity
+    work (issue 13) hardens it here (a physician's signature, a reason with words).
+    """
     deciding = "; ".join(f"{f.rule}: {f.message}" for f in verdict.deciding())
     if verdict.verdict is Severity.BLOCK:
         first = verdict.deciding()[0]
@@ -104,10 +133,8 @@ def prepare(
 
         # An override signer is a person (not `engine`) and a reason is words (not ".").
         check_operator_id(override.operator)
-        override = replace(override, reason=check_reason(override.reason, "override reason"))
-    else:
-        override = None
-    return Prepared(protocol, path, device, subject, site, verdict, override, moment)
+        return replace(override, reason=check_reason(override.reason, "override reason"))
+    return None
 
 
 def revalidator(prepared: Prepared) -> Any:
@@ -257,6 +284,7 @@ def session_start_payload(
             "identity": identity,
         },
         "site": {"mode": prepared.site.mode, "timezone": prepared.site.timezone},
+        "simulated": prepared.simulated,
         "table_digests": table_digests(),
         "table_version": limits().table_version,
         "plan": {
@@ -271,6 +299,8 @@ def session_start_payload(
     }
     if prepared.operator_identity is not None:
         payload["operator_identity"] = prepared.operator_identity
+    if prepared.study_id is not None:
+        payload["study_id"] = prepared.study_id
     if prepared.override is not None:
         payload["override"] = {
             "operator": operator_actor(prepared.override.operator),
@@ -293,4 +323,4 @@ def with_mode(site: SiteRules, mode: str | None) -> SiteRules:
     return site if mode is None else replace(site, mode=mode)  # type: ignore[arg-type]
 
 
-__all__ = ["Override", "Prepared", "open_session", "prepare", "recover_interrupted"]
+__all__ = ["Override", "Prepared", "decide", "open_session", "prepare", "recover_interrupted"]

@@ -134,14 +134,15 @@ def test_course_start_and_unknown_protocol(
     home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(capsys, "subject", "add", "S-01")
+    # a prescription is checked on the subject's records: no threshold, no course
     with Store.open() as store:
         register(store, "dr-lee")
     monkeypatch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
-    code, out, _ = run(
+    code, _, err = run(
         capsys, "course", "start", "S-01", "dep-saint", "--sessions", "50", "--by", "dr-lee",
         "--password-stdin",
     )  # fmt: skip
-    assert code == 0 and "dep-saint, 50 sessions" in out
+    assert code == ExitCode.BAD_INPUT and "no motor threshold" in _one_line_error(err)
     code, _, err = run(capsys, "course", "start", "S-01", "no-such", "--sessions", "5")
     assert code == ExitCode.BAD_INPUT
     assert "unknown protocol" in _one_line_error(err)

@@ -14,6 +14,7 @@ from stimctl.journal import verify
 from stimctl.records import Store
 from stimctl.safety.tables import screening_table
 from tests.identity.people import SECRETS, register
+from tests.session.records_helpers import write_protocol
 
 
 @pytest.fixture
@@ -104,13 +105,19 @@ def test_subject_sessions_use_the_records(
     assert run(capsys, "subject", "add", "S-01")[0] == 0
     assert run(capsys, "screen", "S-01", "--answers", str(answers))[0] == 0
     assert run(capsys, "rmt", "record", "S-01", "--value", "52", "--method", "emg")[0] == 0
-    code, out, _ = run(capsys, "dry-run", "np-m1-10hz-90", "--subject", "S-01", "--json")
+    short = str(write_protocol(tmp_path, pulses=3))  # 3 s at 1 Hz: `run` is real time
+    code, out, _ = run(capsys, "dry-run", short, "--subject", "S-01", "--json")
     assert code == 0
     first = json.loads(out)
     code, out, _ = run(capsys, "sessions", "list", "--subject", "S-01")
-    assert first["session_id"] in out and "completed" in out and "2000/2000" in out
-    # the same day again: the daily rule (SES-1) needs an override
-    code, _, err = run(capsys, "dry-run", "np-m1-10hz-90", "--subject", "S-01")
+    assert first["session_id"] in out and "completed" in out and "3/3" in out
+    assert "[simulated]" in out
+    # a dry run is not treatment (issue 12 item 5): a real session the same day needs
+    # no override, and the one after it does (SES-1)
+    real = ("--device", "magpro-x100", "--port", "stimsim://magpro-x100", "--headless")
+    code, _, err = run(capsys, "run", short, "--subject", "S-01", *real)
+    assert code == 0, err
+    code, _, err = run(capsys, "run", short, "--subject", "S-01", *real)
     assert code == 1 and "SES-1" in err
 
 

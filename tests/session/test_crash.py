@@ -18,6 +18,7 @@ import pytest
 from stimctl.clock import MonotonicClock
 from stimctl.journal import verify
 from stimctl.session.runner import recover_interrupted
+from tests.session.records_helpers import enroll
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs a Linux pty")
 
@@ -61,19 +62,24 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
     protocol = tmp_path / "crash.toml"
     protocol.write_text(PROTOCOL)
     home = tmp_path / "home"
+    enroll(home, rmt=30.0)  # a session on a stimulator is always on record
     env = {**os.environ, "STIMCTL_HOME": str(home)}
     site = tmp_path / "site.toml"  # a research session without signing in (ADR 0009i)
-    site.write_text("schema_version = 1\nunauthenticated_research_runs = true\n")
+    site.write_text(
+        "schema_version = 1\nresearch_allowed = true\nunauthenticated_research_runs = true\n"
+    )
     command = [
         sys.executable,
         "-m",
         "stimctl",
         "run",
         str(protocol),
-        "--rmt",
-        "30",
+        "--subject",
+        "S-01",
         "--mode",
-        "research",  # clinical sessions on a stimulator need a subject on record
+        "research",  # a research session on record: no operator sign-in (site file)
+        "--study",
+        "ST-1",
         "--site",
         str(site),
         "--device",

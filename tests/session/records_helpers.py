@@ -1,0 +1,84 @@
+"""Subjects on record and `stimctl` processes for the session-start and crash tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from stimctl.records import (
+    ScreeningRecord,
+    Store,
+    ThresholdRecord,
+    add_subject,
+    list_sessions,
+    record_screening,
+    record_threshold,
+)
+from stimctl.records.models import SessionRecord
+from stimctl.safety.tables import screening_table
+
+SLOW_PROTOCOL = """schema_version = 1
+name = "slow"
+title = "1 Hz, host-timed"
+indication = "research"
+source = "test"
+[target]
+site = "M1-hand"
+hemisphere = "left"
+[coil]
+family = "figure-8"
+[intensity]
+percent_rmt = 100
+[pattern]
+kind = "continuous"
+frequency_hz = 1.0
+pulses = {pulses}
+"""
+"""One train of `pulses` at 1 Hz: the session's row has no pulses on record until the
+train ends, which is the window the concurrent-start race used."""
+
+
+def write_protocol(directory: Path, pulses: int) -> Path:
+    path = directory / "slow.toml"
+    path.write_text(SLOW_PROTOCOL.format(pulses=pulses))
+    return path
+
+
+def enroll(home: Path, subject_id: str = "S-01", rmt: float = 40.0) -> None:
+    """A subject with a clean screening and an EMG threshold, both from today."""
+    today = dt.datetime.now(dt.UTC).date()
+    with Store.open(home / "stimctl.db") as store:
+        add_subject(store, subject_id)
+        record_screening(
+            store,
+            ScreeningRecord(
+                subject_id=subject_id,
+                questionnaire="rossi-2011",
+                answered_on=today,
+                answers=dict.fromkeys(screening_table().items, False),
+            ),
+        )
+        record_threshold(store, ThresholdRecord(subject_id, rmt, "emg", today))
+
+
+def sessions_of(home: Path, subject_id: str = "S-01") -> list[SessionRecord]:
+    with Store.open(home / "stimctl.db") as store:
+        return list_sessions(store, subject_id)
+
+
+def stimctl_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "STIMCTL_SITE"}
+    return {**env, "STIMCTL_HOME": str(home), **extra}
+
+
+def spawn(home: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "stimctl", *args],
+        env=stimctl_env(home, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
