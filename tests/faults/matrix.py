@@ -175,11 +175,17 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
     protocol = workdir / "fault-matrix.toml"
     protocol.write_text(PROTOCOL.format(pattern=family.pattern))
     site = workdir / "site.toml"
-    site.write_text("schema_version = 1\nunauthenticated_research_runs = true\n")
+    site.write_text(
+        "schema_version = 1\nresearch_allowed = true\nunauthenticated_research_runs = true\n"
+    )
     home = workdir / "home"
+    from tests.session.records_helpers import enroll
+
+    enroll(home, rmt=30.0)
     command = [
         sys.executable, "-m", "stimctl", "run", str(protocol), "--rmt", "30",
-        "--mode", "research", "--site", str(site), "--device", family.device,
+        "--mode", "research", "--study", "ST-1", "--subject", "S-01", "--site", str(site),
+        "--device", family.device,
         "--port", server.path, "--headless",
     ]  # fmt: skip
     for option in family.driver_options:

@@ -96,7 +96,10 @@ def test_bad_dry_run_input(
 
 
 def test_subject_sessions_use_the_records(
-    home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answers = tmp_path / "answers.toml"
     items = "\n".join(f"{item} = false" for item in screening_table().items)
@@ -114,9 +117,16 @@ def test_subject_sessions_use_the_records(
     assert "[simulated]" in out
     # a dry run is not treatment (issue 12 item 5): a real session the same day needs
     # no override, and the one after it does (SES-1)
-    real = ("--device", "magpro-x100", "--port", "stimsim://magpro-x100", "--headless")
+    real = (
+        "--device", "magpro-x100", "--port", "stimsim://magpro-x100", "--headless",
+        "--operator", "dr-lee", "--password-stdin",
+    )  # fmt: skip
+    with Store.open() as store:
+        register(store, "dr-lee")
+    monkeypatch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
     code, _, err = run(capsys, "run", short, "--subject", "S-01", *real)
     assert code == 0, err
+    monkeypatch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
     code, _, err = run(capsys, "run", short, "--subject", "S-01", *real)
     assert code == 1 and "SES-1" in err
 

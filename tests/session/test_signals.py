@@ -17,6 +17,7 @@ import pytest
 
 from stimctl.errors import ExitCode
 from stimctl.journal import verify
+from tests.session.records_helpers import enroll
 from tests.session.test_crash import PROTOCOL, UNLOCK, pulse_records
 
 
@@ -35,11 +36,14 @@ def test_a_signal_mid_session_aborts_disarms_and_closes_the_journal(
     protocol = tmp_path / "crash.toml"
     protocol.write_text(PROTOCOL)
     home = tmp_path / "home"
+    enroll(home, rmt=30.0)
     site = tmp_path / "site.toml"
-    site.write_text("schema_version = 1\nunauthenticated_research_runs = true\n")
+    site.write_text(
+        "schema_version = 1\nresearch_allowed = true\nunauthenticated_research_runs = true\n"
+    )
     command = [
         sys.executable, "-m", "stimctl", "run", str(protocol), "--rmt", "30",
-        "--mode", "research", "--site", str(site),
+        "--mode", "research", "--study", "ST-1", "--subject", "S-01", "--site", str(site),
         "--device", "magstim-rapid2-super-plus-240v", "--port", server.path, "--headless",
         "--driver-option", f"unlock_code={UNLOCK}",
     ]  # fmt: skip
