@@ -15,12 +15,12 @@ from stimctl.tomlfile import load_model
 
 
 class SiteFile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     schema_version: Literal[1]
     mode: Literal["clinical", "research"] = "clinical"
     accelerated_allowed: bool = False
-    timezone: str = "UTC"
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     screening_validity_days: Annotated[int, Field(ge=0, le=365)] = 30
     conservative_duration_table: bool = False
 

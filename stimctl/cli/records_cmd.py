@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from stimctl.cli.options import ISO_DATE
-from stimctl.errors import ExitCode
+from stimctl import plausible
+from stimctl.cli.options import COURSE_START, ISO_DATE
+from stimctl.errors import ConfigError, ExitCode
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES
 
 if TYPE_CHECKING:
@@ -204,8 +205,13 @@ def course() -> None:
 @course.command("start")
 @click.argument("subject_id")
 @click.argument("protocol")
-@click.option("--sessions", "planned", type=click.IntRange(min=1), required=True)
-@click.option("--start", "start_date", type=ISO_DATE, default=None, help="Start date [today].")
+@click.option(
+    "--sessions",
+    "planned",
+    type=click.IntRange(1, plausible.MAX_COURSE_SESSIONS),
+    required=True,
+)
+@click.option("--start", "start_date", type=COURSE_START, default=None, help="Start date [today].")
 def course_start(subject_id: str, protocol: str, planned: int, start_date: dt.date | None) -> None:
     """Prescribe PROTOCOL (a shipped name or a path) for SUBJECT_ID, N sessions."""
     from stimctl.configs import file_digest, resolve
@@ -275,7 +281,9 @@ def sessions() -> None:
 
 @sessions.command("list")
 @click.option("--subject", "subject_id", default=None, help="Only this subject's sessions.")
-@click.option("--last", "limit", type=click.IntRange(min=1), default=None, help="Last N only.")
+@click.option(
+    "--last", "limit", type=click.IntRange(1, 1_000_000), default=None, help="Last N only."
+)
 @click.option("--json", "as_json", is_flag=True)
 def sessions_list(subject_id: str | None, limit: int | None, as_json: bool) -> None:
     """One line per session, oldest first."""
@@ -332,7 +340,10 @@ def _aware(value: str | None) -> dt.datetime:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise click.BadParameter(f"{value!r} has no time zone (add Z or +01:00)")
-    return moment
+    try:
+        return plausible.past_moment(moment, "adverse event time")
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @ae.command("record")
@@ -344,7 +355,9 @@ def _aware(value: str | None) -> dt.datetime:
     required=True,
 )
 @click.option("--session", "session_id", default=None, help="Session it happened in.")
-@click.option("--pulse-index", type=click.IntRange(min=0), default=None)
+@click.option(
+    "--pulse-index", type=click.IntRange(0, plausible.MAX_PULSES_PER_SESSION - 1), default=None
+)
 @click.option("--notes", default="", help="What happened.")
 @click.option("--by", "recorded_by", default=None, help="Operator id recording it.")
 @click.option("--at", "occurred_at", default=None, help="When (ISO 8601 with zone) [now].")

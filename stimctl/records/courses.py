@@ -6,6 +6,7 @@ import dataclasses
 import sqlite3
 from typing import Any, cast
 
+from stimctl import plausible
 from stimctl.errors import ConfigError
 from stimctl.records.models import CourseRecord, CourseStatus
 from stimctl.records.store import Store
@@ -27,8 +28,12 @@ _COLUMNS = (
 
 def start_course(store: Store, course: CourseRecord) -> CourseRecord:
     """Start a course; a subject has at most one active course (close the old one first)."""
-    if course.planned_sessions <= 0:
-        raise ConfigError(f"a course needs at least 1 session, got {course.planned_sessions}")
+    if not 1 <= course.planned_sessions <= plausible.MAX_COURSE_SESSIONS:
+        raise ConfigError(
+            f"a course needs 1-{plausible.MAX_COURSE_SESSIONS} sessions,"
+            f" got {course.planned_sessions}"
+        )
+    plausible.course_start(course.start_date, course.created_at)
     record = dataclasses.replace(
         course,
         id=course.id or new_id(),

@@ -2,8 +2,10 @@
 
 `prepare` does everything that can refuse a session before a byte goes to the device:
 load the protocol and device profile, evaluate the safety verdict, require an override
-(operator and reason) when the verdict asks for one, and compile the plan. `open_session`
-then connects the driver, creates the journal, and returns an engine ready to start.
+(operator and reason) when the verdict asks for one, and compile and check the plan.
+`open_session` then connects the driver, creates the journal, and returns an engine ready
+to start; it only recompiles (the same checked protocol) if the connected unit times
+trains differently from its profile.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from stimctl import __version__
 from stimctl.clock import Clock
 from stimctl.configs import file_digest, resolve
@@ -25,14 +29,16 @@ from stimctl.hal import Stimulator, Transport, load_driver
 from stimctl.journal import Journal, close_interrupted, find_unfinished, journals_dir
 from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
+from stimctl.protocol.models import Intensity
 from stimctl.safety import History, SiteRules, Subject
 from stimctl.safety.engine import evaluate
 from stimctl.safety.tables import limits, table_digests
 from stimctl.safety.verdict import Severity, Verdict
 from stimctl.session.engine import SessionEngine
 from stimctl.session.guard import RuntimeGuard
-from stimctl.session.plan import Plan, compile_plan
+from stimctl.session.plan import Plan, check_plan, compile_plan
 from stimctl.session.watchdog import WatchdogLimits
+from stimctl.tomlfile import describe_validation_error
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class Prepared:
     verdict: Verdict
     override: Override | None
     now: dt.datetime
+    plan: Plan
+    """Compiled and checked in `prepare`, before any device is opened (issue 12 item 10)."""
 
 
 def prepare(
@@ -90,21 +98,35 @@ def prepare(
             )
     else:
         override = None
-    return Prepared(protocol, path, device, subject, site, verdict, override, moment)
+    plan = _checked_plan(protocol, subject, device, device.device_timed_trains)
+    return Prepared(protocol, path, device, subject, site, verdict, override, moment, plan)
+
+
+def _checked_plan(
+    protocol: Protocol, subject: Subject, device: DeviceProfile, device_timed_trains: bool
+) -> Plan:
+    plan = compile_plan(protocol, subject.rmt.percent_mso, device_timed_trains=device_timed_trains)
+    return check_plan(plan, device.max_output_percent_mso)
 
 
 def revalidator(prepared: Prepared) -> Any:
     """The engine's check for a mid-session intensity change: the same safety engine."""
 
     def check(percent_rmt: float) -> tuple[bool, str, int]:
-        intensity = prepared.protocol.intensity.model_copy(
-            update={
-                "percent_rmt": percent_rmt,
-                "ramp_start_percent_rmt": None,
-                "ramp_trains": None,
-                "ramp_sessions": None,
-            }
-        )
+        # Validated, not model_copy'd: a typed 1e-300 % RMT meets the same ranges as a file.
+        try:
+            intensity = Intensity.model_validate(
+                {
+                    **prepared.protocol.intensity.model_dump(),
+                    "percent_rmt": percent_rmt,
+                    "percent_mso": None,
+                    "ramp_start_percent_rmt": None,
+                    "ramp_trains": None,
+                    "ramp_sessions": None,
+                }
+            )
+        except ValidationError as exc:
+            return False, describe_validation_error("intensity", exc), 0
         changed = prepared.protocol.model_copy(update={"intensity": intensity})
         verdict = evaluate(
             changed, prepared.subject, now=prepared.now, device=prepared.device, site=prepared.site
@@ -167,11 +189,11 @@ def open_session(
     try:
         identity = driver.identify()
         caps = driver.capabilities()
-        plan = compile_plan(
-            prepared.protocol,
-            prepared.subject.rmt.percent_mso,
-            device_timed_trains=caps.device_timed_trains,
-        )
+        plan = prepared.plan
+        if caps.device_timed_trains != device.device_timed_trains:
+            plan = _checked_plan(
+                prepared.protocol, prepared.subject, device, caps.device_timed_trains
+            )
         directory = journal_dir or journals_dir()
         directory.mkdir(parents=True, exist_ok=True)
         sid = session_id or new_session_id(prepared.now)
