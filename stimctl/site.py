@@ -14,6 +14,15 @@ from stimctl.safety.inputs import SiteRules
 from stimctl.tomlfile import load_model
 
 
+class AllowedDriver(BaseModel):
+    """A driver clinical mode may load: its entry-point name and the distribution."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    distribution: Annotated[str, Field(min_length=1, max_length=120)]
+
+
 class SiteFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -23,6 +32,8 @@ class SiteFile(BaseModel):
     timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     screening_validity_days: Annotated[int, Field(ge=0, le=365)] = 30
     conservative_duration_table: bool = False
+    drivers: Annotated[list[AllowedDriver], Field(max_length=50)] | None = None
+    """Clinical mode loads only these drivers (issue 13 item 6); absent: the shipped four."""
 
     @field_validator("timezone")
     @classmethod
@@ -33,13 +44,18 @@ class SiteFile(BaseModel):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    def rules(self) -> SiteRules:
+    def rules(self, file: str | None = None) -> SiteRules:
+        drivers = None
+        if self.drivers is not None:
+            drivers = tuple((d.name, d.distribution) for d in self.drivers)
         return SiteRules(
             mode=self.mode,
             accelerated_allowed=self.accelerated_allowed,
             timezone=self.timezone,
             screening_validity_days=self.screening_validity_days,
             conservative_duration_table=self.conservative_duration_table,
+            file=file,
+            drivers=drivers,
         )
 
 
@@ -47,4 +63,4 @@ def load_site(path: str | None = None) -> SiteRules:
     """The site rules: `path`, else $STIMCTL_SITE, else the shipped default."""
     chosen = path or os.environ.get("STIMCTL_SITE")
     file = Path(chosen) if chosen else configs_dir() / "site" / "default.toml"
-    return load_model(SiteFile, file).rules()
+    return load_model(SiteFile, file).rules(str(file))

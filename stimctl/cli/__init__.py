@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("stimctl.cli.export_cmd:export", "Export a subject's course (csv, json, bids)."),
     "report": ("stimctl.cli.report_cmd:report", "Write a session report (html, json, tsv)."),
     "selftest": ("stimctl.cli.selftest_cmd:selftest", "Run the safety self-test battery."),
+    "site": ("stimctl.cli.site_cmd:site", "Approve locally modified tables and site files."),
 }
 
 

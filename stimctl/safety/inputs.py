@@ -43,6 +43,11 @@ class SiteRules:
     timezone: str = "UTC"
     screening_validity_days: int = 30
     conservative_duration_table: bool = False
+    file: str | None = None
+    """The site file these rules came from (None: the shipped default); journaled."""
+    drivers: tuple[tuple[str, str], ...] | None = None
+    """(entry-point name, distribution) of the drivers clinical mode may load; None:
+    the drivers shipped with stimctl (stimctl.hal.SHIPPED_DRIVERS)."""
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,17 @@ from pydantic import ValidationError
 
 from stimctl import __version__
 from stimctl.clock import Clock
+from stimctl.config_state import ConfigFile, used_configs
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
 from stimctl.errors import ConfigError, OverrideRequired, SafetyViolation, StimctlError
-from stimctl.hal import Stimulator, Transport, load_driver
+from stimctl.hal import Stimulator, Transport
+from stimctl.hal._registry import SHIPPED_DRIVERS, driver_origin, load_allowed_driver
 from stimctl.journal import Journal, close_interrupted, find_unfinished, journals_dir
 from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
 from stimctl.protocol.models import Intensity
+from stimctl.records.site_approvals import SiteApproval
 from stimctl.safety import History, SiteRules, Subject
 from stimctl.safety.engine import evaluate
 from stimctl.safety.tables import limits, table_digests
@@ -59,6 +62,10 @@ class Prepared:
     now: dt.datetime
     plan: Plan
     """Compiled and checked in `prepare`, before any device is opened (issue 12 item 10)."""
+    configs: tuple[ConfigFile, ...] = ()
+    """Every config file used, each compared with the shipped digests (issue 13 item 5)."""
+    approvals: tuple[SiteApproval, ...] = ()
+    """Engineer approvals of modified safety tables / site files (config_approval)."""
 
 
 def prepare(
@@ -76,6 +83,12 @@ def prepare(
     path = resolve("protocols", protocol_name)
     protocol = load_protocol(str(path))
     device = load_profile(device_name)
+    configs = used_configs(
+        path,
+        resolve("devices", device_name),
+        device.rapid.energy_table if device.rapid is not None else None,
+        site.file,
+    )
     moment = now or dt.datetime.now(dt.UTC)
     verdict = evaluate(
         protocol,
@@ -99,7 +112,7 @@ def prepare(
     else:
         override = None
     plan = _checked_plan(protocol, subject, device, device.device_timed_trains)
-    return Prepared(protocol, path, device, subject, site, verdict, override, moment, plan)
+    return Prepared(protocol, path, device, subject, site, verdict, override, moment, plan, configs)
 
 
 def _checked_plan(
@@ -177,7 +190,7 @@ def open_session(
     """Connect the driver, compile the plan, create the journal; the engine is not started."""
     device = prepared.device
     if driver is None:
-        driver_cls = load_driver(device.driver)
+        driver_cls, origin = load_allowed_driver(device.driver, allowed_drivers(prepared.site))
         options: dict[str, Any] = {**device.driver_options, **(driver_options or {})}
         if transport is not None:
             options["transport"] = transport
@@ -185,6 +198,8 @@ def open_session(
             driver = driver_cls(port_url, clock=clock, **options)
         except TypeError as exc:  # an option this driver does not take
             raise ConfigError(f"driver {device.driver}: {exc}") from None
+    else:
+        origin = driver_origin(device.driver, type(driver))
     driver.open()
     try:
         identity = driver.identify()
@@ -215,6 +230,7 @@ def open_session(
         coil_warn_c=guard.limits.coil_warn_c,
     )
     start = session_start_payload(prepared, plan, identity.__dict__, port_url, operator)
+    start["device"]["driver"] = origin.as_dict()
     engine = SessionEngine(
         driver,
         plan,
@@ -251,6 +267,11 @@ def session_start_payload(
             "identity": identity,
         },
         "site": {"mode": prepared.site.mode, "timezone": prepared.site.timezone},
+        # Every config file used and whether it is the shipped one; the approvals of the
+        # modified ones (issue 13 item 5).
+        "configs": [c.as_dict() for c in prepared.configs],
+        "locally_modified": [c.name for c in prepared.configs if not c.shipped],
+        "config_approvals": [a.as_dict() for a in prepared.approvals],
         "table_digests": table_digests(),
         "table_version": limits().table_version,
         "plan": {
@@ -270,6 +291,13 @@ def session_start_payload(
             "rules": [f.rule for f in prepared.verdict.deciding()],
         }
     return payload
+
+
+def allowed_drivers(site: SiteRules) -> tuple[tuple[str, str], ...] | None:
+    """The drivers a session may load: clinical mode only the site's allow-list."""
+    if site.mode != "clinical":
+        return None
+    return site.drivers if site.drivers is not None else SHIPPED_DRIVERS
 
 
 def redact_secrets(url: str) -> str:
