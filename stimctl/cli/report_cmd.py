@@ -35,8 +35,11 @@ def report(session: str, fmt: str, output: Path | None) -> int:
         click.echo(render(load_session(journal), fmt), nl=False)  # type: ignore[arg-type]
         return ExitCode.OK
     path = write_report(journal, fmt, output)  # type: ignore[arg-type]
-    verified = load_session(journal).verification
+    data = load_session(journal)
+    verified = data.verification
     click.echo(str(path))
+    for name in data.start.get("locally_modified", []):
+        click.secho(f"locally modified: {name}", fg="red", err=True)
     if not verified.ok:
         click.echo(f"warning: journal tampered: {verified.reason}", err=True)
         return ExitCode.OVERRIDE_REQUIRED

@@ -161,6 +161,13 @@ def test_an_approved_table_runs_and_the_journal_names_the_approval(
     assert approval["approver_id"] == "eng-1" and approval["reason"] == reason
     assert approval["sha256"] == digest and approval["file_name"] == "safety/limits.toml"
     assert "safety/limits.toml" in start["locally_modified"]
+    journal = json.loads(out)["journal"]
+    code, html, _ = run(capsys, "report", journal, "--format", "html", "-o", "-")
+    assert code == 0
+    assert "locally modified: safety/limits.toml" in html
+    assert "approved by eng-1" in html and reason in html
+    code, _, err = run(capsys, "report", journal, "--format", "json")
+    assert code == 0 and "locally modified: safety/limits.toml" in err
 
 
 def test_an_approval_does_not_cover_a_later_edit(
