@@ -105,6 +105,15 @@ HUNT = ["rmt", "hunt", "S-01", "--method", "rr", "--virtual-rmt", "50", "--speed
 DEEP = "deep = " + "[" * 5000 + "]" * 5000
 HUGE = "99999999999999999999999"
 SCREEN = ["screen", "S-01", "--answers"]
+PROBE = [
+    "devices",
+    "probe",
+    "--port",
+    "stimsim://magstim-200",
+    "--driver",
+    "magstim-200",
+    "--option",
+]
 
 # (case id, argv builder given tmp_path)
 OPTION_CASES: list[tuple[str, Callable[[Path], list[str]]]] = [
@@ -140,6 +149,8 @@ OPTION_CASES: list[tuple[str, Callable[[Path], list[str]]]] = [
     ("sessions-last-huge", lambda _: ["sessions", "list", "--last", HUGE]),
     ("hunt-max-pulses-huge", lambda _: [*HUNT, "--max-pulses", HUGE]),
     ("hunt-interval-1e300", lambda _: [*HUNT, "--interval", "1e300"]),
+    ("probe-option-superscript-digit", lambda _: [*PROBE, "rapid_type=\u00b2"]),
+    ("probe-option-20-digits", lambda _: [*PROBE, f"rapid_type={HUGE}"]),
 ]
 
 
