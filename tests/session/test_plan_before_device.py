@@ -79,3 +79,19 @@ def test_check_plan_refuses_what_no_device_should_be_sent(
         plan = dataclasses.replace(plan, total_pulses=MAX_PULSES_PER_SESSION + 1)
     with pytest.raises(ConfigError, match=problem):
         check_plan(plan, 100.0)
+
+
+@pytest.mark.parametrize("percent_rmt", [1e-300, 0.0, -5.0, float("nan"), float("inf"), 5e-324])
+def test_a_mid_session_intensity_change_meets_the_same_ranges(
+    tmp_path: Path, percent_rmt: float
+) -> None:
+    """The engine's revalidation used model_copy (no validation): 1e-300 % RMT was allowed."""
+    allowed, why, dose = runner.revalidator(_prepared(tmp_path))(percent_rmt)
+    assert not allowed
+    assert why.startswith("intensity: percent_rmt: ")
+    assert dose == 0
+
+
+def test_a_plausible_mid_session_change_is_still_checked_by_the_rules(tmp_path: Path) -> None:
+    allowed, why, dose = runner.revalidator(_prepared(tmp_path))(80.0)
+    assert allowed and why == "" and dose == 24
