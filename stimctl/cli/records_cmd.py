@@ -356,7 +356,7 @@ def _aware(value: str | None) -> dt.datetime:
 )
 @click.option("--session", "session_id", default=None, help="Session it happened in.")
 @click.option(
-    "--pulse-index", type=click.IntRange(0, plausible.MAX_PULSES_PER_SESSION - 1), default=None
+    "--pulse-index", type=click.IntRange(0, plausible.MAX_PULSES_PER_SESSION), default=None
 )
 @click.option("--notes", default="", help="What happened.")
 @click.option("--by", "recorded_by", default=None, help="Operator id recording it.")

@@ -28,10 +28,10 @@ def record_adverse_event(store: Store, event: AdverseEventRecord) -> AdverseEven
     if event.severity not in AE_SEVERITIES:
         raise ConfigError(f"severity {event.severity!r} is not one of {list(AE_SEVERITIES)}")
     index = event.pulse_index
-    if index is not None and not 0 <= index < plausible.MAX_PULSES_PER_SESSION:
-        raise ConfigError(
-            f"pulse index {index} is outside 0-{plausible.MAX_PULSES_PER_SESSION - 1}"
-        )
+    # The console stores the index of the next pulse: after the last one it equals the
+    # count, so the ceiling itself is a valid index (an event is never lost to a range).
+    if index is not None and not 0 <= index <= plausible.MAX_PULSES_PER_SESSION:
+        raise ConfigError(f"pulse index {index} is outside 0-{plausible.MAX_PULSES_PER_SESSION}")
     plausible.past_moment(event.occurred_at, "adverse event time", event.recorded_at)
     record = dataclasses.replace(
         event,
