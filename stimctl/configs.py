@@ -24,6 +24,11 @@ def configs_dir() -> Path:
         if not path.is_dir():
             raise ConfigError(f"STIMCTL_CONFIGS={override}: not a directory")
         return path
+    return shipped_configs_dir()
+
+
+def shipped_configs_dir() -> Path:
+    """The configs that came with this stimctl, whatever STIMCTL_CONFIGS says."""
     for candidate in (_PACKAGE_DIR / "_configs", _PACKAGE_DIR.parent / "configs"):
         if (candidate / "safety").is_dir():
             return candidate

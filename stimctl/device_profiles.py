@@ -20,32 +20,41 @@ Status = Literal["V", "V2", "R", "U", "P"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=80)]
+Text = Annotated[str, Field(min_length=1, max_length=1000)]
+# Driver options are short settings (a model, a mains voltage, an unlock code).
+OptionValue = Annotated[str, Field(max_length=200)] | Annotated[int, Field(ge=0, le=1_000_000)]
+Hz = Annotated[float, Field(ge=0.01, le=1000)]
 
 
 class RapidTables(_Strict):
-    energy_table: str
-    max_frequency_runs: str
+    energy_table: Name
+    max_frequency_runs: Annotated[str, Field(max_length=5000)]
 
 
 class DeviceProfile(_Strict):
+    """A stimulator model. Ranges: docs/protocol-limits.md (device profiles)."""
+
     schema_version: Literal[1]
-    name: str
-    title: str
+    name: Name
+    title: Text
     vendor: Literal["magstim", "magventure"]
-    driver: str
-    driver_options: dict[str, str | int]
-    simulator: str | None = None
+    driver: Name
+    driver_options: Annotated[dict[Name, OptionValue], Field(max_length=20)]
+    simulator: Annotated[str, Field(max_length=200)] | None = None
     """Spec of the built-in simulator of this model (`stimsim://<spec>`), for dry runs."""
-    max_output_percent_mso: Annotated[float, Field(gt=0, le=100)]
-    enhanced_power_max_percent_mso: Annotated[float, Field(gt=0, le=110)] | None = None
-    min_frequency_hz: Annotated[float, Field(gt=0)]
-    max_frequency_hz: Annotated[float, Field(gt=0)]
-    single_pulse_max_rate_hz: Annotated[float, Field(gt=0)]
+    max_output_percent_mso: Annotated[float, Field(ge=1, le=100)]
+    enhanced_power_max_percent_mso: Annotated[float, Field(ge=100, le=110)] | None = None
+    min_frequency_hz: Hz
+    max_frequency_hz: Hz
+    single_pulse_max_rate_hz: Annotated[float, Field(ge=0.01, le=100)]
     device_timed_trains: bool
-    coil_temperature_limit_c: Annotated[float, Field(gt=0, le=60)]
-    keepalive_s: Annotated[float, Field(gt=0)] | None = None
-    source: str
+    coil_temperature_limit_c: Annotated[float, Field(ge=20, le=60)]
+    keepalive_s: Annotated[float, Field(ge=0.05, le=60)] | None = None
+    source: Text
     status: Status
     rapid: RapidTables | None = None
 
@@ -58,9 +67,9 @@ class DeviceProfile(_Strict):
 
 class EnergyTable(_Strict):
     schema_version: Literal[1]
-    source: str
+    source: Text
     status: Status
-    joules: list[float]
+    joules: list[Annotated[float, Field(ge=0, le=10_000)]]
 
     @model_validator(mode="after")
     def _complete(self) -> EnergyTable:

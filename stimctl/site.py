@@ -14,13 +14,22 @@ from stimctl.safety.inputs import SiteRules
 from stimctl.tomlfile import load_model
 
 
-class SiteFile(BaseModel):
+class AllowedDriver(BaseModel):
+    """A driver clinical mode may load: its entry-point name and the distribution."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    distribution: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class SiteFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     schema_version: Literal[1]
     mode: Literal["clinical", "research"] = "clinical"
     accelerated_allowed: bool = False
-    timezone: str = "UTC"
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     screening_validity_days: Annotated[int, Field(ge=0, le=365)] = 30
     conservative_duration_table: bool = False
     # Who may run without signing in (ADR 0009i): dry runs on the simulator by default;
@@ -39,6 +48,9 @@ class SiteFile(BaseModel):
             raise ValueError('mode = "research" needs research_allowed = true')
         return self
 
+    drivers: Annotated[list[AllowedDriver], Field(max_length=50)] | None = None
+    """Clinical mode loads only these drivers (issue 13 item 6); absent: the shipped four."""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -48,7 +60,10 @@ class SiteFile(BaseModel):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    def rules(self) -> SiteRules:
+    def rules(self, file: str | None = None) -> SiteRules:
+        drivers = None
+        if self.drivers is not None:
+            drivers = tuple((d.name, d.distribution) for d in self.drivers)
         return SiteRules(
             mode=self.mode,
             accelerated_allowed=self.accelerated_allowed,
@@ -56,16 +71,22 @@ class SiteFile(BaseModel):
             screening_validity_days=self.screening_validity_days,
             conservative_duration_table=self.conservative_duration_table,
             research_allowed=self.research_allowed,
+            file=file,
+            drivers=drivers,
         )
 
 
 def load_site(path: str | None = None) -> SiteRules:
     """The site rules: `path`, else $STIMCTL_SITE, else the shipped default."""
-    return load_site_file(path).rules()
+    return load_site_file(path).rules(str(site_path(path)))
+
+
+def site_path(path: str | None = None) -> Path:
+    """The site file in force: `path`, else $STIMCTL_SITE, else the shipped default."""
+    chosen = path or os.environ.get("STIMCTL_SITE")
+    return Path(chosen) if chosen else configs_dir() / "site" / "default.toml"
 
 
 def load_site_file(path: str | None = None) -> SiteFile:
     """The whole site file (rules and settings that are not safety rules)."""
-    chosen = path or os.environ.get("STIMCTL_SITE")
-    file = Path(chosen) if chosen else configs_dir() / "site" / "default.toml"
-    return load_model(SiteFile, file)
+    return load_model(SiteFile, site_path(path))

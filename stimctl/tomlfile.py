@@ -31,6 +31,10 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: is a directory, not a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: 5000 `[` exhaust the
+        # stack. No stimctl file nests more than three levels.
+        raise ConfigError(f"{path}: malformed TOML: arrays or tables nested too deep") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
 
@@ -39,15 +43,20 @@ def describe_validation_error(origin: str, exc: ValidationError) -> str:
     """The first problem of a ValidationError as one line (plus a count of the rest)."""
     errors = exc.errors()
     first = errors[0]
-    parts = [str(part) for part in first["loc"] if part not in _UNION_TAGS]
+    parts = [shorten(str(part), 40) for part in first["loc"] if part not in _UNION_TAGS]
     where = ".".join(parts) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown key"
     elif "input" in first and first["type"] not in ("missing",):
-        message = f"{message} (got {first['input']!r})"
+        message = f"{message} (got {shorten(repr(first['input']))})"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     return f"{origin}: {where}: {message}{more}"
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """`text` cut to `limit` characters with an ellipsis: a 10 MB field is not echoed."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def validate(model: type[M], data: dict[str, Any], origin: str) -> M:
@@ -55,6 +64,8 @@ def validate(model: type[M], data: dict[str, Any], origin: str) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(origin, exc)) from None
+    except RecursionError:  # a nested structure built in code rather than read from TOML
+        raise ConfigError(f"{origin}: values nested too deep") from None
 
 
 def load_model(model: type[M], path: Path) -> M:

@@ -17,6 +17,9 @@ import click
 from stimctl import __version__
 from stimctl.errors import ExitCode, StimctlError
 
+MAX_ERROR_LINE = 300
+"""Characters in one error line: a 10 MB field or a pasted file never floods the terminal."""
+
 # name -> ("module:attribute" of a click command or group, one-line help). One line per
 # command; each command lives in its own module under stimctl/cli/. The help text is
 # here so that `stimctl --help` imports nothing.
@@ -40,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "selftest": ("stimctl.cli.selftest_cmd:selftest", "Run the safety self-test battery."),
     "keys": ("stimctl.cli.keys_cmd:keys", "Create, list and rotate the journal signing key."),
     "records": ("stimctl.cli.records_audit_cmd:records", "Audit journals against the store."),
+    "site": ("stimctl.cli.site_cmd:site", "Approve locally modified tables and site files."),
 }
 
 
@@ -93,31 +97,48 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="stimctl", standalone_mode=False)
     except StimctlError as exc:
-        click.echo(f"stimctl: error: {exc}", err=True)
+        _error(f"stimctl: error: {exc}")
         return exc.exit_code
     except click.exceptions.Abort:
-        click.echo("stimctl: interrupted", err=True)
+        _error("stimctl: interrupted")
         return ExitCode.INTERRUPTED
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "stimctl"
-        click.echo(f"{command}: error: {exc.format_message()} (see --help)", err=True)
+        _error(f"{command}: error: {exc.format_message()}", " (see --help)")
         return ExitCode.BAD_INPUT
     except click.ClickException as exc:
-        click.echo(f"stimctl: error: {exc.format_message()}", err=True)
+        _error(f"stimctl: error: {exc.format_message()}")
         return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
-        click.echo("stimctl: interrupted", err=True)
+        _error("stimctl: interrupted")
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("STIMCTL_DEBUG"):
             raise
-        click.echo(
-            f"stimctl: internal error: {type(exc).__name__}: {exc} "
-            "(set STIMCTL_DEBUG=1 for the traceback)",
-            err=True,
+        _error(
+            f"stimctl: internal error: {type(exc).__name__}: {exc}",
+            " (set STIMCTL_DEBUG=1 for the traceback)",
         )
         return ExitCode.INTERNAL
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def one_line(text: str, limit: int = MAX_ERROR_LINE) -> str:
+    """`text` as one line of at most `limit` characters, cut with an ellipsis.
+
+    Line breaks, tabs and other control characters become spaces: an error names what
+    and where on one line, whatever the offending input held.
+    """
+    head = text[: limit * 4]  # never walk a 10 MB message character by character
+    flat = " ".join("".join(c if c.isprintable() else " " for c in head).split())
+    if len(flat) <= limit and len(head) == len(text):
+        return flat
+    return flat[: limit - 1] + "\u2026"
+
+
+def _error(message: str, tail: str = "") -> None:
+    """Print an error line; `tail` (a hint) is kept whole, the message is cut to fit."""
+    click.echo(one_line(message, MAX_ERROR_LINE - len(tail)) + tail, err=True)
 
 
 def run() -> None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from stimctl.cli.options import ISO_DATE, PERCENT_MSO
 from stimctl.errors import ExitCode
+
+if TYPE_CHECKING:
+    from stimctl.config_state import ConfigFile
+    from stimctl.device_profiles import DeviceProfile
 
 EXIT_BY_VERDICT = {
     "allow": ExitCode.OK,
@@ -85,12 +90,35 @@ def check(
     )
     profile = load_profile(device) if device else None
     verdict = evaluate(loaded, subject, now=now, device=profile, site=site)
+    configs = _configs(protocol, device, profile, site.file)
     if as_json:
-        click.echo(json.dumps(verdict.as_dict(), indent=2))
+        data = verdict.as_dict()
+        data["configs"] = [c.as_dict() for c in configs]
+        data["locally_modified"] = [c.name for c in configs if not c.shipped]
+        click.echo(json.dumps(data, indent=2))
     else:
         from rich.console import Console
 
         from stimctl.cli.render import print_verdict
 
-        print_verdict(Console(), verdict)
+        console = Console()
+        print_verdict(console, verdict)
+        for file in configs:
+            if not file.shipped:  # issue 13 item 5: a modified table is never silent
+                console.print(file.line(), style="bold red", markup=False, highlight=False)
     return EXIT_BY_VERDICT[verdict.verdict.value]
+
+
+def _configs(
+    protocol: str, device: str | None, profile: DeviceProfile | None, site_file: str | None
+) -> tuple[ConfigFile, ...]:
+    from stimctl.config_state import used_configs
+    from stimctl.configs import resolve
+
+    energy = profile.rapid.energy_table if profile is not None and profile.rapid else None
+    return used_configs(
+        resolve("protocols", protocol),
+        resolve("devices", device) if device else None,
+        energy,
+        site_file,
+    )

@@ -25,7 +25,10 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ConfigError(f"driver option must look like key=value, got {pair!r}")
-        options[key] = int(value) if value.isdigit() else value
+        # ASCII digits only ('²'.isdigit() is True), and a plausible size: a driver
+        # option number is a model, a voltage or a code, never 20 digits.
+        number = value.isascii() and value.isdigit() and len(value) <= 9
+        options[key] = int(value) if number else value
     return options
 
 
@@ -36,7 +39,10 @@ def _probe_one(name: str, port: str, options: dict[str, Any]) -> list[tuple[str,
         from stimctl.session.simulation import install_stimsim
 
         install_stimsim()
-    driver = load_driver(name)(port, **options)
+    try:
+        driver = load_driver(name)(port, **options)
+    except TypeError as exc:  # an option this driver does not take: bad input, not a bug
+        raise ConfigError(f"driver {name}: {exc}") from None
     with driver:
         identity = driver.identify()
         status = driver.status()

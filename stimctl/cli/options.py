@@ -1,15 +1,23 @@
-"""Option types shared by several commands."""
+"""Option types shared by several commands.
+
+Every number and date an option takes has a plausible range (stimctl.plausible,
+docs/protocol-limits.md); anything outside is a usage error (exit 2), never clipped.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import click
 
+from stimctl import plausible
+from stimctl.errors import ConfigError
+
 
 class PercentMso(click.ParamType[float]):
-    """A motor threshold in % of maximum stimulator output: a number in (0, 100]."""
+    """A resting motor threshold in % of maximum stimulator output (10-100)."""
 
     name = "PCT_MSO"
 
@@ -23,13 +31,19 @@ class PercentMso(click.ParamType[float]):
             number = float(text)
         except ValueError:
             self.fail(f"{text!r} is not a number of % MSO (write 55, not 55% or 0.55)", param, ctx)
-        if not 0 < number <= 100:
-            self.fail(f"{number:g} is outside (0, 100] % MSO", param, ctx)
-        return number
+        try:
+            return plausible.rmt_percent_mso(number, "threshold")
+        except ConfigError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class IsoDate(click.ParamType[dt.date]):
+    """A calendar date (YYYY-MM-DD) between 1985 and today: measured, answered, happened."""
+
     name = "YYYY-MM-DD"
+
+    def __init__(self, *, course_start: bool = False) -> None:
+        self.course_start = course_start
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -37,10 +51,27 @@ class IsoDate(click.ParamType[dt.date]):
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value))
+            day = dt.date.fromisoformat(str(value))
         except ValueError:
-            self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
+            self.fail(f"{str(value)[:40]!r} is not a date in YYYY-MM-DD form", param, ctx)
+        try:
+            if self.course_start:
+                return plausible.course_start(day)
+            return plausible.past_date(day, "date")
+        except ConfigError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class Bounded(click.FloatRange):
+    """A finite float within [low, high]: click's FloatRange lets nan through."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 PERCENT_MSO = PercentMso()
 ISO_DATE = IsoDate()
+COURSE_START = IsoDate(course_start=True)

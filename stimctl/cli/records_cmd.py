@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from stimctl.cli.options import ISO_DATE
-from stimctl.errors import ExitCode
+from stimctl import plausible
+from stimctl.cli.options import COURSE_START, ISO_DATE
+from stimctl.errors import ConfigError, ExitCode
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES
 
 if TYPE_CHECKING:
@@ -215,8 +216,13 @@ def course() -> None:
 @course.command("start")
 @click.argument("subject_id")
 @click.argument("protocol")
-@click.option("--sessions", "planned", type=click.IntRange(min=1), required=True)
-@click.option("--start", "start_date", type=ISO_DATE, default=None, help="Start date [today].")
+@click.option(
+    "--sessions",
+    "planned",
+    type=click.IntRange(1, plausible.MAX_COURSE_SESSIONS),
+    required=True,
+)
+@click.option("--start", "start_date", type=COURSE_START, default=None, help="Start date [today].")
 @click.option(
     "--by",
     "by_id",
@@ -401,7 +407,9 @@ def sessions() -> None:
 
 @sessions.command("list")
 @click.option("--subject", "subject_id", default=None, help="Only this subject's sessions.")
-@click.option("--last", "limit", type=click.IntRange(min=1), default=None, help="Last N only.")
+@click.option(
+    "--last", "limit", type=click.IntRange(1, 1_000_000), default=None, help="Last N only."
+)
 @click.option("--json", "as_json", is_flag=True)
 def sessions_list(subject_id: str | None, limit: int | None, as_json: bool) -> None:
     """One line per session, oldest first."""
@@ -493,7 +501,10 @@ def _aware(value: str | None) -> dt.datetime:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise click.BadParameter(f"{value!r} has no time zone (add Z or +01:00)")
-    return moment
+    try:
+        return plausible.past_moment(moment, "adverse event time")
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @ae.command("record")
@@ -505,7 +516,9 @@ def _aware(value: str | None) -> dt.datetime:
     required=True,
 )
 @click.option("--session", "session_id", default=None, help="Session it happened in.")
-@click.option("--pulse-index", type=click.IntRange(min=0), default=None)
+@click.option(
+    "--pulse-index", type=click.IntRange(0, plausible.MAX_PULSES_PER_SESSION), default=None
+)
 @click.option("--notes", default="", help="What happened.")
 @click.option("--by", "recorded_by", default=None, help="Operator id recording it.")
 @click.option("--at", "occurred_at", default=None, help="When (ISO 8601 with zone) [now].")

@@ -47,6 +47,8 @@ def report(session: str, fmt: str, output: Path | None) -> int:
     else:
         path = write_report(journal, fmt, output, data=data)  # type: ignore[arg-type]
         click.echo(str(path))
+    for name in data.start.get("locally_modified", []):
+        click.secho(f"locally modified: {name}", fg="red", err=True)
     if attestation.tampered:
         click.echo(f"warning: journal tampered: {attestation.message}", err=True)
         return ExitCode.TAMPERED

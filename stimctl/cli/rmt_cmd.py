@@ -2,7 +2,8 @@
 
 `record` stores a threshold found elsewhere, with its provenance (method, criterion,
 algorithm, device, coil); `hunt` (another module, loaded lazily) finds one with a
-stimulator. A value outside (0, 100] % MSO is refused, never clipped (exit 2).
+stimulator. A value outside 10-100 % MSO, or a date in the future, is refused, never
+clipped (exit 2).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 
 import click
 
+from stimctl import plausible
 from stimctl.cli import LazyGroup
 from stimctl.cli.options import ISO_DATE, PERCENT_MSO
 
@@ -29,14 +31,19 @@ def rmt() -> None:
 
 @rmt.command("record")
 @click.argument("subject_id")
-@click.option("--value", type=PERCENT_MSO, required=True, help="Threshold in % MSO (0-100].")
+@click.option("--value", type=PERCENT_MSO, required=True, help="Threshold in % MSO (10-100).")
 @click.option("--method", type=click.Choice(["emg", "visual"]), required=True)
 @click.option("--device", default=None, help="Device profile it was measured on.")
 @click.option("--coil", default=None, help="Coil it was measured with (model or id).")
 @click.option("--date", "measured_on", type=ISO_DATE, default=None, help="Measured on [today].")
 @click.option("--criterion", default=None, help='e.g. "50 uV in 5 of 10" or "visible twitch".')
 @click.option("--algorithm", default=None, help='e.g. "5/10", "PEST".')
-@click.option("--pulses", type=click.IntRange(min=0), default=None, help="Pulses used.")
+@click.option(
+    "--pulses",
+    type=click.IntRange(0, plausible.MAX_HUNT_PULSES),
+    default=None,
+    help=f"Pulses used (0-{plausible.MAX_HUNT_PULSES}).",
+)
 def record(
     subject_id: str,
     value: float,

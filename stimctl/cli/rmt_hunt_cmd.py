@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from stimctl.cli.options import PERCENT_MSO
+from stimctl import plausible
+from stimctl.cli.options import PERCENT_MSO, Bounded
 from stimctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 # Exit status when the hunt stopped at a cap without a threshold (the numeric value is
 # shared with `check`'s "override required": "ran fine, but look at the result").
 NO_THRESHOLD = ExitCode.OVERRIDE_REQUIRED
+
+_PERCENT = click.IntRange(1, 100)  # whole % MSO: the devices' resolution
 
 METHODS = ("rr", "rr-10-20", "mills-nithi", "ml-pest")
 DEFAULT_START = 70  # % MSO: above most resting thresholds (safety-limits 4.2: 95th pct 81)
@@ -98,21 +101,35 @@ def build_method(
     default=None,
     help="Hunt on a virtual subject with this RMT (half its pulses there reach 50 µV).",
 )
-@click.option("--seed", type=int, default=None, help="Seed for the virtual subject and jitter.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=None,
+    help="Seed for the virtual subject and jitter.",
+)
 @click.option(
     "--amplitudes",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
     help="Replay responses from a file (one µV or yes/no per line, or intensity,amplitude).",
 )
-@click.option("--start", type=int, default=None, help="Start intensity, % MSO [70; not ml-pest].")
-@click.option("--max-intensity", type=int, default=100, show_default=True, help="Cap, % MSO.")
-@click.option("--min-intensity", type=int, default=20, show_default=True, help="Floor, % MSO.")
 @click.option(
-    "--max-pulses", type=int, default=None, help="Pulse cap [ml-pest 20, rr-10-20 500, else 250]."
+    "--start", type=_PERCENT, default=None, help="Start intensity, % MSO [70; not ml-pest]."
 )
-@click.option("--interval", type=float, default=5.0, show_default=True, help="Min s between.")
-@click.option("--jitter", type=float, default=1.0, show_default=True, help="Random extra s.")
+@click.option("--max-intensity", type=_PERCENT, default=100, show_default=True, help="Cap, % MSO.")
+@click.option("--min-intensity", type=_PERCENT, default=20, show_default=True, help="Floor, % MSO.")
+@click.option(
+    "--max-pulses",
+    type=click.IntRange(1, plausible.MAX_HUNT_PULSES),
+    default=None,
+    help="Pulse cap [ml-pest 20, rr-10-20 500, else 250].",
+)
+@click.option(
+    "--interval", type=Bounded(0, 60), default=5.0, show_default=True, help="Min s between."
+)
+@click.option(
+    "--jitter", type=Bounded(0, 60), default=1.0, show_default=True, help="Random extra s."
+)
 @click.option(
     "--speed",
     type=click.Choice(["realtime", "max"]),

@@ -105,7 +105,7 @@ def dry_run(
 
     clock = parse_speed(speed)
     request = SessionRequest(**common)
-    prepared = _prepare(request, device_name, simulated=True)
+    prepared = _with_approvals(_prepare(request, device_name, simulated=True), required=False)
     request, prepared = authorize_session(request, prepared, on_stimulator=False)
     schedule = parse_faults(faults)
     recorder, prepared, session_id = _begin_record(prepared, request)
@@ -168,7 +168,7 @@ def run(
     clock = MonotonicClock()
     request = SessionRequest(**common)
     _require_records_for_stimulator(request)
-    prepared = _prepare(request, device_name)
+    prepared = _with_approvals(_prepare(request, device_name), required=True)
     request, prepared = authorize_session(request, prepared, on_stimulator=True)
     if port_url.startswith("stimsim://"):
         from stimctl.session.simulation import install_stimsim
@@ -360,6 +360,36 @@ def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = Fal
             r.protocol, Subject(threshold), device_name, site=site, override=override, now=now
         )
     return replace(prepared, simulated=simulated, study_id=r.study_id)
+
+
+def _with_approvals(prepared: Prepared, *, required: bool) -> Prepared:
+    """Say which config files are locally modified (red) and attach their approvals.
+
+    A session on a stimulator in clinical mode (`required`) is refused when a modified
+    safety table or site file has no engineer approval on record; a dry run only
+    journals what it found.
+    """
+    from dataclasses import replace
+
+    for file in prepared.configs:
+        if not file.shipped:
+            click.secho(file.line(), fg="red", err=True)
+    if not any(file.needs_approval for file in prepared.configs):
+        return prepared
+    from stimctl.cli.records_cmd import open_store
+    from stimctl.session.config_approval import require_approvals
+
+    with open_store() as store:
+        approvals = require_approvals(
+            prepared.configs, prepared.site.mode, store, required=required
+        )
+    for approval in approvals:
+        click.echo(
+            f"approved: {approval.file_name} by {approval.approver_id} "
+            f"({approval.approved_at:%Y-%m-%d}): {approval.reason}",
+            err=True,
+        )
+    return replace(prepared, approvals=approvals)
 
 
 def _open(

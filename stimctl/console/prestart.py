@@ -87,6 +87,14 @@ class PreStartScreen(Screen[bool]):
         with VerticalScroll(id="prestart"):
             yield Static(Text(f"Before start: {protocol.title}", style="bold"), classes="h1")
             yield Static(self._facts(age, dose_rmt), id="facts")
+            # A shipped file edited, or a safety table / site file not shipped, is shown in
+            # red before anything else is decided (issue 13 item 5); a protocol of the
+            # site's own, given by path, is normal and not flagged here.
+            changed = [
+                c.line() for c in p.configs if c.status == "locally modified" or c.needs_approval
+            ]
+            if changed:
+                yield Static(Text("\n".join(changed), style="bold red"), id="configs")
             verdict = p.verdict.verdict
             yield Static(
                 Text(f"Safety verdict: {str(verdict).upper()}", style="bold"),

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from stimctl import plausible
 from stimctl.errors import ConfigError, StateError
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES, AdverseEventRecord
 from stimctl.records.store import Store
@@ -27,8 +28,12 @@ def record_adverse_event(store: Store, event: AdverseEventRecord) -> AdverseEven
         raise ConfigError(f"adverse event kind {event.kind!r} is not one of {list(AE_KINDS)}")
     if event.severity not in AE_SEVERITIES:
         raise ConfigError(f"severity {event.severity!r} is not one of {list(AE_SEVERITIES)}")
-    if event.pulse_index is not None and event.pulse_index < 0:
-        raise ConfigError(f"pulse index {event.pulse_index} is negative")
+    index = event.pulse_index
+    # The console stores the index of the next pulse: after the last one it equals the
+    # count, so the ceiling itself is a valid index (an event is never lost to a range).
+    if index is not None and not 0 <= index <= plausible.MAX_PULSES_PER_SESSION:
+        raise ConfigError(f"pulse index {index} is outside 0-{plausible.MAX_PULSES_PER_SESSION}")
+    plausible.past_moment(event.occurred_at, "adverse event time", event.recorded_at)
     record = dataclasses.replace(
         event,
         id=event.id or new_id(),

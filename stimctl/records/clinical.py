@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import sqlite3
 from typing import Any, cast
 
+from stimctl import plausible
 from stimctl.errors import ConfigError
 from stimctl.records.models import RmtMethod, ScreeningRecord, ThresholdRecord
 from stimctl.records.store import Store
@@ -64,15 +64,17 @@ def record_threshold(store: Store, threshold: ThresholdRecord) -> ThresholdRecor
 
 
 def _check_threshold(threshold: ThresholdRecord) -> None:
-    value = threshold.percent_mso
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"motor threshold {value!r} is not a number of % MSO")
-    if not 0 < value <= 100:
-        raise ConfigError(f"motor threshold {value:g}% MSO is outside (0, 100] % MSO")
+    plausible.rmt_percent_mso(threshold.percent_mso)
     if threshold.method not in ("emg", "visual"):
         raise ConfigError(f"motor threshold method {threshold.method!r} is not emg or visual")
-    if threshold.pulses is not None and threshold.pulses < 0:
-        raise ConfigError(f"threshold pulses {threshold.pulses} is negative")
+    pulses = threshold.pulses
+    if pulses is not None and not 0 <= pulses <= plausible.MAX_HUNT_PULSES:
+        raise ConfigError(
+            f"threshold pulses {pulses} is outside 0-{plausible.MAX_HUNT_PULSES}"
+            " (docs/protocol-limits.md)"
+        )
+    # A threshold from the future would outlive every staleness rule (issue 12 item 10).
+    plausible.past_date(threshold.measured_on, "threshold date", threshold.recorded_at)
 
 
 def latest_threshold(conn: sqlite3.Connection, subject_id: str) -> ThresholdRecord | None:
@@ -120,6 +122,7 @@ def _threshold(row: tuple[Any, ...]) -> ThresholdRecord:
 
 def record_screening(store: Store, screening: ScreeningRecord) -> ScreeningRecord:
     """Store an answer set (already validated, e.g. by `screening_file.parse_screening`)."""
+    plausible.past_date(screening.answered_on, "screening date", screening.recorded_at)
     record = dataclasses.replace(
         screening,
         id=screening.id or new_id(),

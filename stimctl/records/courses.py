@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, cast
 
+from stimctl import plausible
 from stimctl.errors import ConfigError
 from stimctl.records.models import CourseRecord, CourseStatus
 from stimctl.records.store import Store
@@ -42,8 +43,12 @@ def start_course(
 ) -> CourseRecord:
     """Start a course; a subject has at most one active course (close the old one first).
     `within` runs in the same transaction after the insert (the prescriber's signature)."""
-    if course.planned_sessions <= 0:
-        raise ConfigError(f"a course needs at least 1 session, got {course.planned_sessions}")
+    if not 1 <= course.planned_sessions <= plausible.MAX_COURSE_SESSIONS:
+        raise ConfigError(
+            f"a course needs 1-{plausible.MAX_COURSE_SESSIONS} sessions,"
+            f" got {course.planned_sessions}"
+        )
+    plausible.course_start(course.start_date, course.created_at)
     record = dataclasses.replace(
         course,
         id=course.id or new_id(),

@@ -236,6 +236,26 @@ def _session_ownership_and_simulation(conn: sqlite3.Connection) -> None:
     )
 
 
+def _site_approvals(conn: sqlite3.Connection) -> None:
+    # Issue 13 item 5: a locally modified safety table or site file runs in clinical mode
+    # only with an engineer's approval of exactly those bytes (its SHA-256) on record.
+    # approver_id is a plain id for now; the identity work links it to operators.
+    _run(
+        conn,
+        """
+        CREATE TABLE site_approvals (
+            id TEXT PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+            approver_id TEXT NOT NULL,
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            approved_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX site_approvals_by_digest ON site_approvals(sha256, approved_at);
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -243,6 +263,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _session_ownership_and_simulation,
     _operator_identities_and_signatures,
     _journal_signing_keys,
+    _site_approvals,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

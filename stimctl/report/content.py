@@ -101,6 +101,11 @@ def report_dict(data: SessionData) -> dict[str, Any]:
         "plan": start.get("plan"),
         "table_version": start.get("table_version"),
         "table_digests": start.get("table_digests"),
+        # issue 13 item 5: every config file with its digest; the modified ones and their
+        # approvals are shown at the top of the facts (absent in older journals)
+        "configs": start.get("configs", []),
+        "locally_modified": start.get("locally_modified", []),
+        "config_approvals": start.get("config_approvals", []),
         "verdict": {
             "verdict": data.verdict.get("verdict"),
             "findings": data.verdict.get("findings", []),

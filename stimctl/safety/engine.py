@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from stimctl import plausible
 from stimctl.device_profiles import DeviceProfile
 from stimctl.protocol.derived import derive
 from stimctl.protocol.models import Protocol
@@ -35,9 +36,8 @@ def build_context(
 ) -> Context:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    rmt = subject.rmt.percent_mso
-    if not 0 < rmt <= 100:
-        raise ValueError(f"RMT must be within (0, 100] % MSO, got {rmt}")
+    # A ConfigError (exit 2), not a ValueError (exit 70): the RMT is typed by people.
+    rmt = plausible.rmt_percent_mso(subject.rmt.percent_mso, "RMT")
     intensity = protocol.intensity
     if intensity.percent_rmt is not None:
         percent_rmt = intensity.percent_rmt

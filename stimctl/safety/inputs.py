@@ -45,6 +45,11 @@ class SiteRules:
     conservative_duration_table: bool = False
     research_allowed: bool = False
     """The site allows research sessions (site file; `stimctl.site`)."""
+    file: str | None = None
+    """The site file these rules came from (None: the shipped default); journaled."""
+    drivers: tuple[tuple[str, str], ...] | None = None
+    """(entry-point name, distribution) of the drivers clinical mode may load; None:
+    the drivers shipped with stimctl (stimctl.hal.SHIPPED_DRIVERS)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stimctl import plausible
 from stimctl.errors import ConfigError
 from stimctl.safety.inputs import Screening
 from stimctl.safety.tables import screening_table
@@ -29,15 +30,19 @@ from stimctl.tomlfile import read_toml, validate
 class ScreeningFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    questionnaire: str
+    questionnaire: Annotated[str, Field(max_length=80)]
     answered_on: dt.date
-    reviewer: Annotated[str, Field(min_length=1)] | None = None
-    medications: list[str] = []
-    answers: dict[str, bool]
+    reviewer: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    medications: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=100)] = []
+    answers: Annotated[dict[str, bool], Field(max_length=500)]
 
 
 def parse_screening(data: dict[str, object], origin: str) -> Screening:
     parsed = validate(ScreeningFile, dict(data), origin)
+    try:
+        plausible.past_date(parsed.answered_on, "answered_on")
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
     table = screening_table()
     if parsed.questionnaire != table.questionnaire:
         raise ConfigError(

@@ -23,7 +23,7 @@ Status = Literal["V", "V2", "R", "U", "P"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Limit(_Strict):

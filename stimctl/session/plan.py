@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from stimctl.errors import ConfigError
+from stimctl.plausible import MAX_PULSES_PER_SESSION
 from stimctl.protocol.derived import Derived, derive, train_intensity_percent_rmt
 from stimctl.protocol.models import Protocol, ThetaBurstPattern
 
@@ -122,6 +124,30 @@ def compile_plan(
             f"set as {top.intensity_percent_mso}% MSO (rounded down to the device's 1% step)"
         ),
     )
+
+
+def check_plan(plan: Plan, max_output_percent_mso: float) -> Plan:
+    """Refuse a plan that delivers nothing or more than anything sensible, before any device.
+
+    The protocol model already bounds every field and the totals; this is the last look
+    at what will actually be sent: at least one pulse, no train set to 0% MSO (a dose
+    rounded down to nothing), none above the device, and the total under the ceiling.
+    """
+    if not plan.trains or plan.total_pulses < 1 or any(t.pulses < 1 for t in plan.trains):
+        raise ConfigError(f"{plan.protocol_name}: the plan holds a train without pulses")
+    if plan.total_pulses > MAX_PULSES_PER_SESSION:
+        raise ConfigError(
+            f"{plan.protocol_name}: {plan.total_pulses} pulses is above the plausible ceiling "
+            f"of {MAX_PULSES_PER_SESSION} per session"
+        )
+    for train in plan.trains:
+        if not 1 <= train.intensity_percent_mso <= max_output_percent_mso:
+            raise ConfigError(
+                f"{plan.protocol_name}: train {train.index + 1} would be set to "
+                f"{train.intensity_percent_mso}% MSO ({plan.rounding_note}); the device takes "
+                f"1-{max_output_percent_mso:g}%"
+            )
+    return plan
 
 
 def _intensity(protocol: Protocol, rmt: float, train: int, session: int) -> float:

@@ -2,8 +2,10 @@
 
 `prepare` does everything that can refuse a session before a byte goes to the device:
 load the protocol and device profile, evaluate the safety verdict, require an override
-(operator and reason) when the verdict asks for one, and compile the plan. `open_session`
-then connects the driver, creates the journal, and returns an engine ready to start.
+(operator and reason) when the verdict asks for one, and compile and check the plan.
+`open_session` then connects the driver, creates the journal, and returns an engine ready
+to start; it only recompiles (the same checked protocol) if the connected unit times
+trains differently from its profile.
 """
 
 from __future__ import annotations
@@ -16,23 +18,30 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from stimctl import __version__
 from stimctl.clock import Clock
+from stimctl.config_state import ConfigFile, used_configs
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
 from stimctl.errors import ConfigError, OverrideRequired, SafetyViolation
-from stimctl.hal import Stimulator, Transport, load_driver
+from stimctl.hal import Stimulator, Transport
+from stimctl.hal._registry import SHIPPED_DRIVERS, driver_origin, load_allowed_driver
 from stimctl.journal import Journal, journals_dir
 from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
+from stimctl.protocol.models import Intensity
+from stimctl.records.site_approvals import SiteApproval
 from stimctl.safety import History, SiteRules, Subject
 from stimctl.safety.engine import evaluate
 from stimctl.safety.tables import limits, table_digests
 from stimctl.safety.verdict import Severity, Verdict
 from stimctl.session.engine import SessionEngine
 from stimctl.session.guard import RuntimeGuard
-from stimctl.session.plan import Plan, compile_plan
+from stimctl.session.plan import Plan, check_plan, compile_plan
 from stimctl.session.watchdog import WatchdogLimits
+from stimctl.tomlfile import describe_validation_error
 
 if TYPE_CHECKING:
     from stimctl.identity.signatures import Signature
@@ -61,6 +70,8 @@ class Prepared:
     verdict: Verdict
     override: Override | None
     now: dt.datetime
+    plan: Plan
+    """Compiled and checked in `prepare`, before any device is opened (issue 12 item 10)."""
     operator_identity: dict[str, Any] | None = None
     """Who runs the session and how they were authenticated (journaled at the start)."""
     simulated: bool = False
@@ -70,6 +81,10 @@ class Prepared:
     requested_override: Override | None = None
     """The override the operator offered, kept for the re-check at the session start
     (`stimctl.session.records_link`): history may have changed since `prepare`."""
+    configs: tuple[ConfigFile, ...] = ()
+    """Every config file used, each compared with the shipped digests (issue 13 item 5)."""
+    approvals: tuple[SiteApproval, ...] = ()
+    """Engineer approvals of modified safety tables / site files (config_approval)."""
 
 
 def prepare(
@@ -87,6 +102,12 @@ def prepare(
     path = resolve("protocols", protocol_name)
     protocol = load_protocol(str(path))
     device = load_profile(device_name)
+    configs = used_configs(
+        path,
+        resolve("devices", device_name),
+        device.rapid.energy_table if device.rapid is not None else None,
+        site.file,
+    )
     moment = now or dt.datetime.now(dt.UTC)
     verdict = evaluate(
         protocol,
@@ -98,6 +119,7 @@ def prepare(
         require_screening=require_screening,
     )
     accepted = decide(verdict, override)
+    plan = _checked_plan(protocol, subject, device, device.device_timed_trains)
     return Prepared(
         protocol,
         path,
@@ -107,6 +129,8 @@ def prepare(
         verdict,
         accepted,
         moment,
+        plan,
+        configs=configs,
         requested_override=override,
     )
 
@@ -137,18 +161,31 @@ def decide(verdict: Verdict, override: Override | None) -> Override | None:
     return None
 
 
+def _checked_plan(
+    protocol: Protocol, subject: Subject, device: DeviceProfile, device_timed_trains: bool
+) -> Plan:
+    plan = compile_plan(protocol, subject.rmt.percent_mso, device_timed_trains=device_timed_trains)
+    return check_plan(plan, device.max_output_percent_mso)
+
+
 def revalidator(prepared: Prepared) -> Any:
     """The engine's check for a mid-session intensity change: the same safety engine."""
 
     def check(percent_rmt: float) -> tuple[bool, str, int]:
-        intensity = prepared.protocol.intensity.model_copy(
-            update={
-                "percent_rmt": percent_rmt,
-                "ramp_start_percent_rmt": None,
-                "ramp_trains": None,
-                "ramp_sessions": None,
-            }
-        )
+        # Validated, not model_copy'd: a typed 1e-300 % RMT meets the same ranges as a file.
+        try:
+            intensity = Intensity.model_validate(
+                {
+                    **prepared.protocol.intensity.model_dump(),
+                    "percent_rmt": percent_rmt,
+                    "percent_mso": None,
+                    "ramp_start_percent_rmt": None,
+                    "ramp_trains": None,
+                    "ramp_sessions": None,
+                }
+            )
+        except ValidationError as exc:
+            return False, describe_validation_error("intensity", exc), 0
         changed = prepared.protocol.model_copy(update={"intensity": intensity})
         verdict = evaluate(
             changed, prepared.subject, now=prepared.now, device=prepared.device, site=prepared.site
@@ -193,7 +230,7 @@ def open_session(
     device = prepared.device
     signer = journal_signer(prepared.site.mode, port_url)
     if driver is None:
-        driver_cls = load_driver(device.driver)
+        driver_cls, origin = load_allowed_driver(device.driver, allowed_drivers(prepared.site))
         options: dict[str, Any] = {**device.driver_options, **(driver_options or {})}
         if transport is not None:
             options["transport"] = transport
@@ -201,15 +238,17 @@ def open_session(
             driver = driver_cls(port_url, clock=clock, **options)
         except TypeError as exc:  # an option this driver does not take
             raise ConfigError(f"driver {device.driver}: {exc}") from None
+    else:
+        origin = driver_origin(device.driver, type(driver))
     driver.open()
     try:
         identity = driver.identify()
         caps = driver.capabilities()
-        plan = compile_plan(
-            prepared.protocol,
-            prepared.subject.rmt.percent_mso,
-            device_timed_trains=caps.device_timed_trains,
-        )
+        plan = prepared.plan
+        if caps.device_timed_trains != device.device_timed_trains:
+            plan = _checked_plan(
+                prepared.protocol, prepared.subject, device, caps.device_timed_trains
+            )
         directory = journal_dir or journals_dir()
         directory.mkdir(parents=True, exist_ok=True)
         sid = session_id or new_session_id(prepared.now)
@@ -231,6 +270,7 @@ def open_session(
         coil_warn_c=guard.limits.coil_warn_c,
     )
     start = session_start_payload(prepared, plan, identity.__dict__, port_url, operator)
+    start["device"]["driver"] = origin.as_dict()
     engine = SessionEngine(
         driver,
         plan,
@@ -285,6 +325,11 @@ def session_start_payload(
         },
         "site": {"mode": prepared.site.mode, "timezone": prepared.site.timezone},
         "simulated": prepared.simulated,
+        # Every config file used and whether it is the shipped one; the approvals of the
+        # modified ones (issue 13 item 5).
+        "configs": [c.as_dict() for c in prepared.configs],
+        "locally_modified": [c.name for c in prepared.configs if not c.shipped],
+        "config_approvals": [a.as_dict() for a in prepared.approvals],
         "table_digests": table_digests(),
         "table_version": limits().table_version,
         "plan": {
@@ -312,6 +357,13 @@ def session_start_payload(
         if prepared.override.signature is not None:
             payload["override"]["signature"] = prepared.override.signature.as_dict()
     return payload
+
+
+def allowed_drivers(site: SiteRules) -> tuple[tuple[str, str], ...] | None:
+    """The drivers a session may load: clinical mode only the site's allow-list."""
+    if site.mode != "clinical":
+        return None
+    return site.drivers if site.drivers is not None else SHIPPED_DRIVERS
 
 
 def redact_secrets(url: str) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from stimctl.clock import Clock, MonotonicClock, ScaledClock, SimulatedClock
 from stimctl.device_profiles import DeviceProfile
 from stimctl.errors import ConfigError, StateError
+from stimctl.plausible import MAX_SESSION_DURATION_S
 
 if TYPE_CHECKING:
     from stimctl.hal import Transport
@@ -56,6 +57,11 @@ def install_stimsim() -> ModuleType:
     return package
 
 
+MIN_SPEED = 0.01
+MAX_SPEED = 10_000.0
+"""A speed factor outside this is a typing error; `max` is the way to run unpaced."""
+
+
 def parse_speed(text: str) -> Clock:
     """`realtime`, `max` (simulated time), or a factor like `10`."""
     if text == "realtime":
@@ -66,8 +72,8 @@ def parse_speed(text: str) -> Clock:
         factor = float(text)
     except ValueError:
         raise ConfigError(f"--speed: {text!r} is not realtime, max or a number") from None
-    if not factor > 0:
-        raise ConfigError(f"--speed: {text!r} must be above 0")
+    if not MIN_SPEED <= factor <= MAX_SPEED:  # also refuses nan and inf
+        raise ConfigError(f"--speed: {text!r} must be within {MIN_SPEED:g}-{MAX_SPEED:g}")
     return MonotonicClock() if factor == 1 else ScaledClock(factor)
 
 
@@ -91,8 +97,10 @@ def parse_faults(specs: tuple[str, ...]) -> list[FaultAt]:
             seconds = float(at or "0")
         except ValueError:
             raise ConfigError(f"--fault {spec!r}: '{at}' is not a number of seconds") from None
-        if seconds < 0:
-            raise ConfigError(f"--fault {spec!r}: time must be >= 0")
+        if not 0 <= seconds <= MAX_SESSION_DURATION_S:  # also refuses nan and inf
+            raise ConfigError(
+                f"--fault {spec!r}: time must be within 0-{MAX_SESSION_DURATION_S:g} s"
+            )
         faults.append(FaultAt(kind, seconds))
     return faults
 

@@ -6,7 +6,12 @@ safety table, a missing profile) is reported by `stimctl selftest`.
 
 Regenerate after changing anything under configs/ (tests/testing fails until you do):
 
-    .venv/bin/python -m stimctl.testing.manifest --write
+    .venv/bin/python -m stimctl.testing.manifest --write --write-builtin
+
+The same digests are also compiled into the package as `stimctl/_shipped_digests.py`
+(`--write-builtin`, a release step). `selftest` compares the installation with both, so
+regenerating the JSON manifest next to edited configs does not hide the edit (issue 13
+item 5). `--write` only ever reads the shipped configs directory, never STIMCTL_CONFIGS.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 from stimctl.testing.results import CheckResult, failed, passed
 
 MANIFEST_PATH = Path(__file__).resolve().parent / "configs_manifest.json"
+BUILTIN_PATH = Path(__file__).resolve().parents[1] / "_shipped_digests.py"
 GROUP = "configs"
 
 
@@ -69,23 +75,64 @@ def compare(installed: dict[str, str], shipped: dict[str, str]) -> ConfigCompari
     )
 
 
+def builtin_digests() -> dict[str, str]:
+    """The digests compiled into the package: what this stimctl release shipped."""
+    from stimctl._shipped_digests import SHIPPED_CONFIG_DIGESTS
+
+    return dict(SHIPPED_CONFIG_DIGESTS)
+
+
+def render_builtin(digests: dict[str, str]) -> str:
+    lines = [
+        "# ruff: noqa: E501",
+        '"""SHA-256 of every shipped config file, compiled into the package (generated).',
+        "",
+        "Written by `python -m stimctl.testing.manifest --write-builtin` from the shipped",
+        "configs/ only. `selftest` and the session journal compare against these, so a",
+        "regenerated configs_manifest.json cannot hide a locally edited table.",
+        '"""',
+        "",
+        "from typing import Final",
+        "",
+        "SHIPPED_CONFIG_DIGESTS: Final[dict[str, str]] = {",
+        *(f'    "{key}": "{value}",' for key, value in sorted(digests.items())),
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def run_config_checks(directory: Path | None = None) -> list[CheckResult]:
-    """One line per kind of config (safety tables first), naming every file that differs."""
+    """One line per kind of config (safety tables first), naming every file that differs.
+
+    The installed files are compared with the digests built into the package; a manifest
+    file that disagrees with those (regenerated next to edited configs) fails on its own.
+    """
     from stimctl.configs import configs_dir
 
     root = directory or configs_dir()
     installed = digests_of(root)
-    shipped = load_manifest()
+    shipped = builtin_digests()
     result = compare(installed, shipped)
+    manifest = compare(load_manifest(), shipped)
+    if not manifest.matches or manifest.extra:
+        differing = manifest.changed + manifest.missing + manifest.extra
+        lines = [
+            failed(
+                GROUP,
+                f"{MANIFEST_PATH.name} matches the digests built into stimctl",
+                f"regenerated or edited: {', '.join(differing)}",
+            )
+        ]
+    else:
+        lines = []
     kinds = sorted({key.split("/", 1)[0] for key in shipped}, key=lambda k: (k != "safety", k))
-    lines = []
     for kind in kinds:
         name = f"{kind}/ matches the shipped digests"
         mine = [k for k in shipped if k.startswith(f"{kind}/")]
         changed = [k for k in result.changed if k.startswith(f"{kind}/")]
         missing = [k for k in result.missing if k.startswith(f"{kind}/")]
         extra = [k for k in result.extra if k.startswith(f"{kind}/")]
-        problems = [f"{k} edited locally" for k in changed] + [f"{k} missing" for k in missing]
+        problems = [f"locally modified: {k}" for k in changed] + [f"{k} missing" for k in missing]
         if problems:
             lines.append(failed(GROUP, name, f"{'; '.join(problems)} (in {root})"))
         else:
@@ -96,17 +143,30 @@ def run_config_checks(directory: Path | None = None) -> list[CheckResult]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from stimctl.configs import configs_dir
+    from stimctl.configs import configs_dir, shipped_configs_dir
 
     parser = argparse.ArgumentParser(prog="python -m stimctl.testing.manifest")
     parser.add_argument("--write", action="store_true", help=f"rewrite {MANIFEST_PATH.name}")
+    parser.add_argument(
+        "--write-builtin",
+        action="store_true",
+        help=f"rewrite {BUILTIN_PATH.name} (a release step)",
+    )
     parser.add_argument("--configs", type=Path, default=None, help="configs directory")
     args = parser.parse_args(argv)
-    text = render_manifest(digests_of(args.configs or configs_dir()))
-    if args.write:
-        MANIFEST_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {MANIFEST_PATH}")
+    if args.write or args.write_builtin:
+        if args.configs is not None:
+            print("--write reads only the shipped configs, not --configs", file=sys.stderr)
+            return 2
+        shipped = digests_of(shipped_configs_dir())
+        if args.write:
+            MANIFEST_PATH.write_text(render_manifest(shipped), encoding="utf-8")
+            print(f"wrote {MANIFEST_PATH}")
+        if args.write_builtin:
+            BUILTIN_PATH.write_text(render_builtin(shipped), encoding="utf-8")
+            print(f"wrote {BUILTIN_PATH}")
         return 0
+    text = render_manifest(digests_of(args.configs or configs_dir()))
     current = MANIFEST_PATH.read_text(encoding="utf-8") if MANIFEST_PATH.exists() else ""
     if current == text:
         print("manifest up to date")

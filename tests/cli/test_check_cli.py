@@ -62,7 +62,7 @@ def test_human_output_names_rule_and_source(capsys: pytest.CaptureFixture[str]) 
 BAD = [
     (("check", "nope", "--rmt", "50"), "unknown protocol 'nope'"),
     (("check", "dep-fda-10hz", "--rmt", "55%"), "not a number of % MSO"),
-    (("check", "dep-fda-10hz", "--rmt", "150"), "outside (0, 100]"),
+    (("check", "dep-fda-10hz", "--rmt", "150"), "outside 10-100"),
     (("check", "dep-fda-10hz", "--rmt", "50", "--rmt-date", "24/11/2026"), "YYYY-MM-DD"),
     (("check", "dep-fda-10hz", "--rmt", "50", "--device", "magstim-9000"), "unknown device"),
     (("check", "/no/such/file.toml", "--rmt", "50"), "no such file"),

@@ -117,6 +117,16 @@ def test_pre_start_screen_with_an_override_to_sign(tmp_path: Path) -> None:
     assert_snapshot(svg, "prestart_override_80x24")
 
 
+def test_pre_start_screen_shows_a_locally_modified_table(tmp_path: Path) -> None:
+    from stimctl.config_state import ConfigFile
+
+    edited = ConfigFile("safety table", "safety/limits.toml", "/x/limits.toml", "a" * 64, "b" * 64)
+    prepared = dataclasses.replace(shipped(), configs=(edited,))
+    svg = picture(tmp_path, prepared, frozen.TRAIN, LARGE, nothing)
+    text = svg.replace("&#160;", " ").replace("\xa0", " ")
+    assert "locally modified: safety/limits.toml" in text
+
+
 @pytest.mark.parametrize(("size", "name"), [(SMALL, "live_80x24"), (LARGE, "live_160x48")])
 def test_live_session_screen(tmp_path: Path, size: tuple[int, int], name: str) -> None:
     svg = picture(tmp_path, shipped(), frozen.TRAIN, size, start)

@@ -52,7 +52,11 @@ def test_the_documented_example_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "field", "problem"),
     [
-        (("frequency_hz = 10.0", "frequency_hz = -10.0"), "pattern.frequency_hz", "greater than 0"),
+        (
+            ("frequency_hz = 10.0", "frequency_hz = -10.0"),
+            "pattern.frequency_hz",
+            "greater than or equal to 0.1",
+        ),
         (("frequency_hz = 10.0", 'frequency_hz = "10"'), "pattern.frequency_hz", "valid number"),
         (("trains = 40", "trains = 40\ncolour = 1"), "pattern.colour", "unknown key"),
         (

@@ -51,7 +51,7 @@ def test_threshold_above_100_mso_is_one_line_and_exit_2(
     run(capsys, "subject", "add", "S-01")
     code, _, err = run(capsys, "rmt", "record", "S-01", "--value", "101", "--method", "emg")
     assert code == ExitCode.BAD_INPUT
-    assert "outside (0, 100] % MSO" in _one_line_error(err)
+    assert "outside 10-100 % MSO" in _one_line_error(err)
     assert "RMT: none on record" in run(capsys, "subject", "show", "S-01")[1]
 
 

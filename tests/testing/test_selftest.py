@@ -112,8 +112,8 @@ def test_a_locally_edited_safety_table_is_reported(
     code, lines = run(capsys, "--only", "configs")
     assert code == ExitCode.BLOCKED
     assert failures(lines) == [
-        f"FAIL  configs: safety/ matches the shipped digests - safety/limits.toml edited "
-        f"locally (in {local_configs})",
+        f"FAIL  configs: safety/ matches the shipped digests - locally modified: "
+        f"safety/limits.toml (in {local_configs})",
         f"FAIL  configs: devices/ matches the shipped digests - devices/magstim-200.toml "
         f"missing (in {local_configs})",
     ]
