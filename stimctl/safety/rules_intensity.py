@@ -80,6 +80,20 @@ def _deliverable(ctx: Context) -> list[Finding]:
         source = f"{ctx.device.source} [{ctx.device.status}]"
     dose = ctx.dose_percent_mso
     rmt = ctx.subject.rmt.percent_mso
+    enhanced = ctx.device.enhanced_power_max_percent_mso if ctx.device is not None else None
+    if enhanced is not None and maximum + EPSILON < dose <= enhanced + EPSILON:
+        return [
+            find(
+                "INT-5",
+                Severity.BLOCK,
+                f"not deliverable: {fmt(dose)}% MSO is in the enhanced-power range "
+                f"({fmt(maximum)}-{fmt(enhanced)}%), for which there is no energy data: "
+                "refused, not extrapolated",
+                value=dose,
+                limit=maximum,
+                source="safety-limits 13.1: energy tables end at 100% (MagPy, TDb087 Table 1) [V]",
+            )
+        ]
     if dose > maximum + EPSILON:
         return [
             find(
