@@ -21,7 +21,15 @@ EXIT_BY_VERDICT = {
 @click.command()
 @click.argument("protocol")
 @click.option(
-    "--rmt", "rmt", type=PERCENT_MSO, required=True, help="Resting motor threshold, % MSO."
+    "--rmt", "rmt", type=PERCENT_MSO, default=None, help="Resting motor threshold, % MSO."
+)
+@click.option("--amt", "amt", type=PERCENT_MSO, default=None, help="Active motor threshold, % MSO.")
+@click.option(
+    "--muscle",
+    type=click.Choice(["FDI", "APB", "ADM", "hand", "TA", "AH", "leg"]),
+    default="FDI",
+    show_default=True,
+    help="Muscle the thresholds were measured on (TA: a leg threshold, e.g. for H7).",
 )
 @click.option(
     "--rmt-method", type=click.Choice(["emg", "visual"]), default="emg", show_default=True
@@ -48,7 +56,9 @@ EXIT_BY_VERDICT = {
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(
     protocol: str,
-    rmt: float,
+    rmt: float | None,
+    amt: float | None,
+    muscle: str,
     rmt_method: str,
     rmt_date: dt.date | None,
     rmt_device: str | None,
@@ -79,9 +89,24 @@ def check(
     if mode is not None:
         site = replace(site, mode=mode)  # type: ignore[arg-type]
     now = dt.datetime.now(dt.UTC)
+    given = [
+        MotorThreshold(
+            value,
+            rmt_method,  # type: ignore[arg-type]  # click.Choice guarantees it
+            rmt_date or now.date(),
+            device=rmt_device,
+            kind=kind,  # type: ignore[arg-type]
+            muscle=muscle,
+        )
+        for kind, value in (("rmt", rmt), ("amt", amt))
+        if value is not None
+    ]
+    if not given:
+        raise click.UsageError("give the subject's threshold: --rmt PCT and/or --amt PCT")
     subject = Subject(
-        rmt=MotorThreshold(rmt, rmt_method, rmt_date or now.date(), device=rmt_device),  # type: ignore[arg-type]
+        rmt=given[0],
         screening=load_screening(screening) if screening else None,
+        thresholds=tuple(given[1:]),
     )
     profile = load_profile(device) if device else None
     verdict = evaluate(loaded, subject, now=now, device=profile, site=site)

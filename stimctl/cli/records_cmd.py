@@ -85,6 +85,7 @@ def subject_show(subject_id: str, as_json: bool) -> None:
                 {
                     "subject": _plain(info.subject),
                     "threshold": _plain(info.threshold) if info.threshold else None,
+                    "thresholds": [_plain(t) for t in info.thresholds],
                     "screening": _plain(info.screening) if info.screening else None,
                     "course": _plain(info.course) if info.course else None,
                     "course_sessions": info.course_sessions,
@@ -97,18 +98,18 @@ def subject_show(subject_id: str, as_json: bool) -> None:
         return
     today = dt.datetime.now(dt.UTC).date()
     click.echo(f"subject {info.subject.id} (added {info.subject.created_at:%Y-%m-%d})")
-    t = info.threshold
-    if t is None:
+    if not info.thresholds:
         click.echo("  RMT: none on record")
-    else:
+    for t in sorted(info.thresholds, key=lambda t: (t.kind != "rmt", t.muscle)):
         where = ", ".join(
             f"{k} {v}"
             for k, v in (("device", t.device), ("coil", t.coil), ("criterion", t.criterion))
             if v
         )
         click.echo(
-            f"  RMT: {t.percent_mso:g}% MSO, {t.method}, {t.measured_on.isoformat()}"
-            f" ({(today - t.measured_on).days} days ago){'; ' + where if where else ''}"
+            f"  {t.kind.upper()}: {t.percent_mso:g}% MSO, {t.method}, {t.muscle},"
+            f" {t.measured_on.isoformat()} ({(today - t.measured_on).days} days ago)"
+            f"{'; ' + where if where else ''}"
         )
     s = info.screening
     click.echo(

@@ -18,6 +18,14 @@ def _num(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _dose(d: dict[str, object]) -> str:
+    if d.get("dose_percent_mso") is None:
+        return "no dose: a threshold is missing"
+    parts = [f"{_num(d[k])}% {k[-3:].upper()}" for k in ("percent_rmt", "percent_amt") if d.get(k)]
+    line = " = ".join(parts) + f" = {_num(d['dose_percent_mso'])}% MSO"
+    return line + (f" (threshold: {d['threshold']})" if d.get("threshold") else "")
+
+
 def print_verdict(console: Console, verdict: Verdict) -> None:
     from rich.table import Table
 
@@ -25,8 +33,7 @@ def print_verdict(console: Console, verdict: Verdict) -> None:
     console.print(
         f"[bold]{d['name']}[/bold]: {d['title']}\n"
         f"  {d['protocol_class']}, {d['total_pulses']} pulses in {d['trains']} train(s) of "
-        f"{d['pulses_per_train']}, {_num(d['session_duration_s'] / 60)} min; "
-        f"{_num(d['percent_rmt'])}% RMT = {_num(d['dose_percent_mso'])}% MSO"
+        f"{d['pulses_per_train']}, {_num(d['session_duration_s'] / 60)} min; {_dose(d)}"
     )
     table = Table(show_lines=False, expand=False)
     for column in ("", "rule", "finding"):
@@ -76,7 +83,7 @@ def print_verdict_table(*, rmt: float, device: str) -> None:
         table.add_row(
             name,
             str(verdict.derived["protocol_class"]),
-            f"{verdict.derived['dose_percent_mso']:g}",
+            _num(verdict.derived["dose_percent_mso"]) or "-",
             f"[{style}]{verdict.verdict.value}[/]",
             reason,
         )

@@ -1,8 +1,9 @@
-"""`stimctl rmt record|hunt`: resting motor thresholds.
+"""`stimctl rmt record|hunt`: motor thresholds, resting or active, of one muscle.
 
-`record` stores a threshold found elsewhere, with its provenance (method, criterion,
-algorithm, device, coil); `hunt` (another module, loaded lazily) finds one with a
-stimulator. A value outside (0, 100] % MSO is refused, never clipped (exit 2).
+`record` stores a threshold found elsewhere, with its type (`--type rmt|amt`), muscle
+(`--muscle`) and provenance (method, criterion, algorithm, device, coil); `hunt`
+(another module, loaded lazily) finds one with a stimulator. A value outside (0, 100]
+% MSO is refused, never clipped (exit 2).
 """
 
 from __future__ import annotations
@@ -13,6 +14,23 @@ import click
 
 from stimctl.cli import LazyGroup
 from stimctl.cli.options import ISO_DATE, PERCENT_MSO
+from stimctl.safety.inputs import KIND_NAMES, MUSCLES
+
+THRESHOLD_TYPE = click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["rmt", "amt"]),
+    default="rmt",
+    show_default=True,
+    help="Resting (relaxed muscle) or active (slight contraction) motor threshold.",
+)
+MUSCLE = click.option(
+    "--muscle",
+    type=click.Choice(list(MUSCLES)),
+    default="FDI",
+    show_default=True,
+    help="Muscle measured: FDI, APB, ADM (hand), TA, AH (leg); 'hand'/'leg' if not named.",
+)
 
 HUNT_COMMANDS = {
     "hunt": (
@@ -24,7 +42,7 @@ HUNT_COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy=HUNT_COMMANDS)
 def rmt() -> None:
-    """Record or hunt a resting motor threshold."""
+    """Record or hunt a motor threshold (resting or active, of one muscle)."""
 
 
 @rmt.command("record")
@@ -37,6 +55,8 @@ def rmt() -> None:
 @click.option("--criterion", default=None, help='e.g. "50 uV in 5 of 10" or "visible twitch".')
 @click.option("--algorithm", default=None, help='e.g. "5/10", "PEST".')
 @click.option("--pulses", type=click.IntRange(min=0), default=None, help="Pulses used.")
+@THRESHOLD_TYPE
+@MUSCLE
 def record(
     subject_id: str,
     value: float,
@@ -47,8 +67,10 @@ def record(
     criterion: str | None,
     algorithm: str | None,
     pulses: int | None,
+    kind: str,
+    muscle: str,
 ) -> None:
-    """Store a resting motor threshold for SUBJECT_ID."""
+    """Store a motor threshold for SUBJECT_ID."""
     from stimctl.cli.records_cmd import open_store
     from stimctl.records import ThresholdRecord, record_threshold
 
@@ -69,9 +91,12 @@ def record(
                 criterion=criterion,
                 algorithm=algorithm,
                 pulses=pulses,
+                kind=kind,  # type: ignore[arg-type]  # click.Choice guarantees it
+                muscle=muscle,
             ),
         )
     click.echo(
-        f"recorded RMT {stored.percent_mso:g}% MSO ({stored.method},"
-        f" {stored.measured_on.isoformat()}) for {subject_id} [{stored.id}]"
+        f"recorded {stored.kind.upper()} {stored.percent_mso:g}% MSO ({stored.muscle},"
+        f" {stored.method}, {stored.measured_on.isoformat()}) for {subject_id} [{stored.id}]"
+        f" - {KIND_NAMES[stored.kind]}"
     )

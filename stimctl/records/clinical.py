@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any, cast
 
 from stimctl.errors import ConfigError
-from stimctl.records.models import RmtMethod, ScreeningRecord, ThresholdRecord
+from stimctl.records.models import RmtMethod, ScreeningRecord, ThresholdKind, ThresholdRecord
 from stimctl.records.store import Store
 from stimctl.records.subjects import ensure_operator, require_subject, rows_of_subject
 from stimctl.records.values import (
@@ -20,11 +20,11 @@ from stimctl.records.values import (
     now_utc,
     utc_text,
 )
-from stimctl.safety.inputs import Screening
+from stimctl.safety.inputs import MUSCLES, Screening
 
 _THRESHOLD_COLUMNS = (
     "id, subject_id, percent_mso, method, measured_on, device, coil, criterion, algorithm,"
-    " pulses, recorded_at"
+    " pulses, recorded_at, kind, muscle"
 )
 _SCREENING_COLUMNS = (
     "id, subject_id, questionnaire, answered_on, answers, medications, reviewer, recorded_at"
@@ -45,7 +45,7 @@ def record_threshold(store: Store, threshold: ThresholdRecord) -> ThresholdRecor
         require_subject(conn, record.subject_id)
         conn.execute(
             f"INSERT INTO motor_thresholds ({_THRESHOLD_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
                 record.subject_id,
@@ -58,6 +58,8 @@ def record_threshold(store: Store, threshold: ThresholdRecord) -> ThresholdRecor
                 record.algorithm,
                 record.pulses,
                 utc_text(record.recorded_at),
+                record.kind,
+                record.muscle,
             ),
         )
     return record
@@ -73,6 +75,12 @@ def _check_threshold(threshold: ThresholdRecord) -> None:
         raise ConfigError(f"motor threshold method {threshold.method!r} is not emg or visual")
     if threshold.pulses is not None and threshold.pulses < 0:
         raise ConfigError(f"threshold pulses {threshold.pulses} is negative")
+    if threshold.kind not in ("rmt", "amt"):
+        raise ConfigError(f"motor threshold type {threshold.kind!r} is not rmt or amt")
+    if threshold.muscle not in MUSCLES:
+        raise ConfigError(
+            f"motor threshold muscle {threshold.muscle!r} is not one of {', '.join(MUSCLES)}"
+        )
 
 
 def latest_threshold(conn: sqlite3.Connection, subject_id: str) -> ThresholdRecord | None:
@@ -83,6 +91,20 @@ def latest_threshold(conn: sqlite3.Connection, subject_id: str) -> ThresholdReco
         (subject_id,),
     ).fetchone()
     return None if row is None else _threshold(row)
+
+
+def latest_thresholds(conn: sqlite3.Connection, subject_id: str) -> list[ThresholdRecord]:
+    """The most recent threshold of each (kind, muscle) on record, newest first."""
+    rows = conn.execute(
+        f"SELECT {_THRESHOLD_COLUMNS} FROM motor_thresholds WHERE subject_id = ?"
+        " ORDER BY measured_on DESC, recorded_at DESC",
+        (subject_id,),
+    ).fetchall()
+    latest: dict[tuple[str, str], ThresholdRecord] = {}
+    for row in rows:
+        record = _threshold(row)
+        latest.setdefault((record.kind, record.muscle), record)
+    return list(latest.values())
 
 
 def threshold_by_id(conn: sqlite3.Connection, threshold_id: str) -> ThresholdRecord | None:
@@ -115,6 +137,8 @@ def _threshold(row: tuple[Any, ...]) -> ThresholdRecord:
         algorithm=row[8],
         pulses=row[9],
         recorded_at=from_utc_text(row[10]),
+        kind=cast(ThresholdKind, row[11]),
+        muscle=row[12],
     )
 
 

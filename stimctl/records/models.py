@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 RmtMethod = Literal["emg", "visual"]
+ThresholdKind = Literal["rmt", "amt"]
 CourseStatus = Literal["active", "closed"]
 
 SESSION_RUNNING: Final = "running"
@@ -63,7 +64,8 @@ class ScreeningRecord:
 
 @dataclass(frozen=True)
 class ThresholdRecord:
-    """A resting motor threshold with its provenance (NIBS-BIDS ``threshold_*`` fields)."""
+    """A motor threshold (resting or active, of one muscle) with its provenance
+    (NIBS-BIDS ``threshold_*`` fields)."""
 
     subject_id: str
     percent_mso: float
@@ -79,6 +81,10 @@ class ThresholdRecord:
     """Pulses used to find the threshold (they count towards the day's exposure)."""
     recorded_at: dt.datetime | None = None
     id: str = ""
+    kind: ThresholdKind = "rmt"
+    """Resting or active motor threshold (safety-limits 13.2)."""
+    muscle: str = "hand"
+    """A key of `stimctl.safety.inputs.MUSCLES` ("hand": a hand muscle not named)."""
 
 
 @dataclass(frozen=True)
@@ -165,3 +171,5 @@ class SubjectSummary:
     course_sessions: int
     sessions: int
     adverse_events: tuple[AdverseEventRecord, ...] = field(default=())
+    thresholds: tuple[ThresholdRecord, ...] = field(default=())
+    """The latest threshold of each kind and muscle (`threshold` is the latest of all)."""

@@ -144,7 +144,26 @@ def _v3_indexes(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_initial, _v2_provenance_and_review, _v3_indexes)
+def _threshold_kind_and_muscle(conn: sqlite3.Connection) -> None:
+    # Every threshold says whether it is resting or active and on which muscle (issue 15,
+    # safety-limits 13.2): a dose in % AMT is not the same dose in % RMT, and an H7
+    # protocol's threshold is a leg threshold. Rows recorded before this were resting
+    # thresholds of a hand muscle that was not named: 'rmt' and 'hand' say exactly that.
+    for statement in (
+        "ALTER TABLE motor_thresholds ADD COLUMN kind TEXT NOT NULL DEFAULT 'rmt'"
+        " CHECK (kind IN ('rmt', 'amt'))",
+        "ALTER TABLE motor_thresholds ADD COLUMN muscle TEXT NOT NULL DEFAULT 'hand'"
+        " CHECK (length(muscle) > 0)",
+    ):
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_initial,
+    _v2_provenance_and_review,
+    _v3_indexes,
+    _threshold_kind_and_muscle,
+)
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from stimctl.device_profiles import DeviceProfile
 from stimctl.protocol.derived import derive
 from stimctl.protocol.models import Protocol
+from stimctl.safety import thresholds
 from stimctl.safety.context import Context
 from stimctl.safety.inputs import History, SiteRules, Subject
 from stimctl.safety.rules_device import check_device
@@ -33,27 +34,28 @@ def build_context(
     site: SiteRules,
     now: datetime,
 ) -> Context:
+    """The evaluation's inputs; the subject must have every threshold the protocol needs
+    (`thresholds.missing` is empty), else a ValueError."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    rmt = subject.rmt.percent_mso
-    if not 0 < rmt <= 100:
-        raise ValueError(f"RMT must be within (0, 100] % MSO, got {rmt}")
-    intensity = protocol.intensity
-    if intensity.percent_rmt is not None:
-        percent_rmt = intensity.percent_rmt
-    else:
-        assert intensity.percent_mso is not None
-        percent_rmt = intensity.percent_mso / rmt * 100.0
+    derived = derive(protocol)
+    lacking = thresholds.missing(subject, protocol, derived.protocol_class)
+    if lacking:
+        raise ValueError(lacking[0].message)
+    dose = thresholds.dose(subject, protocol)
     return Context(
         protocol=protocol,
-        derived=derive(protocol),
+        derived=derived,
         subject=subject,
         site=site,
         device=device,
         limits=limits(),
         today=now.astimezone(ZoneInfo(site.timezone)).date(),
-        percent_rmt=percent_rmt,
-        dose_percent_mso=percent_rmt * rmt / 100.0,
+        percent_rmt=dose.percent_rmt,
+        dose_percent_mso=dose.dose_percent_mso,
+        percent_amt=dose.percent_amt,
+        reference=dose.reference,
+        thresholds_used=dose.used,
     )
 
 
@@ -74,6 +76,25 @@ def evaluate(
     `require_screening`: a missing screening blocks (session start); `stimctl check`
     leaves it off unless a screening file is given.
     """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    figures = derive(protocol)
+    lacking = thresholds.missing(subject, protocol, figures.protocol_class)
+    if lacking:
+        # No dose can be computed without the threshold: nothing else can be judged.
+        return Verdict.from_findings(
+            lacking,
+            {
+                "name": protocol.name,
+                "title": protocol.title,
+                **figures.as_dict(),
+                "percent_rmt": None,
+                "percent_amt": None,
+                "threshold": None,
+                "dose_percent_mso": None,
+                "table_version": limits().table_version,
+            },
+        )
     ctx = build_context(protocol, subject, device, site or SiteRules(), now)
     findings: list[Finding] = []
     findings += check_intensity(ctx)
@@ -91,6 +112,8 @@ def evaluate(
         "title": protocol.title,
         **ctx.derived.as_dict(),
         "percent_rmt": ctx.percent_rmt,
+        "percent_amt": ctx.percent_amt,
+        "threshold": None if ctx.reference is None else ctx.reference.describe(),
         "dose_percent_mso": round(ctx.dose_percent_mso, 3),
         "table_version": ctx.limits.table_version,
     }

@@ -8,6 +8,44 @@ from typing import Literal
 
 RmtMethod = Literal["emg", "visual"]
 Mode = Literal["clinical", "research"]
+ThresholdKind = Literal["rmt", "amt"]
+"""Resting (relaxed muscle, 50 uV) or active (slight contraction, about 200 uV) motor
+threshold (safety-limits 4.1). AMT is lower than RMT, so a dose in % RMT is not the same
+dose in % AMT (safety-limits 13.2)."""
+Limb = Literal["hand", "leg"]
+
+MUSCLES: dict[str, Limb] = {
+    "FDI": "hand",  # first dorsal interosseous
+    "APB": "hand",  # abductor pollicis brevis
+    "ADM": "hand",  # abductor digiti minimi
+    "hand": "hand",  # a hand muscle not named (thresholds recorded before muscles were)
+    "TA": "leg",  # tibialis anterior (the H7 coil's leg threshold, safety-limits 13.3)
+    "AH": "leg",  # abductor hallucis
+    "leg": "leg",  # a leg muscle not named
+}
+"""Muscles a threshold may be measured on, and their limb. A protocol names a muscle or
+just a limb ("hand", "leg"); a limb matches any muscle of that limb."""
+
+KIND_NAMES: dict[ThresholdKind, str] = {
+    "rmt": "resting motor threshold (RMT)",
+    "amt": "active motor threshold (AMT)",
+}
+
+
+def limb_of(muscle: str) -> Limb:
+    try:
+        return MUSCLES[muscle]
+    except KeyError:
+        known = ", ".join(MUSCLES)
+        raise ValueError(f"unknown muscle {muscle!r} (known: {known})") from None
+
+
+def muscle_matches(measured: str, wanted: str) -> bool:
+    """A threshold on `measured` serves a protocol that asks for `wanted` (a muscle or a
+    limb): same muscle, or any muscle of the limb asked for."""
+    if wanted in ("hand", "leg"):
+        return limb_of(measured) == wanted
+    return measured == wanted
 
 
 @dataclass(frozen=True)
@@ -18,6 +56,14 @@ class MotorThreshold:
     device: str | None = None
     """Device profile the threshold was measured on (None: not recorded)."""
     coil: str | None = None
+    kind: ThresholdKind = "rmt"
+    muscle: str = "hand"
+    """A key of MUSCLES ("hand": a hand muscle not named)."""
+    record_id: str | None = None
+    """Its id in the record store (None: not from the records)."""
+
+    def describe(self) -> str:
+        return f"{self.kind.upper()} {self.percent_mso:g}% MSO ({self.muscle}, {self.method})"
 
 
 @dataclass(frozen=True)
@@ -32,8 +78,22 @@ class Screening:
 @dataclass(frozen=True)
 class Subject:
     rmt: MotorThreshold
+    """The primary threshold (usually the latest hand RMT). Rules ask `threshold()` for
+    the kind and muscle a protocol refers to, never this field directly."""
     screening: Screening | None = None
     subject_id: str | None = None
+    thresholds: tuple[MotorThreshold, ...] = ()
+    """Other thresholds on record (other kinds and muscles), latest of each."""
+
+    def threshold(self, kind: ThresholdKind, muscle: str) -> MotorThreshold | None:
+        """The threshold of this kind for this muscle or limb: the primary one when it
+        matches, else the latest matching one on record (None: none on record)."""
+        if self.rmt.kind == kind and muscle_matches(self.rmt.muscle, muscle):
+            return self.rmt
+        matching = [
+            t for t in self.thresholds if t.kind == kind and muscle_matches(t.muscle, muscle)
+        ]
+        return max(matching, key=lambda t: t.measured_on, default=None)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from stimctl.protocol.models import ThetaBurstPattern
 from stimctl.safety.context import Context, against, find, fmt
+from stimctl.safety.inputs import limb_of
 from stimctl.safety.tables import DurationCell, DurationTable, duration_table, hcoil_table
 from stimctl.safety.verdict import Finding, Severity
 
@@ -50,17 +51,17 @@ def check_train_duration(ctx: Context) -> list[Finding]:
                 bounds.max_frequency_hz,
             )
         ]
-    if ctx.percent_rmt > bounds.max_percent_rmt.value + EPSILON:
+    if ctx.rmt_percent > bounds.max_percent_rmt.value + EPSILON:
         return [
             against(
                 RULE,
                 Severity.BLOCK,
-                f"{fmt(ctx.percent_rmt)}% RMT is above the table's highest column",
-                ctx.percent_rmt,
+                f"{fmt(ctx.rmt_percent)}% RMT is above the table's highest column",
+                ctx.rmt_percent,
                 bounds.max_percent_rmt,
             )
         ]
-    found = lookup(table, frequency, ctx.percent_rmt)
+    found = lookup(table, frequency, ctx.rmt_percent)
     assert found is not None  # both bounds were checked above
     cell, row_hz, col_pct = found
     scale = bounds.conservative_scale.value if ctx.site.conservative_duration_table else 1.0
@@ -105,13 +106,27 @@ def check_hcoil_envelope(ctx: Context) -> list[Finding]:
     env = envelopes[model]
     source = f"{env.source} [{env.status}]"
     findings: list[Finding] = []
-    if ctx.percent_rmt > env.max_percent_rmt + EPSILON:
+    muscle = ctx.protocol.intensity.muscle
+    if limb_of(muscle) != env.threshold_limb:
+        return [
+            find(
+                "INT-4",
+                Severity.BLOCK,
+                f"the {model} label cap is in % of a {env.threshold_limb} motor threshold; "
+                f"this protocol's intensity refers to a {limb_of(muscle)} threshold "
+                "(set intensity.muscle)",
+                value=muscle,
+                limit=env.threshold_limb,
+                source=source,
+            )
+        ]
+    if ctx.rmt_percent > env.max_percent_rmt + EPSILON:
         findings.append(
             find(
                 "INT-4",
                 Severity.BLOCK,
-                f"{fmt(ctx.percent_rmt)}% RMT is above the {model} label cap",
-                value=ctx.percent_rmt,
+                f"{fmt(ctx.rmt_percent)}% RMT is above the {model} label cap",
+                value=ctx.rmt_percent,
                 limit=env.max_percent_rmt,
                 source=source,
             )
@@ -144,7 +159,7 @@ def check_hcoil_envelope(ctx: Context) -> list[Finding]:
                 "INT-4",
                 Severity.ALLOW,
                 f"within the {model} label envelope",
-                value=ctx.percent_rmt,
+                value=ctx.rmt_percent,
                 limit=env.max_percent_rmt,
                 source=source,
             )

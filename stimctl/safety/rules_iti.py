@@ -35,12 +35,12 @@ def check_inter_train_interval(ctx: Context) -> list[Finding]:
             f" (tested at {fmt(tested)} Hz; extrapolated to {fmt(derived.pulse_frequency_hz)} Hz)"
         )
     if iti <= limits.block_if_at_most_s.value + EPSILON:
-        if ctx.percent_rmt > 100.0 + EPSILON:
+        if ctx.rmt_percent > 100.0 + EPSILON:
             return [
                 against(
                     "ITI-1",
                     Severity.BLOCK,
-                    f"interval {fmt(iti)} s at {fmt(ctx.percent_rmt)}% RMT: intervals of "
+                    f"interval {fmt(iti)} s at {fmt(ctx.rmt_percent)}% RMT: intervals of "
                     f"1 s or less were unsafe above 100% MT{note}",
                     iti,
                     limits.block_if_at_most_s,

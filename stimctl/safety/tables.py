@@ -49,8 +49,8 @@ class IntensityLimits(_Strict):
     conventional_clinical_percent_rmt: Limit
     conventional_research_percent_rmt: Limit
     itbs_percent_rmt: Limit
-    ctbs_allow_percent_rmt: Limit
-    ctbs_block_above_percent_rmt: Limit
+    tbs_allow_percent_amt: Limit
+    ctbs_block_from_percent_rmt: Limit
     max_output_percent_mso: Limit
     visual_rmt_override_from_percent_rmt: Limit
     rmt_max_age_days_clinical: Limit
@@ -112,6 +112,8 @@ class HCoilEnvelope(_Strict):
     indication: str
     frequency_hz: float
     max_percent_rmt: float
+    threshold_limb: Literal["hand", "leg"] = "hand"
+    """Whose RMT the cap refers to: H7's is a leg threshold (safety-limits 13.3)."""
     train_duration_s: float
     inter_train_interval_s: float
     pulses_per_session: int

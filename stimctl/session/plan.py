@@ -127,4 +127,7 @@ def compile_plan(
 def _intensity(protocol: Protocol, rmt: float, train: int, session: int) -> float:
     if protocol.intensity.percent_mso is not None:
         return protocol.intensity.percent_mso / rmt * 100.0
+    if protocol.intensity.percent_amt is not None:
+        # % of the threshold the runner passed as `rmt_percent_mso`: the AMT (issue 15)
+        return protocol.intensity.percent_amt
     return train_intensity_percent_rmt(protocol, train, session)

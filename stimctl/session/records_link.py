@@ -61,6 +61,8 @@ class SessionRecorder:
                 device=prepared.device.name,
                 coil=prepared.protocol.coil.family,
                 protocol_class=derive(prepared.protocol).protocol_class,
+                # the threshold this session's dose refers to (kind and muscle, issue 15)
+                threshold_id=prepared.threshold.record_id,
             )
         recorder = cls(prepared.subject.subject_id, engine.journal.session_id)
         engine.on_progress = recorder.progress

@@ -25,7 +25,7 @@ from stimctl.hal import Stimulator, Transport, load_driver
 from stimctl.journal import Journal, close_interrupted, find_unfinished, journals_dir
 from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
-from stimctl.safety import History, SiteRules, Subject
+from stimctl.safety import History, MotorThreshold, SiteRules, Subject, thresholds
 from stimctl.safety.engine import evaluate
 from stimctl.safety.tables import limits, table_digests
 from stimctl.safety.verdict import Severity, Verdict
@@ -51,6 +51,14 @@ class Prepared:
     verdict: Verdict
     override: Override | None
     now: dt.datetime
+
+    @property
+    def threshold(self) -> MotorThreshold:
+        """The threshold the protocol's intensity refers to (kind and muscle, issue 15):
+        the plan's "% RMT" figures are % of this threshold."""
+        reference = thresholds.dose(self.subject, self.protocol).reference
+        assert reference is not None  # the verdict blocked a missing threshold
+        return reference
 
 
 def prepare(
@@ -96,10 +104,12 @@ def prepare(
 def revalidator(prepared: Prepared) -> Any:
     """The engine's check for a mid-session intensity change: the same safety engine."""
 
+    field = "percent_amt" if prepared.protocol.intensity.percent_amt is not None else "percent_rmt"
+
     def check(percent_rmt: float) -> tuple[bool, str, int]:
         intensity = prepared.protocol.intensity.model_copy(
             update={
-                "percent_rmt": percent_rmt,
+                field: percent_rmt,
                 "ramp_start_percent_rmt": None,
                 "ramp_trains": None,
                 "ramp_sessions": None,
@@ -109,7 +119,7 @@ def revalidator(prepared: Prepared) -> Any:
         verdict = evaluate(
             changed, prepared.subject, now=prepared.now, device=prepared.device, site=prepared.site
         )
-        dose = int(percent_rmt * prepared.subject.rmt.percent_mso / 100.0 + 1e-9)
+        dose = int(percent_rmt * prepared.threshold.percent_mso / 100.0 + 1e-9)
         if verdict.verdict is Severity.BLOCK:
             why = "; ".join(f"{f.rule}: {f.message}" for f in verdict.deciding())
             return False, why, dose
@@ -169,7 +179,7 @@ def open_session(
         caps = driver.capabilities()
         plan = compile_plan(
             prepared.protocol,
-            prepared.subject.rmt.percent_mso,
+            prepared.threshold.percent_mso,
             device_timed_trains=caps.device_timed_trains,
         )
         directory = journal_dir or journals_dir()
@@ -210,7 +220,7 @@ def session_start_payload(
     prepared: Prepared, plan: Plan, identity: dict[str, Any], port_url: str, operator: str
 ) -> dict[str, Any]:
     subject = prepared.subject
-    rmt = subject.rmt
+    rmt = prepared.threshold
     payload: dict[str, Any] = {
         "software": {"stimctl": __version__, "python": platform.python_version()},
         "operator": operator_actor(operator),
@@ -222,6 +232,9 @@ def session_start_payload(
             "rmt_method": rmt.method,
             "rmt_measured_on": rmt.measured_on.isoformat(),
             "rmt_device": rmt.device,
+            # the "rmt_*" fields are the threshold the dose refers to: its kind and muscle
+            "threshold_kind": rmt.kind,
+            "threshold_muscle": rmt.muscle,
         },
         "device": {
             "profile": prepared.device.name,

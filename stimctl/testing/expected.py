@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from stimctl.safety import SiteRules, Subject
 
 TYPICAL_RMT_PERCENT_MSO: Final = 55.0
+TYPICAL_AMT_PERCENT_MSO: Final = 44.0
+"""An illustrative active threshold of the same hand muscle, 80% of the RMT [P]: AMT is
+lower than RMT (safety-limits 13.2); not a limit, only the table's typical subject."""
 
 EXPECTED_VERDICTS: Final[dict[str, str]] = {
     "np-m1-10hz-80": "allow",
@@ -29,7 +32,7 @@ EXPECTED_VERDICTS: Final[dict[str, str]] = {
     "dep-fda-10hz": "allow",
     "dep-fda-10hz-19min": "allow",
     "dep-itbs-three-d": "allow",
-    "ctbs-m1": "allow",
+    "ctbs-m1": "allow",  # 80% AMT as Huang 2005 gave it (was 80% RMT, a higher dose: 13.2)
     "dep-1hz-rdlpfc": "allow",
     "dep-saint": "allow",  # at a site that allows accelerated schedules
     "dep-h1-deep-tms": "allow",
@@ -37,11 +40,14 @@ EXPECTED_VERDICTS: Final[dict[str, str]] = {
 
 
 def typical_subject(today: dt.date | None = None) -> Subject:
-    """EMG RMT 55 % MSO measured `today` (default: today in UTC)."""
+    """EMG RMT 55 % MSO and AMT 44 % MSO of FDI measured `today` (default: today in UTC)."""
     from stimctl.safety import MotorThreshold, Subject
 
     day = today or dt.datetime.now(dt.UTC).date()
-    return Subject(MotorThreshold(TYPICAL_RMT_PERCENT_MSO, "emg", day))
+    return Subject(
+        MotorThreshold(TYPICAL_RMT_PERCENT_MSO, "emg", day, muscle="FDI"),
+        thresholds=(MotorThreshold(TYPICAL_AMT_PERCENT_MSO, "emg", day, kind="amt", muscle="FDI"),),
+    )
 
 
 def expected_site() -> SiteRules:

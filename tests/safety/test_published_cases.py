@@ -111,7 +111,8 @@ QUICK = [
         "override",
         "WASS1998_T4",
     ),
-    ("cTBS 100%", theta_burst(100, 40.0, None, 1), "override", "INT-3"),
+    # safety-limits 13.2: the TBS seizure happened at 100% RMT, so at (not only above) blocks
+    ("cTBS 100%", theta_burst(100, 40.0, None, 1), "block", "INT-3"),
     ("cTBS 110%", theta_burst(110, 40.0, None, 1), "block", "INT-3"),
     ("5 Hz 150% 6 s", train(5, 150, 6.0, 30.0), "block", "WASS1998_T4"),
 ]
