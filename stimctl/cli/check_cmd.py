@@ -53,6 +53,28 @@ EXIT_BY_VERDICT = {
 @click.option(
     "--screening", type=click.Path(path_type=Path), default=None, help="Screening answers (TOML)."
 )
+@click.option(
+    "--scalp-cortex",
+    "scalp_cortex",
+    multiple=True,
+    metavar="SITE=MM",
+    help="Scalp-to-cortex distance (depth-adjusted protocols such as SAINT).",
+)
+@click.option("--birth-date", type=ISO_DATE, default=None, help="Subject's birth date.")
+@click.option(
+    "--age",
+    "age_years",
+    type=click.FloatRange(min=0, max=130, max_open=True),
+    default=None,
+    help="Subject's age in years (when the birth date is not known).",
+)
+@click.option(
+    "--risk-factor",
+    "risk_factors",
+    multiple=True,
+    type=click.Choice(["epilepsy", "brain-lesion", "prior-seizure"]),
+    help="Recorded risk factor (repeat for several).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(
     protocol: str,
@@ -67,6 +89,10 @@ def check(
     mode: str | None,
     site_file: str | None,
     screening: Path | None,
+    scalp_cortex: tuple[str, ...],
+    birth_date: dt.date | None,
+    age_years: float | None,
+    risk_factors: tuple[str, ...],
     as_json: bool,
 ) -> int:
     """Check PROTOCOL (a shipped name or a path) against the safety tables.
@@ -75,6 +101,7 @@ def check(
     """
     from dataclasses import replace
 
+    from stimctl.cli.records_cmd import distances
     from stimctl.device_profiles import load_profile
     from stimctl.protocol import load_protocol
     from stimctl.safety import MotorThreshold, Subject
@@ -107,6 +134,11 @@ def check(
         rmt=given[0],
         screening=load_screening(screening) if screening else None,
         thresholds=tuple(given[1:]),
+        scalp_cortex_mm=distances(scalp_cortex),
+        birth_date=birth_date,
+        age_years=age_years,
+        age_recorded_on=now.date() if age_years is not None else None,
+        risk_factors=risk_factors,
     )
     profile = load_profile(device) if device else None
     verdict = evaluate(loaded, subject, now=now, device=profile, site=site)

@@ -81,6 +81,9 @@ class Intensity(StrictModel):
     """Absolute output, allowed only in research mode (the safety engine enforces it)."""
     muscle: ThresholdMuscle = "hand"
     """Whose threshold: a hand muscle by default; an H7 protocol's is a leg threshold."""
+    depth_adjusted: bool = False
+    """The % refers to the threshold adjusted for the target's scalp-to-cortex distance
+    (SAINT; Stokes et al. 2005): the subject needs the distances or an adjusted threshold."""
     ramp_start_percent_rmt: Annotated[float, Field(gt=0, le=300)] | None = None
     ramp_trains: PositiveInt | None = None
     ramp_sessions: PositiveInt | None = None

@@ -86,7 +86,7 @@ def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = Non
     any kind) and the latest screening (None if never screened). No threshold at all is
     a `ConfigError`."""
     with store.read() as conn:
-        require_subject(conn, subject_id)
+        record = require_subject(conn, subject_id)
         latest = latest_thresholds(conn, subject_id)
         if threshold_id is not None:
             chosen = threshold_by_id(conn, threshold_id)
@@ -96,6 +96,8 @@ def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = Non
             hand_rmt = [t for t in latest if t.kind == "rmt" and limb_of(t.muscle) == "hand"]
             chosen = hand_rmt[0] if hand_rmt else (latest[0] if latest else None)
         screening = latest_screening(conn, subject_id)
+        seizures = [e for e in adverse_events_of(conn, subject_id) if e.kind == "seizure"]
+    risk = set(record.risk_factors) | ({"prior-seizure"} if seizures else set())
     if chosen is None:
         raise ConfigError(
             f"subject {subject_id!r} has no motor threshold on record (record one with"
@@ -120,6 +122,11 @@ def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = Non
         ),
         subject_id=subject_id,
         thresholds=others,
+        scalp_cortex_mm=dict(record.scalp_cortex_mm),
+        birth_date=record.birth_date,
+        age_years=record.age_years,
+        age_recorded_on=record.age_recorded_on,
+        risk_factors=tuple(sorted(risk)),
     )
 
 

@@ -36,11 +36,22 @@ BLOCKING_AE_SEVERITIES: Final = frozenset({"serious"})
 (SES-4) until someone reviews it; others are shown but do not block."""
 
 
+RISK_FACTORS: Final = ("epilepsy", "brain-lesion", "prior-seizure")
+"""Patient risk factors that make the rules stricter (safety-limits 13.4 item 3)."""
+
+
 @dataclass(frozen=True)
 class SubjectRecord:
     id: str
     created_at: dt.datetime
     notes: str | None = None
+    birth_date: dt.date | None = None
+    age_years: float | None = None
+    """An age as known on `age_recorded_on`, when the birth date is not."""
+    age_recorded_on: dt.date | None = None
+    risk_factors: tuple[str, ...] = ()
+    scalp_cortex_mm: dict[str, float] = field(default_factory=dict)
+    """Scalp-to-cortex distance by site (e.g. "M1-hand", "L-DLPFC"), e.g. from MRI."""
 
 
 @dataclass(frozen=True)

@@ -158,11 +158,28 @@ def _threshold_kind_and_muscle(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _subject_age_risk_and_anatomy(conn: sqlite3.Connection) -> None:
+    # Age (a birth date, or an age as known on a date) decides the cleared ages of an
+    # indication; recorded risk factors (epilepsy, brain lesion, prior seizure) make the
+    # rules stricter; scalp-to-cortex distances give SAINT its depth-adjusted dose
+    # (issue 15 items 5 and 7). JSON text for the last two, like screenings' answers.
+    for statement in (
+        "ALTER TABLE subjects ADD COLUMN birth_date TEXT",
+        "ALTER TABLE subjects ADD COLUMN age_years REAL"
+        " CHECK (age_years IS NULL OR (age_years >= 0 AND age_years < 130))",
+        "ALTER TABLE subjects ADD COLUMN age_recorded_on TEXT",
+        "ALTER TABLE subjects ADD COLUMN risk_factors TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE subjects ADD COLUMN scalp_cortex_mm TEXT NOT NULL DEFAULT '{}'",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
     _v3_indexes,
     _threshold_kind_and_muscle,
+    _subject_age_risk_and_anatomy,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

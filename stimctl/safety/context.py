@@ -33,6 +33,8 @@ class Context:
     """The threshold the protocol's intensity refers to (the RMT for % MSO dosing)."""
     thresholds_used: tuple[MotorThreshold, ...] = ()
     """Every threshold the dose was converted with (their quality rules apply)."""
+    depth: Finding | None = None
+    """How a depth-adjusted dose was computed (SAINT), reported with the findings."""
 
     @property
     def rmt_percent(self) -> float:

@@ -39,10 +39,11 @@ def build_context(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     derived = derive(protocol)
-    lacking = thresholds.missing(subject, protocol, derived.protocol_class)
+    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+    lacking = thresholds.missing(subject, protocol, derived.protocol_class, gradient)
     if lacking:
         raise ValueError(lacking[0].message)
-    dose = thresholds.dose(subject, protocol)
+    dose = thresholds.dose(subject, protocol, gradient)
     return Context(
         protocol=protocol,
         derived=derived,
@@ -56,6 +57,7 @@ def build_context(
         percent_amt=dose.percent_amt,
         reference=dose.reference,
         thresholds_used=dose.used,
+        depth=dose.depth,
     )
 
 
@@ -79,7 +81,8 @@ def evaluate(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     figures = derive(protocol)
-    lacking = thresholds.missing(subject, protocol, figures.protocol_class)
+    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+    lacking = thresholds.missing(subject, protocol, figures.protocol_class, gradient)
     if lacking:
         # No dose can be computed without the threshold: nothing else can be judged.
         return Verdict.from_findings(
@@ -96,7 +99,7 @@ def evaluate(
             },
         )
     ctx = build_context(protocol, subject, device, site or SiteRules(), now)
-    findings: list[Finding] = []
+    findings: list[Finding] = [] if ctx.depth is None else [ctx.depth]
     findings += check_intensity(ctx)
     findings += check_train_duration(ctx)
     findings += check_inter_train_interval(ctx)
@@ -113,7 +116,9 @@ def evaluate(
         **ctx.derived.as_dict(),
         "percent_rmt": ctx.percent_rmt,
         "percent_amt": ctx.percent_amt,
-        "threshold": None if ctx.reference is None else ctx.reference.describe(),
+        "threshold": None
+        if ctx.reference is None
+        else ctx.reference.describe() + ("; % of it adjusted for depth" if ctx.depth else ""),
         "dose_percent_mso": round(ctx.dose_percent_mso, 3),
         "table_version": ctx.limits.table_version,
     }

@@ -54,6 +54,7 @@ class IntensityLimits(_Strict):
     max_output_percent_mso: Limit
     visual_rmt_override_from_percent_rmt: Limit
     rmt_max_age_days_clinical: Limit
+    depth_gradient_percent_mso_per_mm: Limit
 
 
 class PulseLimits(_Strict):

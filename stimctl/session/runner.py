@@ -54,11 +54,22 @@ class Prepared:
 
     @property
     def threshold(self) -> MotorThreshold:
-        """The threshold the protocol's intensity refers to (kind and muscle, issue 15):
-        the plan's "% RMT" figures are % of this threshold."""
-        reference = thresholds.dose(self.subject, self.protocol).reference
+        """The threshold the protocol's intensity refers to (kind and muscle, issue 15)."""
+        reference = self._dose().reference
         assert reference is not None  # the verdict blocked a missing threshold
         return reference
+
+    @property
+    def reference_percent_mso(self) -> float:
+        """What the plan's "% RMT" figures are a % of: the threshold above, adjusted for
+        the target's cortical depth where the protocol says so (SAINT)."""
+        value = self._dose().reference_percent_mso
+        assert value is not None
+        return value
+
+    def _dose(self) -> thresholds.Dose:
+        gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+        return thresholds.dose(self.subject, self.protocol, gradient)
 
 
 def prepare(
@@ -119,7 +130,7 @@ def revalidator(prepared: Prepared) -> Any:
         verdict = evaluate(
             changed, prepared.subject, now=prepared.now, device=prepared.device, site=prepared.site
         )
-        dose = int(percent_rmt * prepared.threshold.percent_mso / 100.0 + 1e-9)
+        dose = int(percent_rmt * prepared.reference_percent_mso / 100.0 + 1e-9)
         if verdict.verdict is Severity.BLOCK:
             why = "; ".join(f"{f.rule}: {f.message}" for f in verdict.deciding())
             return False, why, dose
@@ -179,7 +190,7 @@ def open_session(
         caps = driver.capabilities()
         plan = compile_plan(
             prepared.protocol,
-            prepared.threshold.percent_mso,
+            prepared.reference_percent_mso,
             device_timed_trains=caps.device_timed_trains,
         )
         directory = journal_dir or journals_dir()
@@ -235,6 +246,7 @@ def session_start_payload(
             # the "rmt_*" fields are the threshold the dose refers to: its kind and muscle
             "threshold_kind": rmt.kind,
             "threshold_muscle": rmt.muscle,
+            "reference_percent_mso": prepared.reference_percent_mso,
         },
         "device": {
             "profile": prepared.device.name,

@@ -19,6 +19,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "home"
 
 
+# Needs an override (10 s trains at 10 Hz); no shipped protocol does (issue 15 item 7).
+OVERRIDE_PROTOCOL = str(Path(__file__).resolve().parents[1] / "data" / "pain-10hz-10s-trains.toml")
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -52,12 +56,12 @@ def test_dry_run_with_an_injected_fault(home: Path, capsys: pytest.CaptureFixtur
 def test_blocked_and_override_exit_codes(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "dry-run", "dep-fda-10hz", "--rmt", "90")
     assert code == 3 and "not deliverable" in err
-    code, _, err = run(capsys, "dry-run", "np-m1-10hz-hodaj", "--rmt", "50")
+    code, _, err = run(capsys, "dry-run", OVERRIDE_PROTOCOL, "--rmt", "50")
     assert code == 1 and "override required" in err
     code, out, _ = run(
         capsys,
         "dry-run",
-        "np-m1-10hz-hodaj",
+        OVERRIDE_PROTOCOL,
         "--rmt",
         "50",
         "--json",
