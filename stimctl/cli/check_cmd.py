@@ -143,7 +143,9 @@ def check(
     profile = load_profile(device) if device else None
     verdict = evaluate(loaded, subject, now=now, device=profile, site=site)
     if as_json:
-        click.echo(json.dumps(verdict.as_dict(), indent=2))
+        from stimctl.cli.render import TAG_LEGEND
+
+        click.echo(json.dumps({**verdict.as_dict(), "tags": TAG_LEGEND}, indent=2))
     else:
         from rich.console import Console
 

@@ -11,6 +11,16 @@ if TYPE_CHECKING:
 
 VERDICT_STYLE = {"allow": "bold green", "override": "bold yellow", "block": "bold red"}
 
+TAG_LEGEND = {
+    "V": "verified against the source named",
+    "V2": "secondary: a source quoting the primary",
+    "R": "recalled from the primary, not re-checked (verify against the PDF)",
+    "U": "uncertain or conflicting",
+    "P": "proposed by this project, not a published limit",
+    "E": "envelope of a published table (a lowered cell, not a printed value)",
+}
+"""The status tags of safety-limits section 0, plus E for envelope cells (issue 15)."""
+
 
 def _num(value: object) -> str:
     if isinstance(value, float):
@@ -47,6 +57,9 @@ def print_verdict(console: Console, verdict: Verdict) -> None:
     console.print("[dim]sources:[/dim]")
     for source, rule in sources.items():
         console.print(f"[dim]  {rule}: {source}[/dim]", highlight=False)
+    console.print("[dim]tags:[/dim]")
+    for tag, meaning in TAG_LEGEND.items():
+        console.print(f"[dim]  \\[{tag}] {meaning}[/dim]", highlight=False)
     style = VERDICT_STYLE[verdict.verdict.value]
     console.print(f"verdict: [{style}]{verdict.verdict.value.upper()}[/]")
 

@@ -68,8 +68,14 @@ def check_train_duration(ctx: Context) -> list[Finding]:
     limit_s = cell.seconds * scale
     where = f"{fmt(row_hz)} Hz row, {fmt(col_pct)}% column"
     prefix = ">" if cell.tested_only else ""
-    row_source = table.row_sources[table.frequencies_hz.index(row_hz)]
-    source = row_source + (" x 0.75 (Chen 1997 -25%)" if scale != 1.0 else "")
+    if cell.envelope:
+        where += (
+            f"; envelope of Table 4: published {prefix}{fmt(cell.published)} s, lowered to "
+            f"{prefix}{fmt(cell.seconds)} s by a lower intensity's cell"
+        )
+    source = _cell_source(table, row_hz, cell) + (
+        " x 0.75 (Chen 1997 -25%) [P]" if scale != 1.0 else ""
+    )
     if train_s <= limit_s + EPSILON:
         severity = Severity.ALLOW
         message = f"train {fmt(train_s)} s <= {prefix}{fmt(limit_s)} s ({where})"
@@ -86,6 +92,18 @@ def check_train_duration(ctx: Context) -> list[Finding]:
             "spread of excitation was observed beyond it"
         )
     return [find(RULE, severity, message, value=train_s, limit=limit_s, source=source)]
+
+
+def _cell_source(table: DurationTable, row_hz: float, cell: DurationCell) -> str:
+    """The row's source with this cell's own tag: [E] for an envelope cell (with the
+    published table's tag), the anchor for a cell verified independently."""
+    row_source = table.row_sources[table.frequencies_hz.index(row_hz)]
+    base = row_source.rsplit(" [", 1)[0]
+    if cell.envelope:
+        return f"{base} [R]; envelope of Table 4 (running minimum, safety-limits 9.1) [E]"
+    if cell.anchor:
+        return f"{base}; this cell: {cell.anchor} [{cell.status}]"
+    return f"{base} [{cell.status}]"
 
 
 def check_hcoil_envelope(ctx: Context) -> list[Finding]:

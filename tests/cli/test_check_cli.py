@@ -131,3 +131,20 @@ def test_library_listings(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"magstim-rapid2-super-plus-115v", "magpro-x100", "magstim-bistim"} <= devices
     code, out, _ = run(capsys, "protocols", "show", "dep-saint")
     assert code == 0 and "total_pulses: 1800" in out
+
+
+def test_check_prints_a_legend_of_the_status_tags(capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 15 item 2: every finding's source carries a tag; the legend says what each means
+    code, out, _ = run(capsys, "check", "dep-fda-10hz", "--rmt", "55")
+    assert code == 0
+    legend = out[out.index("tags:") :]
+    for tag, word in [
+        ("[V]", "verified"),
+        ("[V2]", "secondary"),
+        ("[R]", "recalled"),
+        ("[P]", "proposed"),
+        ("[E]", "envelope"),
+    ]:
+        assert f"{tag} {word}" in legend, tag
+    data = json.loads(run(capsys, "check", "dep-fda-10hz", "--rmt", "55", "--json")[1])
+    assert set(data["tags"]) == {"V", "V2", "R", "U", "P", "E"}
