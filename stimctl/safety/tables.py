@@ -39,10 +39,25 @@ class DurationTableLimits(_Strict):
     max_percent_rmt: Limit
 
 
+class ItiRegion(_Strict):
+    """A region of frequency x intensity x train length where an interval is sourced."""
+
+    id: str
+    what: str
+    max_frequency_hz: float
+    max_percent_rmt: float
+    max_pulses_per_train: int | None = None
+    """None: the train's own Table 4 cell bounds it."""
+    min_interval_s: float
+    source: Annotated[str, Field(min_length=3)]
+    status: Status
+
+
 class ItiLimits(_Strict):
     block_if_at_most_s: Limit
     allow_from_s: Limit
     tested_frequency_hz: Limit
+    regions: list[ItiRegion]
 
 
 class IntensityLimits(_Strict):

@@ -28,7 +28,8 @@ RMT 55 + 3 x (20 - 18) = 61% MSO (Stokes 2005), 90% of it = 54.9% MSO."""
 
 # Every shipped protocol, its verdict for the typical subject, and why (issue 15).
 EXPECTED_VERDICTS: Final[dict[str, str]] = {
-    # Bai 2023 layout, 10 Hz 5 s trains at 80-90% RMT: '>5 s' cell, 25 s pauses (ITI-SUB)
+    # Bai 2023 layout, 10 Hz 5 s trains at 80-90% RMT: ">5 s" cell; 25 s pauses in the
+    # SUBTHRESHOLD interval region [P] (no source found, reasoning in limits.toml)
     "np-m1-10hz-80": "allow",
     "np-m1-10hz-90": "allow",
     # Hosomi 2020 / 2013: 5 Hz 10 s trains at 90% RMT, within the 5 Hz '>10 s' cell
@@ -39,7 +40,7 @@ EXPECTED_VERDICTS: Final[dict[str, str]] = {
     # Hodaj 2020 dose in 5 s trains: no override for its own session (was: 10 s trains)
     "np-m1-10hz-hodaj": "allow",
     "np-m1-10hz-attal": "allow",
-    # the cleared NeuroStar protocols: 4 s at 120% under the 4.2 s cell, ITI-6 whitelist
+    # the cleared NeuroStar protocols: 4 s at 120% under the 4.2 s cell, NEUROSTAR region
     "dep-fda-10hz": "allow",
     "dep-fda-10hz-19min": "allow",
     # THREE-D: iTBS at 120% RMT, the INT-2 cap; 30 sessions, no taper
