@@ -21,6 +21,7 @@ from stimctl.safety.rules_history import check_history, check_schedule_allowed
 from stimctl.safety.rules_intensity import check_intensity
 from stimctl.safety.rules_iti import check_inter_train_interval
 from stimctl.safety.rules_pulses import check_pulses
+from stimctl.safety.rules_risk import check_age_and_risk
 from stimctl.safety.rules_screening import check_screening
 from stimctl.safety.rules_tbs import check_theta_burst
 from stimctl.safety.tables import limits
@@ -101,6 +102,7 @@ def evaluate(
     ctx = build_context(protocol, subject, device, site or SiteRules(), now)
     findings: list[Finding] = [] if ctx.depth is None else [ctx.depth]
     findings += check_intensity(ctx)
+    findings += check_age_and_risk(ctx)
     findings += check_train_duration(ctx)
     findings += check_inter_train_interval(ctx)
     findings += check_pulses(ctx)

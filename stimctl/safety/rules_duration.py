@@ -11,6 +11,7 @@ from __future__ import annotations
 from stimctl.protocol.models import ThetaBurstPattern
 from stimctl.safety.context import Context, against, find, fmt
 from stimctl.safety.inputs import limb_of
+from stimctl.safety.rules_risk import has_risk_factor, risk_factors
 from stimctl.safety.tables import DurationCell, DurationTable, duration_table, hcoil_table
 from stimctl.safety.verdict import Finding, Severity
 
@@ -80,10 +81,16 @@ def check_train_duration(ctx: Context) -> list[Finding]:
         severity = Severity.ALLOW
         message = f"train {fmt(train_s)} s <= {prefix}{fmt(limit_s)} s ({where})"
     elif cell.tested_only:
-        severity = Severity.OVERRIDE
+        risky = has_risk_factor(ctx)
+        severity = Severity.BLOCK if risky else Severity.OVERRIDE
         message = (
             f"train {fmt(train_s)} s is longer than the longest tested "
             f"{prefix}{fmt(limit_s)} s ({where}): not shown unsafe, not tested"
+            + (
+                f"; blocked with risk factors on record ({', '.join(risk_factors(ctx))})"
+                if risky
+                else ""
+            )
         )
     else:
         severity = Severity.BLOCK

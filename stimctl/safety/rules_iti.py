@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from stimctl.protocol.derived import is_theta_burst
 from stimctl.safety.context import Context, against, find, fmt
+from stimctl.safety.rules_risk import risk_factors
 from stimctl.safety.tables import ItiRegion
 from stimctl.safety.verdict import Finding, Severity
 
@@ -121,13 +122,17 @@ def _is_tested_case(ctx: Context, iti: float, region: ItiRegion) -> bool:
 def _extrapolated(ctx: Context, iti: float) -> Finding:
     """Outside every sourced region: an override in clinical mode (safety-limits 13.2)."""
     severity = Severity.ALLOW if ctx.research else Severity.OVERRIDE
+    risky = risk_factors(ctx)
+    if risky:
+        severity = Severity.BLOCK
     regions = "; ".join(f"{r.id}: {r.what}" for r in ctx.limits.iti.regions)
     return find(
         "ITI-EXT",
         severity,
         f"interval {fmt(iti)} s at {fmt(ctx.derived.pulse_frequency_hz)} Hz, "
         f"{fmt(ctx.rmt_percent)}% RMT, {ctx.derived.pulses_per_train}-pulse trains is "
-        f"extrapolated: no source covers this combination ({regions})",
+        f"extrapolated: no source covers this combination ({regions})"
+        + (f"; blocked with risk factors on record ({', '.join(risky)})" if risky else ""),
         value=iti,
         limit=ctx.limits.iti.allow_from_s.value,
         source="safety-limits 13.2: the 5 s rule generalises one tested case (Chen 1997) [V]; "

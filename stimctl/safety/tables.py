@@ -112,6 +112,17 @@ class DeviceLimits(_Strict):
     rapid_continuous_max_pulses: Limit
 
 
+class AgeLimits(_Strict):
+    min_cleared_years_depression: Limit
+    min_cleared_years_other: Limit
+
+
+class RiskLimits(_Strict):
+    conventional_cap_percent_rmt: Limit
+    itbs_cap_percent_rmt: Limit
+    ctbs_block_from_percent_rmt: Limit
+
+
 class Limits(_Strict):
     schema_version: Literal[1]
     table_version: str
@@ -122,6 +133,8 @@ class Limits(_Strict):
     sessions: SessionLimits
     course: CourseLimits
     device: DeviceLimits
+    age: AgeLimits
+    risk: RiskLimits
 
 
 class HCoilEnvelope(_Strict):

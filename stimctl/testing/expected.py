@@ -22,6 +22,9 @@ TYPICAL_AMT_PERCENT_MSO: Final = 44.0
 """An illustrative active threshold of the same hand muscle, 80% of the RMT [P]: AMT is
 lower than RMT (safety-limits 13.2); not a limit, only the table's typical subject."""
 
+TYPICAL_AGE_YEARS: Final = 40.0
+"""An adult, above every cleared age (AGE-1); illustrative [P]."""
+
 TYPICAL_SCALP_CORTEX_MM: Final = {"M1-hand": 18.0, "L-DLPFC": 20.0}
 """Illustrative scalp-to-cortex distances [P] so SAINT's depth adjustment is exercised:
 RMT 55 + 3 x (20 - 18) = 61% MSO (Stokes 2005), 90% of it = 54.9% MSO."""
@@ -63,6 +66,8 @@ def typical_subject(today: dt.date | None = None) -> Subject:
         MotorThreshold(TYPICAL_RMT_PERCENT_MSO, "emg", day, muscle="FDI"),
         thresholds=(MotorThreshold(TYPICAL_AMT_PERCENT_MSO, "emg", day, kind="amt", muscle="FDI"),),
         scalp_cortex_mm=dict(TYPICAL_SCALP_CORTEX_MM),
+        age_years=TYPICAL_AGE_YEARS,
+        age_recorded_on=day,
     )
 
 
