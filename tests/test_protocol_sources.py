@@ -5,6 +5,7 @@ source field must contain, and the verdict it gets for the typical subject."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -162,3 +163,17 @@ def test_an_adjusted_threshold_on_record_serves_saint() -> None:
     verdict = evaluate(load_protocol("dep-saint"), subject, now=NOW, site=SITE)
     assert verdict.verdict.value == "allow"
     assert verdict.derived["dose_percent_mso"] == pytest.approx(57.6)  # 90% of 64
+
+
+TAG = re.compile(r"\[(V|V2|R|U|P|E)( abstract)?\]")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_VERDICTS))
+def test_every_finding_on_a_shipped_protocol_cites_a_tagged_source(name: str) -> None:
+    # issue 15 "must show": no finding whose source is missing or untagged
+    verdict = evaluate(load_protocol(name), SUBJECT, now=NOW, site=SITE)
+    for finding in verdict.findings:
+        assert TAG.search(finding.source), (name, finding.rule, finding.source)
+        if finding.rule == "WASS1998_T4" and isinstance(finding.limit, float):
+            # the number printed is the cell the source gives, or the envelope says so
+            assert "envelope" in finding.message or "[E]" not in finding.source

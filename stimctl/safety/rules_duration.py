@@ -68,6 +68,10 @@ def check_train_duration(ctx: Context) -> list[Finding]:
     scale = bounds.conservative_scale.value if ctx.site.conservative_duration_table else 1.0
     limit_s = cell.seconds * scale
     where = f"{fmt(row_hz)} Hz row, {fmt(col_pct)}% column"
+    if ctx.rmt_percent < table.intensities_percent[0] - EPSILON:
+        where += f" (read for {fmt(ctx.rmt_percent)}% RMT: below the first column)"
+    elif abs(frequency - row_hz) > EPSILON or abs(ctx.rmt_percent - col_pct) > EPSILON:
+        where += " (rounded up to the next row or column)"
     prefix = ">" if cell.tested_only else ""
     if cell.envelope:
         where += (

@@ -109,9 +109,10 @@ def _itbs(ctx: Context) -> list[Finding]:
     cap = caps.itbs_percent_rmt
     pct_rmt, pct_amt = ctx.percent_rmt, ctx.percent_amt
     if pct_rmt is not None:
+        what = "iTBS" + (" (the % is of the depth-adjusted RMT, MT-DEPTH)" if ctx.depth else "")
         if pct_rmt > cap.value + EPSILON:
-            return [_over("INT-2", Severity.BLOCK, "iTBS", pct_rmt, cap)]
-        return [_within("INT-2", "iTBS", pct_rmt, cap)]
+            return [_over("INT-2", Severity.BLOCK, what, pct_rmt, cap)]
+        return [_within("INT-2", what, pct_rmt, cap)]
     assert pct_amt is not None  # thresholds.missing guarantees one of the two
     allow = caps.tbs_allow_percent_amt
     if pct_amt <= allow.value + EPSILON:

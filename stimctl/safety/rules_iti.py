@@ -71,7 +71,10 @@ def check_inter_train_interval(ctx: Context) -> list[Finding]:
         return [_extrapolated(ctx, iti)]
     exact = _is_tested_case(ctx, iti, region)
     tag = region.status if exact else "P"
-    how = "the tested case" if exact else "dominated by the tested case"
+    if region.max_pulses_per_train is None:
+        how = "a proposed region: no source found, reasoning in the source"
+    else:
+        how = "the tested case" if exact else "dominated by the tested case"
     source = (
         f"{region.source} [{region.status}]"
         if exact or region.status == "P"
