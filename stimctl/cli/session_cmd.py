@@ -41,6 +41,18 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
         click.option("--override-operator", default=None, help="Who accepts an override verdict."),
         click.option("--override-reason", default=None, help="Why the override is accepted."),
         click.option(
+            "--monitor-operator",
+            default=None,
+            help="Who monitors a research session outside the tables (journaled).",
+        ),
+        click.option(
+            "--monitor-method",
+            "monitor_methods",
+            multiple=True,
+            type=click.Choice(["emg", "eeg"]),
+            help="How it is monitored (repeat for both).",
+        ),
+        click.option(
             "--json", "as_json", is_flag=True, help="Print the summary as one JSON object."
         ),
     ]
@@ -195,6 +207,8 @@ class SessionRequest:
     override_operator: str | None
     override_reason: str | None
     as_json: bool
+    monitor_operator: str | None = None
+    monitor_methods: tuple[str, ...] = ()
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -221,6 +235,11 @@ def _prepare(request: SessionRequest, device_name: str) -> Prepared:
     override = None
     if r.override_operator or r.override_reason:
         override = Override(r.override_operator or "", r.override_reason or "")
+    monitoring = None
+    if r.monitor_operator or r.monitor_methods:
+        from stimctl.safety.monitoring import Monitoring
+
+        monitoring = Monitoring(r.monitor_operator or "", tuple(r.monitor_methods))  # type: ignore[arg-type]
     if r.subject_id is not None:
         from stimctl.session.records_link import subject_and_history
 
@@ -234,12 +253,19 @@ def _prepare(request: SessionRequest, device_name: str) -> Prepared:
             override=override,
             require_screening=True,
             now=now,
+            monitoring=monitoring,
         )
     if r.rmt is None:
         raise ConfigError("give --rmt PCT_MSO or --subject ID")
     threshold = MotorThreshold(r.rmt, r.rmt_method, r.rmt_date or now.date())  # type: ignore[arg-type]
     return prepare(
-        r.protocol, Subject(threshold), device_name, site=site, override=override, now=now
+        r.protocol,
+        Subject(threshold),
+        device_name,
+        site=site,
+        override=override,
+        now=now,
+        monitoring=monitoring,
     )
 
 

@@ -98,6 +98,7 @@ def report_dict(data: SessionData) -> dict[str, Any]:
             "findings": data.verdict.get("findings", []),
         },
         "override": data.override,
+        "monitoring": start.get("monitoring"),
         "outcome": data.end,
         "trains": [train_dict(t) for t in data.trains],
         "trains_planned": len(data.planned_trains),

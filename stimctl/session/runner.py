@@ -27,6 +27,7 @@ from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
 from stimctl.safety import History, MotorThreshold, SiteRules, Subject, thresholds
 from stimctl.safety.engine import evaluate
+from stimctl.safety.monitoring import Monitoring, outside_tables
 from stimctl.safety.tables import limits, table_digests
 from stimctl.safety.verdict import Severity, Verdict
 from stimctl.session.engine import SessionEngine
@@ -51,6 +52,8 @@ class Prepared:
     verdict: Verdict
     override: Override | None
     now: dt.datetime
+    monitoring: Monitoring | None = None
+    """Who monitors and how, for a research session outside the tables (issue 15)."""
 
     @property
     def threshold(self) -> MotorThreshold:
@@ -82,8 +85,10 @@ def prepare(
     override: Override | None = None,
     require_screening: bool = False,
     now: dt.datetime | None = None,
+    monitoring: Monitoring | None = None,
 ) -> Prepared:
-    """Check a session; raises SafetyViolation on `block` or a missing override."""
+    """Check a session; raises SafetyViolation on `block` or a missing override, and
+    OverrideRequired for a research session outside the tables without `monitoring`."""
     path = resolve("protocols", protocol_name)
     protocol = load_protocol(str(path))
     device = load_profile(device_name)
@@ -109,7 +114,25 @@ def prepare(
             )
     else:
         override = None
-    return Prepared(protocol, path, device, subject, site, verdict, override, moment)
+    outside = outside_tables(verdict, site)
+    if outside and monitoring is None:
+        rules = ", ".join(sorted({f.rule for f in outside}))
+        raise OverrideRequired(
+            f"a research session outside the tables ({rules}) needs a monitoring record: "
+            "give --monitor-operator ID and --monitor-method emg|eeg (Rossi 2021)",
+            rule="MON-1",
+        )
+    return Prepared(
+        protocol,
+        path,
+        device,
+        subject,
+        site,
+        verdict,
+        override,
+        moment,
+        monitoring if outside else None,
+    )
 
 
 def revalidator(prepared: Prepared) -> Any:
@@ -266,6 +289,12 @@ def session_start_payload(
         },
         "verdict": prepared.verdict.as_dict(),
     }
+    if prepared.monitoring is not None:
+        payload["monitoring"] = {
+            **prepared.monitoring.as_dict(),
+            "operator": operator_actor(prepared.monitoring.operator),
+            "because": [f.rule for f in outside_tables(prepared.verdict, prepared.site)],
+        }
     if prepared.override is not None:
         payload["override"] = {
             "operator": operator_actor(prepared.override.operator),
