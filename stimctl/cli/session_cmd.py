@@ -29,6 +29,9 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
             "--rmt", type=PERCENT_MSO, default=None, help="Resting motor threshold, % MSO."
         ),
         click.option(
+            "--amt", type=PERCENT_MSO, default=None, help="Active motor threshold, % MSO."
+        ),
+        click.option(
             "--subject", "subject_id", default=None, help="Take RMT and history from the records."
         ),
         click.option("--rmt-method", type=click.Choice(["emg", "visual"]), default="emg"),
@@ -198,6 +201,7 @@ class SessionRequest:
 
     protocol: str
     rmt: float | None
+    amt: float | None
     subject_id: str | None
     rmt_method: str
     rmt_date: dt.date | None
@@ -255,12 +259,17 @@ def _prepare(request: SessionRequest, device_name: str) -> Prepared:
             now=now,
             monitoring=monitoring,
         )
-    if r.rmt is None:
-        raise ConfigError("give --rmt PCT_MSO or --subject ID")
-    threshold = MotorThreshold(r.rmt, r.rmt_method, r.rmt_date or now.date())  # type: ignore[arg-type]
+    if r.rmt is None and r.amt is None:
+        raise ConfigError("give --rmt PCT_MSO (and/or --amt PCT_MSO) or --subject ID")
+    # hand thresholds (FDI) measured today unless --rmt-date says otherwise (issue 15)
+    given = [
+        MotorThreshold(value, r.rmt_method, r.rmt_date or now.date(), kind=kind, muscle="FDI")  # type: ignore[arg-type]
+        for kind, value in (("rmt", r.rmt), ("amt", r.amt))
+        if value is not None
+    ]
     return prepare(
         r.protocol,
-        Subject(threshold),
+        Subject(given[0], thresholds=tuple(given[1:])),
         device_name,
         site=site,
         override=override,

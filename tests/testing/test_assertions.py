@@ -83,3 +83,9 @@ def test_the_manifest_command_notices_a_changed_config(
     (changed / "limits.toml").write_text("x = 1\n")
     assert manifest_main(["--configs", str(changed)]) == 1
     assert "is out of date: run with --write" in capsys.readouterr().err
+
+
+def test_check_protocol_takes_an_active_threshold() -> None:
+    # issue 15 item 1: ctbs-m1 is 80% AMT (Huang 2005); without an AMT it names what to measure
+    assert_blocked(check_protocol("ctbs-m1", rmt=55), rule="MT-NEED")
+    assert_allowed(check_protocol("ctbs-m1", rmt=55, amt=44))
