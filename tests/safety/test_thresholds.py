@@ -155,3 +155,17 @@ def test_h7_cap_refers_to_a_leg_threshold() -> None:
     assert finding.severity.value == "block" and "leg" in finding.message
     leg = check(with_intensity(h7, percent_rmt=100, muscle="TA"), subject=subject_with(RMT_LEG))
     assert next(f for f in leg.findings if f.rule == "INT-4").severity.value == "allow"
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("clinical", "block"), ("research", "override")])
+def test_outside_the_h_coil_label_envelope_is_stricter_in_the_clinic(
+    mode: str, expected: str
+) -> None:
+    # Taylor 2021: H-coil seizure rates 5.56 vs 0.14 per 1000 patients (safety-limits 13.3)
+    from stimctl.safety import SiteRules
+
+    h1 = train(18, 110, 2.0, 15.0, 55, coil={"family": "h-coil", "model": "H1"})  # 15 s < 20 s
+    verdict = check(h1, subject=subject_with(RMT_HAND), site=SiteRules(mode=mode))  # type: ignore[arg-type]
+    finding = next(f for f in verdict.findings if f.rule == "HCOIL-ENV")
+    assert finding.severity.value == expected
+    assert "Taylor" in finding.source
