@@ -57,6 +57,13 @@ def rmt() -> None:
 @click.option("--pulses", type=click.IntRange(min=0), default=None, help="Pulses used.")
 @THRESHOLD_TYPE
 @MUSCLE
+@click.option(
+    "--adjusted-for",
+    "adjusted_for",
+    default=None,
+    metavar="SITE",
+    help="The value is already adjusted for the cortical depth of SITE (e.g. L-DLPFC, SAINT).",
+)
 def record(
     subject_id: str,
     value: float,
@@ -69,6 +76,7 @@ def record(
     pulses: int | None,
     kind: str,
     muscle: str,
+    adjusted_for: str | None,
 ) -> None:
     """Store a motor threshold for SUBJECT_ID."""
     from stimctl.cli.records_cmd import open_store
@@ -93,10 +101,12 @@ def record(
                 pulses=pulses,
                 kind=kind,  # type: ignore[arg-type]  # click.Choice guarantees it
                 muscle=muscle,
+                adjusted_for=adjusted_for,
             ),
         )
     click.echo(
         f"recorded {stored.kind.upper()} {stored.percent_mso:g}% MSO ({stored.muscle},"
         f" {stored.method}, {stored.measured_on.isoformat()}) for {subject_id} [{stored.id}]"
         f" - {KIND_NAMES[stored.kind]}"
+        + (f", adjusted for the depth of {stored.adjusted_for}" if stored.adjusted_for else "")
     )

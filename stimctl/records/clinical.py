@@ -24,7 +24,7 @@ from stimctl.safety.inputs import MUSCLES, Screening
 
 _THRESHOLD_COLUMNS = (
     "id, subject_id, percent_mso, method, measured_on, device, coil, criterion, algorithm,"
-    " pulses, recorded_at, kind, muscle"
+    " pulses, recorded_at, kind, muscle, adjusted_for"
 )
 _SCREENING_COLUMNS = (
     "id, subject_id, questionnaire, answered_on, answers, medications, reviewer, recorded_at"
@@ -45,7 +45,7 @@ def record_threshold(store: Store, threshold: ThresholdRecord) -> ThresholdRecor
         require_subject(conn, record.subject_id)
         conn.execute(
             f"INSERT INTO motor_thresholds ({_THRESHOLD_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
                 record.subject_id,
@@ -60,6 +60,7 @@ def record_threshold(store: Store, threshold: ThresholdRecord) -> ThresholdRecor
                 utc_text(record.recorded_at),
                 record.kind,
                 record.muscle,
+                record.adjusted_for,
             ),
         )
     return record
@@ -77,6 +78,16 @@ def _check_threshold(threshold: ThresholdRecord) -> None:
         raise ConfigError(f"threshold pulses {threshold.pulses} is negative")
     if threshold.kind not in ("rmt", "amt"):
         raise ConfigError(f"motor threshold type {threshold.kind!r} is not rmt or amt")
+    if threshold.adjusted_for is not None:
+        from typing import get_args
+
+        from stimctl.protocol.models import Site
+
+        if threshold.adjusted_for not in get_args(Site):
+            raise ConfigError(
+                f"adjusted-for site {threshold.adjusted_for!r} is not one of "
+                f"{', '.join(get_args(Site))}"
+            )
     if threshold.muscle not in MUSCLES:
         raise ConfigError(
             f"motor threshold muscle {threshold.muscle!r} is not one of {', '.join(MUSCLES)}"
@@ -94,16 +105,16 @@ def latest_threshold(conn: sqlite3.Connection, subject_id: str) -> ThresholdReco
 
 
 def latest_thresholds(conn: sqlite3.Connection, subject_id: str) -> list[ThresholdRecord]:
-    """The most recent threshold of each (kind, muscle) on record, newest first."""
+    """The most recent threshold of each (kind, muscle, depth adjustment), newest first."""
     rows = conn.execute(
         f"SELECT {_THRESHOLD_COLUMNS} FROM motor_thresholds WHERE subject_id = ?"
         " ORDER BY measured_on DESC, recorded_at DESC",
         (subject_id,),
     ).fetchall()
-    latest: dict[tuple[str, str], ThresholdRecord] = {}
+    latest: dict[tuple[str, str, str | None], ThresholdRecord] = {}
     for row in rows:
         record = _threshold(row)
-        latest.setdefault((record.kind, record.muscle), record)
+        latest.setdefault((record.kind, record.muscle, record.adjusted_for), record)
     return list(latest.values())
 
 
@@ -139,6 +150,7 @@ def _threshold(row: tuple[Any, ...]) -> ThresholdRecord:
         recorded_at=from_utc_text(row[10]),
         kind=cast(ThresholdKind, row[11]),
         muscle=row[12],
+        adjusted_for=row[13],
     )
 
 

@@ -93,7 +93,11 @@ def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = Non
             if chosen is None or chosen.subject_id != subject_id:
                 raise ConfigError(f"no threshold {threshold_id!r} for subject {subject_id!r}")
         else:
-            hand_rmt = [t for t in latest if t.kind == "rmt" and limb_of(t.muscle) == "hand"]
+            hand_rmt = [
+                t
+                for t in latest
+                if t.kind == "rmt" and limb_of(t.muscle) == "hand" and t.adjusted_for is None
+            ]
             chosen = hand_rmt[0] if hand_rmt else (latest[0] if latest else None)
         screening = latest_screening(conn, subject_id)
         seizures = [e for e in adverse_events_of(conn, subject_id) if e.kind == "seizure"]
@@ -107,7 +111,8 @@ def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = Non
     others = tuple(
         motor_threshold(t)
         for t in latest
-        if t.id != chosen.id and (t.kind, t.muscle) != (chosen.kind, chosen.muscle)
+        if t.id != chosen.id
+        and (t.kind, t.muscle, t.adjusted_for) != (chosen.kind, chosen.muscle, chosen.adjusted_for)
     )
     return Subject(
         rmt=motor_threshold(chosen),
@@ -140,6 +145,7 @@ def motor_threshold(record: ThresholdRecord) -> MotorThreshold:
         kind=record.kind,
         muscle=record.muscle,
         record_id=record.id,
+        adjusted_for=record.adjusted_for,
     )
 
 

@@ -96,6 +96,8 @@ class ThresholdRecord:
     """Resting or active motor threshold (safety-limits 13.2)."""
     muscle: str = "hand"
     """A key of `stimctl.safety.inputs.MUSCLES` ("hand": a hand muscle not named)."""
+    adjusted_for: str | None = None
+    """Target site this threshold was adjusted to for cortical depth (None: as measured)."""
 
 
 @dataclass(frozen=True)

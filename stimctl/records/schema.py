@@ -154,6 +154,8 @@ def _threshold_kind_and_muscle(conn: sqlite3.Connection) -> None:
         " CHECK (kind IN ('rmt', 'amt'))",
         "ALTER TABLE motor_thresholds ADD COLUMN muscle TEXT NOT NULL DEFAULT 'hand'"
         " CHECK (length(muscle) > 0)",
+        # a threshold already adjusted for the cortical depth of this target (SAINT)
+        "ALTER TABLE motor_thresholds ADD COLUMN adjusted_for TEXT",
     ):
         conn.execute(statement)
 

@@ -90,3 +90,45 @@ def test_rmt_record_refuses_an_unknown_muscle(
     argv = ["rmt", "record", "S-01", "--value", "42", "--method", "emg", "--muscle", "biceps"]
     assert main(argv) == ExitCode.BAD_INPUT
     assert "biceps" in capsys.readouterr().err
+
+
+def test_a_depth_adjusted_threshold_on_record_serves_saint(store: Store, subject: str) -> None:
+    from stimctl.protocol import load_protocol
+    from stimctl.safety import SiteRules
+    from stimctl.safety.engine import evaluate
+    from tests.records.conftest import NOW
+
+    record_threshold(
+        store, ThresholdRecord(subject, 64.0, "emg", TODAY, muscle="FDI", adjusted_for="L-DLPFC")
+    )
+    got = subject_for(store, subject)
+    assert got.rmt.percent_mso == 50.0  # the measured hand RMT stays the primary one
+    adjusted = got.adjusted_threshold("rmt", "L-DLPFC")
+    assert adjusted is not None and adjusted.percent_mso == 64.0
+    verdict = evaluate(
+        load_protocol("dep-saint"), got, now=NOW, site=SiteRules(accelerated_allowed=True)
+    )
+    assert verdict.verdict.value == "allow", verdict.deciding()
+    assert verdict.derived["dose_percent_mso"] == pytest.approx(57.6)  # 90% of 64
+
+
+def test_an_unknown_adjusted_for_site_is_refused(store: Store, subject: str) -> None:
+    with pytest.raises(ConfigError, match="adjusted-for site"):
+        record_threshold(store, ThresholdRecord(subject, 64.0, "emg", TODAY, adjusted_for="moon"))
+
+
+def test_rmt_record_takes_adjusted_for(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["subject", "add", "S-01"])
+    argv = [
+        "rmt",
+        "record",
+        "S-01",
+        "--value",
+        "61",
+        "--method",
+        "emg",
+        "--adjusted-for",
+        "L-DLPFC",
+    ]
+    assert main(argv) == ExitCode.OK
+    assert "adjusted for the depth of L-DLPFC" in capsys.readouterr().out
