@@ -20,8 +20,9 @@ from stimctl.safety.verdict import Finding, Severity
 
 RULE = "MT-NEED"
 SOURCE = (
-    "safety-limits 13.2: limits say which threshold (RMT or AMT) and muscle they refer to; "
-    "% MSO does not transfer between thresholds [V]"
+    "safety-limits 13.2 (Huang 2005 TBS doses are % AMT [R]; AMT is lower than RMT, so "
+    "% RMT is a higher dose): a dose is computed only from the threshold its protocol "
+    "names, never from another kind or muscle [P]"
 )
 _EXAMPLE_MUSCLE = {"hand": "FDI", "leg": "TA"}
 
