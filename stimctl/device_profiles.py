@@ -30,9 +30,23 @@ OptionValue = Annotated[str, Field(max_length=200)] | Annotated[int, Field(ge=0,
 Hz = Annotated[float, Field(ge=0.01, le=1000)]
 
 
+class FrequencyCap(_Strict):
+    """A datasheet point: from this power upwards, at most `max_hz` (frequency never
+    rises with power, so a point caps every higher power too)."""
+
+    from_percent_mso: Annotated[float, Field(ge=0, le=100)]
+    max_hz: Annotated[float, Field(gt=0)]
+    source: str
+    status: Status
+
+
 class RapidTables(_Strict):
     energy_table: Name
     max_frequency_runs: Annotated[str, Field(max_length=5000)]
+    """MagPy's table, entry for entry (the driver and simulator copies must agree)."""
+    datasheet_caps: list[FrequencyCap] = []
+    """Where the maker's datasheet is stricter than MagPy, the lower value governs
+    (safety-limits 13.1)."""
 
 
 class DeviceProfile(_Strict):
@@ -121,6 +135,15 @@ def rapid_max_frequency_hz(profile: DeviceProfile, power_percent_mso: float) -> 
         return None
     table = parse_runs(profile.rapid.max_frequency_runs, profile.name)
     return float(table[_table_index(power_percent_mso)])
+
+
+def rapid_datasheet_cap(profile: DeviceProfile, power_percent_mso: float) -> FrequencyCap | None:
+    """The strictest datasheet point that applies at this power (None: none applies)."""
+    if profile.rapid is None:
+        return None
+    index = _table_index(power_percent_mso)
+    caps = [c for c in profile.rapid.datasheet_caps if index >= c.from_percent_mso - 1e-9]
+    return min(caps, key=lambda c: c.max_hz, default=None)
 
 
 def rapid_energy_j(profile: DeviceProfile, power_percent_mso: float) -> float | None:

@@ -11,14 +11,14 @@ import pytest
 from stimctl.configs import configs_dir, names_in
 from stimctl.device_profiles import load_profile, profile_names
 from stimctl.protocol import load_protocol
-from stimctl.safety import MotorThreshold, SiteRules, Subject
+from stimctl.safety import SiteRules
 from stimctl.safety.engine import evaluate
 from stimctl.safety.tables import duration_table, hcoil_table, limits, screening_table
-from stimctl.testing.expected import EXPECTED_VERDICTS
+from stimctl.testing.expected import EXPECTED_VERDICTS, typical_subject
 
 NOW = dt.datetime(2026, 11, 24, 9, tzinfo=dt.UTC)
-# A typical subject: EMG RMT 55% MSO today (safety-limits 6.2: healthy mean about 53%).
-SUBJECT = Subject(MotorThreshold(55.0, "emg", NOW.date()))
+# The typical subject of the expected-verdict table (RMT 55% MSO, AMT 44% MSO, FDI).
+SUBJECT = typical_subject(NOW.date())
 ACCELERATED = SiteRules(accelerated_allowed=True)
 
 # The table the self-test and the pytest plugin ship (one table, not two copies).

@@ -26,7 +26,15 @@ EXIT_BY_VERDICT = {
 @click.command()
 @click.argument("protocol")
 @click.option(
-    "--rmt", "rmt", type=PERCENT_MSO, required=True, help="Resting motor threshold, % MSO."
+    "--rmt", "rmt", type=PERCENT_MSO, default=None, help="Resting motor threshold, % MSO."
+)
+@click.option("--amt", "amt", type=PERCENT_MSO, default=None, help="Active motor threshold, % MSO.")
+@click.option(
+    "--muscle",
+    type=click.Choice(["FDI", "APB", "ADM", "hand", "TA", "AH", "leg"]),
+    default="FDI",
+    show_default=True,
+    help="Muscle the thresholds were measured on (TA: a leg threshold, e.g. for H7).",
 )
 @click.option(
     "--rmt-method", type=click.Choice(["emg", "visual"]), default="emg", show_default=True
@@ -50,10 +58,34 @@ EXIT_BY_VERDICT = {
 @click.option(
     "--screening", type=click.Path(path_type=Path), default=None, help="Screening answers (TOML)."
 )
+@click.option(
+    "--scalp-cortex",
+    "scalp_cortex",
+    multiple=True,
+    metavar="SITE=MM",
+    help="Scalp-to-cortex distance (depth-adjusted protocols such as SAINT).",
+)
+@click.option("--birth-date", type=ISO_DATE, default=None, help="Subject's birth date.")
+@click.option(
+    "--age",
+    "age_years",
+    type=click.FloatRange(min=0, max=130, max_open=True),
+    default=None,
+    help="Subject's age in years (when the birth date is not known).",
+)
+@click.option(
+    "--risk-factor",
+    "risk_factors",
+    multiple=True,
+    type=click.Choice(["epilepsy", "brain-lesion", "prior-seizure"]),
+    help="Recorded risk factor (repeat for several).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def check(
     protocol: str,
-    rmt: float,
+    rmt: float | None,
+    amt: float | None,
+    muscle: str,
     rmt_method: str,
     rmt_date: dt.date | None,
     rmt_device: str | None,
@@ -62,6 +94,10 @@ def check(
     mode: str | None,
     site_file: str | None,
     screening: Path | None,
+    scalp_cortex: tuple[str, ...],
+    birth_date: dt.date | None,
+    age_years: float | None,
+    risk_factors: tuple[str, ...],
     as_json: bool,
 ) -> int:
     """Check PROTOCOL (a shipped name or a path) against the safety tables.
@@ -70,6 +106,7 @@ def check(
     """
     from dataclasses import replace
 
+    from stimctl.cli.records_cmd import distances
     from stimctl.device_profiles import load_profile
     from stimctl.protocol import load_protocol
     from stimctl.safety import MotorThreshold, Subject
@@ -84,17 +121,40 @@ def check(
     if mode is not None:
         site = replace(site, mode=mode)  # type: ignore[arg-type]
     now = dt.datetime.now(dt.UTC)
+    given = [
+        MotorThreshold(
+            value,
+            rmt_method,  # type: ignore[arg-type]  # click.Choice guarantees it
+            rmt_date or now.date(),
+            device=rmt_device,
+            kind=kind,  # type: ignore[arg-type]
+            muscle=muscle,
+        )
+        for kind, value in (("rmt", rmt), ("amt", amt))
+        if value is not None
+    ]
+    if not given:
+        raise click.UsageError("give the subject's threshold: --rmt PCT and/or --amt PCT")
     subject = Subject(
-        rmt=MotorThreshold(rmt, rmt_method, rmt_date or now.date(), device=rmt_device),  # type: ignore[arg-type]
+        rmt=given[0],
         screening=load_screening(screening) if screening else None,
+        thresholds=tuple(given[1:]),
+        scalp_cortex_mm=distances(scalp_cortex),
+        birth_date=birth_date,
+        age_years=age_years,
+        age_recorded_on=now.date() if age_years is not None else None,
+        risk_factors=risk_factors,
     )
     profile = load_profile(device) if device else None
     verdict = evaluate(loaded, subject, now=now, device=profile, site=site)
     configs = _configs(protocol, device, profile, site.file)
     if as_json:
+        from stimctl.cli.render import TAG_LEGEND
+
         data = verdict.as_dict()
         data["configs"] = [c.as_dict() for c in configs]
         data["locally_modified"] = [c.name for c in configs if not c.shipped]
+        data["tags"] = TAG_LEGEND
         click.echo(json.dumps(data, indent=2))
     else:
         from rich.console import Console

@@ -20,7 +20,7 @@ import click
 from stimctl import plausible
 from stimctl.cli.options import COURSE_START, ISO_DATE
 from stimctl.errors import ConfigError, ExitCode
-from stimctl.records.models import AE_KINDS, AE_SEVERITIES
+from stimctl.records.models import AE_KINDS, AE_SEVERITIES, RISK_FACTORS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,16 +49,136 @@ def subject() -> None:
     """Add, list and show subjects (pseudonymous ids; no names needed)."""
 
 
+def distances(values: tuple[str, ...]) -> dict[str, float]:
+    """`SITE=MM` pairs; a malformed one is bad input, named."""
+    out: dict[str, float] = {}
+    for value in values:
+        site, sep, mm = value.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[site.strip()] = float(mm)
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not SITE=MM (e.g. L-DLPFC=21.5)", param_hint="--scalp-cortex"
+            ) from None
+    return out
+
+
+_BIRTH = click.option("--birth-date", type=ISO_DATE, default=None, help="YYYY-MM-DD.")
+_AGE = click.option(
+    "--age",
+    "age_years",
+    type=click.FloatRange(min=0, max=130, max_open=True),
+    default=None,
+    help="Age in years today, when the birth date is not known.",
+)
+_DISTANCE = click.option(
+    "--scalp-cortex",
+    "scalp_cortex",
+    multiple=True,
+    metavar="SITE=MM",
+    help="Scalp-to-cortex distance, e.g. M1-hand=18 L-DLPFC=21 (SAINT's depth adjustment).",
+)
+
+
 @subject.command("add")
 @click.argument("subject_id")
 @click.option("--notes", default=None, help="Free text (no identifying data).")
-def subject_add(subject_id: str, notes: str | None) -> None:
+@_BIRTH
+@_AGE
+@click.option(
+    "--risk-factor",
+    "risk_factors",
+    multiple=True,
+    type=click.Choice(list(RISK_FACTORS)),
+    help="Recorded risk factor (repeat for several).",
+)
+@_DISTANCE
+def subject_add(
+    subject_id: str,
+    notes: str | None,
+    birth_date: dt.date | None,
+    age_years: float | None,
+    risk_factors: tuple[str, ...],
+    scalp_cortex: tuple[str, ...],
+) -> None:
     """Add SUBJECT_ID to the records."""
     from stimctl.records import add_subject
 
     with open_store() as store:
-        add_subject(store, subject_id, notes=notes)
+        add_subject(
+            store,
+            subject_id,
+            notes=notes,
+            birth_date=birth_date,
+            age_years=age_years,
+            risk_factors=risk_factors,
+            scalp_cortex_mm=distances(scalp_cortex),
+        )
     click.echo(f"added subject {subject_id}")
+
+
+@subject.command("edit")
+@click.argument("subject_id")
+@_BIRTH
+@_AGE
+@click.option(
+    "--risk-factor",
+    "add_risk",
+    multiple=True,
+    type=click.Choice(list(RISK_FACTORS)),
+    help="Add a recorded risk factor.",
+)
+@click.option(
+    "--no-risk-factor",
+    "remove_risk",
+    multiple=True,
+    type=click.Choice(list(RISK_FACTORS)),
+    help="Remove a recorded risk factor.",
+)
+@_DISTANCE
+def subject_edit(
+    subject_id: str,
+    birth_date: dt.date | None,
+    age_years: float | None,
+    add_risk: tuple[str, ...],
+    remove_risk: tuple[str, ...],
+    scalp_cortex: tuple[str, ...],
+) -> None:
+    """Change SUBJECT_ID's birth date or age, risk factors or scalp-to-cortex distances."""
+    from stimctl.records import edit_subject
+
+    with open_store() as store:
+        record = edit_subject(
+            store,
+            subject_id,
+            birth_date=birth_date,
+            age_years=age_years,
+            add_risk_factors=add_risk,
+            remove_risk_factors=remove_risk,
+            scalp_cortex_mm=distances(scalp_cortex),
+        )
+    click.echo(f"edited subject {subject_id}: {_details(record, dt.datetime.now(dt.UTC).date())}")
+
+
+def _details(record: Any, today: dt.date) -> str:
+    from stimctl.records.subject_details import age_on
+
+    age = age_on(record, today)
+    parts = [
+        "age unknown"
+        if age is None
+        else f"age {int(age)}"
+        + (f" (born {record.birth_date.isoformat()})" if record.birth_date else " (as given)"),
+        "risk factors: " + (", ".join(record.risk_factors) or "none recorded"),
+    ]
+    if record.scalp_cortex_mm:
+        parts.append(
+            "scalp-to-cortex "
+            + ", ".join(f"{k} {v:g} mm" for k, v in sorted(record.scalp_cortex_mm.items()))
+        )
+    return "; ".join(parts)
 
 
 @subject.command("list")
@@ -91,6 +211,7 @@ def subject_show(subject_id: str, as_json: bool) -> None:
                 {
                     "subject": _plain(info.subject),
                     "threshold": _plain(info.threshold) if info.threshold else None,
+                    "thresholds": [_plain(t) for t in info.thresholds],
                     "screening": _plain(info.screening) if info.screening else None,
                     "course": _plain(info.course) if info.course else None,
                     "course_sessions": info.course_sessions,
@@ -104,18 +225,19 @@ def subject_show(subject_id: str, as_json: bool) -> None:
         return
     today = dt.datetime.now(dt.UTC).date()
     click.echo(f"subject {info.subject.id} (added {info.subject.created_at:%Y-%m-%d})")
-    t = info.threshold
-    if t is None:
+    click.echo(f"  {_details(info.subject, today)}")
+    if not info.thresholds:
         click.echo("  RMT: none on record")
-    else:
+    for t in sorted(info.thresholds, key=lambda t: (t.kind != "rmt", t.muscle)):
         where = ", ".join(
             f"{k} {v}"
             for k, v in (("device", t.device), ("coil", t.coil), ("criterion", t.criterion))
             if v
         )
         click.echo(
-            f"  RMT: {t.percent_mso:g}% MSO, {t.method}, {t.measured_on.isoformat()}"
-            f" ({(today - t.measured_on).days} days ago){'; ' + where if where else ''}"
+            f"  {t.kind.upper()}: {t.percent_mso:g}% MSO, {t.method}, {t.muscle},"
+            f" {t.measured_on.isoformat()} ({(today - t.measured_on).days} days ago)"
+            f"{'; ' + where if where else ''}"
         )
     s = info.screening
     click.echo(

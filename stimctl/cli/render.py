@@ -11,11 +11,29 @@ if TYPE_CHECKING:
 
 VERDICT_STYLE = {"allow": "bold green", "override": "bold yellow", "block": "bold red"}
 
+TAG_LEGEND = {
+    "V": "verified against the source named",
+    "V2": "secondary: a source quoting the primary",
+    "R": "recalled from the primary, not re-checked (verify against the PDF)",
+    "U": "uncertain or conflicting",
+    "P": "proposed by this project, not a published limit",
+    "E": "envelope of a published table (a lowered cell, not a printed value)",
+}
+"""The status tags of safety-limits section 0, plus E for envelope cells (issue 15)."""
+
 
 def _num(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".")
     return "" if value is None else str(value)
+
+
+def _dose(d: dict[str, object]) -> str:
+    if d.get("dose_percent_mso") is None:
+        return "no dose: a threshold is missing"
+    parts = [f"{_num(d[k])}% {k[-3:].upper()}" for k in ("percent_rmt", "percent_amt") if d.get(k)]
+    line = " = ".join(parts) + f" = {_num(d['dose_percent_mso'])}% MSO"
+    return line + (f" (threshold: {d['threshold']})" if d.get("threshold") else "")
 
 
 def print_verdict(console: Console, verdict: Verdict) -> None:
@@ -25,8 +43,7 @@ def print_verdict(console: Console, verdict: Verdict) -> None:
     console.print(
         f"[bold]{d['name']}[/bold]: {d['title']}\n"
         f"  {d['protocol_class']}, {d['total_pulses']} pulses in {d['trains']} train(s) of "
-        f"{d['pulses_per_train']}, {_num(d['session_duration_s'] / 60)} min; "
-        f"{_num(d['percent_rmt'])}% RMT = {_num(d['dose_percent_mso'])}% MSO"
+        f"{d['pulses_per_train']}, {_num(d['session_duration_s'] / 60)} min; {_dose(d)}"
     )
     table = Table(show_lines=False, expand=False)
     for column in ("", "rule", "finding"):
@@ -40,6 +57,9 @@ def print_verdict(console: Console, verdict: Verdict) -> None:
     console.print("[dim]sources:[/dim]")
     for source, rule in sources.items():
         console.print(f"[dim]  {rule}: {source}[/dim]", highlight=False)
+    console.print("[dim]tags:[/dim]")
+    for tag, meaning in TAG_LEGEND.items():
+        console.print(f"[dim]  \\[{tag}] {meaning}[/dim]", highlight=False)
     style = VERDICT_STYLE[verdict.verdict.value]
     console.print(f"verdict: [{style}]{verdict.verdict.value.upper()}[/]")
 
@@ -76,7 +96,7 @@ def print_verdict_table(*, rmt: float, device: str) -> None:
         table.add_row(
             name,
             str(verdict.derived["protocol_class"]),
-            f"{verdict.derived['dose_percent_mso']:g}",
+            _num(verdict.derived["dose_percent_mso"]) or "-",
             f"[{style}]{verdict.verdict.value}[/]",
             reason,
         )

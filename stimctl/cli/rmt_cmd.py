@@ -1,9 +1,9 @@
-"""`stimctl rmt record|hunt`: resting motor thresholds.
+"""`stimctl rmt record|hunt`: motor thresholds, resting or active, of one muscle.
 
-`record` stores a threshold found elsewhere, with its provenance (method, criterion,
-algorithm, device, coil); `hunt` (another module, loaded lazily) finds one with a
-stimulator. A value outside 10-100 % MSO, or a date in the future, is refused, never
-clipped (exit 2).
+`record` stores a threshold found elsewhere, with its type (`--type rmt|amt`), muscle
+(`--muscle`) and provenance (method, criterion, algorithm, device, coil); `hunt`
+(another module, loaded lazily) finds one with a stimulator. A value outside 10-100 % MSO,
+or a date in the future, is refused, never clipped (exit 2).
 """
 
 from __future__ import annotations
@@ -15,6 +15,23 @@ import click
 from stimctl import plausible
 from stimctl.cli import LazyGroup
 from stimctl.cli.options import ISO_DATE, PERCENT_MSO
+from stimctl.safety.inputs import KIND_NAMES, MUSCLES
+
+THRESHOLD_TYPE = click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["rmt", "amt"]),
+    default="rmt",
+    show_default=True,
+    help="Resting (relaxed muscle) or active (slight contraction) motor threshold.",
+)
+MUSCLE = click.option(
+    "--muscle",
+    type=click.Choice(list(MUSCLES)),
+    default="FDI",
+    show_default=True,
+    help="Muscle measured: FDI, APB, ADM (hand), TA, AH (leg); 'hand'/'leg' if not named.",
+)
 
 HUNT_COMMANDS = {
     "hunt": (
@@ -26,7 +43,7 @@ HUNT_COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy=HUNT_COMMANDS)
 def rmt() -> None:
-    """Record or hunt a resting motor threshold."""
+    """Record or hunt a motor threshold (resting or active, of one muscle)."""
 
 
 @rmt.command("record")
@@ -44,6 +61,15 @@ def rmt() -> None:
     default=None,
     help=f"Pulses used (0-{plausible.MAX_HUNT_PULSES}).",
 )
+@THRESHOLD_TYPE
+@MUSCLE
+@click.option(
+    "--adjusted-for",
+    "adjusted_for",
+    default=None,
+    metavar="SITE",
+    help="The value is already adjusted for the cortical depth of SITE (e.g. L-DLPFC, SAINT).",
+)
 def record(
     subject_id: str,
     value: float,
@@ -54,8 +80,11 @@ def record(
     criterion: str | None,
     algorithm: str | None,
     pulses: int | None,
+    kind: str,
+    muscle: str,
+    adjusted_for: str | None,
 ) -> None:
-    """Store a resting motor threshold for SUBJECT_ID."""
+    """Store a motor threshold for SUBJECT_ID."""
     from stimctl.cli.records_cmd import open_store
     from stimctl.records import ThresholdRecord, record_threshold
 
@@ -76,9 +105,14 @@ def record(
                 criterion=criterion,
                 algorithm=algorithm,
                 pulses=pulses,
+                kind=kind,  # type: ignore[arg-type]  # click.Choice guarantees it
+                muscle=muscle,
+                adjusted_for=adjusted_for,
             ),
         )
     click.echo(
-        f"recorded RMT {stored.percent_mso:g}% MSO ({stored.method},"
-        f" {stored.measured_on.isoformat()}) for {subject_id} [{stored.id}]"
+        f"recorded {stored.kind.upper()} {stored.percent_mso:g}% MSO ({stored.muscle},"
+        f" {stored.method}, {stored.measured_on.isoformat()}) for {subject_id} [{stored.id}]"
+        f" - {KIND_NAMES[stored.kind]}"
+        + (f", adjusted for the depth of {stored.adjusted_for}" if stored.adjusted_for else "")
     )

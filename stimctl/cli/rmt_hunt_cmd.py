@@ -31,6 +31,7 @@ import click
 
 from stimctl import plausible
 from stimctl.cli.options import PERCENT_MSO, Bounded
+from stimctl.cli.rmt_cmd import MUSCLE, THRESHOLD_TYPE
 from stimctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
@@ -53,24 +54,40 @@ METHODS = ("rr", "rr-10-20", "mills-nithi", "ml-pest")
 DEFAULT_START = 70  # % MSO: above most resting thresholds (safety-limits 4.2: 95th pct 81)
 
 
+ACTIVE_MEP_CRITERION_UV = 200.0
+"""AMT: MEPs of about 200 uV in 5 of 10 trials during slight contraction (safety-limits
+4.1 and 2.1, Huang 2005 [R]); the resting criterion is 50 uV."""
+
+
 def build_method(
-    name: str, *, start: int | None, max_intensity: int, min_intensity: int, max_pulses: int | None
+    name: str,
+    *,
+    start: int | None,
+    max_intensity: int,
+    min_intensity: int,
+    max_pulses: int | None,
+    kind: str = "rmt",
 ) -> ThresholdMethod:
-    """The method object for a CLI method name, with the given limits."""
-    from stimctl.rmt import HuntLimits, MillsNithi, MlPest, RelativeFrequency
+    """The method object for a CLI method name, with the given limits; an AMT hunt uses
+    the active criterion (200 uV)."""
+    from stimctl.rmt import Criterion, HuntLimits, MillsNithi, MlPest, RelativeFrequency
+
+    criterion = Criterion(ACTIVE_MEP_CRITERION_UV) if kind == "amt" else Criterion()
 
     first = min(DEFAULT_START, max_intensity) if start is None else start
     if name == "ml-pest":
-        return MlPest(limits=HuntLimits(max_intensity, min_intensity, max_pulses or 20))
+        return MlPest(
+            limits=HuntLimits(max_intensity, min_intensity, max_pulses or 20), criterion=criterion
+        )
     trials = 20 if name == "rr-10-20" else 10
     # Default budget: 25 levels' worth of full trials (250 pulses, 500 for 10 of 20).
     limits = HuntLimits(max_intensity, min_intensity, max_pulses or 25 * trials)
     if name == "rr":
-        return RelativeFrequency(first, limits=limits)
+        return RelativeFrequency(first, limits=limits, criterion=criterion)
     if name == "rr-10-20":
-        return RelativeFrequency(first, positives=10, trials=20, limits=limits)
+        return RelativeFrequency(first, positives=10, trials=20, limits=limits, criterion=criterion)
     if name == "mills-nithi":
-        return MillsNithi(first, limits=limits)
+        return MillsNithi(first, limits=limits, criterion=criterion)
     raise ConfigError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
 
 
@@ -143,6 +160,8 @@ def build_method(
     help="Store the threshold in the records [yes for operator hunts, no for replays].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@THRESHOLD_TYPE
+@MUSCLE
 @click.option(
     "--console",
     is_flag=True,
@@ -167,9 +186,11 @@ def hunt(
     speed: str,
     store: bool | None,
     as_json: bool,
+    kind: str,
+    muscle: str,
     console: bool,
 ) -> int:
-    """Hunt the resting motor threshold of SUBJECT.
+    """Hunt the motor threshold (`--type rmt|amt`, `--muscle`) of SUBJECT.
 
     Exit 0 threshold found, 1 stopped at a cap without a threshold, 2 bad input; device
     and link errors exit with their own codes (stimctl.errors), the device disarmed.
@@ -207,6 +228,7 @@ def hunt(
         max_intensity=max_intensity,
         min_intensity=min_intensity,
         max_pulses=max_pulses,
+        kind=kind,
     )
     pacing = PulseInterval(interval, jitter)
     if wiring.profile is not None and wiring.fired_by is not None:
@@ -308,7 +330,7 @@ def hunt(
     device_name = None if wiring.profile is None else wiring.profile.name
     stored_id = None
     if store_result and result.rmt is not None:
-        stored_id = _store(subject, result, device=device_name, coil=coil)
+        stored_id = _store(subject, result, device=device_name, coil=coil, kind=kind, muscle=muscle)
     if as_json:
         payload = {
             "subject": subject,
@@ -318,13 +340,15 @@ def hunt(
             "fired_by": wiring.fired_by or "none",
             "disarmed": disarmed,
             "stored": stored_id,
+            "type": kind,
+            "muscle": muscle,
             **result.as_dict(),
         }
         if virtual_rmt is not None:
             payload["virtual_rmt"] = virtual_rmt
         click.echo(json.dumps(payload, indent=2))
     else:
-        _print_summary(result)
+        _print_summary(result, kind, muscle)
         if stored_id is not None:
             click.echo(f"stored as threshold {stored_id} for {subject}")
     return ExitCode.OK if result.converged else NO_THRESHOLD
@@ -500,7 +524,15 @@ def _require_subject(subject: str) -> None:
         get_subject(records, subject)  # an unknown subject is a ConfigError
 
 
-def _store(subject: str, result: HuntResult, *, device: str | None, coil: str | None) -> str:
+def _store(
+    subject: str,
+    result: HuntResult,
+    *,
+    device: str | None,
+    coil: str | None,
+    kind: str,
+    muscle: str,
+) -> str:
     import datetime as dt
 
     from stimctl.records import Store, ThresholdRecord, record_threshold
@@ -519,15 +551,17 @@ def _store(subject: str, result: HuntResult, *, device: str | None, coil: str | 
                 criterion=result.criterion,
                 algorithm=result.method,
                 pulses=result.pulses,
+                kind=kind,  # type: ignore[arg-type]  # click.Choice guarantees it
+                muscle=muscle,
             ),
         )
     return stored.id
 
 
-def _print_summary(result: HuntResult) -> None:
+def _print_summary(result: HuntResult, kind: str, muscle: str) -> None:
     if result.rmt is not None:
         click.echo(
-            f"RMT {result.rmt:g} % MSO ({result.method}, {result.criterion}, "
+            f"{kind.upper()} {result.rmt:g} % MSO ({muscle}, {result.method}, {result.criterion}, "
             f"{result.pulses} pulses): {result.reason}"
         )
     else:

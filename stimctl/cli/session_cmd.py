@@ -30,6 +30,9 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
             "--rmt", type=PERCENT_MSO, default=None, help="Resting motor threshold, % MSO."
         ),
         click.option(
+            "--amt", type=PERCENT_MSO, default=None, help="Active motor threshold, % MSO."
+        ),
+        click.option(
             "--subject", "subject_id", default=None, help="Take RMT and history from the records."
         ),
         click.option("--rmt-method", type=click.Choice(["emg", "visual"]), default="emg"),
@@ -62,6 +65,18 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
             "--override-password-stdin",
             is_flag=True,
             help="Read the signer's password from the next line of standard input.",
+        ),
+        click.option(
+            "--monitor-operator",
+            default=None,
+            help="Who monitors a research session outside the tables (journaled).",
+        ),
+        click.option(
+            "--monitor-method",
+            "monitor_methods",
+            multiple=True,
+            type=click.Choice(["emg", "eeg"]),
+            help="How it is monitored (repeat for both).",
         ),
         click.option(
             "--json", "as_json", is_flag=True, help="Print the summary as one JSON object."
@@ -275,6 +290,7 @@ class SessionRequest:
 
     protocol: str
     rmt: float | None
+    amt: float | None
     subject_id: str | None
     rmt_method: str
     rmt_date: dt.date | None
@@ -287,6 +303,8 @@ class SessionRequest:
     override_reason: str | None
     override_password_stdin: bool
     as_json: bool
+    monitor_operator: str | None = None
+    monitor_methods: tuple[str, ...] = ()
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -330,6 +348,11 @@ def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = Fal
     threshold = (
         None if r.rmt is None else MotorThreshold(r.rmt, r.rmt_method, r.rmt_date or now.date())  # type: ignore[arg-type]
     )
+    monitoring = None
+    if r.monitor_operator or r.monitor_methods:
+        from stimctl.safety.monitoring import Monitoring
+
+        monitoring = Monitoring(r.monitor_operator or "", tuple(r.monitor_methods))  # type: ignore[arg-type]
     if r.subject_id is not None:
         from stimctl.session.records_link import subject_and_history
 
@@ -352,12 +375,25 @@ def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = Fal
             override=override,
             require_screening=True,
             now=now,
+            monitoring=monitoring,
         )
     else:
-        if threshold is None:
-            raise ConfigError("give --rmt PCT_MSO or --subject ID")
+        if r.rmt is None and r.amt is None:
+            raise ConfigError("give --rmt PCT_MSO (and/or --amt PCT_MSO) or --subject ID")
+        # hand thresholds (FDI) measured today unless --rmt-date says otherwise (issue 15)
+        given = [
+            MotorThreshold(value, r.rmt_method, r.rmt_date or now.date(), kind=kind, muscle="FDI")  # type: ignore[arg-type]
+            for kind, value in (("rmt", r.rmt), ("amt", r.amt))
+            if value is not None
+        ]
         prepared = prepare(
-            r.protocol, Subject(threshold), device_name, site=site, override=override, now=now
+            r.protocol,
+            Subject(given[0], thresholds=tuple(given[1:])),
+            device_name,
+            site=site,
+            override=override,
+            now=now,
+            monitoring=monitoring,
         )
     return replace(prepared, simulated=simulated, study_id=r.study_id)
 

@@ -83,7 +83,10 @@ class PreStartScreen(Screen[bool]):
         protocol = p.protocol
         rmt = p.subject.rmt
         age = (p.now.date() - rmt.measured_on).days
-        dose_rmt = protocol.intensity.percent_rmt
+        intensity = protocol.intensity
+        dose_rmt = (
+            intensity.percent_amt if intensity.percent_amt is not None else intensity.percent_rmt
+        )
         with VerticalScroll(id="prestart"):
             yield Static(Text(f"Before start: {protocol.title}", style="bold"), classes="h1")
             yield Static(self._facts(age, dose_rmt), id="facts")
@@ -144,9 +147,13 @@ class PreStartScreen(Screen[bool]):
         )
         table.add_row("Target", f"{protocol.target.site}, {protocol.target.hemisphere}")
         if dose_rmt is not None:
+            # % of the threshold the dose refers to (RMT or AMT; SAINT: depth-adjusted)
+            kind = p.threshold.kind.upper()
+            adjusted = " (depth-adjusted)" if protocol.intensity.depth_adjusted else ""
             table.add_row(
                 "Intensity",
-                f"{dose_rmt:g}% RMT = {percent_mso_for(dose_rmt, rmt.percent_mso)}% MSO",
+                f"{dose_rmt:g}% {kind}{adjusted} = "
+                f"{percent_mso_for(dose_rmt, p.reference_percent_mso)}% MSO",
             )
         coil = protocol.coil.family + (f" {protocol.coil.model}" if protocol.coil.model else "")
         table.add_row("Coil", coil)

@@ -100,18 +100,30 @@ class Coil(StrictModel):
     """Coil model when the limits depend on it, e.g. "H1" or "H7" for H-coils."""
 
 
+ThresholdMuscle = Literal["FDI", "APB", "ADM", "hand", "TA", "AH", "leg"]
+"""The muscle (or just the limb) whose motor threshold the intensity refers to."""
+
+
 class Intensity(StrictModel):
     percent_rmt: PercentRmt | None = None
+    percent_amt: PercentRmt | None = None
+    """% of the active motor threshold (Huang 2005 TBS convention, safety-limits 13.2)."""
     percent_mso: Annotated[float, Field(ge=1, le=P.MAX_PERCENT_MSO)] | None = None
     """Absolute output, allowed only in research mode (the safety engine enforces it)."""
+    muscle: ThresholdMuscle = "hand"
+    """Whose threshold: a hand muscle by default; an H7 protocol's is a leg threshold."""
+    depth_adjusted: bool = False
+    """The % refers to the threshold adjusted for the target's scalp-to-cortex distance
+    (SAINT; Stokes et al. 2005): the subject needs the distances or an adjusted threshold."""
     ramp_start_percent_rmt: PercentRmt | None = None
     ramp_trains: Pulses | None = None
     ramp_sessions: Annotated[int, Field(ge=1, le=P.MAX_COURSE_SESSIONS)] | None = None
 
     @model_validator(mode="after")
     def _one_reference(self) -> Intensity:
-        if (self.percent_rmt is None) == (self.percent_mso is None):
-            raise ValueError("give exactly one of percent_rmt and percent_mso")
+        given = [self.percent_rmt, self.percent_amt, self.percent_mso]
+        if sum(v is not None for v in given) != 1:
+            raise ValueError("give exactly one of percent_rmt, percent_amt and percent_mso")
         has_ramp_length = self.ramp_trains is not None or self.ramp_sessions is not None
         if self.ramp_start_percent_rmt is None:
             if has_ramp_length:

@@ -59,7 +59,13 @@ from stimctl.records.sessions import (
 )
 from stimctl.records.start import SessionStart, Started, start_session
 from stimctl.records.store import Store, default_db_path
-from stimctl.records.subjects import add_operator, add_subject, get_subject, list_subjects
+from stimctl.records.subjects import (
+    add_operator,
+    add_subject,
+    edit_subject,
+    get_subject,
+    list_subjects,
+)
 
 __all__ = [
     "AdverseEventRecord",
@@ -81,6 +87,7 @@ __all__ = [
     "begin_session",
     "close_course",
     "default_db_path",
+    "edit_subject",
     "end_session",
     "evaluate_for_subject",
     "get_session",

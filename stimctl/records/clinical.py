@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from stimctl import plausible
 from stimctl.errors import ConfigError
-from stimctl.records.models import RmtMethod, ScreeningRecord, ThresholdRecord
+from stimctl.records.models import RmtMethod, ScreeningRecord, ThresholdKind, ThresholdRecord
 from stimctl.records.store import Store
 from stimctl.records.subjects import ensure_operator, require_subject, rows_of_subject
 from stimctl.records.values import (
@@ -20,11 +20,11 @@ from stimctl.records.values import (
     now_utc,
     utc_text,
 )
-from stimctl.safety.inputs import Screening
+from stimctl.safety.inputs import MUSCLES, Screening
 
 _THRESHOLD_COLUMNS = (
     "id, subject_id, percent_mso, method, measured_on, device, coil, criterion, algorithm,"
-    " pulses, recorded_at"
+    " pulses, recorded_at, kind, muscle, adjusted_for"
 )
 _SCREENING_COLUMNS = (
     "id, subject_id, questionnaire, answered_on, answers, medications, reviewer, recorded_at"
@@ -45,7 +45,7 @@ def record_threshold(store: Store, threshold: ThresholdRecord) -> ThresholdRecor
         require_subject(conn, record.subject_id)
         conn.execute(
             f"INSERT INTO motor_thresholds ({_THRESHOLD_COLUMNS})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
                 record.subject_id,
@@ -58,6 +58,9 @@ def record_threshold(store: Store, threshold: ThresholdRecord) -> ThresholdRecor
                 record.algorithm,
                 record.pulses,
                 utc_text(record.recorded_at),
+                record.kind,
+                record.muscle,
+                record.adjusted_for,
             ),
         )
     return record
@@ -75,6 +78,22 @@ def _check_threshold(threshold: ThresholdRecord) -> None:
         )
     # A threshold from the future would outlive every staleness rule (issue 12 item 10).
     plausible.past_date(threshold.measured_on, "threshold date", threshold.recorded_at)
+    if threshold.kind not in ("rmt", "amt"):
+        raise ConfigError(f"motor threshold type {threshold.kind!r} is not rmt or amt")
+    if threshold.adjusted_for is not None:
+        from typing import get_args
+
+        from stimctl.protocol.models import Site
+
+        if threshold.adjusted_for not in get_args(Site):
+            raise ConfigError(
+                f"adjusted-for site {threshold.adjusted_for!r} is not one of "
+                f"{', '.join(get_args(Site))}"
+            )
+    if threshold.muscle not in MUSCLES:
+        raise ConfigError(
+            f"motor threshold muscle {threshold.muscle!r} is not one of {', '.join(MUSCLES)}"
+        )
 
 
 def latest_threshold(conn: sqlite3.Connection, subject_id: str) -> ThresholdRecord | None:
@@ -85,6 +104,20 @@ def latest_threshold(conn: sqlite3.Connection, subject_id: str) -> ThresholdReco
         (subject_id,),
     ).fetchone()
     return None if row is None else _threshold(row)
+
+
+def latest_thresholds(conn: sqlite3.Connection, subject_id: str) -> list[ThresholdRecord]:
+    """The most recent threshold of each (kind, muscle, depth adjustment), newest first."""
+    rows = conn.execute(
+        f"SELECT {_THRESHOLD_COLUMNS} FROM motor_thresholds WHERE subject_id = ?"
+        " ORDER BY measured_on DESC, recorded_at DESC",
+        (subject_id,),
+    ).fetchall()
+    latest: dict[tuple[str, str, str | None], ThresholdRecord] = {}
+    for row in rows:
+        record = _threshold(row)
+        latest.setdefault((record.kind, record.muscle, record.adjusted_for), record)
+    return list(latest.values())
 
 
 def threshold_by_id(conn: sqlite3.Connection, threshold_id: str) -> ThresholdRecord | None:
@@ -117,6 +150,9 @@ def _threshold(row: tuple[Any, ...]) -> ThresholdRecord:
         algorithm=row[8],
         pulses=row[9],
         recorded_at=from_utc_text(row[10]),
+        kind=cast(ThresholdKind, row[11]),
+        muscle=row[12],
+        adjusted_for=row[13],
     )
 
 

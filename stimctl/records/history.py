@@ -13,9 +13,14 @@ from typing import TYPE_CHECKING
 
 from stimctl.errors import ConfigError
 from stimctl.records.adverse import adverse_events_of
-from stimctl.records.clinical import latest_screening, latest_threshold, threshold_by_id
+from stimctl.records.clinical import (
+    latest_screening,
+    latest_threshold,
+    latest_thresholds,
+    threshold_by_id,
+)
 from stimctl.records.courses import active_course, delivered_in_course
-from stimctl.records.models import SessionRecord, SubjectSummary
+from stimctl.records.models import SessionRecord, SubjectSummary, ThresholdRecord
 from stimctl.records.sessions import last_delivered, sessions_since
 from stimctl.records.store import Store
 from stimctl.records.subjects import require_subject
@@ -26,6 +31,7 @@ from stimctl.safety.inputs import (
     Screening,
     SiteRules,
     Subject,
+    limb_of,
 )
 
 if TYPE_CHECKING:
@@ -89,30 +95,41 @@ def past_session(record: SessionRecord) -> PastSession:
 
 
 def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = None) -> Subject:
-    """The subject as the engine weighs it: the latest motor threshold (or `threshold_id`)
-    and the latest screening (None if never screened). No threshold is a `ConfigError`."""
+    """The subject as the engine weighs it: the latest motor threshold of each kind and
+    muscle (the primary one: `threshold_id`, else the latest hand RMT, else the latest of
+    any kind) and the latest screening (None if never screened). No threshold at all is
+    a `ConfigError`."""
     with store.read() as conn:
-        require_subject(conn, subject_id)
+        record = require_subject(conn, subject_id)
+        latest = latest_thresholds(conn, subject_id)
         if threshold_id is not None:
-            threshold = threshold_by_id(conn, threshold_id)
-            if threshold is None or threshold.subject_id != subject_id:
+            chosen = threshold_by_id(conn, threshold_id)
+            if chosen is None or chosen.subject_id != subject_id:
                 raise ConfigError(f"no threshold {threshold_id!r} for subject {subject_id!r}")
         else:
-            threshold = latest_threshold(conn, subject_id)
+            hand_rmt = [
+                t
+                for t in latest
+                if t.kind == "rmt" and limb_of(t.muscle) == "hand" and t.adjusted_for is None
+            ]
+            chosen = hand_rmt[0] if hand_rmt else (latest[0] if latest else None)
         screening = latest_screening(conn, subject_id)
-    if threshold is None:
+        seizures = [e for e in adverse_events_of(conn, subject_id) if e.kind == "seizure"]
+    risk = set(record.risk_factors) | ({"prior-seizure"} if seizures else set())
+    if chosen is None:
         raise ConfigError(
             f"subject {subject_id!r} has no motor threshold on record (record one with"
-            f" `stimctl rmt record {subject_id} --value PCT --method emg`)"
+            f" `stimctl rmt record {subject_id} --value PCT --method emg --type rmt"
+            " --muscle FDI`)"
         )
+    others = tuple(
+        motor_threshold(t)
+        for t in latest
+        if t.id != chosen.id
+        and (t.kind, t.muscle, t.adjusted_for) != (chosen.kind, chosen.muscle, chosen.adjusted_for)
+    )
     return Subject(
-        rmt=MotorThreshold(
-            percent_mso=threshold.percent_mso,
-            method=threshold.method,
-            measured_on=threshold.measured_on,
-            device=threshold.device,
-            coil=threshold.coil,
-        ),
+        rmt=motor_threshold(chosen),
         screening=None
         if screening is None
         else Screening(
@@ -123,6 +140,26 @@ def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = Non
             reviewer=screening.reviewer,
         ),
         subject_id=subject_id,
+        thresholds=others,
+        scalp_cortex_mm=dict(record.scalp_cortex_mm),
+        birth_date=record.birth_date,
+        age_years=record.age_years,
+        age_recorded_on=record.age_recorded_on,
+        risk_factors=tuple(sorted(risk)),
+    )
+
+
+def motor_threshold(record: ThresholdRecord) -> MotorThreshold:
+    return MotorThreshold(
+        percent_mso=record.percent_mso,
+        method=record.method,
+        measured_on=record.measured_on,
+        device=record.device,
+        coil=record.coil,
+        kind=record.kind,
+        muscle=record.muscle,
+        record_id=record.id,
+        adjusted_for=record.adjusted_for,
     )
 
 
@@ -177,4 +214,5 @@ def summary(store: Store, subject_id: str) -> SubjectSummary:
             sessions=int(real),
             simulated_sessions=int(simulated),
             adverse_events=tuple(adverse_events_of(conn, subject_id)),
+            thresholds=tuple(latest_thresholds(conn, subject_id)),
         )

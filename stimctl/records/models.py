@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 RmtMethod = Literal["emg", "visual"]
+ThresholdKind = Literal["rmt", "amt"]
 CourseStatus = Literal["active", "closed"]
 
 SESSION_RUNNING: Final = "running"
@@ -35,11 +36,22 @@ BLOCKING_AE_SEVERITIES: Final = frozenset({"serious"})
 (SES-4) until someone reviews it; others are shown but do not block."""
 
 
+RISK_FACTORS: Final = ("epilepsy", "brain-lesion", "prior-seizure")
+"""Patient risk factors that make the rules stricter (safety-limits 13.4 item 3)."""
+
+
 @dataclass(frozen=True)
 class SubjectRecord:
     id: str
     created_at: dt.datetime
     notes: str | None = None
+    birth_date: dt.date | None = None
+    age_years: float | None = None
+    """An age as known on `age_recorded_on`, when the birth date is not."""
+    age_recorded_on: dt.date | None = None
+    risk_factors: tuple[str, ...] = ()
+    scalp_cortex_mm: dict[str, float] = field(default_factory=dict)
+    """Scalp-to-cortex distance by site (e.g. "M1-hand", "L-DLPFC"), e.g. from MRI."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,8 @@ class ScreeningRecord:
 
 @dataclass(frozen=True)
 class ThresholdRecord:
-    """A resting motor threshold with its provenance (NIBS-BIDS ``threshold_*`` fields)."""
+    """A motor threshold (resting or active, of one muscle) with its provenance
+    (NIBS-BIDS ``threshold_*`` fields)."""
 
     subject_id: str
     percent_mso: float
@@ -79,6 +92,12 @@ class ThresholdRecord:
     """Pulses used to find the threshold (they count towards the day's exposure)."""
     recorded_at: dt.datetime | None = None
     id: str = ""
+    kind: ThresholdKind = "rmt"
+    """Resting or active motor threshold (safety-limits 13.2)."""
+    muscle: str = "hand"
+    """A key of `stimctl.safety.inputs.MUSCLES` ("hand": a hand muscle not named)."""
+    adjusted_for: str | None = None
+    """Target site this threshold was adjusted to for cortical depth (None: as measured)."""
 
 
 @dataclass(frozen=True)
@@ -188,3 +207,5 @@ class SubjectSummary:
     adverse_events: tuple[AdverseEventRecord, ...] = field(default=())
     simulated_sessions: int = 0
     """Dry runs on record (not counted in `sessions`)."""
+    thresholds: tuple[ThresholdRecord, ...] = field(default=())
+    """The latest threshold of each kind and muscle (`threshold` is the latest of all)."""

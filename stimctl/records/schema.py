@@ -256,6 +256,38 @@ def _site_approvals(conn: sqlite3.Connection) -> None:
     )
 
 
+def _threshold_kind_and_muscle(conn: sqlite3.Connection) -> None:
+    # Every threshold says whether it is resting or active and on which muscle (issue 15,
+    # safety-limits 13.2): a dose in % AMT is not the same dose in % RMT, and an H7
+    # protocol's threshold is a leg threshold. Rows recorded before this were resting
+    # thresholds of a hand muscle that was not named: 'rmt' and 'hand' say exactly that.
+    for statement in (
+        "ALTER TABLE motor_thresholds ADD COLUMN kind TEXT NOT NULL DEFAULT 'rmt'"
+        " CHECK (kind IN ('rmt', 'amt'))",
+        "ALTER TABLE motor_thresholds ADD COLUMN muscle TEXT NOT NULL DEFAULT 'hand'"
+        " CHECK (length(muscle) > 0)",
+        # a threshold already adjusted for the cortical depth of this target (SAINT)
+        "ALTER TABLE motor_thresholds ADD COLUMN adjusted_for TEXT",
+    ):
+        conn.execute(statement)
+
+
+def _subject_age_risk_and_anatomy(conn: sqlite3.Connection) -> None:
+    # Age (a birth date, or an age as known on a date) decides the cleared ages of an
+    # indication; recorded risk factors (epilepsy, brain lesion, prior seizure) make the
+    # rules stricter; scalp-to-cortex distances give SAINT its depth-adjusted dose
+    # (issue 15 items 5 and 7). JSON text for the last two, like screenings' answers.
+    for statement in (
+        "ALTER TABLE subjects ADD COLUMN birth_date TEXT",
+        "ALTER TABLE subjects ADD COLUMN age_years REAL"
+        " CHECK (age_years IS NULL OR (age_years >= 0 AND age_years < 130))",
+        "ALTER TABLE subjects ADD COLUMN age_recorded_on TEXT",
+        "ALTER TABLE subjects ADD COLUMN risk_factors TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE subjects ADD COLUMN scalp_cortex_mm TEXT NOT NULL DEFAULT '{}'",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -264,6 +296,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _operator_identities_and_signatures,
     _journal_signing_keys,
     _site_approvals,
+    _threshold_kind_and_muscle,
+    _subject_age_risk_and_anatomy,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

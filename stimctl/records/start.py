@@ -49,6 +49,8 @@ class SessionStart:
     simulated: bool = False
     mode: str = "clinical"
     study_id: str | None = None
+    threshold_id: str | None = None
+    """The motor threshold the dose refers to (None: the subject's latest)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def start_session(
             simulated=start.simulated,
             mode=start.mode,
             study_id=start.study_id,
+            threshold_id=start.threshold_id,
             owner=current_owner(),
         )
     closed = tuple(r for r in (*before, *during) if r.closed)

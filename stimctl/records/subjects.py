@@ -4,20 +4,55 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from dataclasses import replace
 from typing import Any
 
 from stimctl.errors import ConfigError
 from stimctl.records.models import OperatorRecord, SubjectRecord
 from stimctl.records.store import Store
+from stimctl.records.subject_details import (
+    SUBJECT_COLUMNS,
+    check_details,
+    subject_record,
+    write_details,
+)
 from stimctl.records.values import check_person_id, from_utc_text, now_utc, utc_text
 
 
 def add_subject(
-    store: Store, subject_id: str, *, notes: str | None = None, at: dt.datetime | None = None
+    store: Store,
+    subject_id: str,
+    *,
+    notes: str | None = None,
+    at: dt.datetime | None = None,
+    birth_date: dt.date | None = None,
+    age_years: float | None = None,
+    risk_factors: tuple[str, ...] = (),
+    scalp_cortex_mm: dict[str, float] | None = None,
 ) -> SubjectRecord:
-    """Add a subject; an id already on record is a `ConfigError`."""
+    """Add a subject; an id already on record is a `ConfigError`. `age_years` is an age
+    known today, for when the birth date is not."""
     check_person_id(subject_id, "subject")
-    record = SubjectRecord(subject_id, at or now_utc(), notes)
+    created = at or now_utc()
+    today = created.date()
+    distances = dict(scalp_cortex_mm or {})
+    check_details(
+        birth_date=birth_date,
+        age_years=age_years,
+        today=today,
+        risk_factors=risk_factors,
+        scalp_cortex_mm=distances,
+    )
+    record = SubjectRecord(
+        subject_id,
+        created,
+        notes,
+        birth_date=birth_date,
+        age_years=age_years,
+        age_recorded_on=today if age_years is not None else None,
+        risk_factors=tuple(sorted(set(risk_factors))),
+        scalp_cortex_mm=distances,
+    )
     with store.write() as conn:
         if _subject_row(conn, subject_id) is not None:
             raise ConfigError(f"subject {subject_id!r} already exists")
@@ -25,6 +60,43 @@ def add_subject(
             "INSERT INTO subjects (id, created_at, notes) VALUES (?, ?, ?)",
             (record.id, utc_text(record.created_at), record.notes),
         )
+        write_details(conn, record)
+    return record
+
+
+def edit_subject(
+    store: Store,
+    subject_id: str,
+    *,
+    birth_date: dt.date | None = None,
+    age_years: float | None = None,
+    add_risk_factors: tuple[str, ...] = (),
+    remove_risk_factors: tuple[str, ...] = (),
+    scalp_cortex_mm: dict[str, float] | None = None,
+    today: dt.date | None = None,
+) -> SubjectRecord:
+    """Change what is given and keep the rest. A birth date replaces a recorded age and
+    the other way round; distances are merged by site."""
+    day = today or now_utc().date()
+    with store.write() as conn:
+        current = require_subject(conn, subject_id)
+        if birth_date is not None and age_years is not None:
+            raise ConfigError("give a birth date or an age, not both")
+        factors = (set(current.risk_factors) | set(add_risk_factors)) - set(remove_risk_factors)
+        distances = {**current.scalp_cortex_mm, **(scalp_cortex_mm or {})}
+        check_details(
+            birth_date=birth_date,
+            age_years=age_years,
+            today=day,
+            risk_factors=tuple(sorted(set(add_risk_factors) | set(remove_risk_factors))),
+            scalp_cortex_mm=distances,
+        )
+        record = replace(current, risk_factors=tuple(sorted(factors)), scalp_cortex_mm=distances)
+        if birth_date is not None:
+            record = replace(record, birth_date=birth_date, age_years=None, age_recorded_on=None)
+        if age_years is not None:
+            record = replace(record, birth_date=None, age_years=age_years, age_recorded_on=day)
+        write_details(conn, record)
     return record
 
 
@@ -36,8 +108,8 @@ def get_subject(store: Store, subject_id: str) -> SubjectRecord:
 
 def list_subjects(store: Store) -> list[SubjectRecord]:
     with store.read() as conn:
-        rows = conn.execute("SELECT id, created_at, notes FROM subjects ORDER BY id").fetchall()
-    return [SubjectRecord(r[0], from_utc_text(r[1]), r[2]) for r in rows]
+        rows = conn.execute(f"SELECT {SUBJECT_COLUMNS} FROM subjects ORDER BY id").fetchall()
+    return [subject_record(tuple(r)) for r in rows]
 
 
 def rows_of_subject(store: Store, subject_id: str, sql: str) -> list[tuple[Any, ...]]:
@@ -54,12 +126,12 @@ def require_subject(conn: sqlite3.Connection, subject_id: str) -> SubjectRecord:
         raise ConfigError(
             f"unknown subject {subject_id!r} (add it with `stimctl subject add {subject_id}`)"
         )
-    return SubjectRecord(row[0], from_utc_text(row[1]), row[2])
+    return subject_record(row)
 
 
-def _subject_row(conn: sqlite3.Connection, subject_id: str) -> tuple[str, str, str | None] | None:
-    row: tuple[str, str, str | None] | None = conn.execute(
-        "SELECT id, created_at, notes FROM subjects WHERE id = ?", (subject_id,)
+def _subject_row(conn: sqlite3.Connection, subject_id: str) -> tuple[Any, ...] | None:
+    row: tuple[Any, ...] | None = conn.execute(
+        f"SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = ?", (subject_id,)
     ).fetchone()
     return row
 

@@ -112,6 +112,7 @@ def report_dict(data: SessionData) -> dict[str, Any]:
         },
         "override": data.override,
         "signatures": signatures(data),
+        "monitoring": start.get("monitoring"),
         "outcome": data.end,
         "trains": [train_dict(t) for t in data.trains],
         "trains_planned": len(data.planned_trains),

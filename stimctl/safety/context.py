@@ -8,7 +8,7 @@ from datetime import date
 from stimctl.device_profiles import DeviceProfile
 from stimctl.protocol.derived import Derived
 from stimctl.protocol.models import Protocol
-from stimctl.safety.inputs import SiteRules, Subject
+from stimctl.safety.inputs import MotorThreshold, SiteRules, Subject
 from stimctl.safety.tables import Limit, Limits
 from stimctl.safety.verdict import Finding, Severity
 
@@ -22,10 +22,26 @@ class Context:
     device: DeviceProfile | None
     limits: Limits
     today: date
-    percent_rmt: float
-    """The highest intensity of the session in % RMT (ramps only go below it)."""
+    percent_rmt: float | None
+    """The highest intensity of the session in % RMT of the protocol's muscle (ramps only
+    go below it); None only for a TBS protocol in % AMT of a subject without an RMT."""
     dose_percent_mso: float
-    """`percent_rmt` converted with the subject's RMT: what the device must deliver."""
+    """The intensity converted with the threshold it refers to: what the device delivers."""
+    percent_amt: float | None = None
+    """The same dose in % AMT, when the subject has an AMT of the protocol's muscle."""
+    reference: MotorThreshold | None = None
+    """The threshold the protocol's intensity refers to (the RMT for % MSO dosing)."""
+    thresholds_used: tuple[MotorThreshold, ...] = ()
+    """Every threshold the dose was converted with (their quality rules apply)."""
+    depth: Finding | None = None
+    """How a depth-adjusted dose was computed (SAINT), reported with the findings."""
+
+    @property
+    def rmt_percent(self) -> float:
+        """`percent_rmt` where a rule needs it; build_context guarantees an RMT for every
+        protocol the duration, interval and conventional intensity rules look at."""
+        assert self.percent_rmt is not None, "non-TBS protocols always have an RMT"
+        return self.percent_rmt
 
     @property
     def research(self) -> bool:

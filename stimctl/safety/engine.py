@@ -13,6 +13,7 @@ from stimctl import plausible
 from stimctl.device_profiles import DeviceProfile
 from stimctl.protocol.derived import derive
 from stimctl.protocol.models import Protocol
+from stimctl.safety import thresholds
 from stimctl.safety.context import Context
 from stimctl.safety.inputs import History, SiteRules, Subject
 from stimctl.safety.rules_device import check_device
@@ -21,6 +22,7 @@ from stimctl.safety.rules_history import check_history, check_schedule_allowed
 from stimctl.safety.rules_intensity import check_intensity
 from stimctl.safety.rules_iti import check_inter_train_interval
 from stimctl.safety.rules_pulses import check_pulses
+from stimctl.safety.rules_risk import check_age_and_risk
 from stimctl.safety.rules_screening import check_screening
 from stimctl.safety.rules_tbs import check_theta_burst
 from stimctl.safety.tables import limits
@@ -34,26 +36,32 @@ def build_context(
     site: SiteRules,
     now: datetime,
 ) -> Context:
+    """The evaluation's inputs; the subject must have every threshold the protocol needs
+    (`thresholds.missing` is empty), else a ValueError."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     # A ConfigError (exit 2), not a ValueError (exit 70): the RMT is typed by people.
-    rmt = plausible.rmt_percent_mso(subject.rmt.percent_mso, "RMT")
-    intensity = protocol.intensity
-    if intensity.percent_rmt is not None:
-        percent_rmt = intensity.percent_rmt
-    else:
-        assert intensity.percent_mso is not None
-        percent_rmt = intensity.percent_mso / rmt * 100.0
+    plausible.rmt_percent_mso(subject.rmt.percent_mso, "RMT")
+    derived = derive(protocol)
+    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+    lacking = thresholds.missing(subject, protocol, derived.protocol_class, gradient)
+    if lacking:
+        raise ValueError(lacking[0].message)
+    dose = thresholds.dose(subject, protocol, gradient)
     return Context(
         protocol=protocol,
-        derived=derive(protocol),
+        derived=derived,
         subject=subject,
         site=site,
         device=device,
         limits=limits(),
         today=now.astimezone(ZoneInfo(site.timezone)).date(),
-        percent_rmt=percent_rmt,
-        dose_percent_mso=percent_rmt * rmt / 100.0,
+        percent_rmt=dose.percent_rmt,
+        dose_percent_mso=dose.dose_percent_mso,
+        percent_amt=dose.percent_amt,
+        reference=dose.reference,
+        thresholds_used=dose.used,
+        depth=dose.depth,
     )
 
 
@@ -74,9 +82,30 @@ def evaluate(
     `require_screening`: a missing screening blocks (session start); `stimctl check`
     leaves it off unless a screening file is given.
     """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    figures = derive(protocol)
+    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+    lacking = thresholds.missing(subject, protocol, figures.protocol_class, gradient)
+    if lacking:
+        # No dose can be computed without the threshold: nothing else can be judged.
+        return Verdict.from_findings(
+            lacking,
+            {
+                "name": protocol.name,
+                "title": protocol.title,
+                **figures.as_dict(),
+                "percent_rmt": None,
+                "percent_amt": None,
+                "threshold": None,
+                "dose_percent_mso": None,
+                "table_version": limits().table_version,
+            },
+        )
     ctx = build_context(protocol, subject, device, site or SiteRules(), now)
-    findings: list[Finding] = []
+    findings: list[Finding] = [] if ctx.depth is None else [ctx.depth]
     findings += check_intensity(ctx)
+    findings += check_age_and_risk(ctx)
     findings += check_train_duration(ctx)
     findings += check_inter_train_interval(ctx)
     findings += check_pulses(ctx)
@@ -91,6 +120,10 @@ def evaluate(
         "title": protocol.title,
         **ctx.derived.as_dict(),
         "percent_rmt": ctx.percent_rmt,
+        "percent_amt": ctx.percent_amt,
+        "threshold": None
+        if ctx.reference is None
+        else ctx.reference.describe() + ("; % of it adjusted for depth" if ctx.depth else ""),
         "dose_percent_mso": round(ctx.dose_percent_mso, 3),
         "table_version": ctx.limits.table_version,
     }

@@ -9,7 +9,12 @@ DEV-RATE: single-pulse devices cannot run trains faster than they recharge.
 
 from __future__ import annotations
 
-from stimctl.device_profiles import DeviceProfile, rapid_energy_j, rapid_max_frequency_hz
+from stimctl.device_profiles import (
+    DeviceProfile,
+    rapid_datasheet_cap,
+    rapid_energy_j,
+    rapid_max_frequency_hz,
+)
 from stimctl.protocol.derived import is_theta_burst
 from stimctl.safety.context import Context, find, fmt
 from stimctl.safety.verdict import Finding, Severity
@@ -40,10 +45,18 @@ def _frequency(ctx: Context, device: DeviceProfile) -> Finding:
         if _within_output(ctx, device)
         else None  # not deliverable at all: INT-5 blocks it
     )
+    source = f"{device.source} [{device.status}]"
     if rapid_max is not None and rapid_max < maximum:
         maximum = rapid_max
         why = f"{device.title} maximum at {fmt(ctx.dose_percent_mso)}% MSO"
-    source = f"{device.source} [{device.status}]"
+    cap = rapid_datasheet_cap(device, ctx.dose_percent_mso) if rapid_max is not None else None
+    if cap is not None and cap.max_hz < maximum:
+        why = (
+            f"{device.title} datasheet maximum from {fmt(cap.from_percent_mso)}% output "
+            f"(the MagPy table allows {fmt(maximum)} Hz; the lower value governs)"
+        )
+        maximum = cap.max_hz
+        source = f"{cap.source} [{cap.status}]"
     if frequency > maximum + EPSILON:
         what = "burst frequency" if tbs else "frequency"
         return find(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from stimctl.protocol.models import ThetaBurstPattern
 from stimctl.safety.context import Context, against, find, fmt
+from stimctl.safety.inputs import limb_of
+from stimctl.safety.rules_risk import has_risk_factor, risk_factors
 from stimctl.safety.tables import DurationCell, DurationTable, duration_table, hcoil_table
 from stimctl.safety.verdict import Finding, Severity
 
@@ -50,33 +52,49 @@ def check_train_duration(ctx: Context) -> list[Finding]:
                 bounds.max_frequency_hz,
             )
         ]
-    if ctx.percent_rmt > bounds.max_percent_rmt.value + EPSILON:
+    if ctx.rmt_percent > bounds.max_percent_rmt.value + EPSILON:
         return [
             against(
                 RULE,
                 Severity.BLOCK,
-                f"{fmt(ctx.percent_rmt)}% RMT is above the table's highest column",
-                ctx.percent_rmt,
+                f"{fmt(ctx.rmt_percent)}% RMT is above the table's highest column",
+                ctx.rmt_percent,
                 bounds.max_percent_rmt,
             )
         ]
-    found = lookup(table, frequency, ctx.percent_rmt)
+    found = lookup(table, frequency, ctx.rmt_percent)
     assert found is not None  # both bounds were checked above
     cell, row_hz, col_pct = found
     scale = bounds.conservative_scale.value if ctx.site.conservative_duration_table else 1.0
     limit_s = cell.seconds * scale
     where = f"{fmt(row_hz)} Hz row, {fmt(col_pct)}% column"
+    if ctx.rmt_percent < table.intensities_percent[0] - EPSILON:
+        where += f" (read for {fmt(ctx.rmt_percent)}% RMT: below the first column)"
+    elif abs(frequency - row_hz) > EPSILON or abs(ctx.rmt_percent - col_pct) > EPSILON:
+        where += " (rounded up to the next row or column)"
     prefix = ">" if cell.tested_only else ""
-    row_source = table.row_sources[table.frequencies_hz.index(row_hz)]
-    source = row_source + (" x 0.75 (Chen 1997 -25%)" if scale != 1.0 else "")
+    if cell.envelope:
+        where += (
+            f"; envelope of Table 4: published {prefix}{fmt(cell.published)} s, lowered to "
+            f"{prefix}{fmt(cell.seconds)} s by a lower intensity's cell"
+        )
+    source = _cell_source(table, row_hz, cell) + (
+        " x 0.75 (Chen 1997 -25%) [P]" if scale != 1.0 else ""
+    )
     if train_s <= limit_s + EPSILON:
         severity = Severity.ALLOW
         message = f"train {fmt(train_s)} s <= {prefix}{fmt(limit_s)} s ({where})"
     elif cell.tested_only:
-        severity = Severity.OVERRIDE
+        risky = has_risk_factor(ctx)
+        severity = Severity.BLOCK if risky else Severity.OVERRIDE
         message = (
             f"train {fmt(train_s)} s is longer than the longest tested "
             f"{prefix}{fmt(limit_s)} s ({where}): not shown unsafe, not tested"
+            + (
+                f"; blocked with risk factors on record ({', '.join(risk_factors(ctx))})"
+                if risky
+                else ""
+            )
         )
     else:
         severity = Severity.BLOCK
@@ -85,6 +103,18 @@ def check_train_duration(ctx: Context) -> list[Finding]:
             "spread of excitation was observed beyond it"
         )
     return [find(RULE, severity, message, value=train_s, limit=limit_s, source=source)]
+
+
+def _cell_source(table: DurationTable, row_hz: float, cell: DurationCell) -> str:
+    """The row's source with this cell's own tag: [E] for an envelope cell (with the
+    published table's tag), the anchor for a cell verified independently."""
+    row_source = table.row_sources[table.frequencies_hz.index(row_hz)]
+    base = row_source.rsplit(" [", 1)[0]
+    if cell.envelope:
+        return f"{base} [R]; envelope of Table 4 (running minimum, safety-limits 9.1) [E]"
+    if cell.anchor:
+        return f"{base}; this cell: {cell.anchor} [{cell.status}]"
+    return f"{base} [{cell.status}]"
 
 
 def check_hcoil_envelope(ctx: Context) -> list[Finding]:
@@ -105,13 +135,27 @@ def check_hcoil_envelope(ctx: Context) -> list[Finding]:
     env = envelopes[model]
     source = f"{env.source} [{env.status}]"
     findings: list[Finding] = []
-    if ctx.percent_rmt > env.max_percent_rmt + EPSILON:
+    muscle = ctx.protocol.intensity.muscle
+    if limb_of(muscle) != env.threshold_limb:
+        return [
+            find(
+                "INT-4",
+                Severity.BLOCK,
+                f"the {model} label cap is in % of a {env.threshold_limb} motor threshold; "
+                f"this protocol's intensity refers to a {limb_of(muscle)} threshold "
+                "(set intensity.muscle)",
+                value=muscle,
+                limit=env.threshold_limb,
+                source=source,
+            )
+        ]
+    if ctx.rmt_percent > env.max_percent_rmt + EPSILON:
         findings.append(
             find(
                 "INT-4",
                 Severity.BLOCK,
-                f"{fmt(ctx.percent_rmt)}% RMT is above the {model} label cap",
-                value=ctx.percent_rmt,
+                f"{fmt(ctx.rmt_percent)}% RMT is above the {model} label cap",
+                value=ctx.rmt_percent,
                 limit=env.max_percent_rmt,
                 source=source,
             )
@@ -124,6 +168,9 @@ def check_hcoil_envelope(ctx: Context) -> list[Finding]:
     iti = ctx.derived.inter_train_interval_s
     if iti is not None:
         checks.append(("inter-train interval", iti, env.inter_train_interval_s, "s", False))
+    # H-coils seize more often than figure-8 coils (Taylor 2021: 5.56 vs 0.14 per 1000
+    # patients [V]): outside the label envelope is a block in clinical mode [P].
+    outside_severity = Severity.OVERRIDE if ctx.research else Severity.BLOCK
     for what, value, limit, unit, upper in checks:
         outside = value > limit + EPSILON if upper else value < limit - EPSILON
         if outside:
@@ -131,11 +178,13 @@ def check_hcoil_envelope(ctx: Context) -> list[Finding]:
             findings.append(
                 find(
                     "HCOIL-ENV",
-                    Severity.OVERRIDE,
-                    f"{what} {fmt(value)}{unit} is {relation} the {model} label envelope",
+                    outside_severity,
+                    f"{what} {fmt(value)}{unit} is {relation} the {model} label envelope"
+                    + ("" if ctx.research else " (H-coils: a block in clinical mode)"),
                     value=value,
                     limit=limit,
-                    source=source,
+                    source=f"{source}; Taylor et al. 2021, Brain Stimul 14:965 (H-coil seizure "
+                    "rate 5.56 vs 0.14 per 1000 patients) [V]; block in clinical mode [P]",
                 )
             )
     if not findings:
@@ -144,7 +193,7 @@ def check_hcoil_envelope(ctx: Context) -> list[Finding]:
                 "INT-4",
                 Severity.ALLOW,
                 f"within the {model} label envelope",
-                value=ctx.percent_rmt,
+                value=ctx.rmt_percent,
                 limit=env.max_percent_rmt,
                 source=source,
             )

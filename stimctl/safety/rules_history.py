@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from stimctl.protocol.derived import is_theta_burst
 from stimctl.safety.context import Context, against, find, fmt
 from stimctl.safety.inputs import History, PastSession
+from stimctl.safety.rules_risk import risk_factors
 from stimctl.safety.verdict import Finding, Severity
 
 EPSILON = 1e-9
@@ -241,6 +242,21 @@ def _first_exposures(ctx: Context, delivered: list[PastSession]) -> list[Finding
     first = ctx.limits.sessions.first_exposures_checklist
     if len(delivered) >= first.value:
         return []
+    factors = risk_factors(ctx)
+    if factors:
+        # With a risk factor the checklist is signed: the override's operator and reason
+        # are the signature, journaled with the session (issue 15 item 5).
+        return [
+            against(
+                "SES-9",
+                Severity.OVERRIDE,
+                f"session {len(delivered) + 1} of a subject with risk factors "
+                f"({', '.join(factors)}): sign the seizure-readiness checklist (staff at the "
+                "coil, seizure management ready) as the override",
+                len(delivered) + 1,
+                first,
+            )
+        ]
     return [
         against(
             "SES-9",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from stimctl.protocol.derived import INTERMITTENT_TBS_CLASSES
 from stimctl.safety.context import Context, against, cite, find, fmt
+from stimctl.safety.inputs import MotorThreshold
 from stimctl.safety.tables import Limit
+from stimctl.safety.thresholds import measure_hint
 from stimctl.safety.verdict import Finding, Severity
 
 EPSILON = 1e-9
@@ -25,20 +27,14 @@ def check_intensity(ctx: Context) -> list[Finding]:
 
 def _class_cap(ctx: Context) -> list[Finding]:
     caps = ctx.limits.intensity
-    pct = ctx.percent_rmt
     cls = ctx.derived.protocol_class
     if ctx.protocol.coil.family == "h-coil":
         return []  # INT-4, in the H-coil envelope check
     if cls == "ctbs":
-        if pct > caps.ctbs_block_above_percent_rmt.value + EPSILON:
-            return [_over("INT-3", Severity.BLOCK, "cTBS", pct, caps.ctbs_block_above_percent_rmt)]
-        if pct > caps.ctbs_allow_percent_rmt.value + EPSILON:
-            return [_over("INT-3", Severity.OVERRIDE, "cTBS", pct, caps.ctbs_allow_percent_rmt)]
-        return [_within("INT-3", "cTBS", pct, caps.ctbs_allow_percent_rmt)]
+        return _ctbs(ctx)
     if cls in INTERMITTENT_TBS_CLASSES:
-        if pct > caps.itbs_percent_rmt.value + EPSILON:
-            return [_over("INT-2", Severity.BLOCK, "iTBS", pct, caps.itbs_percent_rmt)]
-        return [_within("INT-2", "iTBS", pct, caps.itbs_percent_rmt)]
+        return _itbs(ctx)
+    pct = ctx.rmt_percent
     clinical = caps.conventional_clinical_percent_rmt
     research = caps.conventional_research_percent_rmt
     if pct > research.value + EPSILON:
@@ -47,6 +43,104 @@ def _class_cap(ctx: Context) -> list[Finding]:
         severity = Severity.OVERRIDE if ctx.research else Severity.BLOCK
         return [_over("INT-1", severity, f"conventional rTMS ({ctx.site.mode})", pct, clinical)]
     return [_within("INT-1", "conventional rTMS", pct, clinical)]
+
+
+def _ctbs(ctx: Context) -> list[Finding]:
+    """INT-3: cTBS as Huang 2005 gave it (80% AMT); at or above 100% RMT blocked, since
+    the reported TBS seizure happened at 100% RMT (safety-limits 13.2)."""
+    caps = ctx.limits.intensity
+    block = caps.ctbs_block_from_percent_rmt
+    allow = caps.tbs_allow_percent_amt
+    pct_rmt, pct_amt = ctx.percent_rmt, ctx.percent_amt
+    if pct_rmt is not None and pct_rmt >= block.value - EPSILON:
+        return [
+            against(
+                "INT-3",
+                Severity.BLOCK,
+                f"cTBS at {fmt(pct_rmt)}% RMT: at or above {fmt(block.value)}% RMT is blocked "
+                "(the reported cTBS seizure happened at 100% RMT)",
+                pct_rmt,
+                block,
+            )
+        ]
+    if pct_amt is None:
+        assert pct_rmt is not None
+        return [
+            against(
+                "INT-3",
+                Severity.OVERRIDE,
+                f"cTBS at {fmt(pct_rmt)}% RMT cannot be compared with Huang's "
+                f"{fmt(allow.value)}% AMT (AMT is lower than RMT, so % RMT is a higher dose): "
+                f"measure the {measure_hint('amt', ctx.protocol.intensity.muscle)}",
+                pct_rmt,
+                allow,
+            )
+        ]
+    if pct_amt <= allow.value + EPSILON:
+        return [_within_amt("INT-3", "cTBS", pct_amt, allow, pct_rmt)]
+    if pct_rmt is None:
+        return [
+            against(
+                "INT-3",
+                Severity.BLOCK,
+                f"cTBS at {fmt(pct_amt)}% AMT is above {fmt(allow.value)}% AMT, and without an "
+                f"RMT on record the {fmt(block.value)}% RMT limit cannot be checked: measure the "
+                f"{measure_hint('rmt', ctx.protocol.intensity.muscle)}",
+                pct_amt,
+                allow,
+            )
+        ]
+    return [
+        against(
+            "INT-3",
+            Severity.OVERRIDE,
+            f"cTBS at {fmt(pct_amt)}% AMT (= {fmt(pct_rmt)}% RMT) is above the "
+            f"{fmt(allow.value)}% AMT of Huang 2005: not tested, below {fmt(block.value)}% RMT",
+            pct_amt,
+            allow,
+        )
+    ]
+
+
+def _itbs(ctx: Context) -> list[Finding]:
+    """INT-2: iTBS up to 120% RMT (THREE-D); in % AMT up to Huang's 80% AMT, beyond it
+    only with an RMT on record to check the RMT cap."""
+    caps = ctx.limits.intensity
+    cap = caps.itbs_percent_rmt
+    pct_rmt, pct_amt = ctx.percent_rmt, ctx.percent_amt
+    if pct_rmt is not None:
+        what = "iTBS" + (" (the % is of the depth-adjusted RMT, MT-DEPTH)" if ctx.depth else "")
+        if pct_rmt > cap.value + EPSILON:
+            return [_over("INT-2", Severity.BLOCK, what, pct_rmt, cap)]
+        return [_within("INT-2", what, pct_rmt, cap)]
+    assert pct_amt is not None  # thresholds.missing guarantees one of the two
+    allow = caps.tbs_allow_percent_amt
+    if pct_amt <= allow.value + EPSILON:
+        return [_within_amt("INT-2", "iTBS", pct_amt, allow, None)]
+    return [
+        against(
+            "INT-2",
+            Severity.BLOCK,
+            f"iTBS at {fmt(pct_amt)}% AMT is above {fmt(allow.value)}% AMT, and without an RMT "
+            f"on record the {fmt(cap.value)}% RMT cap cannot be checked: measure the "
+            f"{measure_hint('rmt', ctx.protocol.intensity.muscle)}",
+            pct_amt,
+            allow,
+        )
+    ]
+
+
+def _within_amt(
+    rule: str, what: str, pct_amt: float, limit: Limit, pct_rmt: float | None
+) -> Finding:
+    also = "" if pct_rmt is None else f" (= {fmt(pct_rmt)}% RMT)"
+    return against(
+        rule,
+        Severity.ALLOW,
+        f"{fmt(pct_amt)}% AMT{also} within the {fmt(limit.value)}% AMT of Huang 2005 for {what}",
+        pct_amt,
+        limit,
+    )
 
 
 def _over(rule: str, severity: Severity, what: str, pct: float, limit: Limit) -> Finding:
@@ -79,14 +173,34 @@ def _deliverable(ctx: Context) -> list[Finding]:
         where = f"{ctx.device.title} maximum output"
         source = f"{ctx.device.source} [{ctx.device.status}]"
     dose = ctx.dose_percent_mso
-    rmt = ctx.subject.rmt.percent_mso
+    reference = ctx.reference
+    prescribed = (
+        "prescribed"
+        if reference is None or ctx.protocol.intensity.percent_mso is not None
+        else f"{fmt(_prescribed(ctx))}% of {reference.kind.upper()} "
+        f"{fmt(reference.percent_mso)}% MSO"
+    )
+    enhanced = ctx.device.enhanced_power_max_percent_mso if ctx.device is not None else None
+    if enhanced is not None and maximum + EPSILON < dose <= enhanced + EPSILON:
+        return [
+            find(
+                "INT-5",
+                Severity.BLOCK,
+                f"not deliverable: {fmt(dose)}% MSO is in the enhanced-power range "
+                f"({fmt(maximum)}-{fmt(enhanced)}%), for which there is no energy data: "
+                "refused, not extrapolated",
+                value=dose,
+                limit=maximum,
+                source="safety-limits 13.1: energy tables end at 100% (MagPy, TDb087 Table 1) [V]",
+            )
+        ]
     if dose > maximum + EPSILON:
         return [
             find(
                 "INT-5",
                 Severity.BLOCK,
-                f"not deliverable: {fmt(ctx.percent_rmt)}% of RMT {fmt(rmt)}% MSO = "
-                f"{fmt(dose)}% MSO, above the {where} ({fmt(maximum)}%); never clipped",
+                f"not deliverable: {prescribed} = {fmt(dose)}% MSO, above the {where} "
+                f"({fmt(maximum)}%); never clipped",
                 value=dose,
                 limit=maximum,
                 source=source,
@@ -104,6 +218,13 @@ def _deliverable(ctx: Context) -> list[Finding]:
     ]
 
 
+def _prescribed(ctx: Context) -> float:
+    intensity = ctx.protocol.intensity
+    value = intensity.percent_amt if intensity.percent_amt is not None else intensity.percent_rmt
+    assert value is not None
+    return value
+
+
 def _absolute_dosing(ctx: Context) -> list[Finding]:
     if ctx.protocol.intensity.percent_mso is None:
         return []
@@ -113,7 +234,7 @@ def _absolute_dosing(ctx: Context) -> list[Finding]:
             "INT-MSO",
             severity,
             f"intensity given as {fmt(ctx.protocol.intensity.percent_mso)}% MSO "
-            f"(= {fmt(ctx.percent_rmt)}% RMT): absolute dosing is for research mode only",
+            f"(= {fmt(ctx.rmt_percent)}% RMT): absolute dosing is for research mode only",
             value=ctx.protocol.intensity.percent_mso,
             source="safety-limits 6.2: % MSO is device-, coil- and waveform-specific [R]",
         )
@@ -122,17 +243,25 @@ def _absolute_dosing(ctx: Context) -> list[Finding]:
 
 def _rmt_quality(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
-    rmt = ctx.subject.rmt
+    for threshold in ctx.thresholds_used:
+        pct = ctx.percent_rmt if threshold.kind == "rmt" else ctx.percent_amt
+        findings += _threshold_quality(ctx, threshold, pct)
+    return findings
+
+
+def _threshold_quality(ctx: Context, rmt: MotorThreshold, pct: float | None) -> list[Finding]:
+    findings: list[Finding] = []
+    name = rmt.kind.upper()
     caps = ctx.limits.intensity
     visual_from = caps.visual_rmt_override_from_percent_rmt
-    if rmt.method == "visual" and ctx.percent_rmt >= visual_from.value - EPSILON:
+    if rmt.method == "visual" and pct is not None and pct >= visual_from.value - EPSILON:
         findings.append(
             against(
                 "INT-6",
                 Severity.OVERRIDE,
-                f"RMT judged visually and the dose is {fmt(ctx.percent_rmt)}% RMT: visual MT "
+                f"{name} judged visually and the dose is {fmt(pct)}% {name}: visual MT "
                 "overestimates EMG MT by about 11%",
-                ctx.percent_rmt,
+                pct,
                 visual_from,
             )
         )
@@ -144,7 +273,7 @@ def _rmt_quality(ctx: Context) -> list[Finding]:
             find(
                 "INT-7",
                 Severity.BLOCK,
-                f"RMT dated {rmt.measured_on.isoformat()}, after today",
+                f"{name} dated {rmt.measured_on.isoformat()}, after today",
                 value=rmt.measured_on.isoformat(),
                 source="stimctl: a threshold cannot come from the future [P]",
             )
@@ -154,7 +283,7 @@ def _rmt_quality(ctx: Context) -> list[Finding]:
             find(
                 "INT-7",
                 stale,
-                f"research mode needs an RMT from today; it is {age_days} days old",
+                f"research mode needs an {name} from today; it is {age_days} days old",
                 value=age_days,
                 limit=0,
                 source=cite(max_age),
@@ -165,7 +294,7 @@ def _rmt_quality(ctx: Context) -> list[Finding]:
             against(
                 "INT-7",
                 stale,
-                f"RMT is {age_days} days old (more than {fmt(max_age.value)})",
+                f"{name} is {age_days} days old (more than {fmt(max_age.value)})",
                 age_days,
                 max_age,
             )
@@ -175,7 +304,7 @@ def _rmt_quality(ctx: Context) -> list[Finding]:
             find(
                 "INT-7",
                 stale,
-                f"RMT measured on {rmt.device}, session on {ctx.device.name}: % MSO does not "
+                f"{name} measured on {rmt.device}, session on {ctx.device.name}: % MSO does not "
                 "transfer between devices",
                 value=rmt.device,
                 limit=ctx.device.name,

@@ -30,7 +30,7 @@ def session_cap(ctx: Context) -> tuple[str, float, str] | None:
             return _cap("PUL-4", pulses.itbs_session_accelerated)
         return _cap("PUL-3", pulses.itbs_session_standard)
     if cls == "lf-rtms":
-        if ctx.percent_rmt <= 110.0 + EPSILON:
+        if ctx.rmt_percent <= 110.0 + EPSILON:
             return _cap("PUL-2", pulses.lf_session)
         seconds = pulses.lf_seconds_above_110
         cap = seconds.value * ctx.derived.pulse_frequency_hz

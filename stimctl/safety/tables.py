@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -39,21 +39,37 @@ class DurationTableLimits(_Strict):
     max_percent_rmt: Limit
 
 
+class ItiRegion(_Strict):
+    """A region of frequency x intensity x train length where an interval is sourced."""
+
+    id: str
+    what: str
+    max_frequency_hz: float
+    max_percent_rmt: float
+    max_pulses_per_train: int | None = None
+    """None: the train's own Table 4 cell bounds it."""
+    min_interval_s: float
+    source: Annotated[str, Field(min_length=3)]
+    status: Status
+
+
 class ItiLimits(_Strict):
     block_if_at_most_s: Limit
     allow_from_s: Limit
     tested_frequency_hz: Limit
+    regions: list[ItiRegion]
 
 
 class IntensityLimits(_Strict):
     conventional_clinical_percent_rmt: Limit
     conventional_research_percent_rmt: Limit
     itbs_percent_rmt: Limit
-    ctbs_allow_percent_rmt: Limit
-    ctbs_block_above_percent_rmt: Limit
+    tbs_allow_percent_amt: Limit
+    ctbs_block_from_percent_rmt: Limit
     max_output_percent_mso: Limit
     visual_rmt_override_from_percent_rmt: Limit
     rmt_max_age_days_clinical: Limit
+    depth_gradient_percent_mso_per_mm: Limit
 
 
 class PulseLimits(_Strict):
@@ -96,6 +112,17 @@ class DeviceLimits(_Strict):
     rapid_continuous_max_pulses: Limit
 
 
+class AgeLimits(_Strict):
+    min_cleared_years_depression: Limit
+    min_cleared_years_other: Limit
+
+
+class RiskLimits(_Strict):
+    conventional_cap_percent_rmt: Limit
+    itbs_cap_percent_rmt: Limit
+    ctbs_block_from_percent_rmt: Limit
+
+
 class Limits(_Strict):
     schema_version: Literal[1]
     table_version: str
@@ -106,12 +133,16 @@ class Limits(_Strict):
     sessions: SessionLimits
     course: CourseLimits
     device: DeviceLimits
+    age: AgeLimits
+    risk: RiskLimits
 
 
 class HCoilEnvelope(_Strict):
     indication: str
     frequency_hz: float
     max_percent_rmt: float
+    threshold_limb: Literal["hand", "leg"] = "hand"
+    """Whose RMT the cap refers to: H7's is a leg threshold (safety-limits 13.3)."""
     train_duration_s: float
     inter_train_interval_s: float
     pulses_per_session: int
@@ -148,8 +179,25 @@ class ScreeningTable(_Strict):
 @dataclass(frozen=True)
 class DurationCell:
     seconds: float
+    """The value the engine applies: the monotone envelope of the published row."""
     tested_only: bool
     """True for '>' cells: the longest duration tested, not an observed limit."""
+    published: float = 0.0
+    """The value as the table prints it (safety-limits 1.1a)."""
+    status: str = "R"
+    """The cell's own status tag (V, V2, R, U, P)."""
+    anchor: str = ""
+    """Why the cell has a better status than the row (an independent anchor)."""
+
+    @property
+    def envelope(self) -> bool:
+        """True where the envelope lowered the published value (not a published number)."""
+        return self.seconds < self.published
+
+    @property
+    def tag(self) -> str:
+        """The tag a finding cites: E for an envelope cell, else the cell's status."""
+        return "E" if self.envelope else self.status
 
 
 @dataclass(frozen=True)
@@ -181,7 +229,16 @@ def parse_duration_table(text: str, origin: str) -> DurationTable:
             raise ValueError("every row needs every cell and a source")
         intensities = tuple(float(col.removeprefix("i")) for col in header[1:-1])
         frequencies = tuple(float(row[0]) for row in body)
-        cells = tuple(tuple(_parse_cell(c) for c in row[1:-1]) for row in body)
+        default = meta.get("status", "R").split()[0]
+        cells = tuple(
+            _envelope(
+                [
+                    _parse_cell(c, default, meta.get(f"anchor_{_key(row[0])}_{_key(col)}", ""))
+                    for c, col in zip(row[1:-1], header[1:-1], strict=True)
+                ]
+            )
+            for row in body
+        )
         row_sources = tuple(row[-1].strip() for row in body)
     except (IndexError, ValueError) as exc:
         raise ConfigError(f"{origin}: malformed duration table: {exc}") from None
@@ -196,10 +253,29 @@ def parse_duration_table(text: str, origin: str) -> DurationTable:
     )
 
 
-def _parse_cell(text: str) -> DurationCell:
-    text = text.strip()
-    tested_only = text.startswith(">")
-    return DurationCell(float(text.removeprefix(">")), tested_only)
+def _parse_cell(text: str, default_status: str, anchor: str) -> DurationCell:
+    value, _, status = text.strip().partition("|")
+    tested_only = value.startswith(">")
+    seconds = float(value.removeprefix(">"))
+    tag = status.strip() or default_status
+    if tag not in ("V", "V2", "R", "U", "P"):
+        raise ValueError(f"unknown status tag {tag!r} in cell {text!r}")
+    return DurationCell(seconds, tested_only, seconds, tag, anchor)
+
+
+def _envelope(row: list[DurationCell]) -> tuple[DurationCell, ...]:
+    """Running minimum over increasing intensity (safety-limits 9.1 [P]): a cell never
+    allows longer trains than a lower intensity's; the published value is kept."""
+    out: list[DurationCell] = []
+    lowest = float("inf")
+    for cell in row:
+        lowest = min(lowest, cell.published)
+        out.append(replace(cell, seconds=lowest))
+    return tuple(out)
+
+
+def _key(number: str) -> str:
+    return f"{float(number.removeprefix('i')):g}"
 
 
 def safety_dir() -> Path:

@@ -153,4 +153,7 @@ def check_plan(plan: Plan, max_output_percent_mso: float) -> Plan:
 def _intensity(protocol: Protocol, rmt: float, train: int, session: int) -> float:
     if protocol.intensity.percent_mso is not None:
         return protocol.intensity.percent_mso / rmt * 100.0
+    if protocol.intensity.percent_amt is not None:
+        # % of the threshold the runner passed as `rmt_percent_mso`: the AMT (issue 15)
+        return protocol.intensity.percent_amt
     return train_intensity_percent_rmt(protocol, train, session)

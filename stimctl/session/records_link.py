@@ -98,6 +98,8 @@ class SessionRecorder:
                     simulated=prepared.simulated,
                     mode=prepared.site.mode,
                     study_id=prepared.study_id,
+                    # the threshold this session's dose refers to (kind and muscle, issue 15)
+                    threshold_id=prepared.threshold.record_id,
                 ),
                 check,
             )

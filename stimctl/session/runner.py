@@ -33,8 +33,9 @@ from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
 from stimctl.protocol.models import Intensity
 from stimctl.records.site_approvals import SiteApproval
-from stimctl.safety import History, SiteRules, Subject
+from stimctl.safety import History, MotorThreshold, SiteRules, Subject, thresholds
 from stimctl.safety.engine import evaluate
+from stimctl.safety.monitoring import Monitoring, outside_tables
 from stimctl.safety.tables import limits, table_digests
 from stimctl.safety.verdict import Severity, Verdict
 from stimctl.session.engine import SessionEngine
@@ -85,6 +86,27 @@ class Prepared:
     """Every config file used, each compared with the shipped digests (issue 13 item 5)."""
     approvals: tuple[SiteApproval, ...] = ()
     """Engineer approvals of modified safety tables / site files (config_approval)."""
+    monitoring: Monitoring | None = None
+    """Who monitors and how, for a research session outside the tables (issue 15)."""
+
+    @property
+    def threshold(self) -> MotorThreshold:
+        """The threshold the protocol's intensity refers to (kind and muscle, issue 15)."""
+        reference = self._dose().reference
+        assert reference is not None  # the verdict blocked a missing threshold
+        return reference
+
+    @property
+    def reference_percent_mso(self) -> float:
+        """What the plan's "% RMT" figures are a % of: the threshold above, adjusted for
+        the target's cortical depth where the protocol says so (SAINT)."""
+        value = self._dose().reference_percent_mso
+        assert value is not None
+        return value
+
+    def _dose(self) -> thresholds.Dose:
+        gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+        return thresholds.dose(self.subject, self.protocol, gradient)
 
 
 def prepare(
@@ -97,8 +119,10 @@ def prepare(
     override: Override | None = None,
     require_screening: bool = False,
     now: dt.datetime | None = None,
+    monitoring: Monitoring | None = None,
 ) -> Prepared:
-    """Check a session; raises SafetyViolation on `block` or a missing override."""
+    """Check a session; raises SafetyViolation on `block` or a missing override, and
+    OverrideRequired for a research session outside the tables without `monitoring`."""
     path = resolve("protocols", protocol_name)
     protocol = load_protocol(str(path))
     device = load_profile(device_name)
@@ -119,7 +143,18 @@ def prepare(
         require_screening=require_screening,
     )
     accepted = decide(verdict, override)
-    plan = _checked_plan(protocol, subject, device, device.device_timed_trains)
+    outside = outside_tables(verdict, site)
+    if outside and monitoring is None:
+        rules = ", ".join(sorted({f.rule for f in outside}))
+        raise OverrideRequired(
+            f"a research session outside the tables ({rules}) needs a monitoring record: "
+            "give --monitor-operator ID and --monitor-method emg|eeg (Rossi 2021)",
+            rule="MON-1",
+        )
+    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+    reference = thresholds.dose(subject, protocol, gradient).reference_percent_mso
+    assert reference is not None  # the verdict blocked a missing threshold (MT-NEED)
+    plan = _checked_plan(protocol, reference, device, device.device_timed_trains)
     return Prepared(
         protocol,
         path,
@@ -132,6 +167,7 @@ def prepare(
         plan,
         configs=configs,
         requested_override=override,
+        monitoring=monitoring if outside else None,
     )
 
 
@@ -162,14 +198,17 @@ def decide(verdict: Verdict, override: Override | None) -> Override | None:
 
 
 def _checked_plan(
-    protocol: Protocol, subject: Subject, device: DeviceProfile, device_timed_trains: bool
+    protocol: Protocol, reference_percent_mso: float, device: DeviceProfile, device_timed: bool
 ) -> Plan:
-    plan = compile_plan(protocol, subject.rmt.percent_mso, device_timed_trains=device_timed_trains)
+    """The plan compiled on the threshold the dose refers to, and checked (issue 12 item 10)."""
+    plan = compile_plan(protocol, reference_percent_mso, device_timed_trains=device_timed)
     return check_plan(plan, device.max_output_percent_mso)
 
 
 def revalidator(prepared: Prepared) -> Any:
     """The engine's check for a mid-session intensity change: the same safety engine."""
+
+    field = "percent_amt" if prepared.protocol.intensity.percent_amt is not None else "percent_rmt"
 
     def check(percent_rmt: float) -> tuple[bool, str, int]:
         # Validated, not model_copy'd: a typed 1e-300 % RMT meets the same ranges as a file.
@@ -177,7 +216,7 @@ def revalidator(prepared: Prepared) -> Any:
             intensity = Intensity.model_validate(
                 {
                     **prepared.protocol.intensity.model_dump(),
-                    "percent_rmt": percent_rmt,
+                    field: percent_rmt,
                     "percent_mso": None,
                     "ramp_start_percent_rmt": None,
                     "ramp_trains": None,
@@ -190,7 +229,7 @@ def revalidator(prepared: Prepared) -> Any:
         verdict = evaluate(
             changed, prepared.subject, now=prepared.now, device=prepared.device, site=prepared.site
         )
-        dose = int(percent_rmt * prepared.subject.rmt.percent_mso / 100.0 + 1e-9)
+        dose = int(percent_rmt * prepared.reference_percent_mso / 100.0 + 1e-9)
         if verdict.verdict is Severity.BLOCK:
             why = "; ".join(f"{f.rule}: {f.message}" for f in verdict.deciding())
             return False, why, dose
@@ -247,7 +286,7 @@ def open_session(
         plan = prepared.plan
         if caps.device_timed_trains != device.device_timed_trains:
             plan = _checked_plan(
-                prepared.protocol, prepared.subject, device, caps.device_timed_trains
+                prepared.protocol, prepared.reference_percent_mso, device, caps.device_timed_trains
             )
         directory = journal_dir or journals_dir()
         directory.mkdir(parents=True, exist_ok=True)
@@ -305,7 +344,7 @@ def session_start_payload(
     prepared: Prepared, plan: Plan, identity: dict[str, Any], port_url: str, operator: str
 ) -> dict[str, Any]:
     subject = prepared.subject
-    rmt = subject.rmt
+    rmt = prepared.threshold
     payload: dict[str, Any] = {
         "software": {"stimctl": __version__, "python": platform.python_version()},
         "operator": operator_actor(operator),
@@ -317,6 +356,10 @@ def session_start_payload(
             "rmt_method": rmt.method,
             "rmt_measured_on": rmt.measured_on.isoformat(),
             "rmt_device": rmt.device,
+            # the "rmt_*" fields are the threshold the dose refers to: its kind and muscle
+            "threshold_kind": rmt.kind,
+            "threshold_muscle": rmt.muscle,
+            "reference_percent_mso": prepared.reference_percent_mso,
         },
         "device": {
             "profile": prepared.device.name,
@@ -346,6 +389,12 @@ def session_start_payload(
         payload["operator_identity"] = prepared.operator_identity
     if prepared.study_id is not None:
         payload["study_id"] = prepared.study_id
+    if prepared.monitoring is not None:
+        payload["monitoring"] = {
+            **prepared.monitoring.as_dict(),
+            "operator": operator_actor(prepared.monitoring.operator),
+            "because": [f.rule for f in outside_tables(prepared.verdict, prepared.site)],
+        }
     if prepared.override is not None:
         payload["override"] = {
             "operator": operator_actor(prepared.override.operator),

@@ -16,11 +16,13 @@ def check_protocol(
     *,
     rmt: float = 55.0,
     rmt_method: Literal["emg", "visual"] = "emg",
+    amt: float | None = None,
     device: str | None = None,
     site: SiteRules | None = None,
     now: dt.datetime | None = None,
 ) -> Verdict:
-    """Evaluate `protocol` (shipped name, path or model) for a subject with `rmt` % MSO.
+    """Evaluate `protocol` (shipped name, path or model) for a subject with `rmt` % MSO
+    (and `amt` % MSO, the active threshold of the same hand muscle, when given).
 
     The threshold is taken as measured today; `device` is a device profile name (None:
     device-independent rules only); `site` defaults to the shipped site defaults.
@@ -32,7 +34,8 @@ def check_protocol(
 
     moment = now or dt.datetime.now(dt.UTC)
     loaded = protocol if isinstance(protocol, Protocol) else load_protocol(str(protocol))
-    subject = Subject(MotorThreshold(rmt, rmt_method, moment.date()))
+    extra = () if amt is None else (MotorThreshold(amt, rmt_method, moment.date(), kind="amt"),)
+    subject = Subject(MotorThreshold(rmt, rmt_method, moment.date()), thresholds=extra)
     return evaluate(
         loaded,
         subject,

@@ -11,6 +11,9 @@ import pytest
 
 from stimctl.cli import main
 
+# Needs an override (10 s trains at 10 Hz); no shipped protocol does (issue 15 item 7).
+OVERRIDE_PROTOCOL = str(Path(__file__).resolve().parents[1] / "data" / "pain-10hz-10s-trains.toml")
+
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
@@ -22,7 +25,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     ("args", "code"),
     [
         (("dep-fda-10hz", "--rmt", "55"), 0),
-        (("np-m1-10hz-hodaj", "--rmt", "55"), 1),
+        ((OVERRIDE_PROTOCOL, "--rmt", "55"), 1),
         (("dep-fda-10hz", "--rmt", "90"), 3),  # 108% MSO: not deliverable
         (("dep-itbs-three-d", "--rmt", "55", "--device", "magstim-rapid2-standard-240v"), 3),
     ],
@@ -54,7 +57,7 @@ def test_coil_option_replaces_the_protocol_coil(capsys: pytest.CaptureFixture[st
 
 
 def test_human_output_names_rule_and_source(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", "np-m1-10hz-hodaj", "--rmt", "55")
+    code, out, _ = run(capsys, "check", OVERRIDE_PROTOCOL, "--rmt", "55")
     assert code == 1
     assert "WASS1998_T4" in out and "Wassermann 1998" in out and "OVERRIDE" in out
 
@@ -128,3 +131,20 @@ def test_library_listings(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"magstim-rapid2-super-plus-115v", "magpro-x100", "magstim-bistim"} <= devices
     code, out, _ = run(capsys, "protocols", "show", "dep-saint")
     assert code == 0 and "total_pulses: 1800" in out
+
+
+def test_check_prints_a_legend_of_the_status_tags(capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 15 item 2: every finding's source carries a tag; the legend says what each means
+    code, out, _ = run(capsys, "check", "dep-fda-10hz", "--rmt", "55")
+    assert code == 0
+    legend = out[out.index("tags:") :]
+    for tag, word in [
+        ("[V]", "verified"),
+        ("[V2]", "secondary"),
+        ("[R]", "recalled"),
+        ("[P]", "proposed"),
+        ("[E]", "envelope"),
+    ]:
+        assert f"{tag} {word}" in legend, tag
+    data = json.loads(run(capsys, "check", "dep-fda-10hz", "--rmt", "55", "--json")[1])
+    assert set(data["tags"]) == {"V", "V2", "R", "U", "P", "E"}

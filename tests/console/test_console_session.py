@@ -207,11 +207,12 @@ def test_an_intensity_increase_refused_by_the_safety_engine_changes_nothing(
         await pilot.click("#send")
         s.hold_when(in_train(2))
         snap = s.held()
-        assert snap.intensity_percent_rmt == 115
+        assert snap.intensity_percent_rmt == 110
         assert any("intensity change refused" in e for e in snap.events)
         s.wait_end()
 
-    s = run(tmp_path, scenario, percent_rmt=115)
+    # 110%: inside the Chen 1997 interval region at 5 s pauses (115% would be extrapolated)
+    s = run(tmp_path, scenario, percent_rmt=110)
     requests = [
         r["payload"]
         for r in records(s)
@@ -221,7 +222,7 @@ def test_an_intensity_increase_refused_by_the_safety_engine_changes_nothing(
     assert requests[0]["accepted"] is False
     assert "INT-1" in requests[0]["refusal"]
     starts = [r["payload"] for r in records(s) if r["event"] == "train_start"]
-    assert {p["intensity_percent_rmt"] for p in starts} == {115}
+    assert {p["intensity_percent_rmt"] for p in starts} == {110}
 
 
 def test_an_allowed_intensity_decrease_applies_from_the_next_train(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_subject_add_list_show(home: Path, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run(capsys, "subject", "list")
     assert code == 0 and out.startswith("S-01")
     code, out, _ = run(capsys, "subject", "show", "S-01")
-    assert code == 0 and "RMT: 55% MSO, emg" in out
+    assert code == 0 and "RMT: 55% MSO, emg, FDI" in out
 
 
 def test_unknown_subject_is_one_line_and_exit_2(

@@ -22,6 +22,7 @@ from stimctl.records import (
     ThresholdRecord,
     add_subject,
     begin_session,
+    edit_subject,
     end_session,
     evaluate_for_subject,
     history_for,
@@ -50,6 +51,8 @@ def _rules(verdict: Verdict, severity: str) -> set[str]:
 @pytest.fixture
 def screened(store: Store, subject: str) -> str:
     record_screening(store, screening_from(subject, clean_screening()))
+    # SAINT's dose is of the depth-adjusted RMT: it needs these (issue 15 item 7)
+    edit_subject(store, subject, scalp_cortex_mm={"M1-hand": 18.0, "L-DLPFC": 20.0})
     return subject
 
 

@@ -174,6 +174,27 @@ def test_a_stored_hunt_lands_in_the_records_with_its_provenance(
 
 
 @pytest.mark.usefixtures("records_home")
+def test_an_active_threshold_hunt_uses_the_200_uv_criterion_and_stores_type_and_muscle(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from stimctl.records import Store, list_thresholds
+
+    # 150 uV counts as a resting MEP (>= 50) but not as an active one (>= 200 uV)
+    path = tmp_path / "active.csv"
+    path.write_text("\n".join(["250"] * 5 + ["150"] * 6) + "\n", encoding="utf-8")
+    code, out, _ = run(
+        capsys, "S07", "--method", "rr", "--start", "61", "--amplitudes", str(path),
+        "--speed", "max", "--store", "--json", "--type", "amt", "--muscle", "APB",
+    )  # fmt: skip
+    assert code == 0
+    assert (json.loads(out)["type"], json.loads(out)["muscle"]) == ("amt", "APB")
+    with Store.open() as store:
+        (stored,) = list_thresholds(store, "S07")
+    assert (stored.kind, stored.muscle, stored.percent_mso) == ("amt", "APB", 61.0)
+    assert stored.criterion is not None and stored.criterion.startswith("MEP >= 200 uV")
+
+
+@pytest.mark.usefixtures("records_home")
 def test_replays_are_not_stored_by_default(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

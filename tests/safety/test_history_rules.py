@@ -77,9 +77,9 @@ def test_course_beyond_the_studied_length_needs_override() -> None:
 
 def test_pain_maintenance_needs_a_week_between_sessions() -> None:
     pain = train(10, 90, 5.0, 25.0, 40, site="M1-hand", indication="neuropathic-pain")
-    soon = check(pain, history=History(sessions=(_session(72, 2000),), course_sessions=12))
+    soon = check(pain, history=History(sessions=(_session(72, 2000),), course_sessions=15))
     assert "SES-8" in rules_at(soon, "override")
-    later = check(pain, history=History(sessions=(_session(24 * 8, 2000),), course_sessions=12))
+    later = check(pain, history=History(sessions=(_session(24 * 8, 2000),), course_sessions=15))
     assert "SES-8" not in {f.rule for f in later.findings}
 
 

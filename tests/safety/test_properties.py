@@ -65,3 +65,49 @@ def test_adding_trains_never_relaxes(
     f: float, pct: float, n: int, iti: float, k: int, extra: int
 ) -> None:
     assert _verdict(f, pct, n, iti, k + extra) >= _verdict(f, pct, n, iti, k)
+
+
+# issue 15: risk factors and younger ages only ever make a verdict stricter, never laxer;
+# an AMT-dosed cTBS never becomes laxer as the dose rises.
+risk_sets = st.sets(st.sampled_from(["epilepsy", "brain-lesion", "prior-seizure"]), min_size=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(frequencies, intensities, pulses, itis, trains, risk_sets)
+def test_a_risk_factor_never_relaxes(
+    f: float, pct: float, n: int, iti: float, k: int, risks: set[str]
+) -> None:
+    from dataclasses import replace
+
+    from tests.builders import subject
+
+    protocol = train(f, pct, n / f, iti, k)
+    plain = subject()
+    risky = replace(plain, risk_factors=tuple(sorted(risks)))
+    without = RANK[check(protocol, subject=plain).verdict.value]
+    assert RANK[check(protocol, subject=risky).verdict.value] >= without
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.floats(min_value=10, max_value=150, allow_nan=False),
+    st.floats(min_value=0, max_value=60, allow_nan=False),
+    st.floats(min_value=20, max_value=60, allow_nan=False),
+)
+def test_ctbs_in_amt_never_relaxes_as_the_dose_rises(pct: float, more: float, amt: float) -> None:
+    import datetime as dt
+
+    from stimctl.protocol.models import Protocol
+    from stimctl.safety import MotorThreshold, Subject
+    from tests.builders import TODAY, theta_burst
+
+    def verdict(p: float) -> int:
+        data = theta_burst(80, 40.0, None, 1).model_dump()
+        data["intensity"] = {"percent_amt": p}
+        subj = Subject(
+            MotorThreshold(amt / 0.8, "emg", TODAY),
+            thresholds=(MotorThreshold(amt, "emg", TODAY - dt.timedelta(days=0), kind="amt"),),
+        )
+        return RANK[check(Protocol.model_validate(data), subject=subj).verdict.value]
+
+    assert verdict(min(300.0, pct + more)) >= verdict(pct)

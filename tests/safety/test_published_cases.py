@@ -71,7 +71,12 @@ def test_section_10_case(
 def test_case_7_25_hz_train_uses_the_25_hz_row() -> None:
     # 25 Hz x 1.5 s is not a whole number of pulses; 1.52 s = 38 pulses. The 25 Hz / 100%
     # cell is 1.28 s, so the same case at 1.28 s exactly passes.
-    assert check(train(25, 100, 1.28, 20.0)).verdict.value == "allow"
+    verdict = check(train(25, 100, 1.28, 20.0))
+    duration = next(f for f in verdict.findings if f.rule == "WASS1998_T4")
+    assert duration.severity.value == "allow"
+    # no interval source covers 25 Hz (Chen 1997 tested 20 Hz): extrapolated (13.2)
+    assert verdict.verdict.value == "override"
+    assert {f.rule for f in verdict.deciding()} == {"ITI-EXT"}
 
 
 def _saint_day(sessions: int) -> History:
@@ -111,7 +116,8 @@ QUICK = [
         "override",
         "WASS1998_T4",
     ),
-    ("cTBS 100%", theta_burst(100, 40.0, None, 1), "override", "INT-3"),
+    # safety-limits 13.2: the TBS seizure happened at 100% RMT, so at (not only above) blocks
+    ("cTBS 100%", theta_burst(100, 40.0, None, 1), "block", "INT-3"),
     ("cTBS 110%", theta_burst(110, 40.0, None, 1), "block", "INT-3"),
     ("5 Hz 150% 6 s", train(5, 150, 6.0, 30.0), "block", "WASS1998_T4"),
 ]

@@ -239,7 +239,8 @@ def test_estop_between_trains_always_ends_estopped(tmp_path: Path, at_s: float) 
 def test_link_loss_during_a_device_timed_train_is_caught_within_a_second(tmp_path: Path) -> None:
     long_trains = (
         'kind = "train"\nfrequency_hz = 10.0\npulses_per_train = 50\n'
-        "inter_train_interval_s = 10.0\ntrains = 3"
+        # 25 s pauses: inside a sourced interval region (issue 15 item 3)
+        "inter_train_interval_s = 25.0\ntrains = 3"
     )
     run = start(write_protocol(tmp_path, long_trains), tmp_path)
     pulled: list[float] = []

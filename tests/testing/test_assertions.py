@@ -36,8 +36,12 @@ def test_an_allowed_protocol_expected_blocked_says_so() -> None:
         assert_blocked(verdict)
 
 
+# Needs an override (10 s trains at 10 Hz); no shipped protocol does (issue 15 item 7).
+OVERRIDE_PROTOCOL = str(Path(__file__).resolve().parents[1] / "data" / "pain-10hz-10s-trains.toml")
+
+
 def test_an_override_by_another_rule_names_the_deciding_one() -> None:
-    verdict = check_protocol("np-m1-10hz-hodaj", rmt=55)
+    verdict = check_protocol(OVERRIDE_PROTOCOL, rmt=55)
     assert_needs_override(verdict, rule="WASS1998_T4")
     with pytest.raises(AssertionError) as failure:
         assert_needs_override(verdict, rule="ITI-4")
@@ -49,7 +53,7 @@ def test_an_override_by_another_rule_names_the_deciding_one() -> None:
 
 def test_an_unexpected_override_is_not_called_a_block() -> None:
     with pytest.raises(AssertionError, match="needs an override by rule WASS1998_T4, expected"):
-        assert_verdict(check_protocol("np-m1-10hz-hodaj", rmt=55), "allow")
+        assert_verdict(check_protocol(OVERRIDE_PROTOCOL, rmt=55), "allow")
 
 
 def test_pulse_counts_that_disagree_are_all_shown(session: SessionResult) -> None:
@@ -79,3 +83,9 @@ def test_the_manifest_command_notices_a_changed_config(
     (changed / "limits.toml").write_text("x = 1\n")
     assert manifest_main(["--configs", str(changed)]) == 1
     assert "is out of date: run with --write" in capsys.readouterr().err
+
+
+def test_check_protocol_takes_an_active_threshold() -> None:
+    # issue 15 item 1: ctbs-m1 is 80% AMT (Huang 2005); without an AMT it names what to measure
+    assert_blocked(check_protocol("ctbs-m1", rmt=55), rule="MT-NEED")
+    assert_allowed(check_protocol("ctbs-m1", rmt=55, amt=44))
