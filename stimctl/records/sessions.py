@@ -229,9 +229,11 @@ def end_session(
     pulses_delivered: int,
     chain_head: str,
     ended_at: dt.datetime,
+    pulses_exact: bool = True,
 ) -> SessionRecord:
     """Record the end of a running session: its closing status (one of
-    `stimctl.journal.events.SESSION_STATUSES`), pulses delivered (from the journal) and
+    `stimctl.journal.events.SESSION_STATUSES`), pulses delivered (from the journal; the
+    lower bound when `pulses_exact` is False, and the rules then count the plan) and
     the journal's final chain head. Ending a session twice is a `StateError`."""
     if status not in SESSION_STATUSES:
         raise ConfigError(f"session status {status!r} is not one of {sorted(SESSION_STATUSES)}")
@@ -240,9 +242,9 @@ def end_session(
         current = _require_running(conn, session_id)
         _check_pulses(current, pulses_delivered)
         conn.execute(
-            "UPDATE sessions SET status = ?, pulses_delivered = ?, chain_head = ?, ended_at = ?"
-            " WHERE id = ?",
-            (status, pulses_delivered, head, utc_text(ended_at), session_id),
+            "UPDATE sessions SET status = ?, pulses_delivered = ?, chain_head = ?, ended_at = ?,"
+            " pulses_exact = ? WHERE id = ?",
+            (status, pulses_delivered, head, utc_text(ended_at), int(pulses_exact), session_id),
         )
         return _require(conn, session_id)
 

@@ -144,4 +144,6 @@ class SessionRecorder:
                 pulses_delivered=summary.pulses_delivered,
                 chain_head=chain_head,
                 ended_at=dt.datetime.now(dt.UTC),
+                # a bounded count (pulled cable, cut train): the rules count the plan
+                pulses_exact=summary.count_exact,
             )

@@ -51,3 +51,39 @@ def test_an_estop_cut_rapid_train_is_bounded_within_one_pulse(tmp_path: Path) ->
     upper = summary.as_dict()["pulses_delivered_upper"]
     assert summary.pulses_delivered <= fired <= upper
     assert upper - summary.pulses_delivered <= 1
+
+
+def test_a_bounded_count_marks_the_row_inexact_so_the_rules_count_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from stimctl.records import Store, begin_session, get_session
+    from stimctl.session.records_link import SessionRecorder
+    from stimctl.session.summary import Summary
+    from tests.session.records_helpers import enroll
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("STIMCTL_HOME", str(home))
+    enroll(home)
+    with Store.open() as store:
+        row = begin_session(
+            store,
+            subject_id="S-01",
+            protocol_name="p",
+            protocol_digest="0" * 64,
+            pulses_planned=150,
+            started_at=dt.datetime.now(dt.UTC),
+        )
+    summary = Summary(
+        session_id=row.id, status="fault", reason="link lost", pulses_delivered=21,
+        pulses_planned=150, trains_delivered=0, trains_planned=3, duration_s=3.0,
+        planned_duration_s=40.0, onset_errors_s=[], alarms=[], journal="",
+        pulses_delivered_upper=50,
+    )  # fmt: skip
+    SessionRecorder("S-01", row.id).end(summary, "f" * 64)
+    with Store.open() as store:
+        ended = get_session(store, row.id)
+    assert ended.pulses_delivered == 21
+    assert not ended.pulses_exact
+    assert ended.rule_pulses == 150  # the plan, not the lower bound
