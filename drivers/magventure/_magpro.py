@@ -13,7 +13,14 @@ import threading
 from typing import Any
 
 from drivers.magventure._reader import MagProReader
-from drivers.magventure.codec import MODELS, TIMING_PAGE, Message, StatusByte, encode
+from drivers.magventure.codec import (
+    MODELS,
+    TIMING_PAGE,
+    Message,
+    StatusByte,
+    encode,
+    ipi_ms_from_index,
+)
 from stimctl.clock import Clock
 from stimctl.errors import (
     ConfigError,
@@ -26,6 +33,8 @@ from stimctl.hal import (
     Capabilities,
     DeviceIdentity,
     DeviceStatus,
+    OutputPlan,
+    OutputState,
     Stimulator,
     TrainSpec,
     Transport,
@@ -38,19 +47,27 @@ BAUDRATE = 38400  # B1
 _MAX_PPS = {0: 30.0, 1: 100.0, 2: 30.0, 3: 100.0, 4: 30.0, 5: 100.0}
 _OPTION_MODELS = {2, 3, 4}  # MagOption: Twin/Dual, outputs A and B
 DEFAULT_ITI_S = 1.0  # sent when one train is configured: the device needs some ITI
+# B3 enumerations by name (mode: Standard/Power/Twin/Dual; waveform; current direction).
+STANDARD, DUAL = 0, 3
+WAVEFORMS = {"monophasic": 0, "biphasic": 1, "half-sine": 2, "biphasic-burst": 3}
+DIRECTIONS = {"normal": 0, "reverse": 1}
 
 
 class MagProDriver(Stimulator):
     """MagVenture MagPro.
 
     ``MagProDriver(port_url, *, clock=None, transport=None, reply_timeout_s=1.0,
-    model=None, option=None)``
+    model=None, option=None, waveform="biphasic", current_direction="normal")``
 
     - `model`: expected model name, case-insensitive (R30, X100, R30+Option, X100+Option,
       R30+Option+Mono, MST); with `option` true, "x100" means "X100+Option". `open`
       refuses a device that reports another model.
     - `option`: expected MagOption, a bool or "true"/"false" (device profiles store
       strings); None = take what the device reports.
+    - `waveform` ("monophasic", "biphasic", "half-sine") and `current_direction`
+      ("normal", "reverse"): the single-pulse output the site uses (device profile
+      `driver_options`). Set and read back before every arm, with mode Standard and
+      amplitude B 0 (issue 12 item 1), unless `plan_output` plans a burst or pair.
     """
 
     vendor = "MagVenture"
@@ -65,8 +82,14 @@ class MagProDriver(Stimulator):
         reply_timeout_s: float = 1.0,
         model: str | None = None,
         option: bool | str | None = None,
+        waveform: str = "biphasic",
+        current_direction: str = "normal",
     ) -> None:
         super().__init__(port_url, clock=clock, transport=transport)
+        self._waveform = _named(waveform, WAVEFORMS, "waveform")
+        self._direction = _named(current_direction, DIRECTIONS, "current direction")
+        if self._waveform == WAVEFORMS["biphasic-burst"]:
+            raise ConfigError("the single-pulse waveform cannot be a burst; plan a burst instead")
         self._reply_timeout_s = reply_timeout_s
         self._expected_option = _parse_option(option)
         self._expected_model = _parse_model(model, self._expected_option)
@@ -274,13 +297,8 @@ class MagProDriver(Stimulator):
             a = percent
         else:
             b = percent
-        self.transact("set_amplitude", a=a, b=b)  # 3-byte form (KOP/XL/CPP-MV, B4)
-        held = self.get_status()
-        if (held.amplitude_a, held.amplitude_b) != (a, b):
-            raise DeviceRejected(
-                f"MagPro holds amplitudes {held.amplitude_a}/{held.amplitude_b} % "
-                f"instead of {a}/{b} %"
-            )
+        # 3-byte form (KOP/XL/CPP-MV, B4); the base class reads it back at once.
+        self.transact("set_amplitude", a=a, b=b)
 
     def _do_configure_train(self, spec: TrainSpec) -> None:
         if spec.duration_s is not None and not math.isclose(
@@ -305,6 +323,88 @@ class MagProDriver(Stimulator):
             iti_s=iti,
         )
 
+    # -- whole output state (issue 12 item 1) ------------------------------------------
+
+    def _do_check_output_plan(self, plan: OutputPlan) -> None:
+        if plan.enhanced_power:
+            raise ConfigError("a MagPro has no enhanced power mode")
+        if plan.paired is not None and not self._do_capabilities().outputs == ("A", "B"):
+            raise ConfigError("a paired pulse needs a MagPro with MagOption (Dual mode, B3)")
+        for name, table in ((plan.waveform, WAVEFORMS), (plan.current_direction, DIRECTIONS)):
+            if name is not None:
+                _named(name, table, "setting")
+        self._mode_args(plan)  # refuses an IPI the device cannot take
+
+    def _mode_args(self, plan: OutputPlan) -> dict[str, int | float]:
+        """The set-mode arguments (B4 command 9) of `plan`."""
+        waveform = self._waveform if plan.waveform is None else _named(plan.waveform, WAVEFORMS, "")
+        direction = (
+            self._direction
+            if plan.current_direction is None
+            else _named(plan.current_direction, DIRECTIONS, "")
+        )
+        args: dict[str, int | float] = {"mode": STANDARD, "waveform": waveform}
+        args["direction"] = direction
+        if plan.burst_pulses > 1:
+            assert plan.burst_ipi_ms is not None  # OutputPlan checks it
+            args.update(
+                waveform=WAVEFORMS["biphasic-burst"],
+                burst_pulses=plan.burst_pulses,
+                ipi_ms=plan.burst_ipi_ms,
+            )
+        elif plan.paired is not None:
+            if waveform == WAVEFORMS["biphasic-burst"]:
+                raise ConfigError("Twin/Dual cannot use Biphasic Burst (KOP, B4)")
+            args.update(mode=DUAL, ipi_ms=plan.paired.interval_ms)
+        elif waveform == WAVEFORMS["biphasic-burst"]:
+            raise ConfigError("a Biphasic Burst waveform needs burst_pulses > 1")
+        return args
+
+    def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
+        args = self._mode_args(plan)
+        wanted: dict[str, int | str | bool] = {
+            "power_b": 0 if plan.paired is None else plan.paired.second_percent,
+            "mode": int(args["mode"]),
+            "waveform": int(args["waveform"]),
+            "direction": int(args["direction"]),
+        }
+        if plan.burst_pulses > 1 or plan.paired is not None:
+            wanted["ipi_x10"] = round(float(args["ipi_ms"]) * 10)
+        if plan.burst_pulses > 1:
+            wanted["burst_pulses"] = plan.burst_pulses
+        return wanted
+
+    def _do_apply_output(self, plan: OutputPlan) -> None:
+        args = self._mode_args(plan)
+        current = self.get_mode()
+        self.transact("set_mode", model=current.model, **args)
+        power_b = 0 if plan.paired is None else plan.paired.second_percent
+        status = self.get_status()
+        a = self._intensity.get("A", status.amplitude_a or 0)
+        if (status.amplitude_a, status.amplitude_b) != (a, power_b):
+            self.transact("set_amplitude", a=a, b=power_b)  # 3-byte form (B4)
+
+    def _do_read_output(self) -> OutputState:
+        status = self.get_status()
+        mode = self.get_mode()
+        read: dict[str, int | str | bool] = {}
+        for key, value in (
+            ("power_a", status.amplitude_a),
+            ("power_b", status.amplitude_b),
+            ("mode", mode.mode),
+            ("waveform", mode.waveform),
+            ("direction", mode.direction),
+        ):
+            if value is not None:
+                read[key] = value
+        if mode.ipi_index is not None and mode.mode is not None and mode.waveform is not None:
+            ipi = ipi_ms_from_index(mode.ipi_index, mode=mode.mode, waveform=mode.waveform)
+            if ipi is not None:
+                read["ipi_x10"] = round(ipi * 10)
+        if mode.burst_index is not None and mode.waveform == WAVEFORMS["biphasic-burst"]:
+            read["burst_pulses"] = 5 - mode.burst_index  # B3: 5 pulses -> index 0
+        return read
+
     def _do_arm(self) -> None:
         self.transact("enable")
 
@@ -317,6 +417,13 @@ class MagProDriver(Stimulator):
     def _do_start_train(self) -> None:
         self.transact("set_page", page=TIMING_PAGE)  # start needs the Timing page (B4 cmd 4)
         self.transact("start_train")
+
+
+def _named(value: str, names: dict[str, int], what: str) -> int:
+    key = str(value).strip().lower().replace(" ", "-").replace("_", "-")
+    if key not in names:
+        raise ConfigError(f"MagPro {what} must be one of {', '.join(names)}, got {value!r}")
+    return names[key]
 
 
 def _parse_option(option: bool | str | None) -> bool | None:

@@ -18,6 +18,7 @@ from stimctl.hal._capabilities import (
 )
 from stimctl.hal._driver import Stimulator
 from stimctl.hal._keepalive import KeepAlive
+from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, PairedPulse, Setting
 from stimctl.hal._registry import available_drivers, driver_target, load_driver
 
 if TYPE_CHECKING:
@@ -30,10 +31,15 @@ __all__ = [
     "DeviceIdentity",
     "DeviceStatus",
     "KeepAlive",
+    "OutputPlan",
+    "OutputState",
+    "PairedPulse",
+    "SINGLE_PULSE",
     "SafeStopReport",
     "ScriptMismatch",
     "ScriptedPort",
     "SerialPort",
+    "Setting",
     "Stimulator",
     "TrainSpec",
     "Transport",
