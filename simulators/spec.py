@@ -203,9 +203,9 @@ def _magpro(opts: _Options) -> dict[str, Any]:
     # amplitude_b %. Applied at power-on, before any host talks to it.
     initial: dict[str, Any] = {}
     for key, top in (("mode", 3), ("waveform", 3), ("direction", 1), ("amplitude_b", 100)):
-        value = opts.integer(key, maximum=top)
-        if value is not None:
-            initial[key] = value
+        code = opts.integer(key, maximum=top)
+        if code is not None:
+            initial[key] = code
     if initial:
         kwargs["_initial"] = initial
     return kwargs

@@ -27,6 +27,7 @@ from stimctl.errors import (
     DeviceRejected,
     DriverError,
     ProtocolError,
+    StateError,
 )
 from stimctl.hal import (
     ArmState,
@@ -38,6 +39,7 @@ from stimctl.hal import (
     Stimulator,
     TrainSpec,
     Transport,
+    found_armed_notice,
 )
 
 log = logging.getLogger(__name__)
@@ -223,6 +225,15 @@ class MagProDriver(Stimulator):
         self.open_link()
         status = self.get_status()
         reported = StatusByte(status.status or 0)
+        if reported.enabled:
+            # No keep-alive in the protocol (B7, ADR 0006): a host that crashed while the
+            # unit was enabled left it so. Disable it before anything else - before the
+            # model checks below, which may refuse the unit and close the port - and say so.
+            self.transact("disable")
+            if StatusByte(self.get_status().status or 0).enabled:
+                raise StateError(f"MagPro on {self.port_url} was found enabled and did not disable")
+            self.found_armed_at_open = found_armed_notice(self.model, self.port_url, ArmState.READY)
+            log.warning("%s", self.found_armed_at_open)
         if self._expected_model is not None and reported.model_name != self._expected_model:
             raise ConfigError(
                 f"expected a MagPro {self._expected_model}, "

@@ -38,6 +38,8 @@ def _probe_one(name: str, port: str, options: dict[str, Any]) -> list[tuple[str,
         install_stimsim()
     driver = load_driver(name)(port, **options)
     with driver:
+        if driver.found_armed_at_open is not None:  # a crashed host left it armed
+            click.echo(f"stimctl: {driver.found_armed_at_open}", err=True)
         identity = driver.identify()
         status = driver.status()
         caps = driver.capabilities()

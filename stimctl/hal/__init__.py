@@ -16,7 +16,7 @@ from stimctl.hal._capabilities import (
     SafeStopReport,
     TrainSpec,
 )
-from stimctl.hal._driver import Stimulator
+from stimctl.hal._driver import Stimulator, found_armed_notice
 from stimctl.hal._keepalive import KeepAlive
 from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, PairedPulse, Setting
 from stimctl.hal._registry import available_drivers, driver_target, load_driver
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from stimctl.hal._transport import SerialPort, Transport
 
 __all__ = [
+    "SINGLE_PULSE",
     "ArmState",
     "Capabilities",
     "DeviceIdentity",
@@ -34,7 +35,6 @@ __all__ = [
     "OutputPlan",
     "OutputState",
     "PairedPulse",
-    "SINGLE_PULSE",
     "SafeStopReport",
     "ScriptMismatch",
     "ScriptedPort",
@@ -45,6 +45,7 @@ __all__ = [
     "Transport",
     "available_drivers",
     "driver_target",
+    "found_armed_notice",
     "load_driver",
 ]
 

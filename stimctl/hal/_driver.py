@@ -103,13 +103,10 @@ class Stimulator(abc.ABC):
             self._is_open = True
             status = self._do_status()
             if status.may_be_armed:
-                found = status.arm_state.value
+                found = status.arm_state
                 self._do_disarm()
                 status = self._do_status()
-                self.found_armed_at_open = (
-                    f"the {self.model} on {self.port_url} was found {found} "
-                    "(left by a crashed session?) and was disarmed"
-                )
+                self.found_armed_at_open = found_armed_notice(self.model, self.port_url, found)
                 log.warning("%s", self.found_armed_at_open)
             if status.may_be_armed:
                 raise StateError(f"{self.model} did not disarm after open ({status.arm_state})")
@@ -252,9 +249,7 @@ class Stimulator(abc.ABC):
             raise StateError(f"{self.model}: set the intensity before arming")
         return {"power_a": power_a, **self._do_wanted_output(self._output_plan)}
 
-    def _check_output(
-        self, wanted: OutputState, read: OutputState, *, disarm: bool
-    ) -> None:
+    def _check_output(self, wanted: OutputState, read: OutputState, *, disarm: bool) -> None:
         found = differences(wanted, read)
         if not found:
             return
@@ -413,6 +408,14 @@ class Stimulator(abc.ABC):
     def _do_read_output(self) -> OutputState:
         """Read back from the device every output setting, including `power_a`; a value
         the device does not report is left out (and then counts as different)."""
+
+
+def found_armed_notice(model: str, port_url: str, found: ArmState) -> str:
+    """The line the CLI prints when `open` had to disarm a device (issue 12 item 8)."""
+    state = "armed" if found in (ArmState.ARMED, ArmState.READY) else "possibly armed"
+    return (
+        f"the {model} on {port_url} was found {state} (left by a crashed session?) and was disarmed"
+    )
 
 
 def _whole_percent(percent: float) -> int:

@@ -37,7 +37,9 @@ class PairedPulse:
 
     def __post_init__(self) -> None:
         if isinstance(self.second_percent, bool) or not isinstance(self.second_percent, int):
-            raise ConfigError(f"paired pulse: second output must be whole %, got {self.second_percent!r}")
+            raise ConfigError(
+                f"paired pulse: second output must be whole %, got {self.second_percent!r}"
+            )
         if not 0 < self.second_percent <= 100:
             raise ConfigError(
                 f"paired pulse: second output {self.second_percent} % is outside 1-100 %"

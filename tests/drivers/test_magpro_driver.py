@@ -14,7 +14,6 @@ from stimctl.errors import (
     ChecksumError,
     ConfigError,
     ConnectionLost,
-    DeviceRejected,
     DeviceTimeout,
     OutputStateMismatch,
     SafetyViolation,
@@ -72,14 +71,37 @@ def test_open_refuses_another_model(cleanup: Any) -> None:
 def test_open_disables_an_enabled_unit(cleanup: Any) -> None:
     script = [
         (GET_STATUS, status(ENABLED)),
-        (GET_STATUS, status(ENABLED)),
-        (mv(2, 0), mv(3, 25, 60, DISABLED)),
+        (mv(2, 0), mv(3, 25, 60, DISABLED)),  # first, before the model checks
+        (GET_STATUS, status()),
         (GET_STATUS, status()),
     ]
     driver, port = _make(script)
     cleanup(driver)
     assert driver.open().arm_state is ArmState.STANDBY
+    assert driver.found_armed_at_open == (
+        "the MagPro on scripted:// was found armed (left by a crashed session?) and was disarmed"
+    )
     port.assert_done()
+
+
+def test_open_disables_an_enabled_unit_even_when_the_model_is_wrong(cleanup: Any) -> None:
+    script = [
+        (GET_STATUS, status(ENABLED)),
+        (mv(2, 0), mv(3, 25, 60, DISABLED)),
+        (GET_STATUS, status()),
+    ]
+    driver, port = _make(script, model="r30")
+    cleanup(driver)
+    with pytest.raises(ConfigError, match="reports X100"):
+        driver.open()
+    port.assert_done()  # the disable went out before the refusal
+
+
+def test_open_of_a_unit_in_standby_reports_nothing(cleanup: Any) -> None:
+    driver, _ = _make(OPEN)
+    cleanup(driver)
+    driver.open()
+    assert driver.found_armed_at_open is None
 
 
 def test_intensity_is_set_with_both_amplitudes_and_verified(cleanup: Any) -> None:

@@ -15,8 +15,8 @@ from stimctl.errors import (
     ConfigError,
     ConnectionLost,
     DeviceRejected,
-    OutputStateMismatch,
     DeviceTimeout,
+    OutputStateMismatch,
     SafetyViolation,
     StateError,
     StimctlError,
@@ -148,7 +148,12 @@ def test_arm_refuses_a_power_the_device_does_not_hold() -> None:
 def test_arm_when_already_ready_sends_no_second_arm() -> None:
     # A second `EB` would be a conflict reply (device-protocols M11); the output state is
     # still read back, without changing anything.
-    script = [*_open_200(), *_set_30(READY), (Q, reply(b"Q", READY)), (J, j_reply(30, status=READY))]
+    script = [
+        *_open_200(),
+        *_set_30(READY),
+        (Q, reply(b"Q", READY)),
+        (J, j_reply(30, status=READY)),
+    ]
     driver, port = _make(Magstim200Driver, script)
     driver.open()
     driver.set_intensity(30)
