@@ -247,7 +247,8 @@ class MagProSimulator(SimulatorBase):
         }.get(p[0])
         if handler is None:
             return
-        if self.faults.ignore_settings and p[0] in SETTING_COMMANDS:
+        is_get = p[0] == 9 and len(p) > 1 and p[1] == 0  # command 9 with RW 0 only reads
+        if self.faults.ignore_settings and p[0] in SETTING_COMMANDS and not is_get:
             if p[0] == 1:
                 self._emit(self._msg_amplitude())  # acknowledged as usual, nothing changed
             return

@@ -237,6 +237,9 @@ class Stimulator(abc.ABC):
             # Settings cannot change while armed (A7, B4): check only, disarm if wrong.
             self._check_output(wanted, self._do_read_output(), disarm=True)
             return status
+        # The whole planned state, output A included: the front panel (or a MagPro
+        # operator, B7) may have changed it since `set_intensity`.
+        self._do_set_intensity(int(wanted["power_a"]), "A")
         self._do_apply_output(self._output_plan)
         self._check_output(wanted, self._do_read_output(), disarm=False)
         log.info("%s: arm", self.model)
