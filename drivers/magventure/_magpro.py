@@ -24,7 +24,9 @@ from drivers.magventure.codec import (
 from stimctl.clock import Clock
 from stimctl.errors import (
     ConfigError,
+    ConnectionLost,
     DeviceRejected,
+    DeviceTimeout,
     DriverError,
     ProtocolError,
     StateError,
@@ -34,6 +36,7 @@ from stimctl.hal import (
     Capabilities,
     DeviceIdentity,
     DeviceStatus,
+    KeepAlive,
     OutputPlan,
     OutputState,
     Stimulator,
@@ -49,6 +52,12 @@ BAUDRATE = 38400  # B1
 _MAX_PPS = {0: 30.0, 1: 100.0, 2: 30.0, 3: 100.0, 4: 30.0, 5: 100.0}
 _OPTION_MODELS = {2, 3, 4}  # MagOption: Twin/Dual, outputs A and B
 DEFAULT_ITI_S = 1.0  # sent when one train is configured: the device needs some ITI
+# Link watch (issue 12 item 8): the protocol has no keep-alive (B7) and a silent line
+# raises no error, so after LINK_POLL_S without any message the driver asks for status
+# (command 0; Localite polls twice a second, XL comment in B5) and calls the link lost
+# when no reply comes within LINK_POLL_TIMEOUT_S: silence is noticed within 1 s.
+LINK_POLL_S = 0.5
+LINK_POLL_TIMEOUT_S = 0.5
 # B3 enumerations by name (mode: Standard/Power/Twin/Dual; waveform; current direction).
 STANDARD, DUAL = 0, 3
 WAVEFORMS = {"monophasic": 0, "biphasic": 1, "half-sine": 2, "biphasic-burst": 3}
@@ -59,7 +68,8 @@ class MagProDriver(Stimulator):
     """MagVenture MagPro.
 
     ``MagProDriver(port_url, *, clock=None, transport=None, reply_timeout_s=1.0,
-    model=None, option=None, waveform="biphasic", current_direction="normal")``
+    model=None, option=None, waveform="biphasic", current_direction="normal",
+    link_watch=True)``
 
     - `model`: expected model name, case-insensitive (R30, X100, R30+Option, X100+Option,
       R30+Option+Mono, MST); with `option` true, "x100" means "X100+Option". `open`
@@ -70,6 +80,8 @@ class MagProDriver(Stimulator):
       ("normal", "reverse"): the single-pulse output the site uses (device profile
       `driver_options`). Set and read back before every arm, with mode Standard and
       amplitude B 0 (issue 12 item 1), unless `plan_output` plans a burst or pair.
+    - `link_watch`: poll the status after 0.5 s without any message, so a silent line
+      is reported (`ConnectionLost`) within 1 s; False for scripted-port tests.
     """
 
     vendor = "MagVenture"
@@ -86,8 +98,17 @@ class MagProDriver(Stimulator):
         option: bool | str | None = None,
         waveform: str = "biphasic",
         current_direction: str = "normal",
+        link_watch: bool = True,
     ) -> None:
         super().__init__(port_url, clock=clock, transport=transport)
+        self._link_watch_enabled = link_watch
+        self.link_watch = KeepAlive(
+            send=self._poll_link,
+            period=lambda: LINK_POLL_S,
+            clock=self.clock,
+            on_error=self._report_fault,
+            name="stimctl-magpro-link-watch",
+        )
         self._waveform = _named(waveform, WAVEFORMS, "waveform")
         self._direction = _named(current_direction, DIRECTIONS, "current direction")
         if self._waveform == WAVEFORMS["biphasic-burst"]:
@@ -134,7 +155,23 @@ class MagProDriver(Stimulator):
         with self._state_lock:
             return self._latest.get(message_id)
 
+    def _poll_link(self) -> None:
+        """The link watch's probe: one status request, a short deadline."""
+        transport, reader = self._require_link()
+        request = encode("get_status")
+        with self._write_lock:
+            mark = reader.mark()
+            transport.write(request.frame)
+        try:
+            reader.wait_for(0, mark, LINK_POLL_TIMEOUT_S)
+        except DeviceTimeout as exc:
+            silent = LINK_POLL_S + LINK_POLL_TIMEOUT_S
+            raise ConnectionLost(
+                f"MagPro on {self.port_url} silent for {silent:.1f} s: link lost ({exc})"
+            ) from exc
+
     def _remember(self, message: Message) -> None:
+        self.link_watch.touch()  # any message shows the line is alive
         with self._state_lock:
             self._latest[message.id] = message
             if message.status is not None:
@@ -245,12 +282,15 @@ class MagProDriver(Stimulator):
                 f"expected MagOption={self._expected_option}, "
                 f"the device reports {reported.model_name}"
             )
+        if self._link_watch_enabled:
+            self.link_watch.start()
 
     def close_link(self) -> None:
         """Stop the reader and close the port, with no disarm (pair of `open_link`)."""
         self._do_close()
 
     def _do_close(self) -> None:
+        self.link_watch.stop()
         reader, transport = self._reader, self._transport
         self._reader = None
         self._transport = None

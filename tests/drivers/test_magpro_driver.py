@@ -38,6 +38,7 @@ OPEN = [(GET_STATUS, status()), (GET_STATUS, status())]
 def _make(script: list[tuple[bytes, bytes]], **options: Any) -> tuple[MagProDriver, ScriptedPort]:
     port = ScriptedPort(script)
     options.setdefault("reply_timeout_s", 0.2)
+    options.setdefault("link_watch", False)  # the script has no room for status polls
     driver = MagProDriver("scripted://", clock=VirtualClock(), transport=Transport(port), **options)
     return driver, port
 

@@ -310,7 +310,7 @@ def test_keepalive_thread_keeps_control_and_stops_on_close() -> None:
     driver, port = _make(Magstim200Driver, script, keepalive=True)
     driver.open()
     assert driver.keepalive.running
-    driver.clock.advance(5.01)  # idle period: half of the 10 s the unit allows (A6)
+    driver.clock.advance(0.51)  # idle period: the 500 ms Magstim recommends (A6)
     deadline = time.monotonic() + 2
     while driver.keepalive.sent < 1 and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -354,7 +354,7 @@ def test_rapid_reads_version_uses_unlock_code_and_x_keepalive() -> None:
     driver.open()
     assert driver.version == (10, 0)
     assert driver.identify().software_version == "10.0"
-    driver.clock.advance(5.01)
+    driver.clock.advance(0.51)
     assert driver.keepalive_tick()
     port.assert_done()
 
@@ -369,7 +369,7 @@ def test_rapid_pre_v9_uses_q_as_keepalive() -> None:
     script = [(Q, reply(b"Q", STANDBY)), (Q, reply(b"Q", STANDBY)), (F, temp_reply())]
     driver, port = _make(RapidDriver, [*script, (Q, reply(b"Q", STANDBY))], version="8.0")
     driver.open()
-    driver.clock.advance(5.01)
+    driver.clock.advance(0.51)
     assert driver.keepalive_tick()
     port.assert_done()
 
