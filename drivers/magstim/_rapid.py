@@ -308,21 +308,25 @@ class RapidDriver(MagstimDriver):
         return wanted
 
     def _do_apply_output(self, plan: OutputPlan) -> None:
-        params = self._params()
-        rapid = RapidStatus(params.rapid or 0)
+        """Send only what differs: the Rapid refuses parameter changes for at least 0.5 s
+        after a train (A8.2), and a re-arm may come that soon."""
+        held = self._do_read_output()
+        wanted = self._do_wanted_output(plan)
+        if all(held.get(key) == value for key, value in wanted.items()):
+            return
         train = self._train
         if train is None or train.duration_s is None:
-            if not rapid.single_pulse:
+            if held.get("train_mode") is not False:
                 self.transact("set_duration", seconds=0.0)  # duration 0: single pulse (A8.2)
-        else:
-            if rapid.enhanced_power:
-                self.transact("enhanced_power_off")  # train mode needs it off (A8.4)
-            if rapid.single_pulse:
-                self.transact("set_duration", seconds=1.0)  # 1.0 s enters train mode
-            self._load_train(train, train.duration_s)
+            if held.get("enhanced_power") != plan.enhanced_power:
+                on = plan.enhanced_power
+                self.transact("enhanced_power_on" if on else "enhanced_power_off")
             return
-        if plan.enhanced_power != rapid.enhanced_power:
-            self.transact("enhanced_power_on" if plan.enhanced_power else "enhanced_power_off")
+        if held.get("enhanced_power") is not False:
+            self.transact("enhanced_power_off")  # train mode needs it off (A8.4)
+        if held.get("train_mode") is not True:
+            self.transact("set_duration", seconds=1.0)  # 1.0 s enters train mode (A8.2)
+        self._load_train(train, train.duration_s)
 
     def _do_read_output(self) -> OutputState:
         params = self._params()

@@ -238,8 +238,10 @@ class Stimulator(abc.ABC):
             self._check_output(wanted, self._do_read_output(), disarm=True)
             return status
         # The whole planned state, output A included: the front panel (or a MagPro
-        # operator, B7) may have changed it since `set_intensity`.
-        self._do_set_intensity(int(wanted["power_a"]), "A")
+        # operator, B7) may have changed it since `set_intensity`. Only re-sent when it
+        # differs: a Rapid refuses settings for 0.5 s after a train (A8.2).
+        if self._do_read_output().get("power_a") != wanted["power_a"]:
+            self._do_set_intensity(int(wanted["power_a"]), "A")
         self._do_apply_output(self._output_plan)
         self._check_output(wanted, self._do_read_output(), disarm=False)
         log.info("%s: arm", self.model)

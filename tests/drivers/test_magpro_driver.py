@@ -143,8 +143,8 @@ def test_arm_puts_a_unit_left_in_dual_mode_back_to_standard_and_b_off(cleanup: A
         (GET_STATUS, left),
         (GET_MODE, mode(model=3, mode_=3, waveform=0)),
         (GET_STATUS, left),  # arm: precondition read
-        (GET_STATUS, left),  # arm: amplitude A again (the whole planned state)
-        (mv(1, 46, 100), b""),
+        (GET_STATUS, left),  # arm: what the unit holds now
+        (GET_MODE, mode(model=3, mode_=3, waveform=0)),
         (GET_MODE, mode(model=3, mode_=3, waveform=0)),
         (set_mode(model=3), b""),
         (GET_STATUS, left),
@@ -169,9 +169,9 @@ def test_arm_refuses_a_unit_that_keeps_its_waveform(cleanup: Any) -> None:
         (mv(1, 46, 0), b""),
         (GET_STATUS, status(a=46)),
         (GET_MODE, mode(waveform=0)),
-        (GET_STATUS, status(a=46)),
-        (GET_STATUS, status(a=46)),
-        (mv(1, 46, 0), b""),
+        (GET_STATUS, status(a=46)),  # arm: precondition read
+        (GET_STATUS, status(a=46)),  # arm: what the unit holds now
+        (GET_MODE, mode(waveform=0)),
         (GET_MODE, mode(waveform=0)),
         (set_mode(), b""),
         (GET_STATUS, status(a=46)),
@@ -206,7 +206,7 @@ def test_arm_fire_counts_pulses_from_unsolicited_didt_and_close_disables(cleanup
         (GET_MODE, mode()),
         (GET_STATUS, status()),  # arm: precondition read
         (GET_STATUS, status()),
-        (mv(1, 50, 0), b""),
+        (GET_MODE, mode()),
         (GET_MODE, mode()),
         (set_mode(), b""),
         (GET_STATUS, status()),

@@ -104,7 +104,7 @@ def test_arm_wait_ready_fire_and_close() -> None:
         *_open_200(),
         *_set_30(),
         (Q, reply(b"Q", STANDBY)),  # arm: precondition read
-        (ms(b"@030"), reply(b"@", STANDBY)),  # arm: the whole planned state, A included
+        (J, j_reply(30)),  # arm: what does the unit hold? A as planned: not re-sent
         (J, j_reply(30)),  # arm: read back the whole output state first
         (ARM, reply(b"E", STANDBY)),
         (Q, reply(b"Q", ARMED)),
@@ -136,7 +136,8 @@ def test_arm_needs_an_intensity_first() -> None:
 def test_arm_refuses_a_power_the_device_does_not_hold() -> None:
     """The unit acknowledged `@030` but reads 45 %: not armed, parameter and values named."""
     script = [*_open_200(), *_set_30()]
-    script += [(Q, reply(b"Q", STANDBY)), (ms(b"@030"), reply(b"@", STANDBY)), (J, j_reply(45))]
+    script += [(Q, reply(b"Q", STANDBY)), (J, j_reply(45)), (ms(b"@030"), reply(b"@", STANDBY))]
+    script += [(J, j_reply(45))]
     driver, port = _make(Magstim200Driver, script)
     driver.open()
     driver.set_intensity(30)
@@ -164,7 +165,7 @@ def test_arm_when_already_ready_sends_no_second_arm() -> None:
 
 def test_conflict_reply_is_device_rejected() -> None:
     script = [*_open_200(), *_set_30(), (Q, reply(b"Q", STANDBY))]
-    script += [(ms(b"@030"), reply(b"@", STANDBY)), (J, j_reply(30)), (ARM, b"ESg")]
+    script += [(J, j_reply(30)), (J, j_reply(30)), (ARM, b"ESg")]
     driver, _ = _make(Magstim200Driver, script)
     driver.open()
     driver.set_intensity(30)
@@ -200,7 +201,8 @@ def test_bistim_paired_plan_sets_b_and_interval_in_its_timing_mode_before_arming
         (BISTIM_MODE, reply(b"X", STANDBY, b"4")),
         (Q, reply(b"Q", STANDBY)),  # plan_output: standby only
         (Q, reply(b"Q", STANDBY)),  # arm: precondition read
-        (ms(b"@040"), reply(b"@", STANDBY)),
+        (J, j_reply(40, 30, 10)),  # arm: what the unit holds now
+        (BISTIM_MODE, reply(b"X", STANDBY, b"4")),
         (ms(b"Y@"), reply(b"Y", STANDBY)),  # timing first: it resets the interval (A7)
         (ms(b"C025"), reply(b"C", STANDBY)),  # 2.5 ms in 0.1 ms units
         (ms(b"A050"), reply(b"A", STANDBY)),
@@ -229,7 +231,8 @@ def test_bistim_left_paired_is_put_back_to_single_pulse_before_arming() -> None:
         (J, j_reply(46, 100, 3)),
         (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
         (Q, reply(b"Q", STANDBY)),
-        (ms(b"@046"), reply(b"@", STANDBY)),
+        (J, j_reply(46, 100, 3)),
+        (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
         (ms(b"Z@"), reply(b"Z", STANDBY)),
         (ms(b"C010"), reply(b"C", STANDBY)),
         (ms(b"A000"), reply(b"A", STANDBY)),
@@ -252,7 +255,8 @@ def test_bistim_whose_b_power_stays_at_100_is_not_armed() -> None:
         (J, j_reply(46, 100, 3)),
         (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
         (Q, reply(b"Q", STANDBY)),
-        (ms(b"@046"), reply(b"@", STANDBY)),
+        (J, j_reply(46, 100, 3)),
+        (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
         (ms(b"Z@"), reply(b"Z", STANDBY)),
         (ms(b"C010"), reply(b"C", STANDBY)),
         (ms(b"A000"), reply(b"A", STANDBY)),  # acknowledged ...
@@ -287,7 +291,7 @@ def test_keepalive_period_is_short_when_armed() -> None:
         *_open_200(),
         *_set_30(),
         (Q, reply(b"Q", STANDBY)),
-        (ms(b"@030"), reply(b"@", STANDBY)),
+        (J, j_reply(30)),
         (J, j_reply(30)),
         (ARM, reply(b"E", STANDBY)),
         (Q, reply(b"Q", ARMED)),

@@ -24,12 +24,20 @@ def test_arm_applies_then_reads_back_then_arms() -> None:
     driver.arm()
     assert driver.calls == [
         "status",
-        "intensity A=30",
+        "read output",  # output A as planned: not re-sent
         "apply output",
         "read output",
         "arm",
         "status",
     ]
+
+
+def test_an_output_a_changed_behind_the_host_is_set_again_before_arming() -> None:
+    driver = _armable()
+    driver.held["power_a"] = 55  # the front panel
+    driver.arm()
+    assert "intensity A=30" in driver.calls
+    assert driver.held["power_a"] == 30 and driver.state is ArmState.READY
 
 
 def test_a_read_back_that_differs_refuses_to_arm_and_names_the_parameter() -> None:
