@@ -10,8 +10,9 @@ Runs every registered driver against its byte-level simulator, either in-process
 Latency: `status()` (one status exchange; Magstim also a cached temperature), a raw
 `transact` of the cheapest status command, and `arm()` from standby, which applies and
 reads back the whole planned output state first (ADR 0009-drivers). Jitter: the Magstim
-keep-alive thread runs with the unit armed (period 0.5 s) and nothing else on the line; we log when each
-keep-alive goes out and report interval minus period. No pass/fail: numbers only.
+keep-alive thread runs with the unit armed (period 0.5 s) and nothing else on the line;
+we log when each keep-alive goes out and report interval minus period. No pass/fail:
+numbers only.
 """
 
 from __future__ import annotations
