@@ -12,6 +12,7 @@ import math
 import threading
 from typing import Any
 
+from drivers.magventure import _output as output
 from drivers.magventure._reader import MagProReader
 from drivers.magventure.codec import (
     MODELS,
@@ -19,7 +20,6 @@ from drivers.magventure.codec import (
     Message,
     StatusByte,
     encode,
-    ipi_ms_from_index,
 )
 from stimctl.clock import Clock
 from stimctl.errors import (
@@ -58,10 +58,6 @@ DEFAULT_ITI_S = 1.0  # sent when one train is configured: the device needs some 
 # when no reply comes within LINK_POLL_TIMEOUT_S: silence is noticed within 1 s.
 LINK_POLL_S = 0.5
 LINK_POLL_TIMEOUT_S = 0.5
-# B3 enumerations by name (mode: Standard/Power/Twin/Dual; waveform; current direction).
-STANDARD, DUAL = 0, 3
-WAVEFORMS = {"monophasic": 0, "biphasic": 1, "half-sine": 2, "biphasic-burst": 3}
-DIRECTIONS = {"normal": 0, "reverse": 1}
 
 
 class MagProDriver(Stimulator):
@@ -109,9 +105,9 @@ class MagProDriver(Stimulator):
             on_error=self._report_fault,
             name="stimctl-magpro-link-watch",
         )
-        self._waveform = _named(waveform, WAVEFORMS, "waveform")
-        self._direction = _named(current_direction, DIRECTIONS, "current direction")
-        if self._waveform == WAVEFORMS["biphasic-burst"]:
+        self._waveform = output.named(waveform, output.WAVEFORMS, "waveform")
+        self._direction = output.named(current_direction, output.DIRECTIONS, "current direction")
+        if self._waveform == output.BURST:
             raise ConfigError("the single-pulse waveform cannot be a burst; plan a burst instead")
         self._reply_timeout_s = reply_timeout_s
         self._expected_option = _parse_option(option)
@@ -374,87 +370,33 @@ class MagProDriver(Stimulator):
             iti_s=iti,
         )
 
-    # -- whole output state (issue 12 item 1) ------------------------------------------
+    # -- whole output state (issue 12 item 1; drivers.magventure._output) ---------------
 
     def _do_check_output_plan(self, plan: OutputPlan) -> None:
         if plan.enhanced_power:
             raise ConfigError("a MagPro has no enhanced power mode")
-        if plan.paired is not None and not self._do_capabilities().outputs == ("A", "B"):
+        if plan.paired is not None and self._do_capabilities().outputs != ("A", "B"):
             raise ConfigError("a paired pulse needs a MagPro with MagOption (Dual mode, B3)")
-        for name, table in ((plan.waveform, WAVEFORMS), (plan.current_direction, DIRECTIONS)):
-            if name is not None:
-                _named(name, table, "setting")
-        self._mode_args(plan)  # refuses an IPI the device cannot take
+        self._mode_args(plan)  # refuses names and combinations the device cannot take
 
     def _mode_args(self, plan: OutputPlan) -> dict[str, int | float]:
-        """The set-mode arguments (B4 command 9) of `plan`."""
-        waveform = self._waveform if plan.waveform is None else _named(plan.waveform, WAVEFORMS, "")
-        direction = (
-            self._direction
-            if plan.current_direction is None
-            else _named(plan.current_direction, DIRECTIONS, "")
-        )
-        args: dict[str, int | float] = {"mode": STANDARD, "waveform": waveform}
-        args["direction"] = direction
-        if plan.burst_pulses > 1:
-            assert plan.burst_ipi_ms is not None  # OutputPlan checks it
-            args.update(
-                waveform=WAVEFORMS["biphasic-burst"],
-                burst_pulses=plan.burst_pulses,
-                ipi_ms=plan.burst_ipi_ms,
-            )
-        elif plan.paired is not None:
-            if waveform == WAVEFORMS["biphasic-burst"]:
-                raise ConfigError("Twin/Dual cannot use Biphasic Burst (KOP, B4)")
-            args.update(mode=DUAL, ipi_ms=plan.paired.interval_ms)
-        elif waveform == WAVEFORMS["biphasic-burst"]:
-            raise ConfigError("a Biphasic Burst waveform needs burst_pulses > 1")
-        return args
+        return output.mode_args(plan, waveform=self._waveform, direction=self._direction)
 
     def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
-        args = self._mode_args(plan)
-        wanted: dict[str, int | str | bool] = {
-            "power_b": 0 if plan.paired is None else plan.paired.second_percent,
-            "mode": int(args["mode"]),
-            "waveform": int(args["waveform"]),
-            "direction": int(args["direction"]),
-        }
-        if plan.burst_pulses > 1 or plan.paired is not None:
-            wanted["ipi_x10"] = round(float(args["ipi_ms"]) * 10)
-        if plan.burst_pulses > 1:
-            wanted["burst_pulses"] = plan.burst_pulses
-        return wanted
+        return output.wanted(plan, self._mode_args(plan))
 
     def _do_apply_output(self, plan: OutputPlan) -> None:
         args = self._mode_args(plan)
         current = self.get_mode()
         self.transact("set_mode", model=current.model, **args)
-        power_b = 0 if plan.paired is None else plan.paired.second_percent
+        b = output.power_b(plan)
         status = self.get_status()
         a = self._intensity.get("A", status.amplitude_a or 0)
-        if (status.amplitude_a, status.amplitude_b) != (a, power_b):
-            self.transact("set_amplitude", a=a, b=power_b)  # 3-byte form (B4)
+        if (status.amplitude_a, status.amplitude_b) != (a, b):
+            self.transact("set_amplitude", a=a, b=b)  # 3-byte form (B4)
 
     def _do_read_output(self) -> OutputState:
-        status = self.get_status()
-        mode = self.get_mode()
-        read: dict[str, int | str | bool] = {}
-        for key, value in (
-            ("power_a", status.amplitude_a),
-            ("power_b", status.amplitude_b),
-            ("mode", mode.mode),
-            ("waveform", mode.waveform),
-            ("direction", mode.direction),
-        ):
-            if value is not None:
-                read[key] = value
-        if mode.ipi_index is not None and mode.mode is not None and mode.waveform is not None:
-            ipi = ipi_ms_from_index(mode.ipi_index, mode=mode.mode, waveform=mode.waveform)
-            if ipi is not None:
-                read["ipi_x10"] = round(ipi * 10)
-        if mode.burst_index is not None and mode.waveform == WAVEFORMS["biphasic-burst"]:
-            read["burst_pulses"] = 5 - mode.burst_index  # B3: 5 pulses -> index 0
-        return read
+        return output.read_back(self.get_status(), self.get_mode())
 
     def _do_arm(self) -> None:
         self.transact("enable")
@@ -468,13 +410,6 @@ class MagProDriver(Stimulator):
     def _do_start_train(self) -> None:
         self.transact("set_page", page=TIMING_PAGE)  # start needs the Timing page (B4 cmd 4)
         self.transact("start_train")
-
-
-def _named(value: str, names: dict[str, int], what: str) -> int:
-    key = str(value).strip().lower().replace(" ", "-").replace("_", "-")
-    if key not in names:
-        raise ConfigError(f"MagPro {what} must be one of {', '.join(names)}, got {value!r}")
-    return names[key]
 
 
 def _parse_option(option: bool | str | None) -> bool | None:
