@@ -59,14 +59,23 @@ class Magstim200Driver(MagstimDriver):
     # -- whole output state (issue 12 item 1) --------------------------------------
 
     def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
-        return {}  # one output, one pulse per trigger: power A is all there is
+        # A 200² has one output; its `J` reply carries "000" where a BiStim² reports power
+        # B (A4). A BiStim² driven through a 200² profile, with B powered, would fire B
+        # unseen: the read-back refuses it (the profile is wrong).
+        return {"power_b": 0}
 
     def _do_apply_output(self, plan: OutputPlan) -> None:
-        """Power A was set (and read back) by `set_intensity`; nothing else to set."""
+        """Power A was set by `set_intensity` (and by `arm` if it changed); a 200² has
+        nothing else to set."""
 
     def _do_read_output(self) -> OutputState:
         reply = self.get_parameters()
-        return {} if reply.power_a is None else {"power_a": reply.power_a}
+        read: dict[str, int | str | bool] = {}
+        if reply.power_a is not None:
+            read["power_a"] = reply.power_a
+        if reply.power_b is not None:
+            read["power_b"] = reply.power_b
+        return read
 
 
 class BiStimDriver(Magstim200Driver):

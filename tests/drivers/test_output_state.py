@@ -77,3 +77,30 @@ def test_an_intensity_the_device_ignores_is_an_error_at_once(rig: Rig) -> None: 
         rig.driver.arm()
     assert not rig.device_may_be_armed()
     assert rig.sim.pulses == []
+
+
+def test_a_bistim_behind_a_200_profile_with_b_powered_is_never_armed() -> None:
+    """The wrong profile: the 200² driver cannot set B, but reads it in `J` and refuses."""
+    import itertools
+
+    import serial
+
+    from stimctl.clock import VirtualClock
+    from stimctl.hal import Transport, load_driver
+
+    simulators = pytest.importorskip("simulators")
+    simulators.install_url_handler()
+    clock = VirtualClock()
+    name = f"bistim-as-200-{next(itertools.count())}"
+    simulators.register_clock(name, clock)
+    port = serial.serial_for_url(f"stimsim://magstim-bistim?power_b=100&clock={name}", timeout=0.02)
+    driver = load_driver("magstim-200")("stimsim://", clock=clock, transport=Transport(port))
+    try:
+        driver.open()
+        driver.set_intensity(42)
+        with pytest.raises(OutputStateMismatch, match="power_b reads 100, planned 0"):
+            driver.arm()
+        assert not port.simulator.armed and port.simulator.pulses == []
+    finally:
+        driver.close()
+        simulators.unregister_clock(name)
