@@ -58,6 +58,9 @@ DEFAULT_ITI_S = 1.0  # sent when one train is configured: the device needs some 
 # when no reply comes within LINK_POLL_TIMEOUT_S: silence is noticed within 1 s.
 LINK_POLL_S = 0.5
 LINK_POLL_TIMEOUT_S = 0.5
+# Slack on the device's minimum trigger spacing: the bytes of two triggers may travel
+# at different speeds (USB adapter, pty), so the device may see them a little closer.
+TRIGGER_MARGIN_S = 0.002
 
 
 class MagProDriver(Stimulator):
@@ -120,6 +123,7 @@ class MagProDriver(Stimulator):
         self._status_byte: StatusByte | None = None
         self._serial: int | None = None
         self.pulses_seen = 0  # ID 2 messages since open (one per delivered pulse, B5)
+        self._last_trigger_at: float | None = None
 
     # -- link ------------------------------------------------------------------------
 
@@ -405,7 +409,28 @@ class MagProDriver(Stimulator):
         self.transact("disable")
 
     def _do_fire(self) -> None:
+        # The MagPro silently ignores a trigger that comes sooner than its highest rate
+        # allows (B7), while the host would journal it as delivered. A host-timed train
+        # catching up after a late pulse does exactly that; wait out the gap instead.
+        if self._last_trigger_at is not None:
+            due = self._last_trigger_at + 1.0 / self._max_trigger_rate_pps() + TRIGGER_MARGIN_S
+            if self.clock.now() < due:
+                self.clock.sleep_until(due)
         self.transact("fire")
+        self._last_trigger_at = self.clock.now()
+
+    def _max_trigger_rate_pps(self) -> float:
+        """Highest repetition rate for the model, mode and waveform now held (B7, XL
+        `_RATEs`): X100 100 pps (20 with Biphasic Burst), R30 30; with MagOption in
+        Twin/Dual: R30 5, X100 5 monophasic and 50 otherwise. Unknown models: R30's 30."""
+        status = self._status_byte
+        number = self._model_number()
+        r30 = number in (0, 2, 4) or number is None
+        if status is not None and status.mode in (2, 3):
+            return 5.0 if r30 or status.waveform == 0 else 50.0
+        if r30:
+            return 30.0
+        return 20.0 if status is not None and status.waveform == 3 else 100.0
 
     def _do_start_train(self) -> None:
         self.transact("set_page", page=TIMING_PAGE)  # start needs the Timing page (B4 cmd 4)

@@ -125,3 +125,27 @@ def test_read_back_decodes_the_burst_count_and_interval() -> None:
 def test_a_driver_option_cannot_make_bursts_the_single_pulse_default() -> None:
     with pytest.raises(ConfigError, match="burst"):
         MagProDriver("stimsim://magpro-x100", waveform="biphasic burst")
+
+
+def test_triggers_closer_than_the_rate_limit_are_spaced_not_dropped() -> None:
+    """Two fires back to back (a host-timed train catching up after a late pulse): the
+    MagPro ignores a trigger within 10 ms of the last (X100, B7) while the host would
+    journal it, so the driver waits out the gap. Real time, in-process simulator."""
+    from stimctl.clock import MonotonicClock
+
+    simulators.install_url_handler()
+    port = serial.serial_for_url("stimsim://magpro-x100", timeout=0.02)
+    sim = port.simulator
+    driver = MagProDriver("stimsim://", clock=MonotonicClock(), transport=Transport(port))
+    try:
+        driver.open()
+        driver.set_intensity(30)
+        driver.arm()
+        driver.fire()
+        driver.fire()
+        driver.fire()
+        assert [p.intensity for p in sim.pulses] == [30, 30, 30]
+        gaps = [b.time - a.time for a, b in itertools.pairwise(sim.pulses)]
+        assert min(gaps) >= 0.010
+    finally:
+        driver.close()
