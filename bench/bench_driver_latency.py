@@ -7,10 +7,12 @@ Runs every registered driver against its byte-level simulator, either in-process
     .venv/bin/python bench/bench_driver_latency.py [--transport inproc|pty|both]
         [--n 200] [--keepalive-s 3]
 
-Latency: `status()` (one status exchange; Magstim also a cached temperature) and a raw
-`transact` of the cheapest status command. Jitter: the Magstim keep-alive thread runs
-with the unit armed (period 0.5 s) and nothing else on the line; we log when each
-keep-alive goes out and report interval minus period. No pass/fail: numbers only.
+Latency: `status()` (one status exchange; Magstim also a cached temperature), a raw
+`transact` of the cheapest status command, and `arm()` from standby, which applies and
+reads back the whole planned output state first (ADR 0009-drivers). Jitter: the Magstim
+keep-alive thread runs with the unit armed (period 0.5 s) and nothing else on the line;
+we log when each keep-alive goes out and report interval minus period. No pass/fail:
+numbers only.
 """
 
 from __future__ import annotations
@@ -106,12 +108,25 @@ def keepalive_jitter(driver: Stimulator, seconds: float) -> list[float] | None:
         send()
 
     keepalive._send = stamped
+    driver.set_intensity(30)  # the planned output state includes output A (ADR 0009-drivers)
     driver.arm()
     time.sleep(seconds)
     driver.disarm()
     keepalive._send = send
     period = 0.5
     return [b - a - period for a, b in itertools.pairwise(stamps)][1:]
+
+
+def arm_latency(driver: Stimulator, n: int) -> list[float]:
+    """`arm()` from standby: apply the planned output state, read it back, then arm."""
+    driver.set_intensity(30)
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        driver.arm()
+        samples.append(time.perf_counter() - start)
+        driver.disarm()
+    return samples
 
 
 def bench(name: str, transport: str, n: int, keepalive_s: float) -> None:
@@ -122,6 +137,8 @@ def bench(name: str, transport: str, n: int, keepalive_s: float) -> None:
             print(summary(f"{name} [{transport}] status()", timed(driver.status, n)))
             query = cheapest_query(driver)
             print(summary(f"{name} [{transport}] one exchange", timed(query, n)))
+            arm = arm_latency(driver, max(n // 10, 5))
+            print(summary(f"{name} [{transport}] arm() incl. output read-back", arm))
             jitter = keepalive_jitter(driver, keepalive_s)
             if jitter:
                 print(summary(f"{name} [{transport}] keep-alive interval - 0.5 s", jitter))

@@ -42,10 +42,13 @@ Magstim: status_report=pre|post (default pre; Q/R always post), charge_s (0.9),
 Rapid: version (default 9.0; "8", "9", "10.1"...), unlock_code (16 chars; default any
   code of the form hhhh-hhhhhhhh-hh), type=standard|super|super-plus, mains=240|115,
   silent_without_remote (default true from v9).
-MagPro: magoption (false), serial (0x012345), coil_type (60), answer_mode_set (false).
+BiStim: power_b (%), interval (raw), high_res: the state a unit was left in.
+MagPro: magoption (false), serial (0x012345), coil_type (60), answer_mode_set (false);
+  mode, waveform, direction (B3 codes), amplitude_b: the state a unit was left in.
 Faults: drop_rate, corrupt_rate (device -> host bytes), drop_input_rate (host ->
   device), reply_delay_s, cable_pulled, coil_removed, error=E01 / fatal_error=E01
-  (Magstim), ignore_disarm, keepalive_never_lapses.
+  (Magstim), ignore_disarm, keepalive_never_lapses, ignore_settings (output settings
+  acknowledged and ignored), sticky_b_power (output B's power cannot be changed).
 
 The simulator object (all methods thread-safe)
 ----------------------------------------------
@@ -61,7 +64,7 @@ attach_subject(subject | None), subject
     draws one MEP at its intensity. The `subject_rmt` key does this at creation.
 faults: Faults
     Mutable switches: drop_rate, corrupt_rate, drop_input_rate, reply_delay_s,
-    cable_pulled, ignore_disarm, keepalive_never_lapses.
+    cable_pulled, ignore_disarm, keepalive_never_lapses, ignore_settings, sticky_b_power.
 pull_cable(), plug_cable(), remove_coil(), attach_coil(),
 set_coil_temperature(c, winding=None), coil_temperatures()
 Magstim only: state (MagstimState), set_error(code, fatal=False), clear_error(),

@@ -5,8 +5,13 @@ Wire faults act on bytes: `drop_rate` and `corrupt_rate` on bytes the device sen
 back. A pulled cable makes the in-process port fail the way pyserial fails on a vanished
 USB adapter (see simulators.urlhandler.protocol_stimsim). Behavioural faults make the
 device misbehave so that the host's own safeguards can be tested: `ignore_disarm` (the
-device answers a disarm normally but stays armed) and `keepalive_never_lapses` (the
-device's own watchdog is off, so a dead host no longer disarms it).
+device answers a disarm normally but stays armed), `keepalive_never_lapses` (the
+device's own watchdog is off, so a dead host no longer disarms it), `ignore_settings`
+(every command that changes an output setting - power, interval, timing mode, train,
+enhanced power, MagPro amplitude/mode/train - is acknowledged as usual and changes
+nothing) and `sticky_b_power` (only the second output's power is kept: BiStim² `A`,
+MagPro amplitude B). The last two let tests see the host refuse to arm a device whose
+read-back is not the plan (issue 12 item 1).
 
 Device-state faults (coil removed, coil temperature, error code) are methods of the
 simulator, because they change its state at a point in time.
@@ -28,6 +33,8 @@ class Faults:
     cable_pulled: bool = False
     ignore_disarm: bool = False
     keepalive_never_lapses: bool = False
+    ignore_settings: bool = False
+    sticky_b_power: bool = False
 
     def __setattr__(self, name: str, value: object) -> None:
         # Rates and delays are checked here so that a typo in a test fails loudly instead

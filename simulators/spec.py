@@ -150,6 +150,25 @@ def _magstim(opts: _Options) -> dict[str, Any]:
     return kwargs
 
 
+def _bistim(opts: _Options) -> dict[str, Any]:
+    """BiStim² keys for the state a unit was left in: power_b (%), interval (raw, ms or
+    0.1 ms), high_res. Applied at power-on, before any host talks to it."""
+    kwargs = _magstim(opts)
+    initial: dict[str, Any] = {}
+    power_b = opts.integer("power_b", maximum=100)
+    if power_b is not None:
+        initial["power_b"] = power_b
+    interval = opts.integer("interval", maximum=999)
+    if interval is not None:
+        initial["interval"] = interval
+    high_res = opts.flag("high_res")
+    if high_res is not None:
+        initial["high_res"] = high_res
+    if initial:
+        kwargs["_initial"] = initial
+    return kwargs
+
+
 def _rapid(opts: _Options) -> dict[str, Any]:
     kwargs = _magstim(opts)
     for key in ("version", "unlock_code"):
@@ -180,13 +199,22 @@ def _magpro(opts: _Options) -> dict[str, Any]:
     coil_type = opts.integer("coil_type", maximum=255)
     if coil_type is not None:
         kwargs["coil_type"] = coil_type
+    # The state a unit was left in (B3 codes): mode 0-3, waveform 0-3, direction 0-1,
+    # amplitude_b %. Applied at power-on, before any host talks to it.
+    initial: dict[str, Any] = {}
+    for key, top in (("mode", 3), ("waveform", 3), ("direction", 1), ("amplitude_b", 100)):
+        code = opts.integer(key, maximum=top)
+        if code is not None:
+            initial[key] = code
+    if initial:
+        kwargs["_initial"] = initial
     return kwargs
 
 
 _ModelEntry = tuple[Callable[..., SimulatorBase], Callable[[_Options], dict[str, Any]]]
 MODELS: dict[str, _ModelEntry] = {
     "magstim-200": (Magstim200Simulator, _magstim),
-    "magstim-bistim": (BiStimSimulator, _magstim),
+    "magstim-bistim": (BiStimSimulator, _bistim),
     "magstim-rapid2": (RapidSimulator, _rapid),
     "magpro-r30": (MagProR30Simulator, _magpro),
     "magpro-x100": (MagProX100Simulator, _magpro),
@@ -195,6 +223,7 @@ MODELS: dict[str, _ModelEntry] = {
 FAULT_KEYS = (
     "drop_rate", "corrupt_rate", "drop_input_rate", "reply_delay_s", "cable_pulled",
     "ignore_disarm", "keepalive_never_lapses", "coil_removed", "error", "fatal_error",
+    "ignore_settings", "sticky_b_power",
 )  # fmt: skip
 
 
@@ -219,7 +248,7 @@ def _apply_faults(sim: SimulatorBase, opts: _Options) -> None:
     delay = opts.number("reply_delay_s", maximum=3600.0)
     if delay is not None:
         sim.faults.reply_delay_s = delay
-    for key in ("ignore_disarm", "keepalive_never_lapses"):
+    for key in ("ignore_disarm", "keepalive_never_lapses", "ignore_settings", "sticky_b_power"):
         value = opts.flag(key)
         if value is not None:
             setattr(sim.faults, key, value)
@@ -278,8 +307,11 @@ def create_simulator(spec: str, clock: Clock | None = None) -> SimulatorBase:
     if opts.pairs:
         raise opts.error(f"unknown key(s) for {model}: {', '.join(sorted(opts.pairs))}")
     strict_baud = bool(kwargs.pop("strict_baud", False))
+    initial = kwargs.pop("_initial", None)
     try:
         sim = factory(clock, **kwargs)
+        if initial:
+            sim.set_state(**initial)
     except ValueError as exc:
         raise opts.error(str(exc)) from None
     sim.strict_baud = strict_baud

@@ -9,10 +9,10 @@ regenerated configs_manifest.json cannot hide a locally edited table.
 from typing import Final
 
 SHIPPED_CONFIG_DIGESTS: Final[dict[str, str]] = {
-    "devices/magpro-r30-magoption.toml": "d4ae525748d98d59267a2673365758f7285f6c1f30c4b13e6cb825f52ab0c667",
-    "devices/magpro-r30.toml": "3e170b7e919d615ad54f72b705c4694d6b9a83cc6ce13701d7d3dfc2f216a5c7",
-    "devices/magpro-x100-magoption.toml": "6f012f179c9100cbe660e60fdd04040dcb011420bc328002afd5a52be4cbea1d",
-    "devices/magpro-x100.toml": "e9cda9ed38fdc12dfb28af0e4ebc0cfa004fa5173e59d321d09209508fa21320",
+    "devices/magpro-r30-magoption.toml": "aafb986eddd53ef673b82b31ec32b475a3fc19afde57126acf2172ba61a2100a",
+    "devices/magpro-r30.toml": "62f698bb422d0ee2d27a2899e4eccb1fbcbb56040fbefeb3d634278b8c2564be",
+    "devices/magpro-x100-magoption.toml": "f262d93e8d22386442f1072a7b550ee3fcdd6d83c90ac1c170b4557c51b1daec",
+    "devices/magpro-x100.toml": "4804c238285649a92486a480ca7d728ae34a796f6ebcb5ae9ef0343a2ba10228",
     "devices/magstim-200.toml": "ed5225ff782b524fe3a7abbe5387ddfb1399b5f2c07890c2babfd7d20660edab",
     "devices/magstim-bistim.toml": "b360606ba32154167b03250aedf77881bcd38cb13147c55e7526b8e4652718ba",
     "devices/magstim-rapid2-standard-115v.toml": "dc680f77d27f089d02648cc7e57ffca6fc3ccb08bba2d19a1ea46a77f9a87676",

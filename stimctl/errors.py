@@ -110,3 +110,19 @@ class ChecksumError(ProtocolError):
 
 class DeviceRejected(ProtocolError):
     """The device answered with an error reply (for example Magstim `?` or `<cmd>?`)."""
+
+
+class OutputStateMismatch(DriverError):
+    """Before arming, the device read back an output setting other than the planned one
+    (issue 12 item 1): it is not armed. Names the parameter, the wanted and the read value."""
+
+    def __init__(self, model: str, port: str, parameter: str, wanted: object, read: object) -> None:
+        super().__init__(
+            f"{model} on {port}: {parameter} reads {read!r}, planned {wanted!r}; "
+            "not arming (set it on the device or check the device profile)"
+        )
+        self.model = model
+        self.port = port
+        self.parameter = parameter
+        self.wanted = wanted
+        self.read = read

@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 BAUDRATE = 9600  # A1
 # A6: the device wants status traffic every 10 s in standby and every 1 s when armed, and
-# recommends 500 ms. We keep half the standby limit and the recommended armed period.
-IDLE_KEEPALIVE_S = 5.0
+# recommends 500 ms. We keep the recommended 500 ms in both states: the keep-alive is also
+# how a lost link is noticed when nobody else talks, within 1 s (issue 12 item 8;
+# limits.toml heartbeat_timeout_s), idle or armed.
+IDLE_KEEPALIVE_S = 0.5
 ARMED_KEEPALIVE_S = 0.5
 TEMPERATURE_MAX_AGE_S = 5.0
 

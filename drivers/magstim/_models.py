@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 from drivers.magstim._base import ARMED_KEEPALIVE_S, IDLE_KEEPALIVE_S, MagstimDriver
 from drivers.magstim.codec import Reply
 from stimctl.clock import Clock
-from stimctl.errors import ConfigError, ProtocolError, SafetyViolation
-from stimctl.hal import ArmState, Capabilities, TrainSpec, Transport
+from stimctl.errors import ConfigError, DeviceRejected, ProtocolError, SafetyViolation
+from stimctl.hal import ArmState, Capabilities, OutputPlan, OutputState, TrainSpec, Transport
+
+# Single-pulse state of a BiStim² (issue 12 item 1): output B at 0 % so no second pulse,
+# low-resolution timing, and an interval that is not 0 (000 selects simultaneous
+# discharge, which changes the output of A, device-protocols A4 `C` and A7). 10 ms is the
+# value the unit itself takes when high resolution is switched off (A7).
+SINGLE_INTERVAL_RAW = 10
+# `X@` mode characters of a master unit (A3, CB): 2 low-res, 4 high-res timing.
+MODE_LOW_RES, MODE_HIGH_RES = "2", "4"
+
+
+log = logging.getLogger(__name__)
 
 
 class Magstim200Driver(MagstimDriver):
@@ -44,6 +56,27 @@ class Magstim200Driver(MagstimDriver):
         """Power A (and on a BiStim power B and interval), A4 `J`."""
         return self.transact("get_parameters")
 
+    # -- whole output state (issue 12 item 1) --------------------------------------
+
+    def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
+        # A 200² has one output; its `J` reply carries "000" where a BiStim² reports power
+        # B (A4). A BiStim² driven through a 200² profile, with B powered, would fire B
+        # unseen: the read-back refuses it (the profile is wrong).
+        return {"power_b": 0}
+
+    def _do_apply_output(self, plan: OutputPlan) -> None:
+        """Power A was set by `set_intensity` (and by `arm` if it changed); a 200² has
+        nothing else to set."""
+
+    def _do_read_output(self) -> OutputState:
+        reply = self.get_parameters()
+        read: dict[str, int | str | bool] = {}
+        if reply.power_a is not None:
+            read["power_a"] = reply.power_a
+        if reply.power_b is not None:
+            read["power_b"] = reply.power_b
+        return read
+
 
 class BiStimDriver(Magstim200Driver):
     """BiStim^2: outputs A and B, inter-pulse interval, low/high-resolution timing.
@@ -73,6 +106,7 @@ class BiStimDriver(Magstim200Driver):
             keepalive=keepalive,
         )
         self._high_res = high_res
+        self._system_mode_known = True  # until the unit refuses `X@` (CB only, A3)
 
     @property
     def high_res(self) -> bool:
@@ -94,6 +128,15 @@ class BiStimDriver(Magstim200Driver):
         reply = super()._enable_remote()
         # Put the timing mode in a known state: the device does not report it (A7).
         self.transact("high_res_on" if self._high_res else "high_res_off")
+        try:
+            self.system_mode()
+            self._system_mode_known = True
+        except DeviceRejected:
+            # `X@` is documented only by CB (A3): a unit that does not know it cannot
+            # report its timing mode. Power B = 0 alone keeps B silent in a single-pulse
+            # plan, so go on without it rather than lock such a unit out.
+            log.warning("%s does not answer X@: timing mode not read back", self.model)
+            self._system_mode_known = False
         return reply
 
     def _do_set_intensity(self, percent: int, output: str) -> None:
@@ -125,6 +168,52 @@ class BiStimDriver(Magstim200Driver):
         """The BiStim mode character of `X@` (A3; CB only)."""
         reply = self.transact("get_system_mode")
         return reply.mode_char or ""
+
+    # -- whole output state (issue 12 item 1) --------------------------------------
+
+    def _do_check_output_plan(self, plan: OutputPlan) -> None:
+        if plan.burst_pulses != 1 or plan.enhanced_power:
+            raise ConfigError(f"{self.model} has no bursts and no enhanced power")
+        if plan.waveform is not None or plan.current_direction is not None:
+            raise ConfigError(f"{self.model} has no settable waveform or current direction")
+        if plan.paired is not None:
+            _interval_raw(plan.paired.interval_ms, high_res=self._high_res)
+
+    def _planned_b(self, plan: OutputPlan) -> tuple[int, int, bool]:
+        """(power B, raw interval, high resolution) the device must hold for `plan`."""
+        if plan.paired is None:
+            return 0, SINGLE_INTERVAL_RAW, False
+        raw = _interval_raw(plan.paired.interval_ms, high_res=self._high_res)
+        return plan.paired.second_percent, raw, self._high_res
+
+    def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
+        power_b, raw, high_res = self._planned_b(plan)
+        wanted: dict[str, int | str | bool] = {"power_b": power_b, "interval_raw": raw}
+        if self._system_mode_known:
+            wanted["system_mode"] = MODE_HIGH_RES if high_res else MODE_LOW_RES
+        return wanted
+
+    def _do_apply_output(self, plan: OutputPlan) -> None:
+        power_b, raw, high_res = self._planned_b(plan)
+        # The timing mode first: switching it resets the interval (A7).
+        self.transact("high_res_on" if high_res else "high_res_off")
+        self._high_res = high_res
+        self.transact("set_interval", raw=raw)
+        self.transact("set_power_b", percent=power_b)
+
+    def _do_read_output(self) -> OutputState:
+        reply = self.get_parameters()
+        read: dict[str, int | str | bool] = {}
+        for key, value in (
+            ("power_a", reply.power_a),
+            ("power_b", reply.power_b),
+            ("interval_raw", reply.interval),
+        ):
+            if value is not None:
+                read[key] = value
+        if self._system_mode_known:
+            read["system_mode"] = self.system_mode()
+        return read
 
 
 def _interval_raw(interval_ms: float, *, high_res: bool) -> int:

@@ -7,6 +7,7 @@ charge delay. Trains are device-timed: one trigger runs the loaded train (A8.2).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from drivers.magstim._base import ARMED_KEEPALIVE_S, IDLE_KEEPALIVE_S, MagstimDriver
@@ -20,7 +21,15 @@ from stimctl.errors import (
     ProtocolError,
     SafetyViolation,
 )
-from stimctl.hal import ArmState, Capabilities, DeviceIdentity, TrainSpec, Transport
+from stimctl.hal import (
+    ArmState,
+    Capabilities,
+    DeviceIdentity,
+    OutputPlan,
+    OutputState,
+    TrainSpec,
+    Transport,
+)
 
 
 def parse_version(value: str | tuple[int, ...] | Version) -> Version:
@@ -193,6 +202,8 @@ class RapidDriver(MagstimDriver):
         if on and not self._single_pulse_mode():
             raise ConfigError("enhanced power needs single-pulse mode (A8.4)")
         self.transact("enhanced_power_on" if on else "enhanced_power_off")
+        # Part of the planned output state from now on: `arm` keeps it and reads it back.
+        self._output_plan = dataclasses.replace(self._output_plan, enhanced_power=on)
 
     def set_charge_delay(self, ms: int) -> None:
         """Charge delay in ms: 0-2000 on v9, 0-10000 on v10+ (A4 `n`, MAGIC-rp limits)."""
@@ -255,9 +266,7 @@ class RapidDriver(MagstimDriver):
             if self.enhanced_power:
                 raise ConfigError("switch enhanced power off before train mode (A8.4)")
             self.transact("set_duration", seconds=1.0)  # 1.0 s enters train mode (A8.2)
-        self.transact("set_frequency", hz=spec.frequency_hz)
-        self.transact("set_duration", seconds=duration)
-        self.transact("set_pulses", count=spec.pulses)
+        self._load_train(spec, duration)
         held = self._params()
         if (
             held.pulses != spec.pulses
@@ -268,6 +277,73 @@ class RapidDriver(MagstimDriver):
                 f"the Rapid holds {held.frequency_hz} Hz, {held.pulses} pulses, "
                 f"{held.duration_s} s instead of {spec}"
             )
+
+    def _load_train(self, spec: TrainSpec, duration: float) -> None:
+        self.transact("set_frequency", hz=spec.frequency_hz)
+        self.transact("set_duration", seconds=duration)
+        self.transact("set_pulses", count=spec.pulses)
+
+    # -- whole output state (issue 12 item 1) --------------------------------------
+
+    def _do_check_output_plan(self, plan: OutputPlan) -> None:
+        if plan.paired is not None or plan.burst_pulses != 1:
+            raise ConfigError(f"{self.model} has no second output and no bursts")
+        if plan.waveform is not None or plan.current_direction is not None:
+            raise ConfigError(f"{self.model} has no settable waveform or current direction")
+
+    def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
+        """Host-timed: single-pulse mode, or one trigger would run the whole train the unit
+        still holds (A8.2). Device-timed: exactly the configured train."""
+        train = self._train
+        wanted: dict[str, int | str | bool] = {"enhanced_power": plan.enhanced_power}
+        if train is None or train.duration_s is None:
+            wanted["train_mode"] = False
+            return wanted
+        wanted.update(
+            train_mode=True,
+            frequency_x10=round(train.frequency_hz * 10),
+            pulses=train.pulses,
+            duration_x10=round(train.duration_s * 10),
+        )
+        return wanted
+
+    def _do_apply_output(self, plan: OutputPlan) -> None:
+        """Send only what differs: the Rapid refuses parameter changes for at least 0.5 s
+        after a train (A8.2), and a re-arm may come that soon."""
+        held = self._do_read_output()
+        wanted = self._do_wanted_output(plan)
+        if all(held.get(key) == value for key, value in wanted.items()):
+            return
+        train = self._train
+        if train is None or train.duration_s is None:
+            if held.get("train_mode") is not False:
+                self.transact("set_duration", seconds=0.0)  # duration 0: single pulse (A8.2)
+            if held.get("enhanced_power") != plan.enhanced_power:
+                on = plan.enhanced_power
+                self.transact("enhanced_power_on" if on else "enhanced_power_off")
+            return
+        if held.get("enhanced_power") is not False:
+            self.transact("enhanced_power_off")  # train mode needs it off (A8.4)
+        if held.get("train_mode") is not True:
+            self.transact("set_duration", seconds=1.0)  # 1.0 s enters train mode (A8.2)
+        self._load_train(train, train.duration_s)
+
+    def _do_read_output(self) -> OutputState:
+        params = self._params()
+        rapid = RapidStatus(params.rapid or 0)
+        read: dict[str, int | str | bool] = {
+            "enhanced_power": rapid.enhanced_power,
+            "train_mode": not rapid.single_pulse,
+        }
+        if params.power is not None:
+            read["power_a"] = params.power
+        if params.frequency_hz is not None:
+            read["frequency_x10"] = round(params.frequency_hz * 10)
+        if params.pulses is not None:
+            read["pulses"] = params.pulses
+        if params.duration_s is not None:
+            read["duration_x10"] = round(params.duration_s * 10)
+        return read
 
     def _do_fire(self) -> None:
         if self._train is not None:

@@ -12,23 +12,37 @@ import math
 import threading
 from typing import Any
 
+from drivers.magventure import _output as output
 from drivers.magventure._reader import MagProReader
-from drivers.magventure.codec import MODELS, TIMING_PAGE, Message, StatusByte, encode
+from drivers.magventure.codec import (
+    MODELS,
+    TIMING_PAGE,
+    Message,
+    StatusByte,
+    encode,
+)
 from stimctl.clock import Clock
 from stimctl.errors import (
     ConfigError,
+    ConnectionLost,
     DeviceRejected,
+    DeviceTimeout,
     DriverError,
     ProtocolError,
+    StateError,
 )
 from stimctl.hal import (
     ArmState,
     Capabilities,
     DeviceIdentity,
     DeviceStatus,
+    KeepAlive,
+    OutputPlan,
+    OutputState,
     Stimulator,
     TrainSpec,
     Transport,
+    found_armed_notice,
 )
 
 log = logging.getLogger(__name__)
@@ -38,19 +52,35 @@ BAUDRATE = 38400  # B1
 _MAX_PPS = {0: 30.0, 1: 100.0, 2: 30.0, 3: 100.0, 4: 30.0, 5: 100.0}
 _OPTION_MODELS = {2, 3, 4}  # MagOption: Twin/Dual, outputs A and B
 DEFAULT_ITI_S = 1.0  # sent when one train is configured: the device needs some ITI
+# Link watch (issue 12 item 8): the protocol has no keep-alive (B7) and a silent line
+# raises no error, so after LINK_POLL_S without any message the driver asks for status
+# (command 0; Localite polls twice a second, XL comment in B5) and calls the link lost
+# when no reply comes within LINK_POLL_TIMEOUT_S: silence is noticed within 1 s.
+LINK_POLL_S = 0.5
+LINK_POLL_TIMEOUT_S = 0.5
+# Slack on the device's minimum trigger spacing: the bytes of two triggers may travel
+# at different speeds (USB adapter, pty), so the device may see them a little closer.
+TRIGGER_MARGIN_S = 0.002
 
 
 class MagProDriver(Stimulator):
     """MagVenture MagPro.
 
     ``MagProDriver(port_url, *, clock=None, transport=None, reply_timeout_s=1.0,
-    model=None, option=None)``
+    model=None, option=None, waveform="biphasic", current_direction="normal",
+    link_watch=True)``
 
     - `model`: expected model name, case-insensitive (R30, X100, R30+Option, X100+Option,
       R30+Option+Mono, MST); with `option` true, "x100" means "X100+Option". `open`
       refuses a device that reports another model.
     - `option`: expected MagOption, a bool or "true"/"false" (device profiles store
       strings); None = take what the device reports.
+    - `waveform` ("monophasic", "biphasic", "half-sine") and `current_direction`
+      ("normal", "reverse"): the single-pulse output the site uses (device profile
+      `driver_options`). Set and read back before every arm, with mode Standard and
+      amplitude B 0 (issue 12 item 1), unless `plan_output` plans a burst or pair.
+    - `link_watch`: poll the status after 0.5 s without any message, so a silent line
+      is reported (`ConnectionLost`) within 1 s; False for scripted-port tests.
     """
 
     vendor = "MagVenture"
@@ -65,8 +95,23 @@ class MagProDriver(Stimulator):
         reply_timeout_s: float = 1.0,
         model: str | None = None,
         option: bool | str | None = None,
+        waveform: str = "biphasic",
+        current_direction: str = "normal",
+        link_watch: bool = True,
     ) -> None:
         super().__init__(port_url, clock=clock, transport=transport)
+        self._link_watch_enabled = link_watch
+        self.link_watch = KeepAlive(
+            send=self._poll_link,
+            period=lambda: LINK_POLL_S,
+            clock=self.clock,
+            on_error=self._report_fault,
+            name="stimctl-magpro-link-watch",
+        )
+        self._waveform = output.named(waveform, output.WAVEFORMS, "waveform")
+        self._direction = output.named(current_direction, output.DIRECTIONS, "current direction")
+        if self._waveform == output.BURST:
+            raise ConfigError("the single-pulse waveform cannot be a burst; plan a burst instead")
         self._reply_timeout_s = reply_timeout_s
         self._expected_option = _parse_option(option)
         self._expected_model = _parse_model(model, self._expected_option)
@@ -78,6 +123,7 @@ class MagProDriver(Stimulator):
         self._status_byte: StatusByte | None = None
         self._serial: int | None = None
         self.pulses_seen = 0  # ID 2 messages since open (one per delivered pulse, B5)
+        self._last_trigger_at: float | None = None
 
     # -- link ------------------------------------------------------------------------
 
@@ -109,7 +155,23 @@ class MagProDriver(Stimulator):
         with self._state_lock:
             return self._latest.get(message_id)
 
+    def _poll_link(self) -> None:
+        """The link watch's probe: one status request, a short deadline."""
+        transport, reader = self._require_link()
+        request = encode("get_status")
+        with self._write_lock:
+            mark = reader.mark()
+            transport.write(request.frame)
+        try:
+            reader.wait_for(0, mark, LINK_POLL_TIMEOUT_S)
+        except DeviceTimeout as exc:
+            silent = LINK_POLL_S + LINK_POLL_TIMEOUT_S
+            raise ConnectionLost(
+                f"MagPro on {self.port_url} silent for {silent:.1f} s: link lost ({exc})"
+            ) from exc
+
     def _remember(self, message: Message) -> None:
+        self.link_watch.touch()  # any message shows the line is alive
         with self._state_lock:
             self._latest[message.id] = message
             if message.status is not None:
@@ -200,6 +262,15 @@ class MagProDriver(Stimulator):
         self.open_link()
         status = self.get_status()
         reported = StatusByte(status.status or 0)
+        if reported.enabled:
+            # No keep-alive in the protocol (B7, ADR 0006): a host that crashed while the
+            # unit was enabled left it so. Disable it before anything else - before the
+            # model checks below, which may refuse the unit and close the port - and say so.
+            self.transact("disable")
+            if StatusByte(self.get_status().status or 0).enabled:
+                raise StateError(f"MagPro on {self.port_url} was found enabled and did not disable")
+            self.found_armed_at_open = found_armed_notice(self.model, self.port_url, ArmState.READY)
+            log.warning("%s", self.found_armed_at_open)
         if self._expected_model is not None and reported.model_name != self._expected_model:
             raise ConfigError(
                 f"expected a MagPro {self._expected_model}, "
@@ -211,12 +282,15 @@ class MagProDriver(Stimulator):
                 f"expected MagOption={self._expected_option}, "
                 f"the device reports {reported.model_name}"
             )
+        if self._link_watch_enabled:
+            self.link_watch.start()
 
     def close_link(self) -> None:
         """Stop the reader and close the port, with no disarm (pair of `open_link`)."""
         self._do_close()
 
     def _do_close(self) -> None:
+        self.link_watch.stop()
         reader, transport = self._reader, self._transport
         self._reader = None
         self._transport = None
@@ -274,13 +348,8 @@ class MagProDriver(Stimulator):
             a = percent
         else:
             b = percent
-        self.transact("set_amplitude", a=a, b=b)  # 3-byte form (KOP/XL/CPP-MV, B4)
-        held = self.get_status()
-        if (held.amplitude_a, held.amplitude_b) != (a, b):
-            raise DeviceRejected(
-                f"MagPro holds amplitudes {held.amplitude_a}/{held.amplitude_b} % "
-                f"instead of {a}/{b} %"
-            )
+        # 3-byte form (KOP/XL/CPP-MV, B4); the base class reads it back at once.
+        self.transact("set_amplitude", a=a, b=b)
 
     def _do_configure_train(self, spec: TrainSpec) -> None:
         if spec.duration_s is not None and not math.isclose(
@@ -305,6 +374,34 @@ class MagProDriver(Stimulator):
             iti_s=iti,
         )
 
+    # -- whole output state (issue 12 item 1; drivers.magventure._output) ---------------
+
+    def _do_check_output_plan(self, plan: OutputPlan) -> None:
+        if plan.enhanced_power:
+            raise ConfigError("a MagPro has no enhanced power mode")
+        if plan.paired is not None and self._do_capabilities().outputs != ("A", "B"):
+            raise ConfigError("a paired pulse needs a MagPro with MagOption (Dual mode, B3)")
+        self._mode_args(plan)  # refuses names and combinations the device cannot take
+
+    def _mode_args(self, plan: OutputPlan) -> dict[str, int | float]:
+        return output.mode_args(plan, waveform=self._waveform, direction=self._direction)
+
+    def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
+        return output.wanted(plan, self._mode_args(plan))
+
+    def _do_apply_output(self, plan: OutputPlan) -> None:
+        args = self._mode_args(plan)
+        current = self.get_mode()
+        self.transact("set_mode", model=current.model, **args)
+        b = output.power_b(plan)
+        status = self.get_status()
+        a = self._intensity.get("A", status.amplitude_a or 0)
+        if (status.amplitude_a, status.amplitude_b) != (a, b):
+            self.transact("set_amplitude", a=a, b=b)  # 3-byte form (B4)
+
+    def _do_read_output(self) -> OutputState:
+        return output.read_back(self.get_status(), self.get_mode())
+
     def _do_arm(self) -> None:
         self.transact("enable")
 
@@ -312,7 +409,28 @@ class MagProDriver(Stimulator):
         self.transact("disable")
 
     def _do_fire(self) -> None:
+        # The MagPro silently ignores a trigger that comes sooner than its highest rate
+        # allows (B7), while the host would journal it as delivered. A host-timed train
+        # catching up after a late pulse does exactly that; wait out the gap instead.
+        if self._last_trigger_at is not None:
+            due = self._last_trigger_at + 1.0 / self._max_trigger_rate_pps() + TRIGGER_MARGIN_S
+            if self.clock.now() < due:
+                self.clock.sleep_until(due)
         self.transact("fire")
+        self._last_trigger_at = self.clock.now()
+
+    def _max_trigger_rate_pps(self) -> float:
+        """Highest repetition rate for the model, mode and waveform now held (B7, XL
+        `_RATEs`): X100 100 pps (20 with Biphasic Burst), R30 30; with MagOption in
+        Twin/Dual: R30 5, X100 5 monophasic and 50 otherwise. Unknown models: R30's 30."""
+        status = self._status_byte
+        number = self._model_number()
+        r30 = number in (0, 2, 4) or number is None
+        if status is not None and status.mode in (2, 3):
+            return 5.0 if r30 or status.waveform == 0 else 50.0
+        if r30:
+            return 30.0
+        return 20.0 if status is not None and status.waveform == 3 else 100.0
 
     def _do_start_train(self) -> None:
         self.transact("set_page", page=TIMING_PAGE)  # start needs the Timing page (B4 cmd 4)

@@ -41,6 +41,8 @@ Arm = Literal["standby", "armed", "ready"]
 StatusReport = Literal["pre", "post"]
 
 INVALID = b"?"  # A2.1 valid command, invalid data
+# Commands that change an output setting (A4): what the `ignore_settings` fault ignores.
+SETTING_COMMANDS = frozenset(b"@ACYZBD[^_n")
 CONFLICT = b"S"  # A2.1 valid command and data, conflicts with the state
 
 PAD = 0x40  # `@`, the padding byte of data-less commands (A2)
@@ -228,6 +230,10 @@ class MagstimSimulator(SimulatorBase):
         elif checksum(frame[:-1]) != frame[-1]:
             # The documents do not say; MP-virt answers "invalid data" (A2.1, UNCERTAIN).
             outcome = INVALID
+        elif self._ignores(cmd):
+            saved = self._save_settings()
+            outcome = spec.handler(data)  # the usual reply ...
+            self._restore_settings(saved)  # ... and nothing changed
         else:
             outcome = spec.handler(data)
         if outcome is None:
@@ -251,6 +257,20 @@ class MagstimSimulator(SimulatorBase):
         self._emit(with_checksum(bytes(body)))
         if outcome.keepalive and self.state.remote:
             self._last_valid = self._t
+
+    def _ignores(self, cmd: int) -> bool:
+        if self.faults.ignore_settings and cmd in SETTING_COMMANDS:
+            return True
+        return self.faults.sticky_b_power and cmd == ord("A")
+
+    def _save_settings(self) -> dict[str, Any]:
+        s = self.state
+        return {"power_a": s.power_a, "power_b": s.power_b, "interval": s.interval,
+                "high_res": s.high_res}  # fmt: skip
+
+    def _restore_settings(self, saved: dict[str, Any]) -> None:
+        for key, value in saved.items():
+            setattr(self.state, key, value)
 
     def _snapshot(self) -> tuple[int, int, int]:
         return self._instr(), self._rapid_status(), self._ext_status()

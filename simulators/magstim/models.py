@@ -14,6 +14,12 @@ from simulators.magstim.base import (
     Reply,
 )
 from simulators.magstim.frames import digits, parse_digits
+from simulators.magstim.tables import joules
+
+# `X` mode characters (A3, CB) in which a trigger of A also fires B: master unit,
+# simultaneous (1), low-resolution (2) or high-resolution (4) timing. Not 0 (single
+# stimulator), 3 (B triggered independently) or the slave roles Q-T.
+B_FOLLOWS_A = frozenset("124")
 
 
 class Magstim200Simulator(MagstimSimulator):
@@ -35,7 +41,8 @@ class BiStimSimulator(MagstimSimulator):
     """BiStim²: the 200² commands plus A (power B), C (interval), Y/Z (timing), X, b.
 
     A trigger fires unit A, then unit B `interval` later (ms, or 0.1 ms in high-resolution
-    timing; 0 = simultaneous discharge). Both pulses are logged, B on channel "B".
+    timing; 0 = simultaneous discharge) when B has power. Both pulses are logged, B on
+    channel "B" with its own power.
     """
 
     model: ClassVar[str] = "magstim-bistim"
@@ -106,10 +113,15 @@ class BiStimSimulator(MagstimSimulator):
         return "4" if self.state.high_res else "2"
 
     def _deliver(self) -> None:
+        """A, then B `interval` later (0 = together) whenever B has power and the unit is
+        a master timing B from A's trigger (A3 mode chars 1, 2, 4). That is the hazard of
+        issue 12 item 1: a unit left at B = 100 % by a paired-pulse study fires it."""
         s = self.state
         self._pulse(s.power_a, "A")
-        delay = s.interval * (0.0001 if s.high_res else 0.001)
-        self._log_pulse(s.power_b, "B", at=self._t + delay)
+        if s.power_b > 0 and self._mode_char() in B_FOLLOWS_A:
+            delay = s.interval * (0.0001 if s.high_res else 0.001)
+            self._log_pulse(s.power_b, "B", at=self._t + delay)
+            self.coil.heat(self._t, joules(s.power_b))
         self._start_recharge(self._recharge_time())
 
     def _recharge_time(self) -> float:

@@ -349,6 +349,23 @@ class RapidSimulator(MagstimSimulator):
                 self._ready_at = self._wait_until
         super()._on_event()
 
+    def _save_settings(self) -> dict[str, Any]:
+        saved = super()._save_settings()
+        saved.update(
+            rtms=self.rtms,
+            frequency=self.frequency,
+            n_pulses=self.n_pulses,
+            duration=self.duration,
+            enhanced=self.enhanced,
+            charge_delay_ms=self.charge_delay_ms,
+        )
+        return saved
+
+    def _restore_settings(self, saved: dict[str, Any]) -> None:
+        for key in ("rtms", "frequency", "n_pulses", "duration", "enhanced", "charge_delay_ms"):
+            setattr(self, key, saved.pop(key))
+        super()._restore_settings(saved)
+
     # --- vector-table state keys --------------------------------------------------------
 
     def _set_state_key(self, key: str, value: Any) -> None:

@@ -45,6 +45,7 @@ DIDT_PER_PERCENT = 1.6  # our model: 80 A/us at 50 % (vector V7)
 SETTABLE_PAGES = frozenset({1, 2, 3, 4, 7})  # B3: only these through command 7
 TRAIN_PAGES = frozenset({2, 7})  # Timing, Protocol (KOP `start`)
 STANDARD, POWER, TWIN, DUAL = 0, 1, 2, 3
+SETTING_COMMANDS = frozenset({1, 6, 8, 9})  # amplitude, train, delays, mode (B4)
 MONOPHASIC, BIPHASIC, HALF_SINE, BIPHASIC_BURST = 0, 1, 2, 3
 
 
@@ -244,8 +245,16 @@ class MagProSimulator(SimulatorBase):
             10: self._cmd_get_delays,
             11: self._cmd_get_timing,
         }.get(p[0])
-        if handler is not None:
-            handler(p)
+        if handler is None:
+            return
+        is_get = p[0] == 9 and len(p) > 1 and p[1] == 0  # command 9 with RW 0 only reads
+        if self.faults.ignore_settings and p[0] in SETTING_COMMANDS and not is_get:
+            if p[0] == 1:
+                self._emit(self._msg_amplitude())  # acknowledged as usual, nothing changed
+            return
+        if self.faults.sticky_b_power and p[0] == 1 and len(p) == 3:
+            p = p[:2]  # amplitude A only: B keeps whatever it held
+        handler(p)
 
     # --- messages (B5) ----------------------------------------------------------------
 

@@ -44,6 +44,8 @@ def _probe_one(name: str, port: str, options: dict[str, Any]) -> list[tuple[str,
     except TypeError as exc:  # an option this driver does not take: bad input, not a bug
         raise ConfigError(f"driver {name}: {exc}") from None
     with driver:
+        if driver.found_armed_at_open is not None:  # a crashed host left it armed
+            click.echo(f"stimctl: {driver.found_armed_at_open}", err=True)
         identity = driver.identify()
         status = driver.status()
         caps = driver.capabilities()

@@ -441,7 +441,7 @@ def _open(
 
     for line in recover_interrupted(clock=clock):
         click.echo(f"recovered: {line}", err=True)
-    return open_session(
+    engine = open_session(
         prepared,
         port_url,
         clock=clock,
@@ -450,6 +450,9 @@ def _open(
         driver_options=driver_options,
         session_id=session_id,
     )
+    if engine.driver.found_armed_at_open is not None:  # a crashed host left it armed
+        click.echo(f"stimctl: {engine.driver.found_armed_at_open}", err=True)
+    return engine
 
 
 def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:

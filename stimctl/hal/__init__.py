@@ -16,8 +16,9 @@ from stimctl.hal._capabilities import (
     SafeStopReport,
     TrainSpec,
 )
-from stimctl.hal._driver import Stimulator
+from stimctl.hal._driver import Stimulator, found_armed_notice
 from stimctl.hal._keepalive import KeepAlive
+from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, PairedPulse, Setting
 from stimctl.hal._registry import available_drivers, driver_target, load_driver
 
 if TYPE_CHECKING:
@@ -25,20 +26,26 @@ if TYPE_CHECKING:
     from stimctl.hal._transport import SerialPort, Transport
 
 __all__ = [
+    "SINGLE_PULSE",
     "ArmState",
     "Capabilities",
     "DeviceIdentity",
     "DeviceStatus",
     "KeepAlive",
+    "OutputPlan",
+    "OutputState",
+    "PairedPulse",
     "SafeStopReport",
     "ScriptMismatch",
     "ScriptedPort",
     "SerialPort",
+    "Setting",
     "Stimulator",
     "TrainSpec",
     "Transport",
     "available_drivers",
     "driver_target",
+    "found_armed_notice",
     "load_driver",
 ]
 

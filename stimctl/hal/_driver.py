@@ -7,11 +7,18 @@ validate values against `Capabilities` (reject, never clip), log, and then call 
 Fail closed: `open` leaves the device disarmed, `close` disarms, `safe_stop` disarms from
 any state without raising, and a status the driver cannot read is `ArmState.UNKNOWN`,
 which every precondition treats as "possibly armed".
+
+Whole output state (issue 12 item 1, ADR 0009-drivers): `arm` first puts every setting
+that decides what a trigger delivers into the planned state (`OutputPlan`, single pulse
+unless `plan_output` says otherwise), reads the device back and arms only when the
+read-back is the plan; otherwise `OutputStateMismatch`. Drivers supply three hooks:
+`_do_wanted_output`, `_do_apply_output`, `_do_read_output`.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -19,7 +26,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar
 
 from stimctl.clock import Clock, MonotonicClock
-from stimctl.errors import ConfigError, ConnectionLost, SafetyViolation, StateError, StimctlError
+from stimctl.errors import (
+    ConfigError,
+    ConnectionLost,
+    OutputStateMismatch,
+    SafetyViolation,
+    StateError,
+    StimctlError,
+)
 from stimctl.hal._capabilities import (
     ArmState,
     Capabilities,
@@ -28,6 +42,7 @@ from stimctl.hal._capabilities import (
     SafeStopReport,
     TrainSpec,
 )
+from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, Setting, differences
 
 if TYPE_CHECKING:  # importing the transport at runtime would pull in pyserial
     from stimctl.hal._transport import Transport
@@ -57,6 +72,12 @@ class Stimulator(abc.ABC):
         self._train: TrainSpec | None = None
         self._fault: StimctlError | None = None
         self.on_fault: Callable[[StimctlError], None] | None = None
+        self._output_plan: OutputPlan = SINGLE_PULSE
+        self._intensity: dict[str, int] = {}  # what set_intensity last set, per output
+        # Set by `open` when the device was found armed and had to be disarmed (a crashed
+        # host left it so: MagPro has no keep-alive to disarm it, device-protocols B7).
+        # The CLI prints it; None when the device was found in standby.
+        self.found_armed_at_open: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -75,14 +96,18 @@ class Stimulator(abc.ABC):
             raise StateError(f"{self.model} on {self.port_url} is already open")
         log.info("opening %s on %s", self.model, self.port_url)
         self._fault = None
+        self._intensity = {}
+        self.found_armed_at_open = None
         try:
             self._do_open()
             self._is_open = True
             status = self._do_status()
             if status.may_be_armed:
-                log.warning("%s was %s at open; disarming", self.model, status.arm_state.value)
+                found = status.arm_state
                 self._do_disarm()
                 status = self._do_status()
+                self.found_armed_at_open = found_armed_notice(self.model, self.port_url, found)
+                log.warning("%s", self.found_armed_at_open)
             if status.may_be_armed:
                 raise StateError(f"{self.model} did not disarm after open ({status.arm_state})")
         except BaseException:
@@ -146,8 +171,47 @@ class Stimulator(abc.ABC):
                 f"intensity {percent} % is outside {caps.model}'s range {low}-{high} %",
                 rule="device-range",
             )
+        if output != "A":
+            self._plan_second_output(output, value)
         log.info("%s: set intensity %s = %d %%", self.model, output, value)
         self._do_set_intensity(value, output)
+        self._intensity[output] = value
+        # Read it back now too: a dose change between trains happens while armed, where
+        # no later `arm` would catch a device that ignored it.
+        key = f"power_{output.lower()}"
+        self._check_output({key: value}, self._do_read_output(), disarm=True)
+
+    def plan_output(self, plan: OutputPlan) -> None:
+        """Plan what each trigger delivers beyond output A's intensity (default: single
+        pulse). Only in standby; applied and read back by the next `arm`."""
+        self._require_open()
+        self._do_check_output_plan(plan)  # before any byte: a plan it cannot do writes nothing
+        self._require_state({ArmState.STANDBY}, "change the output plan")
+        log.info("%s: output plan %s", self.model, plan)
+        self._output_plan = plan
+
+    @property
+    def output_plan(self) -> OutputPlan:
+        return self._output_plan
+
+    def _plan_second_output(self, output: str, value: int) -> None:
+        paired = self._output_plan.paired
+        if paired is None:
+            if value != 0:
+                raise ConfigError(
+                    f"{self.model}: output {output} stays off in a single-pulse plan; "
+                    "plan a paired pulse first (plan_output)"
+                )
+            return
+        self._output_plan = dataclasses.replace(
+            self._output_plan, paired=dataclasses.replace(paired, second_percent=value)
+        )
+
+    def verify_output(self) -> None:
+        """Read the device back and compare it with the plan; never changes a setting.
+        Raises `OutputStateMismatch` (and disarms) when it differs."""
+        self._require_open()
+        self._check_output(self._wanted_output(), self._do_read_output(), disarm=True)
 
     def configure_train(self, spec: TrainSpec) -> None:
         """Load a device-timed train. Only while disarmed (device-protocols A8.2, B7)."""
@@ -168,11 +232,41 @@ class Stimulator(abc.ABC):
         """Arm; a no-op if already armed or ready (a second arm is a device conflict)."""
         self._require_open()
         status = self._do_status()
+        wanted = self._wanted_output()
         if status.arm_state in (ArmState.ARMED, ArmState.READY):
+            # Settings cannot change while armed (A7, B4): check only, disarm if wrong.
+            self._check_output(wanted, self._do_read_output(), disarm=True)
             return status
+        # The whole planned state, output A included: the front panel (or a MagPro
+        # operator, B7) may have changed it since `set_intensity`. Only re-sent when it
+        # differs: a Rapid refuses settings for 0.5 s after a train (A8.2).
+        if self._do_read_output().get("power_a") != wanted["power_a"]:
+            self._do_set_intensity(int(wanted["power_a"]), "A")
+        self._do_apply_output(self._output_plan)
+        self._check_output(wanted, self._do_read_output(), disarm=False)
         log.info("%s: arm", self.model)
         self._do_arm()
         return self._do_status()
+
+    def _wanted_output(self) -> dict[str, Setting]:
+        power_a = self._intensity.get("A")
+        if power_a is None:
+            raise StateError(f"{self.model}: set the intensity before arming")
+        return {"power_a": power_a, **self._do_wanted_output(self._output_plan)}
+
+    def _check_output(self, wanted: OutputState, read: OutputState, *, disarm: bool) -> None:
+        found = differences(wanted, read)
+        if not found:
+            return
+        if disarm:
+            self.safe_stop()
+        name, want, got = found[0]
+        extra = "; ".join(f"{n} reads {g!r}, planned {w!r}" for n, w, g in found[1:])
+        error = OutputStateMismatch(self.model, self.port_url, name, want, got)
+        if extra:
+            error.args = (f"{error.args[0]} (also: {extra})",)
+        log.error("%s", error)
+        raise error
 
     def wait_ready(self, timeout_s: float = 2.0, poll_s: float = 0.1) -> DeviceStatus:
         """Poll until READY (a Magstim takes up to 1 s, device-protocols A7)."""
@@ -298,6 +392,35 @@ class Stimulator(abc.ABC):
 
     @abc.abstractmethod
     def _do_start_train(self) -> None: ...
+
+    def _do_check_output_plan(self, plan: OutputPlan) -> None:
+        """Refuse (ConfigError) a plan this model cannot deliver. Default: single pulse
+        only; drivers that can do more override it."""
+        if not plan.single_pulse or plan.enhanced_power:
+            raise ConfigError(f"{self.model} can only deliver single pulses, not {plan}")
+
+    @abc.abstractmethod
+    def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
+        """Every output setting besides `power_a`, as `_do_read_output` reports it, that
+        the device must hold for `plan`."""
+
+    @abc.abstractmethod
+    def _do_apply_output(self, plan: OutputPlan) -> None:
+        """Send every output setting of `plan` (standby only). No read-back needed here:
+        the base reads back with `_do_read_output` and compares."""
+
+    @abc.abstractmethod
+    def _do_read_output(self) -> OutputState:
+        """Read back from the device every output setting, including `power_a`; a value
+        the device does not report is left out (and then counts as different)."""
+
+
+def found_armed_notice(model: str, port_url: str, found: ArmState) -> str:
+    """The line the CLI prints when `open` had to disarm a device (issue 12 item 8)."""
+    state = "armed" if found in (ArmState.ARMED, ArmState.READY) else "possibly armed"
+    return (
+        f"the {model} on {port_url} was found {state} (left by a crashed session?) and was disarmed"
+    )
 
 
 def _whole_percent(percent: float) -> int:

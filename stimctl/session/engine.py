@@ -148,6 +148,8 @@ class SessionEngine:
         self._outcome_settled = False  # set once the closing status is decided
         self._link_lost = False  # the port is gone: what the device did since is unseen
         self._last_link_error: float | None = None
+        self._last_healthy: float | None = None  # last reading with nothing that faults
+        self._fault_at: float | None = None  # when a fault was first detected
         self.on_progress: Callable[[int, str], None] | None = None
         """Called after every train with pulses delivered and the journal's chain head."""
         driver.on_fault = self._driver_fault
@@ -534,6 +536,7 @@ class SessionEngine:
                 self._fail(alarm.message)
                 raise _Abort
             hold = hold or alarm.action is Action.HOLD
+        self._last_healthy = status.read_at
         return hold
 
     def _note_status(self, status: DeviceStatus) -> None:
@@ -762,9 +765,16 @@ class SessionEngine:
             return self._pulses_by(seen_until, train), train.pulses
         if completed:
             return train.pulses, train.pulses
-        # Cut while the link was good (e-stop, abort, fault): counted by elapsed time, to
-        # within one pulse (the one the disarm may have raced).
         by_time = self._pulses_by(now - started, train)
+        if self._fault_at is not None and self._fault_at >= started:
+            # The device itself stopped (a removed coil, an overheat, a self-disarm) at an
+            # unknown moment after its last healthy reading: only that much is certain.
+            healthy = self._last_healthy if self._last_healthy is not None else started
+            seen_until = max(0.0, min(healthy, now) - started)
+            lower = self._pulses_by(seen_until, train) if healthy >= started else 0
+            return min(lower, by_time), by_time
+        # Cut by the host (e-stop, abort) while the link was good: counted by elapsed
+        # time, to within one pulse (the one the disarm may have raced).
         return max(0, by_time - 1), by_time
 
     @staticmethod
@@ -883,6 +893,8 @@ class SessionEngine:
             self._alarm(alarm)
 
     def _fail(self, reason: str) -> None:
+        if self._fault_at is None:
+            self._fault_at = self.clock.now()
         # Disarm first: the state change and its journal record come after, and may fail.
         self._safe_stop()
         if self._estop.is_set():

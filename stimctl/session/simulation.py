@@ -77,7 +77,15 @@ def parse_speed(text: str) -> Clock:
     return MonotonicClock() if factor == 1 else ScaledClock(factor)
 
 
-FAULT_KINDS = ("overheat", "link-loss", "coil-removed", "device-error", "ignore-disarm")
+FAULT_KINDS = (
+    "overheat",
+    "link-loss",
+    "coil-removed",
+    "device-error",
+    "ignore-disarm",
+    "ignore-settings",  # output settings acknowledged, nothing changes (issue 12 item 1)
+    "sticky-b-power",  # output B keeps its power (BiStim², MagPro)
+)
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,10 @@ class SimulatedDevice:
             sim.set_error("1", fatal=False)
         elif kind == "ignore-disarm":
             sim.faults.ignore_disarm = True
+        elif kind == "ignore-settings":
+            sim.faults.ignore_settings = True
+        elif kind == "sticky-b-power":
+            sim.faults.sticky_b_power = True
 
     def pulse_log(self) -> list[Any]:
         return list(self.simulator.pulses) if self.simulator is not None else []

@@ -53,7 +53,8 @@ class Rig:
             return bool(self.sim.instrument_status() & 0x06)  # armed or ready bits (A3)
         return bool(self.sim.status_byte() & 0x10)  # enabled bit (B3)
 
-    def ready(self) -> None:
+    def ready(self, percent: int = 30) -> None:
+        self.driver.set_intensity(percent)
         self.driver.arm()
         self.driver.wait_ready(timeout_s=5.0, poll_s=0.2)
 
@@ -100,6 +101,7 @@ def test_arm_and_disarm_are_idempotent(rig: Rig) -> None:
 def test_safe_stop_from_every_state(rig: Rig, state: str) -> None:
     rig.driver.open()
     if state == "arming":
+        rig.driver.set_intensity(30)
         rig.driver.arm()
     elif state in ("ready", "fired"):
         rig.ready()
@@ -129,13 +131,12 @@ def test_out_of_range_intensity_is_rejected_not_clipped(rig: Rig, mocker: Mocker
 
 def test_fire_delivers_exactly_one_pulse_at_the_set_intensity(rig: Rig) -> None:
     rig.driver.open()
-    rig.driver.set_intensity(42)
-    rig.ready()
+    rig.ready(42)
     rig.driver.fire()
     rig.clock.advance(0.1)
     rig.driver.status()
-    # A BiStim also discharges output B (at its own power): count output A only.
-    assert [p.intensity for p in rig.sim.pulses if p.channel == "A"] == [42]
+    # Pulse for pulse: a BiStim's output B stays silent in a single-pulse plan (issue 12).
+    assert [(p.channel, p.intensity) for p in rig.sim.pulses] == [("A", 42)]
 
 
 def test_close_disarms(rig: Rig) -> None:

@@ -14,14 +14,23 @@ from stimctl.errors import (
     ChecksumError,
     ConfigError,
     ConnectionLost,
-    DeviceRejected,
     DeviceTimeout,
+    OutputStateMismatch,
     SafetyViolation,
     StateError,
     StimctlError,
 )
 from stimctl.hal import ArmState, ScriptedPort, TrainSpec, Transport
-from tests.drivers.magpro_frames import DISABLED, ENABLED, GET_STATUS, mv, status
+from tests.drivers.magpro_frames import (
+    DISABLED,
+    ENABLED,
+    GET_MODE,
+    GET_STATUS,
+    mode,
+    mv,
+    set_mode,
+    status,
+)
 
 OPEN = [(GET_STATUS, status()), (GET_STATUS, status())]
 
@@ -29,6 +38,7 @@ OPEN = [(GET_STATUS, status()), (GET_STATUS, status())]
 def _make(script: list[tuple[bytes, bytes]], **options: Any) -> tuple[MagProDriver, ScriptedPort]:
     port = ScriptedPort(script)
     options.setdefault("reply_timeout_s", 0.2)
+    options.setdefault("link_watch", False)  # the script has no room for status polls
     driver = MagProDriver("scripted://", clock=VirtualClock(), transport=Transport(port), **options)
     return driver, port
 
@@ -62,14 +72,37 @@ def test_open_refuses_another_model(cleanup: Any) -> None:
 def test_open_disables_an_enabled_unit(cleanup: Any) -> None:
     script = [
         (GET_STATUS, status(ENABLED)),
-        (GET_STATUS, status(ENABLED)),
-        (mv(2, 0), mv(3, 25, 60, DISABLED)),
+        (mv(2, 0), mv(3, 25, 60, DISABLED)),  # first, before the model checks
+        (GET_STATUS, status()),
         (GET_STATUS, status()),
     ]
     driver, port = _make(script)
     cleanup(driver)
     assert driver.open().arm_state is ArmState.STANDBY
+    assert driver.found_armed_at_open == (
+        "the MagPro on scripted:// was found armed (left by a crashed session?) and was disarmed"
+    )
     port.assert_done()
+
+
+def test_open_disables_an_enabled_unit_even_when_the_model_is_wrong(cleanup: Any) -> None:
+    script = [
+        (GET_STATUS, status(ENABLED)),
+        (mv(2, 0), mv(3, 25, 60, DISABLED)),
+        (GET_STATUS, status()),
+    ]
+    driver, port = _make(script, model="r30")
+    cleanup(driver)
+    with pytest.raises(ConfigError, match="reports X100"):
+        driver.open()
+    port.assert_done()  # the disable went out before the refusal
+
+
+def test_open_of_a_unit_in_standby_reports_nothing(cleanup: Any) -> None:
+    driver, _ = _make(OPEN)
+    cleanup(driver)
+    driver.open()
+    assert driver.found_armed_at_open is None
 
 
 def test_intensity_is_set_with_both_amplitudes_and_verified(cleanup: Any) -> None:
@@ -77,7 +110,8 @@ def test_intensity_is_set_with_both_amplitudes_and_verified(cleanup: Any) -> Non
         *OPEN,
         (GET_STATUS, status(a=50, b=0)),
         (mv(1, 60, 0), mv(1, 60, 0, DISABLED)),
-        (GET_STATUS, status(a=60, b=0)),
+        (GET_STATUS, status(a=60, b=0)),  # read back at once (issue 12 item 1)
+        (GET_MODE, mode()),
     ]
     driver, port = _make(script)
     cleanup(driver)
@@ -88,11 +122,69 @@ def test_intensity_is_set_with_both_amplitudes_and_verified(cleanup: Any) -> Non
 
 def test_intensity_the_device_did_not_take_is_an_error(cleanup: Any) -> None:
     script = [*OPEN, (GET_STATUS, status()), (mv(1, 60, 0), b""), (GET_STATUS, status(a=50))]
+    script += [(GET_MODE, mode()), (mv(2, 0), b""), (GET_STATUS, status())]  # + safe stop
     driver, _ = _make(script)
     cleanup(driver)
     driver.open()
-    with pytest.raises(DeviceRejected, match="holds amplitudes 50/0"):
+    with pytest.raises(OutputStateMismatch, match="power_a reads 50, planned 60"):
         driver.set_intensity(60)
+
+
+def test_arm_puts_a_unit_left_in_dual_mode_back_to_standard_and_b_off(cleanup: Any) -> None:
+    """MagOption unit left in Dual mode, B 100 %, monophasic: set back before enabling."""
+    option = 3 << 5  # X100+Option (B3)
+    st = DISABLED & 0x1F  # Standard, Biphasic, disabled
+    left = status(option | 0x03, a=46, b=100)  # Dual, Monophasic (B3 status bits)
+    script = [
+        (GET_STATUS, left),
+        (GET_STATUS, left),
+        (GET_STATUS, left),  # set_intensity: current amplitudes
+        (mv(1, 46, 100), b""),
+        (GET_STATUS, left),
+        (GET_MODE, mode(model=3, mode_=3, waveform=0)),
+        (GET_STATUS, left),  # arm: precondition read
+        (GET_STATUS, left),  # arm: what the unit holds now
+        (GET_MODE, mode(model=3, mode_=3, waveform=0)),
+        (GET_MODE, mode(model=3, mode_=3, waveform=0)),
+        (set_mode(model=3), b""),
+        (GET_STATUS, left),
+        (mv(1, 46, 0), b""),
+        (GET_STATUS, status(st | option, a=46, b=0)),
+        (GET_MODE, mode(model=3)),
+        (mv(2, 1), b""),
+        (GET_STATUS, status(ENABLED | option, a=46, b=0)),
+    ]
+    driver, port = _make(script, model="x100", option="true")
+    cleanup(driver)
+    driver.open()
+    driver.set_intensity(46)
+    driver.arm()
+    port.assert_done()
+
+
+def test_arm_refuses_a_unit_that_keeps_its_waveform(cleanup: Any) -> None:
+    script = [
+        *OPEN,
+        (GET_STATUS, status(a=46)),
+        (mv(1, 46, 0), b""),
+        (GET_STATUS, status(a=46)),
+        (GET_MODE, mode(waveform=0)),
+        (GET_STATUS, status(a=46)),  # arm: precondition read
+        (GET_STATUS, status(a=46)),  # arm: what the unit holds now
+        (GET_MODE, mode(waveform=0)),
+        (GET_MODE, mode(waveform=0)),
+        (set_mode(), b""),
+        (GET_STATUS, status(a=46)),
+        (GET_STATUS, status(a=46)),
+        (GET_MODE, mode(waveform=0)),  # still monophasic
+    ]
+    driver, port = _make(script)
+    cleanup(driver)
+    driver.open()
+    driver.set_intensity(46)
+    with pytest.raises(OutputStateMismatch, match="waveform reads 0, planned 1"):
+        driver.arm()
+    port.assert_done()  # no enable went out
 
 
 def test_out_of_range_intensity_writes_nothing(cleanup: Any) -> None:
@@ -108,7 +200,18 @@ def test_arm_fire_counts_pulses_from_unsolicited_didt_and_close_disables(cleanup
     enable_burst = mv(1, 50, 0, ENABLED) + mv(3, 25, 60, ENABLED) + mv(1, 50, 0, ENABLED)
     script = [
         *OPEN,
+        (GET_STATUS, status(a=50)),
+        (mv(1, 50, 0), b""),
+        (GET_STATUS, status(a=50)),
+        (GET_MODE, mode()),
+        (GET_STATUS, status()),  # arm: precondition read
         (GET_STATUS, status()),
+        (GET_MODE, mode()),
+        (GET_MODE, mode()),
+        (set_mode(), b""),
+        (GET_STATUS, status()),
+        (GET_STATUS, status()),
+        (GET_MODE, mode()),
         (mv(2, 1), enable_burst),
         (GET_STATUS, status(ENABLED)),
         (GET_STATUS, status(ENABLED)),
@@ -118,6 +221,7 @@ def test_arm_fire_counts_pulses_from_unsolicited_didt_and_close_disables(cleanup
     driver, port = _make(script)
     cleanup(driver)
     driver.open()
+    driver.set_intensity(50)
     assert driver.arm().arm_state is ArmState.READY
     driver.fire()
     deadline = time.monotonic() + 2

@@ -16,11 +16,12 @@ from stimctl.errors import (
     ConnectionLost,
     DeviceRejected,
     DeviceTimeout,
+    OutputStateMismatch,
     SafetyViolation,
     StateError,
     StimctlError,
 )
-from stimctl.hal import ArmState, ScriptedPort, TrainSpec, Transport
+from stimctl.hal import ArmState, OutputPlan, PairedPulse, ScriptedPort, TrainSpec, Transport
 from tests.drivers.magstim_frames import (
     ARM,
     ARMED,
@@ -42,6 +43,18 @@ from tests.drivers.magstim_frames import (
 )
 
 UNLOCK = "abcd-0123abcd-5e"
+J = ms(b"J@")
+BISTIM_MODE = ms(b"X@")
+
+
+def j_reply(a: int, b: int = 0, interval: int = 0, status: int = STANDBY) -> bytes:
+    """`J` reply: power A, power B, interval (A4; a 200² sends "000000" after A)."""
+    return reply(b"J", status, b"%03d%03d%03d" % (a, b, interval))
+
+
+def _set_30(status: int = STANDBY) -> list[tuple[bytes, bytes]]:
+    """set_intensity(30) on a 200²: `@030`, then the `J` read-back (issue 12 item 1)."""
+    return [(ms(b"@030"), reply(b"@", status)), (J, j_reply(30, status=status))]
 
 
 def _make(cls: Any, script: list[tuple[bytes, bytes]], **options: Any) -> tuple[Any, ScriptedPort]:
@@ -89,7 +102,10 @@ def test_fire_in_standby_writes_nothing() -> None:
 def test_arm_wait_ready_fire_and_close() -> None:
     script = [
         *_open_200(),
+        *_set_30(),
         (Q, reply(b"Q", STANDBY)),  # arm: precondition read
+        (J, j_reply(30)),  # arm: what does the unit hold? A as planned: not re-sent
+        (J, j_reply(30)),  # arm: read back the whole output state first
         (ARM, reply(b"E", STANDBY)),
         (Q, reply(b"Q", ARMED)),
         (Q, reply(b"Q", ARMED)),  # wait_ready polls
@@ -101,6 +117,7 @@ def test_arm_wait_ready_fire_and_close() -> None:
     ]
     driver, port = _make(Magstim200Driver, script)
     driver.open()
+    driver.set_intensity(30)
     assert driver.arm().arm_state is ArmState.ARMED
     assert driver.wait_ready(timeout_s=2.0, poll_s=0.1).arm_state is ArmState.READY
     driver.fire()
@@ -108,18 +125,50 @@ def test_arm_wait_ready_fire_and_close() -> None:
     port.assert_done()
 
 
-def test_arm_when_already_ready_sends_no_second_arm() -> None:
-    # A second `EB` would be a conflict reply (device-protocols M11).
-    driver, port = _make(Magstim200Driver, [*_open_200(), (Q, reply(b"Q", READY))])
+def test_arm_needs_an_intensity_first() -> None:
+    driver, port = _make(Magstim200Driver, [*_open_200(), (Q, reply(b"Q", STANDBY))])
     driver.open()
+    with pytest.raises(StateError, match="intensity"):
+        driver.arm()
+    port.assert_done()  # no `EB` went out
+
+
+def test_arm_refuses_a_power_the_device_does_not_hold() -> None:
+    """The unit acknowledged `@030` but reads 45 %: not armed, parameter and values named."""
+    script = [*_open_200(), *_set_30()]
+    script += [(Q, reply(b"Q", STANDBY)), (J, j_reply(45)), (ms(b"@030"), reply(b"@", STANDBY))]
+    script += [(J, j_reply(45))]
+    driver, port = _make(Magstim200Driver, script)
+    driver.open()
+    driver.set_intensity(30)
+    with pytest.raises(OutputStateMismatch, match="power_a reads 45, planned 30") as info:
+        driver.arm()
+    assert (info.value.parameter, info.value.wanted, info.value.read) == ("power_a", 30, 45)
+    port.assert_done()  # no `EB` went out
+
+
+def test_arm_when_already_ready_sends_no_second_arm() -> None:
+    # A second `EB` would be a conflict reply (device-protocols M11); the output state is
+    # still read back, without changing anything.
+    script = [
+        *_open_200(),
+        *_set_30(READY),
+        (Q, reply(b"Q", READY)),
+        (J, j_reply(30, status=READY)),
+    ]
+    driver, port = _make(Magstim200Driver, script)
+    driver.open()
+    driver.set_intensity(30)
     driver.arm()
     port.assert_done()
 
 
 def test_conflict_reply_is_device_rejected() -> None:
-    script = [*_open_200(), (Q, reply(b"Q", STANDBY)), (ARM, b"ESg")]
+    script = [*_open_200(), *_set_30(), (Q, reply(b"Q", STANDBY))]
+    script += [(J, j_reply(30)), (J, j_reply(30)), (ARM, b"ESg")]
     driver, _ = _make(Magstim200Driver, script)
     driver.open()
+    driver.set_intensity(30)
     with pytest.raises(DeviceRejected, match="conflicts"):
         driver.arm()
 
@@ -133,23 +182,100 @@ def test_power_out_of_range_is_refused_before_any_byte(percent: float) -> None:
     port.assert_done()
 
 
-def test_bistim_sets_both_outputs_and_interval_in_its_timing_mode() -> None:
-    script = [
+def _open_bistim(high_res: bool, mode: bytes = b"4") -> list[tuple[bytes, bytes]]:
+    timing = ms(b"Y@") if high_res else ms(b"Z@")
+    return [
         (Q, reply(b"Q", STANDBY)),
-        (ms(b"Y@"), reply(b"Y", STANDBY)),  # high-resolution mode set explicitly at open
+        (timing, reply(timing[:1], STANDBY)),  # timing mode set explicitly at open
+        (BISTIM_MODE, reply(b"X", STANDBY, mode)),  # does the unit answer `X@`? (A3, CB)
         (Q, reply(b"Q", STANDBY)),
         (F, temp_reply()),
-        (ms(b"A050"), reply(b"A", STANDBY)),
+    ]
+
+
+def test_bistim_paired_plan_sets_b_and_interval_in_its_timing_mode_before_arming() -> None:
+    script = [
+        *_open_bistim(high_res=True),
+        (ms(b"@040"), reply(b"@", STANDBY)),
+        (J, j_reply(40, 30, 10)),  # set_intensity reads back at once
+        (BISTIM_MODE, reply(b"X", STANDBY, b"4")),
+        (Q, reply(b"Q", STANDBY)),  # plan_output: standby only
+        (Q, reply(b"Q", STANDBY)),  # arm: precondition read
+        (J, j_reply(40, 30, 10)),  # arm: what the unit holds now
+        (BISTIM_MODE, reply(b"X", STANDBY, b"4")),
+        (ms(b"Y@"), reply(b"Y", STANDBY)),  # timing first: it resets the interval (A7)
         (ms(b"C025"), reply(b"C", STANDBY)),  # 2.5 ms in 0.1 ms units
+        (ms(b"A050"), reply(b"A", STANDBY)),
+        (J, j_reply(40, 50, 25)),
+        (BISTIM_MODE, reply(b"X", STANDBY, b"4")),
+        (ARM, reply(b"E", STANDBY)),
+        (Q, reply(b"Q", ARMED)),
     ]
     driver, port = _make(BiStimDriver, script, high_res=True)
     driver.open()
-    driver.set_intensity(50, output="B")
-    driver.set_interval_ms(2.5)
+    driver.set_intensity(40)
     with pytest.raises(SafetyViolation):
-        driver.set_interval_ms(100.0)  # > 99.9 ms in high-resolution timing
+        driver.plan_output(OutputPlan(paired=PairedPulse(50, 100.0)))  # > 99.9 ms high-res
     with pytest.raises(SafetyViolation):
-        driver.set_interval_ms(2.55)
+        driver.plan_output(OutputPlan(paired=PairedPulse(50, 2.55)))  # not 0.1 ms steps
+    driver.plan_output(OutputPlan(paired=PairedPulse(50, 2.5)))
+    driver.arm()
+    port.assert_done()
+
+
+def test_bistim_left_paired_is_put_back_to_single_pulse_before_arming() -> None:
+    """B at 100 % and 3 ms from an earlier study: B 0 %, low-res, 10 ms, then armed."""
+    script = [
+        *_open_bistim(high_res=False, mode=b"2"),
+        (ms(b"@046"), reply(b"@", STANDBY)),
+        (J, j_reply(46, 100, 3)),
+        (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
+        (Q, reply(b"Q", STANDBY)),
+        (J, j_reply(46, 100, 3)),
+        (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
+        (ms(b"Z@"), reply(b"Z", STANDBY)),
+        (ms(b"C010"), reply(b"C", STANDBY)),
+        (ms(b"A000"), reply(b"A", STANDBY)),
+        (J, j_reply(46, 0, 10)),
+        (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
+        (ARM, reply(b"E", STANDBY)),
+        (Q, reply(b"Q", ARMED)),
+    ]
+    driver, port = _make(BiStimDriver, script)
+    driver.open()
+    driver.set_intensity(46)
+    driver.arm()
+    port.assert_done()
+
+
+def test_bistim_whose_b_power_stays_at_100_is_not_armed() -> None:
+    script = [
+        *_open_bistim(high_res=False, mode=b"2"),
+        (ms(b"@046"), reply(b"@", STANDBY)),
+        (J, j_reply(46, 100, 3)),
+        (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
+        (Q, reply(b"Q", STANDBY)),
+        (J, j_reply(46, 100, 3)),
+        (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
+        (ms(b"Z@"), reply(b"Z", STANDBY)),
+        (ms(b"C010"), reply(b"C", STANDBY)),
+        (ms(b"A000"), reply(b"A", STANDBY)),  # acknowledged ...
+        (J, j_reply(46, 100, 10)),  # ... but B still reads 100 %
+        (BISTIM_MODE, reply(b"X", STANDBY, b"2")),
+    ]
+    driver, port = _make(BiStimDriver, script)
+    driver.open()
+    driver.set_intensity(46)
+    with pytest.raises(OutputStateMismatch, match="power_b reads 100, planned 0"):
+        driver.arm()
+    port.assert_done()  # no `EB` went out
+
+
+def test_bistim_output_b_stays_off_in_a_single_pulse_plan() -> None:
+    driver, port = _make(BiStimDriver, _open_bistim(high_res=False, mode=b"2"))
+    driver.open()
+    with pytest.raises(ConfigError, match="paired"):
+        driver.set_intensity(50, output="B")
     port.assert_done()
 
 
@@ -163,13 +289,17 @@ def test_200_has_no_output_b() -> None:
 def test_keepalive_period_is_short_when_armed() -> None:
     script = [
         *_open_200(),
+        *_set_30(),
         (Q, reply(b"Q", STANDBY)),
+        (J, j_reply(30)),
+        (J, j_reply(30)),
         (ARM, reply(b"E", STANDBY)),
         (Q, reply(b"Q", ARMED)),
         (Q, reply(b"Q", READY)),  # the keep-alive 0.5 s later
     ]
     driver, port = _make(Magstim200Driver, script)
     driver.open()
+    driver.set_intensity(30)
     driver.arm()
     driver.clock.advance(0.4)
     assert not driver.keepalive_tick()
@@ -184,7 +314,7 @@ def test_keepalive_thread_keeps_control_and_stops_on_close() -> None:
     driver, port = _make(Magstim200Driver, script, keepalive=True)
     driver.open()
     assert driver.keepalive.running
-    driver.clock.advance(5.01)  # idle period: half of the 10 s the unit allows (A6)
+    driver.clock.advance(0.51)  # idle period: the 500 ms Magstim recommends (A6)
     deadline = time.monotonic() + 2
     while driver.keepalive.sent < 1 and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -228,7 +358,7 @@ def test_rapid_reads_version_uses_unlock_code_and_x_keepalive() -> None:
     driver.open()
     assert driver.version == (10, 0)
     assert driver.identify().software_version == "10.0"
-    driver.clock.advance(5.01)
+    driver.clock.advance(0.51)
     assert driver.keepalive_tick()
     port.assert_done()
 
@@ -243,7 +373,7 @@ def test_rapid_pre_v9_uses_q_as_keepalive() -> None:
     script = [(Q, reply(b"Q", STANDBY)), (Q, reply(b"Q", STANDBY)), (F, temp_reply())]
     driver, port = _make(RapidDriver, [*script, (Q, reply(b"Q", STANDBY))], version="8.0")
     driver.open()
-    driver.clock.advance(5.01)
+    driver.clock.advance(0.51)
     assert driver.keepalive_tick()
     port.assert_done()
 
@@ -328,6 +458,7 @@ def test_rapid_enhanced_power_raises_the_range_to_110() -> None:
         (PARAMS, rapid_params(0x38, 50, 0, 1, 0)),
         (ms(b"^@"), reply(b"^", STANDBY, b"\x39")),
         (ms(b"@110"), reply(b"@", STANDBY)),
+        (PARAMS, rapid_params(0x39, 110, 0, 1, 0)),  # read back at once
     ]
     driver, port = _make(RapidDriver, script, unlock_code=UNLOCK)
     driver.open()

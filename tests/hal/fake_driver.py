@@ -9,6 +9,8 @@ from stimctl.hal import (
     Capabilities,
     DeviceIdentity,
     DeviceStatus,
+    OutputPlan,
+    OutputState,
     Stimulator,
     TrainSpec,
 )
@@ -27,6 +29,9 @@ class FakeStimulator(Stimulator):
         self.calls: list[str] = []
         self.dead = False
         self.closed = False
+        # The output settings the fake device holds; `ignore_settings` makes it keep them.
+        self.held: dict[str, int | str | bool] = {"power_b": 0}
+        self.ignore_settings = False
 
     def _hook(self, name: str) -> None:
         if self.dead:
@@ -60,6 +65,20 @@ class FakeStimulator(Stimulator):
 
     def _do_set_intensity(self, percent: int, output: str) -> None:
         self._hook(f"intensity {output}={percent}")
+        if not self.ignore_settings:
+            self.held[f"power_{output.lower()}"] = percent
+
+    def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
+        return {"power_b": 0}
+
+    def _do_apply_output(self, plan: OutputPlan) -> None:
+        self._hook("apply output")
+        if not self.ignore_settings:
+            self.held["power_b"] = 0
+
+    def _do_read_output(self) -> OutputState:
+        self._hook("read output")
+        return dict(self.held)
 
     def _do_configure_train(self, spec: TrainSpec) -> None:
         self._hook("train")

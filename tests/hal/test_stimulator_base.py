@@ -22,6 +22,14 @@ def _open(**kwargs: object) -> FakeStimulator:
     return driver
 
 
+def _armable(**kwargs: object) -> FakeStimulator:
+    """Open with an intensity set: `arm` needs one (the planned state includes it)."""
+    driver = _open(**kwargs)
+    driver.set_intensity(30)
+    driver.calls.clear()
+    return driver
+
+
 def test_a_driver_missing_a_hook_cannot_be_constructed() -> None:
     class Incomplete(Stimulator):
         def _do_open(self) -> None: ...
@@ -72,7 +80,7 @@ def test_fire_refuses_an_unknown_arm_state() -> None:
 
 
 def test_arm_is_idempotent() -> None:
-    driver = _open()
+    driver = _armable()
     driver.arm()
     driver.arm()
     assert driver.calls.count("arm") == 1
@@ -90,7 +98,8 @@ def test_intensity_edges_are_accepted_as_whole_percent() -> None:
     driver = _open()
     driver.set_intensity(0)
     driver.set_intensity(100.0)
-    assert driver.calls == ["intensity A=0", "intensity A=100"]
+    # each setting is read back at once (issue 12 item 1)
+    assert driver.calls == ["intensity A=0", "read output", "intensity A=100", "read output"]
 
 
 def test_unknown_output_is_a_config_error() -> None:
@@ -123,7 +132,7 @@ def test_train_spec_refuses_nonsense() -> None:
 
 
 def test_configure_train_only_in_standby_and_start_only_after_configure() -> None:
-    driver = _open()
+    driver = _armable()
     driver.arm()
     with pytest.raises(StateError, match="configure a train"):
         driver.configure_train(TrainSpec(frequency_hz=10.0, pulses=10))
@@ -137,7 +146,7 @@ def test_configure_train_only_in_standby_and_start_only_after_configure() -> Non
 
 
 def test_close_disarms_and_is_idempotent() -> None:
-    driver = _open()
+    driver = _armable()
     driver.arm()
     driver.close()
     driver.close()
@@ -148,6 +157,7 @@ def test_close_disarms_and_is_idempotent() -> None:
 def test_context_manager_closes_and_disarms() -> None:
     with FakeStimulator() as driver:
         assert isinstance(driver, FakeStimulator)
+        driver.set_intensity(30)
         driver.arm()
     assert isinstance(driver, FakeStimulator)
     assert not driver.is_open and driver.state is ArmState.STANDBY

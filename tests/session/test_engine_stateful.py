@@ -16,10 +16,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from stimctl.clock import driving
 from stimctl.journal import read, verify
 from tests.session.harness import SLOW, TBS, TRAINS, Run, start, write_protocol
 
 ENDED = {"completed", "aborted", "estopped", "fault", "stopped-adverse-event"}
+BISTIM_SLOW = 'kind = "continuous"\nfrequency_hz = 0.2\npulses = 6'
 DISARMED_STATES = ENDED | {"paused", "ready", "idle"}
 
 
@@ -28,17 +30,25 @@ class SessionMachine(RuleBasedStateMachine):
 
     @initialize(
         host_timed=st.booleans(),
-        device=st.sampled_from(["magpro-x100", "magstim-rapid2-super-plus-240v"]),
+        device=st.sampled_from(["magpro-x100", "magstim-rapid2-super-plus-240v", "magstim-bistim"]),
+        left_paired=st.booleans(),
     )
-    def begin(self, host_timed: bool, device: str) -> None:
+    def begin(self, host_timed: bool, device: str, left_paired: bool) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="stimctl-stateful-"))
-        if host_timed:  # theta burst on the MagPro; 1 Hz single pulses on the Rapid²
+        if device == "magstim-bistim":  # single pulses at its 0.25 Hz at most
+            pattern, host_timed = BISTIM_SLOW, True
+        elif host_timed:  # theta burst on the MagPro; 1 Hz single pulses on the Rapid²
             pattern = TBS.format(trains=4) if device == "magpro-x100" else SLOW.format(pulses=12)
         else:
             pattern = TRAINS.format(trains=4)
         pct = 80 if host_timed else 100
         protocol = write_protocol(self.tmp, pattern, pct=pct)
-        self.run = start(protocol, self.tmp, device=device)
+        self.run = start(protocol, self.tmp, device=device, begin=False)
+        if left_paired and device == "magstim-bistim":
+            # an earlier paired-pulse study left B at 100 % MSO, 3 ms (issue 12 item 1)
+            with driving(self.run.clock):
+                self.run.sim.simulator.set_state(power_b=100, interval=3)
+        self.run.engine.start()
         self.max_mso = self.run.engine.plan.max_intensity_percent_mso
         self.run.clock.participate()  # this thread moves time only when it sleeps
 
@@ -123,6 +133,14 @@ class SessionMachine(RuleBasedStateMachine):
         if ended:
             self.serious_event = True
 
+    @rule()
+    def ignore_settings(self) -> None:
+        self.run.sim.simulator.faults.ignore_settings = True
+
+    @rule()
+    def sticky_b_power(self) -> None:
+        self.run.sim.simulator.faults.sticky_b_power = True
+
     # -- invariants ------------------------------------------------------------------------
 
     @invariant()
@@ -130,6 +148,11 @@ class SessionMachine(RuleBasedStateMachine):
         planned = self.run.engine.plan.total_pulses
         assert len(self.run.sim.pulse_log()) <= planned
         assert self.run.engine.snapshot().pulses_delivered <= planned
+
+    @invariant()
+    def no_pulse_on_an_output_the_plan_does_not_use(self) -> None:
+        # No protocol plans paired pulses: whatever output B held, it never fires.
+        assert all(p.channel == "A" for p in self.run.sim.pulse_log())
 
     @invariant()
     def never_above_the_checked_intensity(self) -> None:
