@@ -49,6 +49,15 @@ class ConfigFile:
         return "locally modified" if self.shipped_sha256 is not None else "not shipped"
 
     @property
+    def locally_modified(self) -> bool:
+        """Shown in red: a changed shipped file, or a table/profile/site file that is not
+        shipped. A protocol the user wrote (no shipped file of that name) is their own
+        file, not a modification; its digest is journaled all the same."""
+        if self.shipped:
+            return False
+        return self.kind != "protocol" or self.shipped_sha256 is not None
+
+    @property
     def needs_approval(self) -> bool:
         return self.kind in APPROVAL_KINDS and not self.shipped
 
@@ -128,4 +137,4 @@ def used_configs(
 
 
 def modified(files: tuple[ConfigFile, ...] | list[ConfigFile]) -> list[ConfigFile]:
-    return [f for f in files if not f.shipped]
+    return [f for f in files if f.locally_modified]

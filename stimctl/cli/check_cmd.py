@@ -153,7 +153,7 @@ def check(
 
         data = verdict.as_dict()
         data["configs"] = [c.as_dict() for c in configs]
-        data["locally_modified"] = [c.name for c in configs if not c.shipped]
+        data["locally_modified"] = [c.name for c in configs if c.locally_modified]
         data["tags"] = TAG_LEGEND
         click.echo(json.dumps(data, indent=2))
     else:
@@ -164,7 +164,7 @@ def check(
         console = Console()
         print_verdict(console, verdict)
         for file in configs:
-            if not file.shipped:  # issue 13 item 5: a modified table is never silent
+            if file.locally_modified:  # issue 13 item 5: a modified table is never silent
                 console.print(file.line(), style="bold red", markup=False, highlight=False)
     return EXIT_BY_VERDICT[verdict.verdict.value]
 

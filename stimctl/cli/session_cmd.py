@@ -408,7 +408,7 @@ def _with_approvals(prepared: Prepared, *, required: bool) -> Prepared:
     from dataclasses import replace
 
     for file in prepared.configs:
-        if not file.shipped:
+        if file.locally_modified:
             click.secho(file.line(), fg="red", err=True)
     if not any(file.needs_approval for file in prepared.configs):
         return prepared

@@ -371,7 +371,7 @@ def session_start_payload(
         # Every config file used and whether it is the shipped one; the approvals of the
         # modified ones (issue 13 item 5).
         "configs": [c.as_dict() for c in prepared.configs],
-        "locally_modified": [c.name for c in prepared.configs if not c.shipped],
+        "locally_modified": [c.name for c in prepared.configs if c.locally_modified],
         "config_approvals": [a.as_dict() for a in prepared.approvals],
         "table_digests": table_digests(),
         "table_version": limits().table_version,

@@ -15,6 +15,7 @@ import pytest
 
 from stimctl.records import Store
 from tests.identity.people import SECRETS, register
+from tests.session.records_helpers import enroll
 
 PROTOCOL = """schema_version = 1
 name = "slow"
@@ -43,11 +44,12 @@ def _pulses(journal: Path) -> int:
 def test_ctrl_c_is_journaled_under_the_authenticated_operator(home: Path, tmp_path: Path) -> None:
     with Store.open() as store:
         register(store, "dr-lee", "op-ann")
+    enroll(home)  # a session on a stimulator is on record (issue 12)
     protocol = tmp_path / "slow.toml"
     protocol.write_text(PROTOCOL)
     command = [
-        sys.executable, "-m", "stimctl", "run", str(protocol), "--rmt", "40",
-        "--mode", "research", "--device", "magpro-x100", "--port", "stimsim://magpro-x100",
+        sys.executable, "-m", "stimctl", "run", str(protocol), "--subject", "S-01",
+        "--device", "magpro-x100", "--port", "stimsim://magpro-x100",
         "--headless", "--json", "--operator", "op-ann", "--password-stdin",
     ]  # fmt: skip
     password = tmp_path / "password"

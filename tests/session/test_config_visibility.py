@@ -9,6 +9,7 @@ clinical run needs an engineer's approval of the modified bytes on record.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from stimctl.errors import ExitCode
 from stimctl.journal import journals_dir, read
 from stimctl.safety.tables import limits, screening_table
 from stimctl.testing import manifest
+from tests.identity.people import SECRETS, register
 
 SHORT = """schema_version = 1
 name = "short"
@@ -67,7 +69,12 @@ def edited_configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 @pytest.fixture
 def subject(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> str:
-    """S-01 with a threshold measured on the MagPro X100 and a clean screening."""
+    """S-01 with a threshold measured on the MagPro X100 and a clean screening; dr-lee
+    registered to run sessions."""
+    from stimctl.records import Store
+
+    with Store.open() as store:
+        register(store, "dr-lee")
     assert run(capsys, "subject", "add", "S-01")[0] == 0
     rmt = ("rmt", "record", "S-01", "--value", "50", "--method", "emg", "--device", "magpro-x100")
     assert run(capsys, *rmt)[0] == 0
@@ -83,7 +90,12 @@ def _run_short(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> tuple[int,
     protocol = tmp_path / "short.toml"
     protocol.write_text(SHORT)
     args = ("run", str(protocol), "--subject", "S-01", "--device", "magpro-x100")
-    return run(capsys, *args, "--port", "stimsim://magpro-x100", "--headless", "--json")
+    signed_in = ("--operator", "dr-lee", "--password-stdin")  # a clinical run (issue 13)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
+        return run(
+            capsys, *args, "--port", "stimsim://magpro-x100", "--headless", "--json", *signed_in
+        )
 
 
 def _session_start(journal: str) -> dict[str, Any]:
