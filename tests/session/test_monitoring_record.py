@@ -4,6 +4,7 @@ item 4; issue 15 item 9)."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -13,21 +14,35 @@ from stimctl.cli import main
 from stimctl.errors import ExitCode
 from stimctl.journal import read, verify
 from stimctl.report import render
+from stimctl.records import Store
 from stimctl.report.model import load_session
+from tests.identity.people import SECRETS, register
 
 # 10 s trains at 10 Hz: beyond the '>5 s' tested duration (an override, outside the table)
 OUTSIDE = str(Path(__file__).resolve().parents[1] / "data" / "pain-10hz-10s-trains.toml")
-SIGNED = ("--override-operator", "dr-lee", "--override-reason", "study protocol 2026-17")
+# an override is signed by a registered physician (issue 13): her password on stdin
+SIGNED = (
+    "--override-operator", "dr-lee", "--override-reason", "study protocol 2026-17",
+    "--override-password-stdin",
+)  # fmt: skip
+# research sessions run only where the site file allows them (issue 12 item 4)
+RESEARCH_SITE = str(Path(__file__).resolve().parents[2] / "configs" / "site" / "research.toml")
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("STIMCTL_HOME", str(tmp_path / "home"))
+    with Store.open() as store:
+        register(store, "dr-lee")
     return tmp_path / "home"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    if "--mode" in args:
+        args = (*args, "--site", RESEARCH_SITE)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
+        code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
