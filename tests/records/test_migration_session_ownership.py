@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from stimctl.records import Store, add_subject, begin_session, get_session, history_for
+from stimctl.records import Store, begin_session, get_session, history_for
 from stimctl.records.reconcile import reconcile
 from stimctl.records.schema import MIGRATIONS, _session_ownership_and_simulation
 
 BEFORE = MIGRATIONS.index(_session_ownership_and_simulation)
 """The schema version just before this migration (the lead may reorder migrations)."""
+AFTER = BEFORE + 1
+"""The version this migration brings the file to (not necessarily the latest)."""
 
 
 def test_existing_rows_become_real_exact_clinical_sessions(tmp_path: Path) -> None:
@@ -18,14 +20,29 @@ def test_existing_rows_become_real_exact_clinical_sessions(tmp_path: Path) -> No
     start = dt.datetime(2026, 11, 24, 8, tzinfo=dt.UTC)
     with Store.open(db, migrate_to=BEFORE) as store:
         assert store.schema_version == BEFORE
-        add_subject(store, "S-01")
         with store.write() as conn:
+            # the subject as a file of that version holds it: `add_subject` writes the
+            # columns of later migrations (age, risk factors)
+            conn.execute(
+                "INSERT INTO subjects (id, created_at) VALUES ('S-01', ?)",
+                (start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),),
+            )
             conn.execute(
                 "INSERT INTO sessions (id, subject_id, protocol_name, protocol_digest, status,"
                 " pulses_planned, pulses_delivered, started_at, protocol_class, journal_path)"
                 " VALUES ('old', 'S-01', 'p', 'd', 'running', 2000, 300, ?, 'hf-rtms', ?)",
                 (start.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), str(tmp_path / "old.jsonl")),
             )
+    # this migration alone, on the version it produces: the old row's new columns
+    with Store.open(db, migrate_to=AFTER) as store:
+        assert store.schema_version == AFTER
+        with store.read() as conn:
+            cols = conn.execute(
+                "SELECT simulated, pulses_exact, mode, owner_host, owner_pid, owner_token,"
+                " close_note, study_id FROM sessions WHERE id = 'old'"
+            ).fetchone()
+        assert tuple(cols) == (0, 1, "clinical", None, None, None, None, None)
+    # and on the latest schema, through the store's own API
     with Store.open(db) as store:
         row = get_session(store, "old")
         assert not row.simulated and row.pulses_exact and row.mode == "clinical"
