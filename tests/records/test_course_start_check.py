@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,21 @@ import pytest
 from stimctl.cli import main
 from stimctl.errors import ExitCode
 from stimctl.records import Store, list_courses, overrides_of
+from tests.identity.people import SECRETS, register
 from tests.session.records_helpers import enroll
 
 
+# a protocol whose standard session needs an override (WASS1998_T4 '>' cell, issue 15)
+OVERRIDE_PROTOCOL = str(Path(__file__).resolve().parents[1] / "data" / "pain-10hz-10s-trains.toml")
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    if args[:2] == ("course", "start"):
+        # a prescription is signed by a physician with a fresh password (issue 13)
+        args = (*args, "--by", "dr-lee", "--password-stdin")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
+        code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -23,6 +34,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("STIMCTL_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("STIMCTL_SITE", raising=False)
+    with Store.open() as store:
+        register(store, "dr-lee")
     return tmp_path / "home"
 
 
@@ -35,6 +48,8 @@ def test_a_blocked_protocol_is_not_prescribed(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     enroll(home, rmt=52.0)
+    depths = ("--scalp-cortex", "M1-hand=14", "--scalp-cortex", "L-DLPFC=16")
+    assert run(capsys, "subject", "edit", "S-01", *depths)[0] == 0
     # SAINT at a site that does not allow accelerated schedules: `check` blocks (SES-3)
     code, _, err = run(capsys, "course", "start", "S-01", "dep-saint", "--sessions", "50")
     assert code == ExitCode.BLOCKED and "SES-3" in err
@@ -78,16 +93,16 @@ def test_an_override_verdict_needs_an_operator_and_a_reason_and_is_stored(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     enroll(home, rmt=50.0)
-    code, _, err = run(capsys, "course", "start", "S-01", "np-m1-10hz-hodaj", "--sessions", "5")
+    code, _, err = run(capsys, "course", "start", "S-01", OVERRIDE_PROTOCOL, "--sessions", "5")
     assert code == ExitCode.OVERRIDE_REQUIRED and "override required" in err
     assert courses(home) == 0
     code, _, err = run(
-        capsys, "course", "start", "S-01", "np-m1-10hz-hodaj", "--sessions", "5",
+        capsys, "course", "start", "S-01", OVERRIDE_PROTOCOL, "--sessions", "5",
         "--override-operator", "dr-lee",
     )  # fmt: skip
     assert code == ExitCode.OVERRIDE_REQUIRED
     code, out, err = run(
-        capsys, "course", "start", "S-01", "np-m1-10hz-hodaj", "--sessions", "5",
+        capsys, "course", "start", "S-01", OVERRIDE_PROTOCOL, "--sessions", "5",
         "--override-operator", "dr-lee", "--override-reason", "Hodaj regime, 20 Hz",
     )  # fmt: skip
     assert code == 0, err

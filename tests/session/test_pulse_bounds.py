@@ -16,7 +16,7 @@ from tests.session.harness import start, write_protocol
 
 LONG_TRAINS = (
     'kind = "train"\nfrequency_hz = 10.0\npulses_per_train = 50\n'
-    "inter_train_interval_s = 10.0\ntrains = 3"
+    "inter_train_interval_s = 25.0\ntrains = 3"
 )
 
 
@@ -24,7 +24,7 @@ LONG_TRAINS = (
 def test_a_cable_pulled_mid_train_gives_bounds_that_hold_the_device_count(
     tmp_path: Path, device: str
 ) -> None:
-    run = start(write_protocol(tmp_path, LONG_TRAINS), tmp_path, device=device)
+    run = start(write_protocol(tmp_path, LONG_TRAINS, pct=90), tmp_path, device=device)
     run.at(2.05, run.sim.simulator.pull_cable).join(timeout=30)  # about pulse 21
     summary = run.finish()
     # let the device do whatever it does on its own with the cable gone
@@ -44,7 +44,7 @@ def test_a_cable_pulled_mid_train_gives_bounds_that_hold_the_device_count(
 
 def test_an_estop_cut_rapid_train_is_bounded_within_one_pulse(tmp_path: Path) -> None:
     rapid = "magstim-rapid2-super-plus-240v"
-    run = start(write_protocol(tmp_path, LONG_TRAINS), tmp_path, device=rapid)
+    run = start(write_protocol(tmp_path, LONG_TRAINS, pct=90), tmp_path, device=rapid)
     run.at(2.05, lambda: run.engine.estop("operator:test")).join(timeout=30)
     summary = run.finish()
     fired = len(run.sim.pulse_log())
