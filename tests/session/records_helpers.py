@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from stimctl.records import (
@@ -19,6 +20,7 @@ from stimctl.records import (
 )
 from stimctl.records.models import SessionRecord
 from stimctl.safety.tables import screening_table
+from tests.identity.people import SECRETS, register
 
 SLOW_PROTOCOL = """schema_version = 1
 name = "slow"
@@ -64,6 +66,37 @@ def enroll(home: Path, subject_id: str = "S-01", rmt: float = 40.0) -> None:
         record_threshold(store, ThresholdRecord(subject_id, rmt, "emg", today))
 
 
+OPERATOR = "op-ann"
+"""The operator who signs in for sessions on a stimulator (role operator; registered by
+`sign_in_ready`, their password in `SECRETS`)."""
+
+SIGN_IN = ("--operator", OPERATOR, "--password-stdin")
+"""`run` options for a signed-in operator: the password is standard input's first line."""
+
+PASSWORD = SECRETS[OPERATOR] + "\n"
+"""Standard input for a `run` with `SIGN_IN`."""
+
+
+def sign_in_ready(home: Path) -> None:
+    """Register dr-lee (the first operator, a physician) and `OPERATOR` in `home`'s store:
+    a clinical session on a stimulator needs an authenticated operator (issue 14)."""
+    with Store.open(home / "stimctl.db") as store:
+        register(store, "dr-lee", OPERATOR)
+
+
+def init_signing_key(home: Path) -> None:
+    """`stimctl keys init` in `home`: a clinical session on a real port (not stimsim://)
+    needs a journal signing key (issue 14)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "stimctl", "keys", "init"],
+        env=stimctl_env(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def sessions_of(home: Path, subject_id: str = "S-01") -> list[SessionRecord]:
     with Store.open(home / "stimctl.db") as store:
         return list_sessions(store, subject_id)
@@ -74,11 +107,17 @@ def stimctl_env(home: Path, **extra: str) -> dict[str, str]:
     return {**env, "STIMCTL_HOME": str(home), **extra}
 
 
-def spawn(home: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "stimctl", *args],
-        env=stimctl_env(home, **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def spawn(home: Path, *args: str, stdin: str = "", **env: str) -> subprocess.Popen[str]:
+    """`stimctl *args` in `home`; `stdin` is all of its standard input (e.g. `PASSWORD`),
+    given up front from a file so that the caller's `communicate()` needs no input."""
+    with tempfile.TemporaryFile("w+") as given:
+        given.write(stdin)
+        given.seek(0)
+        return subprocess.Popen(
+            [sys.executable, "-m", "stimctl", *args],
+            env=stimctl_env(home, **env),
+            stdin=given,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )

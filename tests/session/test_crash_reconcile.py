@@ -15,7 +15,16 @@ from pathlib import Path
 import pytest
 
 from stimctl.records import Store
-from tests.session.records_helpers import enroll, sessions_of, spawn, write_protocol
+from tests.session.records_helpers import (
+    PASSWORD,
+    SIGN_IN,
+    enroll,
+    init_signing_key,
+    sessions_of,
+    sign_in_ready,
+    spawn,
+    write_protocol,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs a Linux pty")
 
@@ -48,7 +57,8 @@ def rapid() -> Iterator[tuple[object, str]]:
 
 
 def kill_mid_session(home: Path, protocol: Path, port: str) -> Path:
-    """Start `run` for S-01 and SIGKILL it after 4 journaled pulses; its journal."""
+    """Start `run` for S-01 (a clinical session: an operator signs in) and SIGKILL it after
+    4 journaled pulses; its journal."""
     session = spawn(
         home,
         "run",
@@ -62,6 +72,8 @@ def kill_mid_session(home: Path, protocol: Path, port: str) -> Path:
         "--headless",
         "--driver-option",
         f"unlock_code={UNLOCK}",
+        *SIGN_IN,
+        stdin=PASSWORD,
     )
     try:
         journals = home / "journals"
@@ -88,6 +100,8 @@ def test_sigkilled_run_is_reconciled_by_the_next_start_and_counts_today(
     sim, port = rapid
     home = tmp_path / "home"
     enroll(home)
+    sign_in_ready(home)
+    init_signing_key(home)
     protocol = write_protocol(tmp_path, pulses=30)
     journal = kill_mid_session(home, protocol, port)
     [row] = sessions_of(home)
@@ -114,6 +128,8 @@ def test_sessions_reconcile_closes_a_dead_row_once(
     sim, port = rapid
     home = tmp_path / "home"
     enroll(home)
+    sign_in_ready(home)
+    init_signing_key(home)
     protocol = write_protocol(tmp_path, pulses=30)
     kill_mid_session(home, protocol, port)
     out = subprocess.run(
