@@ -81,7 +81,11 @@ def test_a_risk_factor_never_relaxes(
 
     from tests.builders import subject
 
-    protocol = train(f, pct, n / f, iti, k)
+    try:
+        protocol = train(f, pct, n / f, iti, k)
+    except ValidationError:
+        assume(False)  # implausible input (issue 12 item 10) has no verdict to compare
+        return
     plain = subject()
     risky = replace(plain, risk_factors=tuple(sorted(risks)))
     without = RANK[check(protocol, subject=plain).verdict.value]
