@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.session.records_helpers import enroll, sessions_of, spawn, write_protocol
+from tests.session.records_helpers import (
+    PASSWORD,
+    SIGN_IN,
+    enroll,
+    sessions_of,
+    sign_in_ready,
+    spawn,
+    write_protocol,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes")
 
@@ -21,14 +29,15 @@ def test_four_concurrent_runs_for_one_subject_only_one_runs(tmp_path: Path) -> N
     home = tmp_path / "home"
     enroll(home)
     enroll(home, "S-02")
+    sign_in_ready(home)  # clinical runs on a stimulator: the operator signs in
     # one 6 s train at 1 Hz: no pulse reaches the row before every start has checked
     protocol = write_protocol(tmp_path, pulses=6)
     # (dry runs never count towards the daily rules, item 5: only `run` can race)
     args = ["run", str(protocol), "--subject", "S-01", "--json", "--headless"]
-    args += ["--device", "magpro-x100", "--port", "stimsim://magpro-x100"]
+    args += ["--device", "magpro-x100", "--port", "stimsim://magpro-x100", *SIGN_IN]
     # S-02's start at the same time: the lock is per subject, it is not refused
-    other = spawn(home, *[("S-02" if a == "S-01" else a) for a in args])
-    starts = [spawn(home, *args) for _ in range(4)]
+    other = spawn(home, *[("S-02" if a == "S-01" else a) for a in args], stdin=PASSWORD)
+    starts = [spawn(home, *args, stdin=PASSWORD) for _ in range(4)]
     results = [p.communicate(timeout=120) for p in starts]
     assert other.wait(timeout=120) == 0
     assert [r.status for r in sessions_of(home, "S-02")] == ["completed"]
