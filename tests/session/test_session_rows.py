@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,15 @@ import pytest
 from stimctl.cli import main
 from stimctl.errors import ExitCode
 from stimctl.records import Store, add_subject
-from tests.session.records_helpers import enroll, sessions_of, write_protocol
+from tests.session.records_helpers import (
+    PASSWORD,
+    SIGN_IN,
+    enroll,
+    init_signing_key,
+    sessions_of,
+    sign_in_ready,
+    write_protocol,
+)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -26,23 +35,28 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_device_that_cannot_be_opened_closes_the_claimed_row(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     enroll(home)
+    # a clinical run on a stimulator: the operator signs in, the journal is signed
+    sign_in_ready(home)
+    init_signing_key(home)
     protocol = str(write_protocol(tmp_path, pulses=2))
     missing = str(tmp_path / "no-such-tty")
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD))
     code, _, err = run(
         capsys, "run", protocol, "--subject", "S-01", "--device", "magpro-x100", "--port",
-        missing, "--headless",
+        missing, "--headless", *SIGN_IN,
     )  # fmt: skip
-    assert code == ExitCode.CONNECTION and "cannot open serial port" in err
+    assert code == ExitCode.CONNECTION and "cannot open serial port" in err, err
     [row] = sessions_of(home)
     assert row.status == "aborted" and row.pulses_delivered == 0
     assert row.close_note is not None and row.close_note.startswith("not started:")
     # an aborted start delivered nothing: the next session needs no override
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD))
     code, _, err = run(
         capsys, "run", protocol, "--subject", "S-01", "--device", "magpro-x100", "--port",
-        "stimsim://magpro-x100", "--headless",
+        "stimsim://magpro-x100", "--headless", *SIGN_IN,
     )  # fmt: skip
     assert code == 0, err
 
