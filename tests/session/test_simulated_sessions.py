@@ -57,7 +57,9 @@ def test_a_dry_run_is_simulated_everywhere_and_never_treatment(
         if fmt == "json":
             assert json.loads(text)["simulated"] is True
         elif fmt == "tsv":
-            header, first, *_ = text.splitlines()
+            # the first line is the journal's verdict, a comment; then the table
+            verdict, header, first, *_ = text.splitlines()
+            assert verdict.startswith("# journal:")
             assert dict(zip(header.split("\t"), first.split("\t"), strict=True))["simulated"] == (
                 "true"
             )
