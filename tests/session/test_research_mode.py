@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,15 @@ from stimctl.cli import main
 from stimctl.configs import configs_dir
 from stimctl.errors import ConfigError, ExitCode
 from stimctl.site import load_site
-from tests.session.records_helpers import enroll, sessions_of, write_protocol
+from tests.session.records_helpers import (
+    OPERATOR,
+    PASSWORD,
+    SIGN_IN,
+    enroll,
+    sessions_of,
+    sign_in_ready,
+    write_protocol,
+)
 
 RESEARCH_SITE = configs_dir() / "site" / "research.toml"
 STIMSIM = ("--device", "magpro-x100", "--port", "stimsim://magpro-x100", "--headless")
@@ -77,39 +86,55 @@ def test_a_blocked_subject_is_not_run_in_research_mode(
 
 
 @pytest.mark.parametrize(
-    ("missing", "text"),
-    [(("--study", ""), "needs --study"), (("--operator", " "), "needs --operator")],
-)
+    ("given", "code", "text"),
+    [
+        # no study: refused before anyone signs in
+        (("--study", "", *SIGN_IN), ExitCode.BAD_INPUT, "needs --study"),
+        # a blank operator id is bad input
+        (("--study", "ST-1", "--operator", " ", "--password-stdin"), ExitCode.BAD_INPUT,
+         "is not an operator id"),
+        # no operator: this site does not allow unauthenticated research runs
+        (("--study", "ST-1"), ExitCode.AUTH, "needs an authenticated operator"),
+    ],
+)  # fmt: skip
 def test_a_research_run_needs_a_study_and_an_operator(
     home: Path,
     protocol: str,
     capsys: pytest.CaptureFixture[str],
-    missing: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    given: tuple[str, ...],
+    code: int,
     text: str,
 ) -> None:
     enroll(home)
-    args = {"--study": "ST-1", "--operator": "ra-1"}
-    args[missing[0]] = missing[1]
-    flat = [item for pair in args.items() for item in pair]
-    code, _, err = run(
+    sign_in_ready(home)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD))
+    got, _, err = run(
         capsys, "run", protocol, *STIMSIM, "--site", str(RESEARCH_SITE), "--subject", "S-01",
-        *flat,
+        *given,
     )  # fmt: skip
-    assert code == ExitCode.BAD_INPUT and text in err
+    assert got == code and text in err, err
+    assert len(err.strip().splitlines()) == 1
     assert sessions_of(home) == []
+    assert not (home / "journals").exists() or not any((home / "journals").iterdir())
 
 
 def test_a_research_run_is_recorded_with_its_study(
-    home: Path, protocol: str, capsys: pytest.CaptureFixture[str]
+    home: Path,
+    protocol: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     enroll(home)
+    sign_in_ready(home)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD))
     code, _, err = run(
         capsys, "run", protocol, *STIMSIM, "--site", str(RESEARCH_SITE), "--subject", "S-01",
-        "--study", "ST-1", "--operator", "ra-1",
+        "--study", "ST-1", *SIGN_IN,
     )  # fmt: skip
     assert code == 0, err
     [row] = sessions_of(home)
-    assert row.mode == "research" and row.study_id == "ST-1" and row.operator_id == "ra-1"
+    assert row.mode == "research" and row.study_id == "ST-1" and row.operator_id == OPERATOR
     assert not row.simulated and row.status == "completed"
     assert "[research ST-1]" in run(capsys, "sessions", "list")[1]
 
