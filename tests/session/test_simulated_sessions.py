@@ -58,8 +58,8 @@ def test_a_dry_run_is_simulated_everywhere_and_never_treatment(
             assert json.loads(text)["simulated"] is True
         elif fmt == "tsv":
             # the first line is the journal's verdict, a comment; then the table
-            verdict, header, first, *_ = text.splitlines()
-            assert verdict.startswith("# journal:")
+            journal_line, header, first, *_ = text.splitlines()
+            assert journal_line.startswith("# journal:")
             assert dict(zip(header.split("\t"), first.split("\t"), strict=True))["simulated"] == (
                 "true"
             )
