@@ -50,7 +50,15 @@ def authorize_session(
     if operator_id:
         check_operator_id(operator_id)
     elif not _unauthenticated_allowed(request, prepared, on_stimulator):
-        where = "a clinical session on a stimulator" if on_stimulator else "this site"
+        if not on_stimulator:
+            where = "this site"
+        elif prepared.site.mode == "research":
+            where = (
+                "a research session on a stimulator at this site"
+                " (unauthenticated_research_runs is false)"
+            )
+        else:
+            where = "a clinical session on a stimulator"
         raise AuthError(
             f"{where} needs an authenticated operator: give --operator ID (or"
             " $STIMCTL_OPERATOR) and the password on the terminal or with --password-stdin"

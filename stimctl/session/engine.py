@@ -302,7 +302,8 @@ class SessionEngine:
             finally:
                 self._finish()
         except _Abort:
-            pass  # the session ended (journal failure while ending): the summary stands
+            if self._summary is None:  # a journal failure while ending
+                self._emergency_finish("the session could not be closed")
         except BaseException as exc:  # even the ending failed: disarm, summarise, end
             log.exception("ending the session failed")
             self._emergency_finish(f"ending the session failed: {exc}")
@@ -938,7 +939,10 @@ class SessionEngine:
             payload["disarm_error"] = report.error
         if self._adverse_event is not None:
             payload["adverse_event"] = self._adverse_event
-        self._journal(events.SESSION_END, payload)
+        try:
+            self._journal(events.SESSION_END, payload)
+        except _JournalFailed:
+            status = "fault"  # the closing record could not be written: never "completed"
         with contextlib.suppress(Exception):
             self.journal.close()
         self._summary = self._build_summary(status, report.disarmed)

@@ -13,19 +13,36 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 UNLOCK = "d5e1-0000c0de-01"
-JOURNAL_LIMIT_BYTES = 6_000  # RLIMIT_FSIZE for "disk full mid-session": a few pulses in
+# A full disk is an OS fault injected into the child process at the journal's write (a
+# size rlimit would hit the SQLite store first): ENOSPC from the first write whose record
+# matches, then on every later write.
+DISK_FULL = """
+import errno, sys
+from stimctl.journal import writer
+real, state = writer.write_all, {{"full": False}}
+def write_all(fd, data):
+    if state["full"] or {trigger!r} in data:
+        state["full"] = True
+        raise OSError(errno.ENOSPC, "No space left on device")
+    real(fd, data)
+writer.write_all = write_all
+from stimctl.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+DISK_FULL_AT = {
+    "disk full mid-session": b'"event":"train_end"',
+    "disk full at the end": b'"event":"session_end"',
+}
 
 
 @dataclass(frozen=True)
@@ -35,9 +52,14 @@ class Family:
     simulator: str
     pattern: str
     driver_options: tuple[str, ...] = ()
+    probe: tuple[str, ...] = ()
+    """`devices probe` arguments for a unit with no keep-alive: after a host crash the
+    next start on the port must find it armed and disarm it (issue 12 item 8)."""
 
 
-_SINGLE = 'kind = "continuous"\nfrequency_hz = 0.25\npulses = 4'
+# 0.2 Hz: the BiStim² recharges for exactly 4 s, so its 0.25 Hz ceiling leaves no margin
+# for a real clock's jitter ("armed, not ready")
+_SINGLE = 'kind = "continuous"\nfrequency_hz = 0.2\npulses = 4'
 _TRAINS = (
     'kind = "train"\nfrequency_hz = 10.0\npulses_per_train = 30\n'
     "inter_train_interval_s = 6.0\ntrains = 2"
@@ -53,7 +75,13 @@ FAMILIES: tuple[Family, ...] = (
         _TRAINS,
         (f"unlock_code={UNLOCK}",),
     ),
-    Family("MagPro", "magpro-x100", "magpro-x100", _TRAINS),
+    Family(
+        "MagPro",
+        "magpro-x100",
+        "magpro-x100",
+        _TRAINS,
+        probe=("--driver", "magpro", "--option", "model=x100"),
+    ),
 )
 
 FAULTS: tuple[str, ...] = (
@@ -65,6 +93,7 @@ FAULTS: tuple[str, ...] = (
     "simulator killed",
     "ignores disarm",
     "disk full mid-session",
+    "disk full at the end",
 )
 
 PROTOCOL = """schema_version = 1
@@ -149,13 +178,6 @@ def _last_record(journal: Path) -> dict[str, Any]:
     return {}
 
 
-def _limit_file_size(limit: int) -> Callable[[], None]:
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    return apply
-
-
 def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
     """Run one cell; never raises for what the session under test did."""
     import simulators
@@ -182,8 +204,12 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
     from tests.session.records_helpers import enroll
 
     enroll(home, rmt=30.0)
+    if fault in DISK_FULL_AT:
+        start = [sys.executable, "-c", DISK_FULL.format(trigger=DISK_FULL_AT[fault])]
+    else:
+        start = [sys.executable, "-m", "stimctl"]
     command = [
-        sys.executable, "-m", "stimctl", "run", str(protocol), "--rmt", "30",
+        *start, "run", str(protocol), "--rmt", "30",
         "--mode", "research", "--study", "ST-1", "--subject", "S-01", "--site", str(site),
         "--device", family.device,
         "--port", server.path, "--headless",
@@ -191,14 +217,7 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
     for option in family.driver_options:
         command += ["--driver-option", option]
     env = {**os.environ, "STIMCTL_HOME": str(home)}
-    limit = _limit_file_size(JOURNAL_LIMIT_BYTES) if fault == "disk full mid-session" else None
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=limit,
-    )
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     journal: Path | None = None
     try:
         journals = home / "journals"
@@ -209,7 +228,7 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
                 journal = found[0]
                 break
             time.sleep(0.02)
-        if journal is not None and fault not in ("none", "ignores disarm", "disk full mid-session"):
+        if journal is not None and fault not in ("none", "ignores disarm", *DISK_FULL_AT):
             time.sleep(1.0)  # into the train (or past the first single pulse)
             _inject(fault, process, sim, server, stop)
         try:
@@ -233,6 +252,16 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
             # the next start recovers it; the device's own keep-alive is the backstop
             time.sleep(1.6)
             recover_interrupted(journal.parent, clock=MonotonicClock())
+            if family.probe and sim.armed:
+                # no keep-alive (MagPro): the next start on that port disarms it and says so
+                probe = subprocess.run(
+                    [sys.executable, "-m", "stimctl", "devices", "probe", "--port", server.path,
+                     *family.probe],
+                    env=env, capture_output=True, timeout=30, check=False,
+                )  # fmt: skip
+                cell.told_to_switch_off = b"found armed" in probe.stderr
+                if not cell.told_to_switch_off:
+                    cell.notes.append("probe did not report the unit found armed")
         _settle(sim)
         cell.disarmed = not bool(sim.armed)
         cell.sim_pulses = len(sim.pulses)

@@ -14,7 +14,6 @@ from stimctl.records import Store, list_courses, overrides_of
 from tests.identity.people import SECRETS, register
 from tests.session.records_helpers import enroll
 
-
 # a protocol whose standard session needs an override (WASS1998_T4 '>' cell, issue 15)
 OVERRIDE_PROTOCOL = str(Path(__file__).resolve().parents[1] / "data" / "pain-10hz-10s-trains.toml")
 

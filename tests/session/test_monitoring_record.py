@@ -13,8 +13,8 @@ import pytest
 from stimctl.cli import main
 from stimctl.errors import ExitCode
 from stimctl.journal import read, verify
-from stimctl.report import render
 from stimctl.records import Store
+from stimctl.report import render
 from stimctl.report.model import load_session
 from tests.identity.people import SECRETS, register
 

@@ -94,7 +94,7 @@ def test_a_blocked_subject_is_not_run_in_research_mode(
         (("--study", "ST-1", "--operator", " ", "--password-stdin"), ExitCode.BAD_INPUT,
          "is not an operator id"),
         # no operator: this site does not allow unauthenticated research runs
-        (("--study", "ST-1"), ExitCode.AUTH, "needs an authenticated operator"),
+        (("--study", "ST-1"), ExitCode.AUTH, "research session on a stimulator at this site"),
     ],
 )  # fmt: skip
 def test_a_research_run_needs_a_study_and_an_operator(
