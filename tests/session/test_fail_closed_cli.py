@@ -183,3 +183,25 @@ def test_a_fault_injector_that_dies_faults_the_session(
     assert summary.status == "fault"
     assert "fault injector overheat@5 failed: injector bug" in summary.reason
     assert not session.sim.simulator.armed
+
+
+def test_a_full_disk_at_the_closing_record_is_a_fault_not_an_internal_error(
+    mocker: MockerFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stimctl.journal import writer
+
+    real_write = writer.write_all
+
+    def full_at_the_end(fd: int, data: bytes) -> None:
+        if b'"event":"session_end"' in data:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(fd, data)
+
+    mocker.patch("stimctl.journal.writer.write_all", full_at_the_end)
+    code, out, err = run(capsys, "dry-run", "np-m1-10hz-90", "--rmt", "52", "--json")
+    summary = json.loads(out)
+    assert code == ExitCode.RECORDS, err
+    assert summary["status"] == "fault"  # every train went out, but the record is not closed
+    assert summary["pulses_delivered"] == 2000
+    assert summary["disarm_confirmed"] is True
+    assert "internal error" not in err
