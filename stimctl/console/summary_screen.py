@@ -58,7 +58,11 @@ class SummaryScreen(Screen[None]):
 
     def set_report(self, report: str) -> None:
         self.report = report
-        self.query_one("#facts", Static).update(self._facts())
+        # The report may be written before the screen is composed (a session that ends
+        # at once, a loaded machine): compose then shows it; only a shown screen updates.
+        facts = self.query("#facts")
+        if facts:
+            facts.first(Static).update(self._facts())
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="summary"):

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.session.records_helpers import enroll
+
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs a Linux pty")
 
 NOTICE = "was found armed (left by a crashed session?) and was disarmed"
@@ -117,6 +119,12 @@ def test_run_after_a_host_crash_disarms_the_magpro_first_and_says_so(
         '[coil]\nfamily = "figure-8"\n[intensity]\npercent_rmt = 100\n'
         '[pattern]\nkind = "continuous"\nfrequency_hz = 1.0\npulses = 2\n'
     )
+    # a research session on record, at a site that allows unauthenticated research runs
+    enroll(tmp_path / "home", rmt=30.0)
+    site = tmp_path / "site.toml"
+    site.write_text(
+        "schema_version = 1\nresearch_allowed = true\nunauthenticated_research_runs = true\n"
+    )
     run = subprocess.run(
         [
             sys.executable,
@@ -124,10 +132,16 @@ def test_run_after_a_host_crash_disarms_the_magpro_first_and_says_so(
             "stimctl",
             "run",
             str(protocol),
+            "--subject",
+            "S-01",
             "--rmt",
             "30",
             "--mode",
             "research",
+            "--study",
+            "ST-1",
+            "--site",
+            str(site),
             "--device",
             "magpro-x100",
             "--port",

@@ -248,7 +248,7 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
         if journal is None:
             cell.notes.append("no journal")
             return cell
-        if fault == "SIGKILL":
+        if fault == "SIGKILL" or fault in DISK_FULL_AT:
             # the next start recovers it; the device's own keep-alive is the backstop
             time.sleep(1.6)
             recover_interrupted(journal.parent, clock=MonotonicClock())

@@ -36,9 +36,12 @@ def test_fault_cell(family: Family, fault: str, tmp_path: Path) -> None:
         assert cell.told_to_switch_off and not cell.disarmed
     # the simulator's own pulse log lies within what the journal says (exact or bounds)
     assert cell.consistent, cell.row()
-    if fault in ("none", "SIGTERM", "SIGINT", "SIGKILL"):
+    if fault == "none":
         assert cell.journal_lower == cell.journal_upper == cell.sim_pulses, cell.row()
-    if fault == "disk full mid-session":
-        assert cell.status == "unclosed"  # nothing more could be written: the summary said it
-    else:
-        assert cell.journal_ok, cell.row()
+    if fault in ("SIGTERM", "SIGINT"):
+        # the host aborted: a train cut by its own disarm is counted to within one pulse
+        assert cell.journal_upper - cell.journal_lower <= 1, cell.row()
+    if fault == "SIGKILL" or fault.startswith("disk full"):
+        # the journal was left open; the next start closed it from what it holds
+        assert cell.status == "interrupted", cell.row()
+    assert cell.journal_ok, cell.row()
