@@ -21,6 +21,7 @@ EXPECTED_EXIT = {
     "simulator killed": {ExitCode.DEVICE, ExitCode.DISARM_UNCONFIRMED},
     "ignores disarm": {ExitCode.DISARM_UNCONFIRMED},
     "disk full mid-session": {ExitCode.RECORDS},
+    "disk full at the end": {ExitCode.RECORDS},
 }
 
 
