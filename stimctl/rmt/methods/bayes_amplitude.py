@@ -30,9 +30,11 @@ from stimctl.rmt.result import Outcome
 
 T_MARGIN = 15.0  # % MSO the threshold grid extends beyond the allowed intensities
 EDGE_PROBABILITY = 0.99  # posterior share beyond a limit that ends the hunt there
-DESIGN_ROWS = 64  # threshold rows used to score candidates (blocks beyond that)
-DESIGN_CANDIDATES = 24  # candidate intensities scored per pulse (thinned beyond that)
+DESIGN_ROWS = 48  # threshold rows used to score candidates (blocks beyond that)
+DESIGN_CANDIDATES = 16  # candidate intensities scored per pulse (thinned beyond that)
 SUPPORT_TAIL = 1e-4  # posterior mass left out of the design on each side
+
+_FIRST_PROPOSAL: dict[tuple[HuntLimits, float], int] = {}
 
 
 def _quantile(grid: FloatArray, cdf: FloatArray, q: float) -> float:
@@ -68,6 +70,7 @@ class BayesAmplitude(ThresholdMethod):
         self.history: list[tuple[float, float, float]] = []
         """(median, 5 %, 95 %) of T after each pulse, for the console and the bench."""
         self._summarise()
+        self.next_intensity()  # the first design is the slow one; do it before any pulse
 
     # -- posterior -------------------------------------------------------------------
 
@@ -147,22 +150,34 @@ class BayesAmplitude(ThresholdMethod):
         shapes = weight > 1e-4 * weight.max()
         p_shape = p_shape[:, shapes]
         p_shape /= p_shape.sum(axis=1, keepdims=True)
-        table = self.tables.bins if self._amplitude_seen or not self.trace else None
         x = np.asarray(candidates, dtype=np.float64)
         rows = self.tables.r_index(x[:, None] - t[None, :])  # [x, t]
-        if table is None:  # yes/no readings: two outcomes
-            p_yes = np.exp(self.tables.log_yes[rows][:, :, shapes])  # [x, t, k]
-            yes = np.einsum("tk,xtk->xt", p_shape, p_yes)
+        weights = p_shape.astype(np.float32)[None, :, None, :]  # [1, t, 1, k]
+        if self._amplitude_seen or not self.trace:
+            table = self.tables.bins[:, shapes, :]  # [r, k, bin]
+            outcome = np.matmul(weights, table[rows])[:, :, 0, :]  # [x, t, bin]
+        else:  # yes/no readings so far: two outcomes
+            p_yes = np.exp(self.tables.log_yes[:, shapes]).astype(np.float32)[rows]
+            yes = np.matmul(weights, p_yes[..., None])[:, :, 0, 0]
             outcome = np.stack([yes, 1.0 - yes], axis=2)
-        else:
-            outcome = np.einsum("tk,xtkb->xtb", p_shape, table[rows][:, :, shapes, :])
+        outcome = outcome.astype(np.float64)
         marginal = np.einsum("t,xtb->xb", p_t, outcome)
         with np.errstate(divide="ignore", invalid="ignore"):
-            h_cond = -np.einsum("t,xtb->x", p_t, np.where(outcome > 0, outcome * np.log(outcome), 0))
+            h_cond = -np.einsum(
+                "t,xtb->x", p_t, np.where(outcome > 0, outcome * np.log(outcome), 0)
+            )
             h_marg = -np.where(marginal > 0, marginal * np.log(marginal), 0).sum(axis=1)
         return np.asarray(h_marg - h_cond, dtype=np.float64)
 
     def _propose(self) -> int:
+        if not self.trace:  # the prior depends only on the limits: decided once per process
+            key = (self.limits, self.criterion.threshold_uv)
+            if key not in _FIRST_PROPOSAL:
+                _FIRST_PROPOSAL[key] = self._design()
+            return _FIRST_PROPOSAL[key]
+        return self._design()
+
+    def _design(self) -> int:
         candidates = self._candidates(self._support()[0])
         if len(candidates) == 1:
             return candidates[0]

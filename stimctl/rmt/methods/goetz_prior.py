@@ -16,9 +16,10 @@ flat-prior parameter (ADR 0009b: a % MSO threshold depends on device, coil and m
 the population's % MSO distribution is not used).
 
 For each shape the tables hold P(amplitude bin | r): amplitudes are binned on a log grid
-(0.05 decades from 10 µV to 32 mV, the criterion an edge), which keeps the likelihood
-of an observation a table look-up. The tables are computed once per criterion
-(about half a second) and cached.
+(0.1 decade from 10 µV to 32 mV, the criterion an edge; a reading's spread at a given
+intensity is about 0.5 decade, so finer bins add little), which keeps the likelihood of
+an observation a table look-up. The tables are computed once per criterion (about a
+second) and cached.
 
 stimctl never imports `simulators/` (ARCHITECTURE rule 1); the population numbers are
 restated here as published facts.
@@ -60,7 +61,7 @@ SHAPES = 48  # prior sample size: enough to span slopes and noise levels, small 
 PRIOR_SEED = 20190501  # fixed: the prior is a constant of the method, not a random draw
 R_STEP = 0.25  # % MSO: resolution of the threshold grid and of r = x - T
 R_HALF_SPAN = 40.0  # r beyond +-40 % MSO uses the edge value (floor or plateau)
-EDGE_LOW_LOG10_UV, EDGE_HIGH_LOG10_UV, EDGE_STEP = 1.0, 4.5, 0.05
+EDGE_LOW_LOG10_UV, EDGE_HIGH_LOG10_UV, EDGE_STEP = 1.0, 4.5, 0.1
 BASELINE_NODES = 12
 D_STEP = 0.5  # % MSO: drive grid on which the input noise is convolved
 D_LOW, D_HIGH = -40.0, 220.0
@@ -92,9 +93,8 @@ class Shape:
         """Equal-probability nodes (quantile midpoints) of the baseline GEV, µV."""
         u = (np.arange(count) + 0.5) / count
         location = 10.0 ** (self.p1 + 6.0)
-        return location + self.gev_scale_uv * ((-np.log(u)) ** -self.gev_shape - 1.0) / (
-            self.gev_shape
-        )
+        spread = ((-np.log(u)) ** -self.gev_shape - 1.0) / self.gev_shape
+        return np.asarray(location + self.gev_scale_uv * spread, dtype=np.float64)
 
     def plausible(self) -> bool:
         def at(x: float) -> float:
@@ -132,7 +132,7 @@ def draw_shapes(count: int = SHAPES, seed: int = PRIOR_SEED) -> tuple[Shape, ...
 
 
 def amplitude_edges_uv(criterion_uv: float) -> FloatArray:
-    """Bin edges in µV: a 0.05-decade log grid with the criterion as one edge."""
+    """Bin edges in µV: a 0.1-decade log grid with the criterion as one edge."""
     count = round((EDGE_HIGH_LOG10_UV - EDGE_LOW_LOG10_UV) / EDGE_STEP) + 1
     logs = np.linspace(EDGE_LOW_LOG10_UV, EDGE_HIGH_LOG10_UV, count)
     logs = np.unique(np.append(logs, math.log10(criterion_uv)))
@@ -151,7 +151,7 @@ class LikelihoodTables:
     edges_uv: FloatArray
     criterion_edge: int
     r_grid: FloatArray
-    bins: FloatArray
+    bins: npt.NDArray[np.float32]
     log_bins: FloatArray
     log_yes: FloatArray
     log_no: FloatArray
@@ -162,7 +162,7 @@ class LikelihoodTables:
 
     def r_index(self, r: FloatArray) -> npt.NDArray[np.intp]:
         raw = np.rint((r - self.r_grid[0]) / R_STEP)
-        return np.clip(raw, 0, len(self.r_grid) - 1).astype(np.intp)
+        return np.asarray(np.clip(raw, 0, len(self.r_grid) - 1), dtype=np.intp)
 
 
 def _cdf_on_drive(shape: Shape, drive: FloatArray, edges_uv: FloatArray) -> FloatArray:
@@ -176,7 +176,7 @@ def _cdf_on_drive(shape: Shape, drive: FloatArray, edges_uv: FloatArray) -> Floa
     return np.asarray(cdf.mean(axis=2), dtype=np.float64)
 
 
-def _shape_cdf_table(
+def shape_cdf_table(
     shape: Shape, edges_uv: FloatArray, criterion_edge: int, r_grid: FloatArray
 ) -> FloatArray:
     """P(MEP <= edge | r = x - T) for one shape: [r, edge]."""
@@ -209,9 +209,9 @@ def likelihood_tables(criterion_uv: float = 50.0, shapes: int = SHAPES) -> Likel
     count = round(2 * R_HALF_SPAN / R_STEP) + 1
     r_grid = np.linspace(-R_HALF_SPAN, R_HALF_SPAN, count)
     cdf = np.stack(
-        [_shape_cdf_table(s, edges, criterion_edge, r_grid) for s in prior], axis=1
+        [shape_cdf_table(s, edges, criterion_edge, r_grid) for s in prior], axis=1
     )  # [r, shape, edge]
-    ones = np.ones(cdf.shape[:2] + (1,))
+    ones = np.ones((*cdf.shape[:2], 1))
     bins = np.diff(np.concatenate([0.0 * ones, cdf, ones], axis=2), axis=2)
     bins = (1.0 - LAPSE) * np.clip(bins, 0.0, 1.0) + LAPSE / bins.shape[2]
     bins /= bins.sum(axis=2, keepdims=True)
@@ -220,7 +220,7 @@ def likelihood_tables(criterion_uv: float = 50.0, shapes: int = SHAPES) -> Likel
         edges_uv=edges,
         criterion_edge=criterion_edge,
         r_grid=r_grid,
-        bins=bins,
+        bins=bins.astype(np.float32),  # the design's hot loop; single precision is plenty
         log_bins=np.log(bins),
         log_yes=np.log(1.0 - p_no),
         log_no=np.log(p_no),
