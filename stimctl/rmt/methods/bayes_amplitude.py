@@ -24,7 +24,12 @@ import numpy as np
 
 from stimctl.errors import ConfigError
 from stimctl.rmt.methods.base import HuntLimits, ThresholdMethod
-from stimctl.rmt.methods.goetz_prior import R_STEP, FloatArray, likelihood_tables
+from stimctl.rmt.methods.goetz_prior import (
+    R_STEP,
+    FloatArray,
+    LikelihoodTables,
+    likelihood_tables,
+)
 from stimctl.rmt.readings import Criterion, MepReading
 from stimctl.rmt.result import Outcome
 
@@ -32,9 +37,10 @@ T_MARGIN = 15.0  # % MSO the threshold grid extends beyond the allowed intensiti
 EDGE_PROBABILITY = 0.99  # posterior share beyond a limit that ends the hunt there
 DESIGN_ROWS = 48  # threshold rows used to score candidates (blocks beyond that)
 DESIGN_CANDIDATES = 16  # candidate intensities scored per pulse (thinned beyond that)
+DESIGN_SHAPES = 32  # most probable shapes used to score candidates
 SUPPORT_TAIL = 1e-4  # posterior mass left out of the design on each side
 
-_FIRST_PROPOSAL: dict[tuple[HuntLimits, float], int] = {}
+_FIRST_PROPOSAL: dict[tuple[HuntLimits, int], int] = {}
 
 
 def _quantile(grid: FloatArray, cdf: FloatArray, q: float) -> float:
@@ -52,6 +58,7 @@ class BayesAmplitude(ThresholdMethod):
         min_pulses: int = 5,
         limits: HuntLimits | None = None,
         criterion: Criterion | None = None,
+        tables: LikelihoodTables | None = None,
     ) -> None:
         super().__init__(limits or HuntLimits(max_pulses=20), criterion)
         if ci_width is not None and not (math.isfinite(ci_width) and ci_width > 0):
@@ -60,7 +67,7 @@ class BayesAmplitude(ThresholdMethod):
             raise ConfigError(f"min_pulses must be >= 1, got {min_pulses}")
         self.ci_width = ci_width
         self.min_pulses = min_pulses
-        self.tables = likelihood_tables(self.criterion.threshold_uv)
+        self.tables = tables or likelihood_tables(self.criterion.threshold_uv)
         lo = self.limits.min_intensity - T_MARGIN
         hi = self.limits.max_intensity + T_MARGIN
         self.t_grid: FloatArray = np.linspace(lo, hi, round((hi - lo) / R_STEP) + 1)
@@ -145,9 +152,12 @@ class BayesAmplitude(ThresholdMethod):
     def expected_information(self, candidates: list[int]) -> FloatArray:
         """Mutual information (nats) between the next reading and T at each candidate."""
         t, p_t, p_shape = self._support()
-        # shapes the posterior has all but ruled out only cost time
+        # The design scores with the DESIGN_SHAPES most probable shapes (the posterior
+        # update uses all of them): the rest carry little mass and cost time.
         weight = p_t @ p_shape
-        shapes = weight > 1e-4 * weight.max()
+        order = np.argsort(weight)[::-1][:DESIGN_SHAPES]
+        shapes = np.zeros(len(weight), dtype=bool)
+        shapes[order[weight[order] > 1e-4 * weight[order[0]]]] = True
         p_shape = p_shape[:, shapes]
         p_shape /= p_shape.sum(axis=1, keepdims=True)
         x = np.asarray(candidates, dtype=np.float64)
@@ -171,7 +181,7 @@ class BayesAmplitude(ThresholdMethod):
 
     def _propose(self) -> int:
         if not self.trace:  # the prior depends only on the limits: decided once per process
-            key = (self.limits, self.criterion.threshold_uv)
+            key = (self.limits, id(self.tables))
             if key not in _FIRST_PROPOSAL:
                 _FIRST_PROPOSAL[key] = self._design()
             return _FIRST_PROPOSAL[key]

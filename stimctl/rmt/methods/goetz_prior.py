@@ -57,13 +57,13 @@ SPAN_LOW_X, SPAN_HIGH_X = 20.0, 120.0
 SPAN_LOW_MAX_UV, SPAN_HIGH_MIN_UV, CEILING_UV = 30.0, 1000.0, 30_000.0
 
 # -- numerical choices -----------------------------------------------------------------
-SHAPES = 48  # prior sample size: enough to span slopes and noise levels, small enough to be fast
+SHAPES = 256  # prior sample size: enough to span slopes and noise levels, small enough to be fast
 PRIOR_SEED = 20190501  # fixed: the prior is a constant of the method, not a random draw
 R_STEP = 0.25  # % MSO: resolution of the threshold grid and of r = x - T
 R_HALF_SPAN = 40.0  # r beyond +-40 % MSO uses the edge value (floor or plateau)
 EDGE_LOW_LOG10_UV, EDGE_HIGH_LOG10_UV, EDGE_STEP = 1.0, 4.5, 0.1
-BASELINE_NODES = 12
-D_STEP = 0.5  # % MSO: drive grid on which the input noise is convolved
+BASELINE_NODES = 16
+D_STEP = 1.0  # % MSO: drive grid on which the input noise is convolved
 D_LOW, D_HIGH = -40.0, 220.0
 LAPSE = 0.005  # share of readings treated as uninformative (artefacts, a missed trigger)
 
@@ -166,13 +166,29 @@ class LikelihoodTables:
 
 
 def _cdf_on_drive(shape: Shape, drive: FloatArray, edges_uv: FloatArray) -> FloatArray:
-    """P(MEP <= edge | drive) without input noise: [drive, edge]."""
-    signal = shape.log10_signal_uv(drive)[:, None, None]  # log10 µV
+    """P(MEP <= edge), input noise left out, averaged over each drive cell: [drive, edge].
+
+    Cell averages, not point values: for a steep curve the log amplitude moves by more
+    than its output noise within one cell, and point values would make the amplitude
+    distribution lumpy once the input noise is convolved in. Within a cell the log signal
+    is taken as linear, so the average of Phi(z) over it is exact:
+    (Psi(z1) - Psi(z0)) / (z1 - z0) with Psi(z) = z Phi(z) + phi(z).
+    """
+    bounds = np.append(drive - D_STEP / 2, drive[-1] + D_STEP / 2)
+    signal = shape.log10_signal_uv(bounds)[:, None, None]  # log10 µV at the cell bounds
     gaps = edges_uv[None, :, None] - shape.baseline_nodes_uv()[None, None, :]
     # P(baseline + 10^(signal + eps_y) <= edge) = P(eps_y <= log10(edge - baseline) - signal)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (np.log10(np.where(gaps > 0, gaps, 1.0)) - signal) / shape.sigma_y
-    cdf = np.where(gaps > 0, ndtr(z), 0.0)
+    psi = z * ndtr(z) + np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    z0, z1 = z[:-1], z[1:]
+    step = z1 - z0
+    flat = np.abs(step) < 1e-6
+    with np.errstate(divide="ignore", invalid="ignore"):
+        average = np.where(
+            flat, ndtr((z0 + z1) / 2), (psi[1:] - psi[:-1]) / np.where(flat, 1.0, step)
+        )
+    cdf = np.where(gaps > 0, np.clip(average, 0.0, 1.0), 0.0)
     return np.asarray(cdf.mean(axis=2), dtype=np.float64)
 
 
@@ -203,7 +219,11 @@ def shape_cdf_table(
 @functools.cache
 def likelihood_tables(criterion_uv: float = 50.0, shapes: int = SHAPES) -> LikelihoodTables:
     """The cached tables for this criterion (computed once per process)."""
-    prior = draw_shapes(shapes)
+    return build_tables(draw_shapes(shapes), criterion_uv)
+
+
+def build_tables(prior: tuple[Shape, ...], criterion_uv: float) -> LikelihoodTables:
+    """Tables for these shapes (equal prior weights)."""
     edges = amplitude_edges_uv(criterion_uv)
     criterion_edge = int(np.argmin(np.abs(edges - criterion_uv)))
     count = round(2 * R_HALF_SPAN / R_STEP) + 1
