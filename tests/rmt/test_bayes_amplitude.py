@@ -67,8 +67,8 @@ def population() -> Population:
 
 def test_most_subjects_within_2_percent_mso_in_20_pulses(population: Population) -> None:
     within = sum(abs(e) <= 2.0 for e in population.errors_at_20) / SUBJECTS
-    # 1000 subjects in the bench: about 87 %; ML-PEST gets 80 % (ADR 0008).
-    assert within >= 0.78
+    # These 60: 90 %; 1000 in the bench: see ADR 0009b. ML-PEST gets 80 % (ADR 0008).
+    assert within >= 0.80
 
 
 def test_estimates_are_unbiased(population: Population) -> None:
