@@ -60,6 +60,11 @@ def _levels(text: str) -> tuple[int, ...]:
     default=None,
     help="Directory for the JSON record and the HTML report.",
 )
+@click.option(
+    "--store/--no-store",
+    default=None,
+    help="Store the curve in the records [yes for the operator's, no for replays; never virtual].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def curve(
     subject: str,
@@ -74,6 +79,7 @@ def curve(
     jitter: float,
     speed: str,
     out: Path | None,
+    store: bool | None,
     as_json: bool,
 ) -> int:
     """Measure SUBJECT's recruitment curve and fit a Boltzmann sigmoid."""
@@ -89,6 +95,11 @@ def curve(
         raise ConfigError("--rmt is needed: the levels are % of the resting motor threshold")
     if speed == "max" and virtual_rmt is None and amplitudes is None:
         raise ConfigError("--speed max is only for a virtual subject or a replay")
+    if virtual_rmt is not None and store:
+        raise ConfigError("a virtual subject's curve is never stored in the records")
+    store_result = (amplitudes is None and virtual_rmt is None) if store is None else store
+    if store_result:
+        _require_subject(subject)  # before any pulse, not after the curve
     plan = CurvePlan(float(threshold), _levels(levels), per_level, max_intensity)
     pacing = PulseInterval(interval, jitter)
     clock: Clock = VirtualClock() if speed == "max" else MonotonicClock()
@@ -102,7 +113,15 @@ def curve(
             )
 
     result = run_curve(plan, source, clock=clock, interval=pacing, rng=rng, on_pulse=show)
-    payload = {"subject": subject, **result.as_dict()}
+    stored_id = None
+    if store_result:
+        from stimctl.records import Store
+        from stimctl.rmt.curve_store import record_curve
+
+        with Store.open() as records:
+            source_kind = "replay" if amplitudes is not None else "operator"
+            stored_id = record_curve(records, subject, result, source=source_kind).id
+    payload = {"subject": subject, "stored": stored_id, **result.as_dict()}
     if virtual_rmt is not None:
         payload["virtual_rmt"] = virtual_rmt
     if out is not None:
@@ -121,7 +140,16 @@ def curve(
             f"steepest slope {fit.max_slope_uv_per_percent:.0f} uV per % MSO "
             f"({len(result.pulses)} pulses)"
         )
+        if stored_id is not None:
+            click.echo(f"stored as curve {stored_id} for {subject}")
     return ExitCode.OK
+
+
+def _require_subject(subject: str) -> None:
+    from stimctl.records import Store, get_subject
+
+    with Store.open() as records:
+        get_subject(records, subject)  # an unknown subject is a ConfigError
 
 
 def _source(

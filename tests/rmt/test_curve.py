@@ -132,3 +132,33 @@ def test_replayed_amplitudes_are_used_in_delivery_order(tmp_path: Path) -> None:
     plan = CurvePlan(50.0, (90, 110, 130), per_level=7)
     result = run_curve(plan, FileSource(path), clock=VirtualClock(), rng=random.Random(0))
     assert [p.amplitude_uv for p in result.pulses] == values
+
+
+def test_a_replayed_curve_is_stored_with_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stimctl.cli.rmt_cmd import rmt as rmt_group
+    from stimctl.records import Store, add_subject
+    from stimctl.rmt.curve_store import list_curves
+
+    monkeypatch.setenv("STIMCTL_HOME", str(tmp_path / "home"))
+    with Store.open() as store:
+        add_subject(store, "S07")
+    path = tmp_path / "amps.txt"
+    path.write_text("\n".join(str(20.0 + 40 * i) for i in range(21)) + "\n")
+    args = ["curve", "S07", "--rmt", "50", "--levels", "90,110,130", "--per-level", "7",
+            "--amplitudes", str(path), "--speed", "max", "--store", "--json"]  # fmt: skip
+    assert rmt_group.main(args=args, prog_name="rmt", standalone_mode=False) == ExitCode.OK
+    data = json.loads(capsys.readouterr().out)
+    with Store.open() as store:
+        (stored,) = list_curves(store, "S07")
+    assert stored.id == data["stored"] and stored.pulses == 21 and stored.source == "replay"
+    assert stored.s50 == pytest.approx(data["fit"]["s50"], abs=0.01)
+
+
+def test_a_virtual_curve_is_never_stored() -> None:
+    from stimctl.cli.rmt_cmd import rmt as rmt_group
+
+    args = ["curve", "S07", "--virtual-rmt", "50", "--speed", "max", "--store"]
+    with pytest.raises(ConfigError, match="never stored"):
+        rmt_group.main(args=args, prog_name="rmt", standalone_mode=False)
