@@ -116,11 +116,11 @@ def curve(
     stored_id = None
     if store_result:
         from stimctl.records import Store
-        from stimctl.rmt.curve_store import record_curve
+        from stimctl.rmt.curve_store import CurveSource, record_curve
 
         with Store.open() as records:
-            source_kind = "replay" if amplitudes is not None else "operator"
-            stored_id = record_curve(records, subject, result, source=source_kind).id
+            kind: CurveSource = "replay" if amplitudes is not None else "operator"
+            stored_id = record_curve(records, subject, result, source=kind).id
     payload = {"subject": subject, "stored": stored_id, **result.as_dict()}
     if virtual_rmt is not None:
         payload["virtual_rmt"] = virtual_rmt
