@@ -40,7 +40,7 @@ DESIGN_CANDIDATES = 16  # candidate intensities scored per pulse (thinned beyond
 DESIGN_SHAPES = 32  # most probable shapes used to score candidates
 SUPPORT_TAIL = 1e-4  # posterior mass left out of the design on each side
 
-_FIRST_PROPOSAL: dict[tuple[HuntLimits, int], int] = {}
+_FIRST_PROPOSAL: dict[tuple[HuntLimits, float], int] = {}
 
 
 def _quantile(grid: FloatArray, cdf: FloatArray, q: float) -> float:
@@ -67,6 +67,7 @@ class BayesAmplitude(ThresholdMethod):
             raise ConfigError(f"min_pulses must be >= 1, got {min_pulses}")
         self.ci_width = ci_width
         self.min_pulses = min_pulses
+        self._shared_tables = tables is None
         self.tables = tables or likelihood_tables(self.criterion.threshold_uv)
         lo = self.limits.min_intensity - T_MARGIN
         hi = self.limits.max_intensity + T_MARGIN
@@ -180,8 +181,9 @@ class BayesAmplitude(ThresholdMethod):
         return np.asarray(h_marg - h_cond, dtype=np.float64)
 
     def _propose(self) -> int:
-        if not self.trace:  # the prior depends only on the limits: decided once per process
-            key = (self.limits, id(self.tables))
+        if not self.trace and self._shared_tables:
+            # with the shared prior the first pulse depends only on the limits: decide once
+            key = (self.limits, self.criterion.threshold_uv)
             if key not in _FIRST_PROPOSAL:
                 _FIRST_PROPOSAL[key] = self._design()
             return _FIRST_PROPOSAL[key]
