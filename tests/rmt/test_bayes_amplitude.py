@@ -8,15 +8,18 @@ figures on 1000 subjects are in the bench. Decision time is benchmarked, not tes
 from __future__ import annotations
 
 import json
+import logging
 import random
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest_mock import MockerFixture
 
 from simulators.virtual_subject import VirtualSubject, make_source
 from stimctl.cli.rmt_hunt_cmd import build_method
@@ -213,3 +216,41 @@ def test_cli_refuses_an_active_threshold(capsys: pytest.CaptureFixture[str]) -> 
             "bayes-amplitude", start=None, max_intensity=100, min_intensity=20, max_pulses=None,
             kind="amt",
         )  # fmt: skip
+
+
+@pytest.mark.usefixtures("virtual_source")
+def test_console_hunt_through_the_simulated_magpro(
+    mocker: MockerFixture, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The threshold screen runs bayes-amplitude like the other methods: through the
+    MagPro's driver into its simulator, the device disarmed at the end, the cap kept."""
+    from textual.pilot import Pilot
+
+    from stimctl.console.threshold import HuntEnd, ThresholdApp
+    from tests.console.test_threshold import MAGPRO, cli, until
+
+    caplog.set_level(logging.CRITICAL)
+    seen: list[ThresholdApp] = []
+    original_run = ThresholdApp.run
+
+    async def operator(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, ThresholdApp)
+        seen.append(app)
+        await until(pilot, lambda: app.query_one("#result").display, "the result")
+        await pilot.press("q")
+
+    def headless_run(self: ThresholdApp, **_: Any) -> HuntEnd | None:
+        return original_run(self, headless=True, size=(100, 40), auto_pilot=operator)
+
+    mocker.patch.object(ThresholdApp, "run", headless_run)
+    code = cli(
+        "S01", "--method", "bayes-amplitude", "--device", MAGPRO, "--virtual-rmt", "52",
+        "--seed", "3", "--max-intensity", "75", "--speed", "max", "--console",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    (app,) = seen
+    assert code == ExitCode.OK
+    assert app.end is not None and app.end.result is not None and app.end.disarmed is True
+    assert all(record.intensity <= 75 for record in app.records)
+    assert f"RMT {app.end.result.rmt:g} % MSO" in out
