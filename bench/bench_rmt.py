@@ -17,7 +17,18 @@ that knew the curve's shape and put all n pulses there would have an SD of at le
 ideal observer gets within 2 % MSO of the true RMT. The input-side noise alone
 (about 4.9 % MSO, Goetz 2019) makes the curve about 5 % MSO wide, which is why this share
 is below 90 % at 20 pulses (ADR 0008).
-Run: .venv/bin/python bench/bench_rmt.py [subjects] [--spread S]
+
+bayes-amplitude (issue 19, ADR 0009b) uses each MEP's amplitude. Each subject gets one
+hunt with a fixed budget of `--bayes-pulses` (40) and no early stop; its posterior after
+n pulses is what a hunt capped at n pulses would report (the placement of a pulse depends
+only on the readings before it), so the rows "bayes n" come from that one hunt, and
+"bayes-amplitude" (the default: stop at a 90 % credible interval of 3 % MSO, at most 20
+pulses) is the same hunt cut where that rule first holds. Beside it the bench prints the
+ideal *amplitude* observer: Cramer-Rao as above, with the Fisher information of the
+binned amplitude (the method's own likelihood, computed for the subject's true curve
+shape) at its most informative intensity. Decision time is the time spent in
+`next_intensity()` and `observe()` per pulse.
+Run: .venv/bin/python bench/bench_rmt.py [subjects] [--quick] [--spread S]
 """
 
 from __future__ import annotations
@@ -30,6 +41,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
+import numpy as np
+
 from simulators.virtual_subject import VirtualSubject, draw_parameters
 from stimctl.clock import VirtualClock
 from stimctl.rmt import (
@@ -40,6 +53,8 @@ from stimctl.rmt import (
     ThresholdMethod,
     hunt,
 )
+from stimctl.rmt.methods.bayes_amplitude import BayesAmplitude
+from stimctl.rmt.methods.goetz_prior import Shape, amplitude_edges_uv, shape_cdf_table
 
 MethodFactory = Callable[[int], ThresholdMethod]
 
@@ -73,6 +88,68 @@ def best_information(subject: VirtualSubject, p50: float) -> float:
         ) / 0.5
         best = max(best, slope * slope / (p * (1.0 - p)))
     return best
+
+
+def amplitude_information(subject: VirtualSubject) -> float:
+    """I* of the binned amplitude for this subject's own curve (see the module docstring)."""
+    p = subject.params
+    shape = Shape(p.p1, p.p2, p.p3, p.p4, p.p5, p.sigma_x, p.sigma_y, p.gev_scale_uv, p.gev_shape)
+    edges = amplitude_edges_uv(subject.criterion_uv)
+    r = np.arange(-8.0, 12.01, 0.25)
+    cdf = shape_cdf_table(shape, edges, int(np.argmin(np.abs(edges - subject.criterion_uv))), r)
+    ones = np.ones((len(r), 1))
+    bins = np.diff(np.concatenate([0.0 * ones, cdf, ones], axis=1), axis=1)
+    slope = np.gradient(bins, 0.25, axis=0)
+    safe = np.where(bins > 1e-7, bins, 1.0)
+    return float(np.where(bins > 1e-7, slope**2 / safe, 0.0).sum(axis=1).max())
+
+
+@dataclass
+class BayesTally:
+    """The fixed-budget bayes-amplitude hunts: estimate and interval after every pulse."""
+
+    histories: list[list[tuple[float, float, float]]] = field(default_factory=list)
+    truths: list[float] = field(default_factory=list)
+    decisions_s: list[float] = field(default_factory=list)
+
+    def errors_at(self, pulses: int) -> list[float]:
+        return [h[pulses - 1][0] - t for h, t in zip(self.histories, self.truths, strict=True)]
+
+    def coverage_at(self, pulses: int) -> float:
+        pairs = zip(self.histories, self.truths, strict=True)
+        return statistics.fmean(h[pulses - 1][1] <= t <= h[pulses - 1][2] for h, t in pairs)
+
+    def default_stop(
+        self, width: float, min_pulses: int, cap: int
+    ) -> tuple[list[float], list[int]]:
+        """Errors and pulses of the default rule (interval <= width, at most cap pulses)."""
+        errors, pulses = [], []
+        for history, truth in zip(self.histories, self.truths, strict=True):
+            n = next(
+                (
+                    i + 1
+                    for i, (_m, lo, hi) in enumerate(history[:cap])
+                    if i + 1 >= min_pulses and hi - lo <= width
+                ),
+                cap,
+            )
+            errors.append(history[n - 1][0] - truth)
+            pulses.append(n)
+        return errors, pulses
+
+
+def run_bayes(subject: VirtualSubject, budget: int, tally: BayesTally) -> None:
+    method = BayesAmplitude(ci_width=None, limits=HuntLimits(max_pulses=budget))
+    while not method.done:
+        started = time.perf_counter()
+        intensity = method.next_intensity()
+        decided = time.perf_counter() - started
+        reading = subject.response(intensity)
+        started = time.perf_counter()
+        method.observe(reading)
+        tally.decisions_s.append(decided + time.perf_counter() - started)
+    tally.histories.append(method.history)
+    tally.truths.append(subject.true_rmt)
 
 
 def within_2(errors: Sequence[float], subjects: int) -> float:
@@ -126,10 +203,14 @@ def population_summary(count: int, seed: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("subjects", type=int, nargs="?", default=1000)
+    parser.add_argument("subjects", type=int, nargs="?", default=None)
+    parser.add_argument("--quick", action="store_true", help="200 subjects (default 1000)")
+    parser.add_argument("--bayes-pulses", type=int, default=40, help="bayes-amplitude budget")
     parser.add_argument("--spread", type=float, default=5.0, help="ML-PEST spread, % MSO")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
+    if args.subjects is None:
+        args.subjects = 200 if args.quick else 1000
 
     population_summary(args.subjects, args.seed)
     rng = random.Random(args.seed)
@@ -137,9 +218,14 @@ def main() -> None:
     factories = methods(args.spread)
     tallies = {name: Tally() for name in factories}
     informations: list[float] = []
+    amplitude_informations: list[float] = []
+    bayes = BayesTally()
+    BayesAmplitude()  # builds the likelihood tables once, outside the timed decisions
     started = time.perf_counter()
     for seed, true_rmt in population:
         informations.append(best_information(VirtualSubject(true_rmt, seed), true_rmt))
+        amplitude_informations.append(amplitude_information(VirtualSubject(true_rmt, seed)))
+        run_bayes(VirtualSubject(true_rmt, seed), args.bayes_pulses, bayes)
         start = min(100, round(1.2 * true_rmt))
         for name, factory in factories.items():
             subject = VirtualSubject(true_rmt, seed)
@@ -162,6 +248,11 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
+    errors, pulses = bayes.default_stop(3.0, 5, 20)
+    tallies["bayes-amplitude"] = Tally(errors, pulses)
+    for n in (10, 15, 20, 30, args.bayes_pulses):
+        if n <= args.bayes_pulses:
+            tallies[f"bayes {n}"] = Tally(bayes.errors_at(n), [n] * args.subjects)
     for name, tally in tallies.items():
         absolute = [abs(e) for e in tally.errors]
         share = within_2(tally.errors, args.subjects)
@@ -189,6 +280,50 @@ def main() -> None:
     print(
         f"\ntarget ML-PEST <= 2 % MSO for 90 % in <= 20 pulses: {share:.0%} "
         f"({verdict}; p90 |error| {quantile([abs(e) for e in ml], 0.9):.2f} % MSO)"
+    )
+    bayes_summary(bayes, informations, amplitude_informations, args.subjects, args.bayes_pulses)
+
+
+def bayes_summary(
+    bayes: BayesTally,
+    informations: Sequence[float],
+    amplitude_informations: Sequence[float],
+    subjects: int,
+    budget: int,
+) -> None:
+    print("\nbayes-amplitude (fixed budget, no early stop) beside both ideal observers:")
+    for n in (10, 15, 20, 30, budget):
+        if n > budget:
+            continue
+        print(
+            f"  {n:>2} pulses: bayes-amplitude {within_2(bayes.errors_at(n), subjects):.1%}"
+            f" within 2 % MSO, 90 % interval covers the truth in {bayes.coverage_at(n):.0%};"
+            f" amplitude bound {bound_share(amplitude_informations, n):.1%},"
+            f" binary bound {bound_share(informations, n):.1%}"
+        )
+    for target in (0.9, 0.95):
+        needed = next(
+            (n for n in range(1, budget + 1) if within_2(bayes.errors_at(n), subjects) >= target),
+            None,
+        )
+        ideal = next(
+            (n for n in range(1, 201) if bound_share(amplitude_informations, n) >= target), None
+        )
+        print(
+            f"  fewest pulses for {target:.0%} within 2 % MSO: bayes-amplitude "
+            f"{needed if needed else f'> {budget}'}, ideal amplitude observer {ideal}"
+        )
+    times = [1000 * t for t in bayes.decisions_s]
+    print(
+        f"  decision time per pulse: median {statistics.median(times):.1f} ms, "
+        f"p99 {quantile(times, 0.99):.1f} ms, max {max(times):.1f} ms (target < 20 ms)"
+    )
+    share = within_2(bayes.errors_at(20), subjects)
+    verdict = "met" if share >= 0.9 else f"MISSED by {0.9 - share:.1%}"
+    print(
+        f"\ntarget bayes-amplitude <= 2 % MSO for 90 % in <= 20 pulses: {share:.1%} ({verdict};"
+        " an unbiased observer that knew each curve:"
+        f" {bound_share(amplitude_informations, 20):.1%})"
     )
 
 

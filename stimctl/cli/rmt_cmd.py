@@ -38,6 +38,10 @@ HUNT_COMMANDS = {
         "stimctl.cli.rmt_hunt_cmd:hunt",
         "Hunt the threshold with a stimulator (and a virtual subject).",
     ),
+    "curve": (
+        "stimctl.cli.rmt_curve_cmd:curve",
+        "Recruitment curve at levels relative to the RMT, with a Boltzmann fit.",
+    ),
 }
 
 

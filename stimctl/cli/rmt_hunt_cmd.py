@@ -50,7 +50,7 @@ NO_THRESHOLD = ExitCode.OVERRIDE_REQUIRED
 
 _PERCENT = click.IntRange(1, 100)  # whole % MSO: the devices' resolution
 
-METHODS = ("rr", "rr-10-20", "mills-nithi", "ml-pest")
+METHODS = ("rr", "rr-10-20", "mills-nithi", "ml-pest", "bayes-amplitude")
 DEFAULT_START = 70  # % MSO: above most resting thresholds (safety-limits 4.2: 95th pct 81)
 
 
@@ -75,6 +75,13 @@ def build_method(
     criterion = Criterion(ACTIVE_MEP_CRITERION_UV) if kind == "amt" else Criterion()
 
     first = min(DEFAULT_START, max_intensity) if start is None else start
+    if name == "bayes-amplitude":
+        if kind == "amt":
+            # Its prior is the resting-muscle population of Goetz 2019 (ADR 0009b).
+            raise ConfigError("bayes-amplitude models the resting muscle; hunt an AMT with ml-pest")
+        from stimctl.rmt.methods.bayes_amplitude import BayesAmplitude
+
+        return BayesAmplitude(limits=HuntLimits(max_intensity, min_intensity, max_pulses or 20))
     if name == "ml-pest":
         return MlPest(
             limits=HuntLimits(max_intensity, min_intensity, max_pulses or 20), criterion=criterion
@@ -131,7 +138,10 @@ def build_method(
     help="Replay responses from a file (one µV or yes/no per line, or intensity,amplitude).",
 )
 @click.option(
-    "--start", type=_PERCENT, default=None, help="Start intensity, % MSO [70; not ml-pest]."
+    "--start",
+    type=_PERCENT,
+    default=None,
+    help="Start intensity, % MSO [70; not ml-pest, bayes-amplitude].",
 )
 @click.option("--max-intensity", type=_PERCENT, default=100, show_default=True, help="Cap, % MSO.")
 @click.option("--min-intensity", type=_PERCENT, default=20, show_default=True, help="Floor, % MSO.")
@@ -139,7 +149,7 @@ def build_method(
     "--max-pulses",
     type=click.IntRange(1, plausible.MAX_HUNT_PULSES),
     default=None,
-    help="Pulse cap [ml-pest 20, rr-10-20 500, else 250].",
+    help="Pulse cap [ml-pest and bayes-amplitude 20, rr-10-20 500, else 250].",
 )
 @click.option(
     "--interval", type=Bounded(0, 60), default=5.0, show_default=True, help="Min s between."

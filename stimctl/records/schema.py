@@ -288,6 +288,31 @@ def _subject_age_risk_and_anatomy(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _recruitment_curves(conn: sqlite3.Connection) -> None:
+    # Recruitment (input-output) curves (issue 19 item 2): the fitted Boltzmann parameters
+    # for queries, every pulse as JSON so a curve can be refitted or replotted.
+    _run(
+        conn,
+        """
+        CREATE TABLE recruitment_curves (
+            id TEXT PRIMARY KEY,
+            subject_id TEXT NOT NULL REFERENCES subjects(id),
+            recorded_at TEXT NOT NULL,
+            rmt_percent_mso REAL NOT NULL CHECK (rmt_percent_mso > 0 AND rmt_percent_mso <= 100),
+            levels_percent_rmt TEXT NOT NULL,
+            per_level INTEGER NOT NULL CHECK (per_level >= 1),
+            max_intensity INTEGER NOT NULL CHECK (max_intensity BETWEEN 1 AND 100),
+            source TEXT NOT NULL CHECK (source IN ('operator', 'replay')),
+            s50_percent_mso REAL NOT NULL,
+            k_percent_mso REAL NOT NULL CHECK (k_percent_mso > 0),
+            plateau_uv REAL NOT NULL CHECK (plateau_uv > 0),
+            pulses TEXT NOT NULL
+        );
+        CREATE INDEX recruitment_curves_subject ON recruitment_curves (subject_id);
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -298,6 +323,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _site_approvals,
     _threshold_kind_and_muscle,
     _subject_age_risk_and_anatomy,
+    _recruitment_curves,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

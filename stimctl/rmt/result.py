@@ -58,6 +58,8 @@ class HuntResult:
     outcome: Outcome
     reason: str
     trace: tuple[PulseRecord, ...]
+    interval: tuple[float, float] | None = None
+    """90 % credible interval of `rmt` (% MSO) from methods that have one, else None."""
 
     @property
     def pulses(self) -> int:
@@ -81,5 +83,6 @@ class HuntResult:
             "outcome": self.outcome.value,
             "converged": self.converged,
             "reason": self.reason,
+            "interval_90": None if self.interval is None else list(self.interval),
             "trace": [p.as_dict() for p in self.trace],
         }

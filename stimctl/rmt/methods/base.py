@@ -103,7 +103,7 @@ class ThresholdMethod(ABC):
             raise StateError(f"{self.name}: observe() without a pending next_intensity()")
         intensity, self._pending = self._pending, None
         response = self.criterion.is_response(reading)
-        self._update(intensity, response)
+        self._observe(intensity, reading, response)
         if not self.done and self.pulses + 1 >= self.limits.max_pulses:
             self._on_pulse_cap()
         record = PulseRecord(
@@ -129,6 +129,7 @@ class ThresholdMethod(ABC):
             outcome=self._outcome,
             reason=self._reason,
             trace=self.trace,
+            interval=self._result_interval(),
         )
 
     # -- for subclasses --------------------------------------------------------------
@@ -141,7 +142,15 @@ class ThresholdMethod(ABC):
     def _update(self, intensity: int, response: bool) -> None:
         """Take in one pulse's outcome; call `_finish` when the stop rule is met."""
 
+    def _observe(self, intensity: int, reading: MepReading, response: bool) -> None:
+        """Take in one pulse's reading; methods that use more than yes/no override this."""
+        self._update(intensity, response)
+
     def _running_estimate(self) -> float | None:
+        return None
+
+    def _result_interval(self) -> tuple[float, float] | None:
+        """A credible or confidence interval of the threshold, if the method has one."""
         return None
 
     def _criterion_detail(self) -> str:
