@@ -1,10 +1,12 @@
-"""`stimctl records migrate|info`: the store itself (backend, schema, counts).
+"""`stimctl records migrate|info|backup|restore`: the store itself.
 
 Added to the `records` group of `stimctl.cli.records_audit_cmd`. Imports stay inside the
 commands (lazy CLI, ADR 0004).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -51,4 +53,37 @@ def info_cmd(as_json: bool) -> int:
     else:
         for line in info.lines():
             click.echo(line)
+    return 0
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_cmd(file: Path) -> int:
+    """Copy the SQLite record store to FILE while consoles keep running (PostgreSQL:
+    pg_dump)."""
+    from stimctl.records.backup import backup_store
+    from stimctl.records.store import Store
+
+    with Store.open() as store:
+        state = backup_store(store, file)
+    last = state.last_record_at or "none"
+    click.echo(f"backed up to {file}: schema version {state.schema_version}, last record {last}")
+    return 0
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a store newer than the backup.")
+def restore_cmd(file: Path, force: bool) -> int:
+    """Replace the SQLite record store's content with the backup FILE (the replaced
+    content is kept beside the store). Refuses a newer store without --force."""
+    from stimctl.records.backend import database_url
+    from stimctl.records.backup import read_backup, restore_store
+    from stimctl.records.store import Store, default_db_path
+
+    if database_url() is None and not default_db_path().exists():
+        read_backup(file)  # refuse anything but a sound backup before creating a store
+    with Store.open() as store:
+        kept = restore_store(store, file, force=force)
+    click.echo(f"restored {file}; the replaced records are kept in {kept}")
     return 0

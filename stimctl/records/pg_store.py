@@ -149,12 +149,6 @@ class PostgresStore(Store):
             version = _version(cast(PgConnection, conn))
         return "ok" if 0 < version <= LATEST_VERSION else f"schema version {version}"
 
-    def backup(self, destination: Path) -> None:
-        raise RecordsError(
-            f"the record store is on a PostgreSQL server ({self.location}): back it up with"
-            " pg_dump (docs/clinic-setup.md), not with stimctl records backup"
-        )
-
     def close(self) -> None:
         with self._lock, self._translated():
             self._pg.close()

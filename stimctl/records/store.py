@@ -170,6 +170,13 @@ class Store:
         if row is None:
             raise ConfigError(f"unknown subject {subject_id!r}")
 
+    @contextmanager
+    def raw_connection(self) -> Iterator[sqlite3.Connection]:
+        """The connection outside any transaction, held for this thread (for SQLite's
+        backup API, `stimctl.records.backup`)."""
+        with self._lock, self._translated():
+            yield self._conn
+
     def lock_running_subjects(self, conn: sqlite3.Connection) -> None:
         """Hold the start lock of every subject with a running row (for a reconcile of
         all subjects). SQLite: ``BEGIN IMMEDIATE`` already holds them all."""
