@@ -38,6 +38,7 @@ _TYPES = (
     (re.compile(r"\bREAL\b", re.IGNORECASE), "DOUBLE PRECISION"),
     (re.compile(r"\bTEXT\b", re.IGNORECASE), 'TEXT COLLATE "C"'),
 )
+_NUMERIC = 1700  # the OID of PostgreSQL's numeric type
 ROWID = "rowid BIGINT GENERATED ALWAYS AS IDENTITY, "
 
 
@@ -126,12 +127,21 @@ class PgCursor:
         if self._cursor.description is None:
             return None
         row = self._cursor.fetchone()
-        return None if row is None else tuple(_result(v) for v in row)
+        return None if row is None else self._converted([row])[0]
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         if self._cursor.description is None:
             return []
-        return [tuple(_result(v) for v in row) for row in self._cursor.fetchall()]
+        return self._converted(self._cursor.fetchall())
+
+    def _converted(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        # Only numeric columns (sum, avg) can hold a Decimal: leave other rows as they
+        # are (history reads hundreds of rows per session start).
+        description = self._cursor.description or []
+        numeric = [i for i, column in enumerate(description) if column.type_code == _NUMERIC]
+        if not numeric:
+            return rows
+        return [tuple(_result(v) if i in numeric else v for i, v in enumerate(r)) for r in rows]
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return iter(self.fetchall())

@@ -188,3 +188,11 @@ def test_the_dialect_layer_translates_placeholders_and_types(sqlite: str, postgr
 def test_sqlite_only_sql_fails_loudly_on_postgresql(sql: str) -> None:
     with pytest.raises(UnsupportedSql):
         translate(sql)
+
+
+def test_sums_come_back_as_integers_as_on_sqlite(any_store: Store) -> None:
+    add_subject(any_store, "S-01")
+    with any_store.read() as conn:
+        row = conn.execute("SELECT count(*), sum(length(id)), coalesce(sum(0), 0) FROM subjects")
+        assert row.fetchone() == (1, 4, 0)
+        assert all(type(v) is int for v in conn.execute("SELECT sum(1) FROM subjects").fetchone())
