@@ -196,3 +196,16 @@ def test_sums_come_back_as_integers_as_on_sqlite(any_store: Store) -> None:
         row = conn.execute("SELECT count(*), sum(length(id)), coalesce(sum(0), 0) FROM subjects")
         assert row.fetchone() == (1, 4, 0)
         assert all(type(v) is int for v in conn.execute("SELECT sum(1) FROM subjects").fetchone())
+
+
+def test_journal_verification_finds_the_shared_store_without_a_local_file(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, home: Path
+) -> None:
+    from stimctl.records.journal_check import open_existing_store
+
+    assert open_existing_store() is None  # no file and no server: nothing to check against
+    monkeypatch.setenv("STIMCTL_DATABASE_URL", pg_url)
+    store = open_existing_store()
+    assert store is not None and store.backend == "postgresql"
+    store.close()
+    assert not (home / "stimctl.db").exists()
