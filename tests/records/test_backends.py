@@ -7,6 +7,7 @@ $STIMCTL_TEST_DATABASE_URL), one fresh schema per test.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import psycopg
@@ -16,6 +17,7 @@ from stimctl.cli import main
 from stimctl.errors import ConfigError, ExitCode, RecordsError
 from stimctl.records import Store, add_subject, list_subjects
 from stimctl.records.pg_dialect import UnsupportedSql, translate
+from stimctl.records.pg_store import PostgresStore
 from stimctl.records.schema import LATEST_VERSION, MIGRATIONS
 
 
@@ -57,8 +59,6 @@ def test_both_backends_have_the_same_tables_and_columns(db_path: Path, pg_url: s
 
 
 def _open_url(url: str) -> Store:
-    from stimctl.records.pg_store import PostgresStore
-
     return PostgresStore.open_url(url)
 
 
@@ -209,3 +209,70 @@ def test_journal_verification_finds_the_shared_store_without_a_local_file(
     assert store is not None and store.backend == "postgresql"
     store.close()
     assert not (home / "stimctl.db").exists()
+
+
+# The store's generic guarantees, on both backends (the SQLite-file ones are in
+# test_store.py).
+
+
+def test_timestamps_are_utc_text_on_both(any_store: Store) -> None:
+    add_subject(any_store, "S-01")
+    with any_store.read() as conn:
+        created = conn.execute("SELECT created_at FROM subjects").fetchone()[0]
+    assert isinstance(created, str) and created.endswith("Z")
+    assert list_subjects(any_store)[0].created_at.utcoffset() is not None
+
+
+def test_foreign_keys_refuse_a_session_of_an_unknown_subject_on_both(any_store: Store) -> None:
+    with pytest.raises(ConfigError, match="refused"), any_store.write() as conn:
+        conn.execute(
+            "INSERT INTO sessions (id, subject_id, protocol_name, protocol_digest, status,"
+            " pulses_planned, started_at) VALUES ('x', 'ghost', 'p', 'd', 'running', 1, 't')"
+        )
+
+
+def test_a_failed_write_is_rolled_back_whole_on_both(any_store: Store) -> None:
+    def half_done() -> None:
+        with any_store.write() as conn:
+            conn.execute("INSERT INTO subjects (id, created_at) VALUES ('S-01', 't')")
+            raise RuntimeError("crash in the middle")
+
+    with pytest.raises(RuntimeError):
+        half_done()
+    assert list_subjects(any_store) == []
+
+
+def test_threads_sharing_one_store_do_not_interleave_on_both(any_store: Store) -> None:
+    errors: list[BaseException] = []
+
+    def writer(prefix: str) -> None:
+        try:
+            for index in range(30):
+                add_subject(any_store, f"{prefix}-{index}")
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in ("A", "B", "C")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(list_subjects(any_store)) == 90
+
+
+def test_a_subject_lock_held_too_long_is_a_records_error_on_postgresql(pg_url: str) -> None:
+    with _open_url(pg_url) as setup:
+        add_subject(setup, "S-01")
+    holder = psycopg.connect(pg_url)
+    holder.execute("SELECT id FROM subjects WHERE id = 'S-01' FOR UPDATE")
+    try:
+        with (
+            PostgresStore.open_url(pg_url, busy_timeout_s=0.2) as store,
+            pytest.raises(RecordsError, match="locked by another console"),
+            store.write() as conn,
+        ):
+            store.lock_subject(conn, "S-01")
+    finally:
+        holder.rollback()
+        holder.close()
