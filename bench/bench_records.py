@@ -25,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,7 @@ def _starts(target: str, console: int, go: Any) -> list[float]:
     for n in range(STARTS_PER_CONSOLE):
         request = SessionStart(
             subject_id=f"S-{(console + n) % SUBJECTS:02d}",
-            session_id=f"c{console}-{n}",
+            session_id=f"c{console}-{n}-{uuid.uuid4().hex[:8]}",
             protocol_name="dep-saint",
             protocol_digest="d" * 64,
             pulses_planned=1800,
@@ -237,11 +238,11 @@ def _seed(store: Store, total: int) -> None:
             )
 
 
-def _run_consoles(label: str, target: str) -> None:
+def _run_consoles(label: str, target: str, consoles: int = CONSOLES) -> None:
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Event()
     results = ctx.Queue()
-    workers = [ctx.Process(target=_console, args=(target, c, go, results)) for c in range(CONSOLES)]
+    workers = [ctx.Process(target=_console, args=(target, c, go, results)) for c in range(consoles)]
     for worker in workers:
         worker.start()
     time.sleep(3.0)  # every console connected and waiting
@@ -256,7 +257,7 @@ def _run_consoles(label: str, target: str) -> None:
     for worker in workers:
         worker.join(timeout=60)
     if samples:
-        stats(f"{label}: start, {CONSOLES} consoles", samples)
+        stats(f"{label}: start, {consoles} console(s)", samples)
 
 
 def concurrent_section(total: int) -> None:
@@ -265,6 +266,7 @@ def concurrent_section(total: int) -> None:
         path = Path(tmp) / "stimctl.db"
         with Store.open(path) as store:
             _seed(store, total)
+        _run_consoles("SQLite", str(path), 1)
         _run_consoles("SQLite", str(path))
     url = os.environ.get("STIMCTL_BENCH_DATABASE_URL", "").strip()
     if url:
@@ -291,6 +293,7 @@ def _pg_section(url: str, total: int) -> None:
     try:
         with _open_pg(scoped) as store:
             _seed(store, total)
+        _run_consoles("PostgreSQL", scoped, 1)
         _run_consoles("PostgreSQL", scoped)
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
