@@ -9,18 +9,26 @@ Prints median and p99 of:
   * the whole pre-session check: `evaluate_for_subject` (subject + history + engine);
   * the locked session start `start_session` (reconcile the subject's running rows, read
     history, run the safety engine on it and insert the running row, one transaction).
+And, with 10,000 sessions on record, session start (lock, reconcile, history, insert,
+one transaction; no safety engine) from 8 concurrent consoles (processes), on SQLite and
+on PostgreSQL (a server from the pgserver wheel, or $STIMCTL_BENCH_DATABASE_URL).
 Run: .venv/bin/python bench/bench_records.py [sessions] [evaluations]
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from stimctl.protocol import derive, load_protocol
 from stimctl.records import (
@@ -39,6 +47,7 @@ from stimctl.records import (
     subject_for,
 )
 from stimctl.records.start import SessionStart, start_session
+from stimctl.records.values import utc_text
 from stimctl.safety import Screening, SiteRules
 from stimctl.safety.engine import evaluate
 from stimctl.safety.tables import screening_table
@@ -156,6 +165,139 @@ def main() -> None:
                 ended_at=dt.datetime.now(dt.UTC),
             )
         stats("start_session (locked check+insert)", starts)
+    concurrent_section(total)
+
+
+CONSOLES = 8
+STARTS_PER_CONSOLE = 40
+
+
+def _console(
+    target: str, console: int, go: Any, results: Any
+) -> None:  # pragma: no cover - runs in a child process
+    try:
+        results.put(_starts(target, console, go))
+    except Exception as exc:  # a console that fails reports it instead of hanging the run
+        results.put(f"console {console}: {exc}")
+
+
+def _starts(target: str, console: int, go: Any) -> list[float]:
+    store = Store.open(Path(target)) if not target.startswith("postgres") else _open_pg(target)
+    samples: list[float] = []
+    go.wait()
+    for n in range(STARTS_PER_CONSOLE):
+        request = SessionStart(
+            subject_id=f"S-{(console + n) % SUBJECTS:02d}",
+            session_id=f"c{console}-{n}-{uuid.uuid4().hex[:8]}",
+            protocol_name="dep-saint",
+            protocol_digest="d" * 64,
+            pulses_planned=1800,
+            started_at=dt.datetime.now(dt.UTC),
+            protocol_class="itbs",
+        )
+        t0 = time.perf_counter()
+        started = start_session(store, request, lambda history, at: len(history.sessions))
+        samples.append(time.perf_counter() - t0)
+        end_session(
+            store,
+            started.record.id,
+            status="completed",
+            pulses_delivered=1800,
+            chain_head="a" * 64,
+            ended_at=dt.datetime.now(dt.UTC),
+        )
+    store.close()
+    return samples
+
+
+def _open_pg(url: str) -> Store:
+    from stimctl.records.pg_store import PostgresStore
+
+    return PostgresStore.open_url(url)
+
+
+def _seed(store: Store, total: int) -> None:
+    """`total` closed sessions over SUBJECTS subjects, one bulk transaction."""
+    end_day = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    for n in range(SUBJECTS):
+        add_subject(store, f"S-{n:02d}")
+    with store.write() as conn:
+        for i in range(total):
+            started = end_day - dt.timedelta(hours=i // SUBJECTS)
+            conn.execute(
+                "INSERT INTO sessions (id, subject_id, protocol_name, protocol_digest,"
+                " protocol_class, status, pulses_planned, pulses_delivered, started_at,"
+                " ended_at) VALUES (?, ?, 'dep-saint', ?, 'itbs', 'completed', 1800, 1800, ?, ?)",
+                (
+                    f"seed-{i}",
+                    f"S-{i % SUBJECTS:02d}",
+                    "d" * 64,
+                    utc_text(started),
+                    utc_text(started + dt.timedelta(minutes=10)),
+                ),
+            )
+
+
+def _run_consoles(label: str, target: str, consoles: int = CONSOLES) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    go = ctx.Event()
+    results = ctx.Queue()
+    workers = [ctx.Process(target=_console, args=(target, c, go, results)) for c in range(consoles)]
+    for worker in workers:
+        worker.start()
+    time.sleep(3.0)  # every console connected and waiting
+    go.set()
+    samples: list[float] = []
+    for _ in workers:
+        got = results.get(timeout=600)
+        if isinstance(got, str):
+            print(f"  {label}: {got}")
+        else:
+            samples += got
+    for worker in workers:
+        worker.join(timeout=60)
+    if samples:
+        stats(f"{label}: start, {consoles} console(s)", samples)
+
+
+def concurrent_section(total: int) -> None:
+    print(f"session start with {CONSOLES} concurrent consoles, {total} sessions on record")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stimctl.db"
+        with Store.open(path) as store:
+            _seed(store, total)
+        _run_consoles("SQLite", str(path), 1)
+        _run_consoles("SQLite", str(path))
+    url = os.environ.get("STIMCTL_BENCH_DATABASE_URL", "").strip()
+    if url:
+        _pg_section(url, total)
+        return
+    import pgserver
+
+    folder = Path(tempfile.mkdtemp(prefix="stimctl-bench-pg-"))
+    server = pgserver.get_server(folder / "data", cleanup_mode="stop")
+    try:
+        _pg_section(str(server.get_uri()), total)
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pg_section(url: str, total: int) -> None:
+    import psycopg
+
+    schema = f"bench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}".encode())
+    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        with _open_pg(scoped) as store:
+            _seed(store, total)
+        _run_consoles("PostgreSQL", scoped, 1)
+        _run_consoles("PostgreSQL", scoped)
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())
 
 
 if __name__ == "__main__":

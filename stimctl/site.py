@@ -48,6 +48,11 @@ class SiteFile(BaseModel):
             raise ValueError('mode = "research" needs research_allowed = true')
         return self
 
+    database_url: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    """The clinic's shared record store (``postgresql://...``, issue 17); absent: the
+    console's own SQLite file. $STIMCTL_DATABASE_URL overrides it. Keep the password
+    out of it (use ~/.pgpass or a client certificate; docs/clinic-setup.md)."""
+
     drivers: Annotated[list[AllowedDriver], Field(max_length=50)] | None = None
     """Clinical mode loads only these drivers (issue 13 item 6); absent: the shipped four."""
 

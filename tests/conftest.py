@@ -70,3 +70,60 @@ def _isolated_stimctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     # test-only, hundreds of password entries per run.
     monkeypatch.setenv("STIMCTL_KDF_PROFILE", "test")
     monkeypatch.delenv("STIMCTL_OPERATOR", raising=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A real PostgreSQL server for the test session (issue 17): the one named by
+    $STIMCTL_TEST_DATABASE_URL, else one started from the `pgserver` wheel (PostgreSQL 16
+    binaries, a private data folder, a Unix socket; about a second). Never skipped: a test
+    that needs PostgreSQL fails if there is none (docs/testing.md).
+
+    As root (CI), pgserver runs the server as a system user ``pgserver`` that it creates
+    with ``useradd`` (PostgreSQL refuses to run as root), so the data folder is made
+    directly under the system temp folder, whose parents every user can traverse."""
+    given = os.environ.get("STIMCTL_TEST_DATABASE_URL", "").strip()
+    if given:
+        yield given
+        return
+    import shutil
+    import tempfile
+
+    try:
+        import pgserver
+    except ImportError as exc:  # pragma: no cover - the test extras install it
+        pytest.fail(f"pgserver is not installed ({exc}): pip install -e '.[test]'", False)
+    folder = Path(tempfile.mkdtemp(prefix="stimctl-pg-"))
+    try:
+        server = pgserver.get_server(folder / "data", cleanup_mode="stop")
+    except Exception as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.fail(f"cannot start PostgreSQL from pgserver in {folder}: {exc}", False)
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pg_schema_url(server_url: str, schema: str) -> str:
+    """`server_url` with its search_path set to `schema` (one fresh schema per test)."""
+    separator = "&" if "?" in server_url else "?"
+    return f"{server_url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A URL to an empty PostgreSQL schema of its own, dropped after the test."""
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}".encode())
+    try:
+        yield pg_schema_url(pg_server_url, schema)
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())

@@ -16,7 +16,7 @@ import click
 
 @click.group()
 def records() -> None:
-    """Check the record store against the journals."""
+    """The record store: audit journals against it, migrate it, show it."""
 
 
 @records.command("audit")
@@ -44,3 +44,13 @@ def audit_cmd(journals_folder: Path | None, require_signature: bool) -> int:
         err=True,
     )
     return result.exit_code(require_signature=require_signature)
+
+
+def _add_store_commands() -> None:
+    from stimctl.cli.records_store_cmd import backup_cmd, info_cmd, migrate_cmd, restore_cmd
+
+    for command in (migrate_cmd, info_cmd, backup_cmd, restore_cmd):
+        records.add_command(command)
+
+
+_add_store_commands()

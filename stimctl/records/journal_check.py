@@ -102,7 +102,12 @@ def _attest(
 
 
 def open_existing_store() -> Store | None:
-    """The default store if it exists (verification never creates one)."""
+    """The configured store: the clinic's PostgreSQL server, else the default file if it
+    exists (verification never creates one)."""
+    from stimctl.records.backend import database_url
+
+    if database_url() is not None:
+        return Store.open()
     path = default_db_path()
     return Store.open(path) if path.exists() else None
 

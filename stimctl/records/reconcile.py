@@ -57,6 +57,12 @@ class Reconciled:
 def reconcile(store: Store, subject_id: str | None = None) -> list[Reconciled]:
     """Reconcile every running row (of `subject_id` if given), in one write transaction."""
     with store.write() as conn:
+        # The start lock (a no-op beyond BEGIN IMMEDIATE on SQLite; row locks on
+        # PostgreSQL): two consoles never close the same row at once.
+        if subject_id is None:
+            store.lock_running_subjects(conn)
+        else:
+            store.lock_subject(conn, subject_id)
         return reconcile_running(conn, subject_id)
 
 

@@ -43,13 +43,20 @@ class Store:
 
     One connection, shared by threads under a lock (the engine thread and the console
     may both record); other processes coordinate through SQLite's own locking.
+    `Store.open()` without a path opens the clinic's PostgreSQL store instead when one is
+    configured (`stimctl.records.backend`; `stimctl.records.pg_store.PostgresStore`).
     """
+
+    backend = "sqlite"
+    applied: list[int]
+    """The migrations `open` applied (versions), for `stimctl records migrate`."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection, busy_timeout_s: float) -> None:
         self._path = path
         self._conn = conn
         self._busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
+        self.applied = []
 
     @classmethod
     def open(
@@ -65,7 +72,18 @@ class Store:
         into place, so no other process ever sees a half-made file). An existing file
         that is empty, not SQLite, another application's SQLite, corrupted, or of a
         newer schema than this code knows raises `RecordsError`: the store never starts
-        afresh over a file that held records (issue 12 item 9)."""
+        afresh over a file that held records (issue 12 item 9).
+
+        Without `path`, a configured PostgreSQL URL (``STIMCTL_DATABASE_URL`` or the site
+        file's ``database_url``) wins over the default file."""
+        if path is None:
+            from stimctl.records.backend import database_url
+
+            url = database_url()
+            if url is not None:
+                from stimctl.records.pg_store import open_postgres
+
+                return open_postgres(url, busy_timeout_s, migrate_to)
         path = Path(path) if path is not None else default_db_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,18 +105,25 @@ class Store:
             raise RecordsError(f"cannot open the record store {path}: {exc}") from None
         try:
             _retry_while_busy(lambda: _configure(conn, path, busy_timeout_s), busy_timeout_s)
-            migrate(conn, migrate_to)
+            applied = migrate(conn, migrate_to)
         except sqlite3.Error as exc:
             conn.close()
             raise _records_error(path, exc, busy_timeout_s) from None
         except BaseException:
             conn.close()
             raise
-        return cls(path, conn, busy_timeout_s)
+        store = cls(path, conn, busy_timeout_s)
+        store.applied = applied
+        return store
 
     @property
     def path(self) -> Path:
         return self._path
+
+    @property
+    def location(self) -> str:
+        """Where the records are: the file, or the server's URL without its password."""
+        return str(self._path)
 
     @property
     def schema_version(self) -> int:
@@ -144,6 +169,19 @@ class Store:
         row = conn.execute("SELECT id FROM subjects WHERE id = ?", (subject_id,)).fetchone()
         if row is None:
             raise ConfigError(f"unknown subject {subject_id!r}")
+
+    @contextmanager
+    def raw_connection(self) -> Iterator[sqlite3.Connection]:
+        """The connection outside any transaction, held for this thread (for SQLite's
+        backup API, `stimctl.records.backup`)."""
+        with self._lock, self._translated():
+            yield self._conn
+
+    def lock_running_subjects(self, conn: sqlite3.Connection) -> None:
+        """Hold the start lock of every subject with a running row (for a reconcile of
+        all subjects). SQLite: ``BEGIN IMMEDIATE`` already holds them all."""
+        if not conn.in_transaction:
+            raise RuntimeError("lock_running_subjects needs the transaction of Store.write()")
 
     def integrity_check(self) -> str:
         """SQLite's full ``integrity_check``: "ok" or the first problems found."""

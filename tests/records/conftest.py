@@ -34,6 +34,23 @@ def store(db_path: Path) -> Iterator[Store]:
         yield opened
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(
+    request: pytest.FixtureRequest, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Store]:
+    """The store on each backend: the SQLite file, then a fresh PostgreSQL schema (a
+    module opts in by defining ``store`` as this fixture)."""
+    if request.param == "sqlite":
+        with Store.open(db_path) as opened:
+            yield opened
+        return
+    url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("STIMCTL_DATABASE_URL", url)
+    with Store.open() as opened:
+        assert opened.backend == "postgresql"
+        yield opened
+
+
 @pytest.fixture
 def subject(store: Store) -> str:
     """Subject S-01 with an EMG threshold of 50% MSO measured today."""

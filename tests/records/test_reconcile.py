@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from stimctl.clock import VirtualClock
 from stimctl.journal import Journal, events, read
 from stimctl.records import Store, get_session, history_for
@@ -18,6 +20,12 @@ from stimctl.records.owner import current_owner, start_token
 from stimctl.records.reconcile import reconcile
 from stimctl.records.sessions import Owner, begin_session
 from tests.records.conftest import NOW, write_journal
+
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every test here runs on SQLite and on PostgreSQL (issue 17)."""
+    return any_store
 
 
 def dead_owner() -> Owner:

@@ -44,6 +44,12 @@ from tests.builders import clean_screening
 from tests.records.conftest import DIGEST, NOW, TODAY
 
 
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """Every test here runs on SQLite and on PostgreSQL (issue 17)."""
+    return any_store
+
+
 def test_an_unknown_subject_is_a_config_error_naming_it(store: Store) -> None:
     with pytest.raises(ConfigError, match="unknown subject 'S-404'"):
         get_subject(store, "S-404")
