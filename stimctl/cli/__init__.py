@@ -42,7 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "operator": ("stimctl.cli.operator_cmd:operator", "Register and disable operators."),
     "selftest": ("stimctl.cli.selftest_cmd:selftest", "Run the safety self-test battery."),
     "keys": ("stimctl.cli.keys_cmd:keys", "Create, list and rotate the journal signing key."),
-    "records": ("stimctl.cli.records_audit_cmd:records", "Audit journals against the store."),
+    "records": (
+        "stimctl.cli.records_audit_cmd:records",
+        "The record store: audit, migrate, info, backup, restore.",
+    ),
     "site": ("stimctl.cli.site_cmd:site", "Approve locally modified tables and site files."),
 }
 
