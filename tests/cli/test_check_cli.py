@@ -100,7 +100,11 @@ def test_bad_protocol_file_through_the_console_script(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith(f"stimctl: error: {path}: ")
     assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    # One headline, then every problem on its own indented line (issue 16: all at once).
+    head, *problems = result.stderr.strip().splitlines()
+    assert head.endswith(f"{len(problems)} problems, one a line:")
+    assert "  pattern.frequency_hz: Input should be a valid number (got 'fast')" in problems
+    assert all(line.startswith("  ") for line in problems)
 
 
 def test_screening_option(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
