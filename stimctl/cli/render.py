@@ -36,14 +36,32 @@ def _dose(d: dict[str, object]) -> str:
     return line + (f" (threshold: {d['threshold']})" if d.get("threshold") else "")
 
 
+def print_wrapped(console: Console, text: str, style: str = "", hang: int | None = None) -> None:
+    """`text` wrapped to the console, continuation lines indented under its first word
+    (a long source no longer runs back to column 0)."""
+    import textwrap
+
+    lead = len(text) - len(text.lstrip(" "))
+    lines = textwrap.wrap(
+        text.strip(),
+        width=max(console.width - 1, 40),
+        initial_indent=" " * lead,
+        subsequent_indent=" " * (lead + 2 if hang is None else hang),
+        break_on_hyphens=False,
+    )
+    for line in lines:
+        console.print(line, style=style, markup=False, highlight=False, overflow="ignore")
+
+
 def print_verdict(console: Console, verdict: Verdict) -> None:
     from rich.table import Table
 
     d = verdict.derived
-    console.print(
-        f"[bold]{d['name']}[/bold]: {d['title']}\n"
+    console.print(f"[bold]{d['name']}[/bold]: {d['title']}", highlight=False)
+    print_wrapped(
+        console,
         f"  {d['protocol_class']}, {d['total_pulses']} pulses in {d['trains']} train(s) of "
-        f"{d['pulses_per_train']}, {_num(d['session_duration_s'] / 60)} min; {_dose(d)}"
+        f"{d['pulses_per_train']}, {_num(d['session_duration_s'] / 60)} min; {_dose(d)}",
     )
     table = Table(show_lines=False, expand=False)
     for column in ("", "rule", "finding"):
@@ -56,10 +74,10 @@ def print_verdict(console: Console, verdict: Verdict) -> None:
     console.print(table)
     console.print("[dim]sources:[/dim]")
     for source, rule in sources.items():
-        console.print(f"[dim]  {rule}: {source}[/dim]", highlight=False)
+        print_wrapped(console, f"  {rule}: {source}", style="dim")
     console.print("[dim]tags:[/dim]")
     for tag, meaning in TAG_LEGEND.items():
-        console.print(f"[dim]  \\[{tag}] {meaning}[/dim]", highlight=False)
+        print_wrapped(console, f"  [{tag}] {meaning}", style="dim")
     style = VERDICT_STYLE[verdict.verdict.value]
     console.print(f"verdict: [{style}]{verdict.verdict.value.upper()}[/]")
 

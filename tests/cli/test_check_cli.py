@@ -134,7 +134,7 @@ def test_library_listings(capsys: pytest.CaptureFixture[str]) -> None:
     devices = {row["name"] for row in json.loads(out)}
     assert {"magstim-rapid2-super-plus-115v", "magpro-x100", "magstim-bistim"} <= devices
     code, out, _ = run(capsys, "protocols", "show", "dep-saint")
-    assert code == 0 and "total_pulses: 1800" in out
+    assert code == 0 and "  total:      1800 pulses in" in out
 
 
 def test_check_prints_a_legend_of_the_status_tags(capsys: pytest.CaptureFixture[str]) -> None:
