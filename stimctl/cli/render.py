@@ -82,8 +82,10 @@ def print_verdict(console: Console, verdict: Verdict) -> None:
     console.print(f"verdict: [{style}]{verdict.verdict.value.upper()}[/]")
 
 
-def print_verdict_table(*, rmt: float, device: str) -> None:
-    """One line per shipped protocol: class, dose, verdict and what decided it."""
+def print_verdict_table(*, device: str) -> None:
+    """One line per shipped protocol: class, dose, verdict and what decided it, for the
+    self-test's typical subject and site on `device` (so the demo table and `selftest`
+    give the same verdicts for the same device)."""
     import datetime as dt
 
     from rich.console import Console
@@ -92,15 +94,14 @@ def print_verdict_table(*, rmt: float, device: str) -> None:
     from stimctl.configs import names_in
     from stimctl.device_profiles import load_profile
     from stimctl.protocol import load_protocol
-    from stimctl.safety import MotorThreshold, Subject
     from stimctl.safety.engine import evaluate
-    from stimctl.site import load_site
+    from stimctl.testing.expected import expected_site, typical_subject
 
     now = dt.datetime.now(dt.UTC)
     profile = load_profile(device)
-    subject = Subject(MotorThreshold(rmt, "emg", now.date(), device=device))
-    site = load_site()
-    table = Table(title=f"{profile.title}, {site.mode} site rules")
+    subject = typical_subject(now.date())
+    site = expected_site()
+    table = Table(title=f"{profile.title} ({device}), site allowing accelerated schedules")
     for column in ("protocol", "class", "% MSO", "verdict", "deciding finding"):
         table.add_column(column, overflow="fold")
     for name in names_in("protocols"):
