@@ -56,8 +56,8 @@ def show_protocol(name: str, as_json: bool) -> None:
         return
     from rich.console import Console
 
-    from stimctl.cli.protocol_text import protocol_lines
     from stimctl.cli.render import print_wrapped
+    from stimctl.protocol.describe import protocol_lines
 
     console = Console()
     console.print(f"{protocol.name}: {protocol.title}", markup=False, highlight=False)

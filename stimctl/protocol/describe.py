@@ -1,4 +1,4 @@
-"""A protocol as readable lines for `stimctl protocols show` (no Python dicts).
+"""A protocol in words and units: `stimctl protocols show` and the console pre-start screen.
 
 Each line says a field in words and units, e.g. "pattern: 40 trains of 50 pulses at
 10 Hz (5 s), 25 s pauses"; derived figures close the list, with the mean rate over the
