@@ -1,7 +1,9 @@
 """`make demo`: a simulated dry run of a neuropathic-pain session, start to report.
 
-1. The safety verdict of every shipped protocol for an example subject (RMT 52% MSO by
-   EMG today, on a Magstim Super Rapid² Plus, clinical site rules).
+1. The safety verdict of every shipped protocol for the self-test's typical subject (RMT
+   55% and AMT 44% MSO by EMG today, scalp-to-cortex distances, age 40) on a Magstim
+   Super Rapid² Plus (240 V), at a site allowing accelerated schedules: the same subject,
+   site and device as `stimctl selftest`'s device verdicts, so the two agree.
 2. A whole session of `np-m1-10hz-90` (10 Hz over M1 at 90% RMT, 40 trains, 2000
    pulses, 19.6 min) on the built-in byte-level simulator, in simulated time.
 3. The journal's chain verified, and the session's HTML report written.
@@ -14,10 +16,11 @@ import sys
 from io import StringIO
 
 from stimctl.cli import main as cli
+from stimctl.testing.expected import REFERENCE_DEVICE, TYPICAL_RMT_PERCENT_MSO
 
 PROTOCOL = "np-m1-10hz-90"
-DEVICE = "magstim-rapid2-super-plus-240v"
-RMT = "52"
+DEVICE = REFERENCE_DEVICE
+RMT = f"{TYPICAL_RMT_PERCENT_MSO:g}"
 
 
 def step(title: str) -> None:
@@ -27,8 +30,11 @@ def step(title: str) -> None:
 def main() -> int:
     from stimctl.cli.render import print_verdict_table
 
-    step("Safety verdicts of the shipped protocols (RMT 52% MSO, EMG, today)")
-    print_verdict_table(rmt=float(RMT), device=DEVICE)
+    step(
+        f"Safety verdicts of the shipped protocols on {DEVICE} (the self-test's typical "
+        f"subject: RMT {RMT}% MSO, EMG, today; `stimctl selftest` checks the same verdicts)"
+    )
+    print_verdict_table(device=DEVICE)
 
     step(f"Dry run: {PROTOCOL} on the simulated {DEVICE}, simulated time")
     captured = StringIO()

@@ -33,9 +33,17 @@ class StimctlError(Exception):
 
 
 class ConfigError(StimctlError):
-    """A protocol, profile, table or site file is missing, malformed or out of range."""
+    """A protocol, profile, table or site file is missing, malformed or out of range.
+
+    `details` lists every problem of a file, one line each (the CLI prints them under the
+    error line): a newcomer fixes a file in one round, not one problem per run.
+    """
 
     exit_code = ExitCode.BAD_INPUT
+
+    def __init__(self, message: str, details: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class SafetyViolation(StimctlError):

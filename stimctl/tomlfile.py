@@ -39,19 +39,35 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
 
 
+MAX_LISTED_PROBLEMS = 25
+"""How many problems of one file are listed, one line each; the rest are counted."""
+
+
+def _problem(error: Any) -> str:
+    parts = [shorten(str(part), 40) for part in error["loc"] if part not in _UNION_TAGS]
+    where = ".".join(parts) or "(top level)"
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif "input" in error and error["type"] not in ("missing",):
+        message = f"{message} (got {shorten(repr(error['input']))})"
+    return f"{where}: {message}"
+
+
+def validation_problems(exc: ValidationError) -> tuple[str, ...]:
+    """Every problem of a ValidationError, one line each with its key path, capped."""
+    problems = [_problem(error) for error in exc.errors()]
+    listed = problems[:MAX_LISTED_PROBLEMS]
+    if len(problems) > len(listed):
+        listed.append(f"(and {len(problems) - len(listed)} more problems not listed)")
+    return tuple(listed)
+
+
 def describe_validation_error(origin: str, exc: ValidationError) -> str:
     """The first problem of a ValidationError as one line (plus a count of the rest)."""
     errors = exc.errors()
-    first = errors[0]
-    parts = [shorten(str(part), 40) for part in first["loc"] if part not in _UNION_TAGS]
-    where = ".".join(parts) or "(top level)"
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif "input" in first and first["type"] not in ("missing",):
-        message = f"{message} (got {shorten(repr(first['input']))})"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    return f"{origin}: {where}: {message}{more}"
+    return f"{origin}: {_problem(errors[0])}{more}"
 
 
 def shorten(text: str, limit: int = 60) -> str:
@@ -63,7 +79,11 @@ def validate(model: type[M], data: dict[str, Any], origin: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(origin, exc)) from None
+        problems = validation_problems(exc)
+        if len(problems) == 1:
+            raise ConfigError(f"{origin}: {problems[0]}") from None
+        count = len(exc.errors())
+        raise ConfigError(f"{origin}: {count} problems, one a line:", problems) from None
     except RecursionError:  # a nested structure built in code rather than read from TOML
         raise ConfigError(f"{origin}: values nested too deep") from None
 

@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         result = cli.main(args=argv, prog_name="stimctl", standalone_mode=False)
     except StimctlError as exc:
         _error(f"stimctl: error: {exc}")
+        for detail in getattr(exc, "details", ()):  # every problem of a file, one a line
+            click.echo(f"  {one_line(detail)}", err=True)
         return exc.exit_code
     except click.exceptions.Abort:
         _error("stimctl: interrupted")

@@ -23,6 +23,12 @@ EXIT_BY_VERDICT = {
 }
 
 
+NO_DEVICE_NOTE = (
+    "device rules not checked (no --device): output range, repetition rate and coil "
+    "heating of a stimulator; give --device NAME (see `stimctl devices list`)"
+)
+
+
 @click.command()
 @click.argument("protocol")
 @click.option(
@@ -41,7 +47,11 @@ EXIT_BY_VERDICT = {
 )
 @click.option("--rmt-date", type=ISO_DATE, default=None, help="When the RMT was measured [today].")
 @click.option("--rmt-device", default=None, help="Device profile the RMT was measured on.")
-@click.option("--device", default=None, help="Device profile name or path.")
+@click.option(
+    "--device",
+    default=None,
+    help="Device profile name or path; without it the device rules are not checked.",
+)
 @click.option(
     "--coil",
     type=click.Choice(["figure-8", "circular", "h-coil"]),
@@ -155,17 +165,20 @@ def check(
         data["configs"] = [c.as_dict() for c in configs]
         data["locally_modified"] = [c.name for c in configs if c.locally_modified]
         data["tags"] = TAG_LEGEND
+        data["device_rules_checked"] = profile is not None
         click.echo(json.dumps(data, indent=2))
     else:
         from rich.console import Console
 
-        from stimctl.cli.render import print_verdict
+        from stimctl.cli.render import print_verdict, print_wrapped
 
         console = Console()
         print_verdict(console, verdict)
         for file in configs:
             if file.locally_modified:  # issue 13 item 5: a modified table is never silent
                 console.print(file.line(), style="bold red", markup=False, highlight=False)
+        if profile is None:  # issue 16: skipped rules are said, never silent
+            print_wrapped(console, NO_DEVICE_NOTE, style="bold yellow")
     return EXIT_BY_VERDICT[verdict.verdict.value]
 
 

@@ -69,15 +69,25 @@ def _probe_one(name: str, port: str, options: dict[str, Any]) -> list[tuple[str,
 @click.option("--port", "port", required=True, help="Serial port or pyserial URL.")
 @click.option("--driver", "driver_name", default=None, help="Driver name (see the registry).")
 @click.option(
-    "--option",
+    "--driver-option",
     "option_pairs",
     multiple=True,
     metavar="KEY=VALUE",
     help="Driver option, e.g. unlock_code=abcd-0123abcd-5e or version=9.0 (repeatable).",
 )
-def probe(port: str, driver_name: str | None, option_pairs: tuple[str, ...]) -> None:
+# The old name, kept so scripts keep working: `run`, `rmt hunt` and `selftest` all say
+# --driver-option, and one vocabulary is what the help shows (issue 16).
+@click.option("--option", "old_option_pairs", multiple=True, hidden=True)
+def probe(
+    port: str,
+    driver_name: str | None,
+    option_pairs: tuple[str, ...],
+    old_option_pairs: tuple[str, ...],
+) -> None:
     """Identify the stimulator on PORT: model, software, coil, temperature, status."""
-    options = _parse_options(option_pairs)
+    if old_option_pairs:
+        click.echo("stimctl: --option is deprecated; use --driver-option", err=True)
+    options = _parse_options(option_pairs + old_option_pairs)
     names = (driver_name,) if driver_name else AUTODETECT_ORDER
     failures: list[str] = []
     for name in names:

@@ -54,14 +54,12 @@ def show_protocol(name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"{protocol.name}: {protocol.title}")
-    click.echo(f"  indication: {protocol.indication}; source: {protocol.source}")
-    click.echo(
-        f"  target: {protocol.target.site} ({protocol.target.hemisphere}); coil: "
-        f"{protocol.coil.family}{' ' + protocol.coil.model if protocol.coil.model else ''}"
-    )
-    click.echo(f"  intensity: {protocol.intensity.model_dump(exclude_none=True)}")
-    click.echo(f"  pattern: {protocol.pattern.model_dump(exclude_none=True)}")
-    click.echo(f"  schedule: {protocol.schedule.model_dump(exclude_none=True)}")
-    for key, value in data["derived"].items():
-        click.echo(f"  {key}: {value}")
+    from rich.console import Console
+
+    from stimctl.cli.render import print_wrapped
+    from stimctl.protocol.describe import protocol_lines
+
+    console = Console()
+    console.print(f"{protocol.name}: {protocol.title}", markup=False, highlight=False)
+    for key, value in protocol_lines(protocol, derive(protocol)):
+        print_wrapped(console, f"  {key + ':':<11} {value}", hang=14)

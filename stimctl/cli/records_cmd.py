@@ -530,33 +530,62 @@ def sessions() -> None:
 @sessions.command("list")
 @click.option("--subject", "subject_id", default=None, help="Only this subject's sessions.")
 @click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["treatment", "research", "simulated", "threshold-hunt"]),
+    help="Only sessions of this kind (repeatable).",
+)
+@click.option(
     "--last", "limit", type=click.IntRange(1, 1_000_000), default=None, help="Last N only."
 )
 @click.option("--json", "as_json", is_flag=True)
-def sessions_list(subject_id: str | None, limit: int | None, as_json: bool) -> None:
-    """One line per session, oldest first."""
-    from stimctl.records import list_sessions
+def sessions_list(
+    subject_id: str | None, kinds: tuple[str, ...], limit: int | None, as_json: bool
+) -> None:
+    """One line per session of every kind, oldest first: treatment, research, simulated
+    (dry runs) and threshold hunts, including journals that no record row names."""
+    from stimctl.journal import journals_dir
+    from stimctl.records.listing import KINDS, list_all_sessions
 
     with open_store() as store:
-        rows = list_sessions(store, subject_id, limit=limit)
+        rows = list_all_sessions(
+            store,
+            journals_dir(),
+            subject_id=subject_id,
+            kinds=frozenset(kinds) if kinds else None,
+            limit=limit,
+        )
     if as_json:
         click.echo(json.dumps([_plain(r) for r in rows], indent=2))
         return
+    if not rows:
+        click.echo("no sessions on record" + (f" for {subject_id}" if subject_id else ""))
+        return
     for r in rows:
-        count = f"{r.pulses_delivered}" if r.pulses_exact else f">={r.pulses_delivered}"
+        if r.pulses_delivered is None:
+            count = "?"
+        else:
+            count = f"{r.pulses_delivered}" if r.pulses_exact else f">={r.pulses_delivered}"
+        if r.pulses_planned is not None:
+            count += f"/{r.pulses_planned}"
+        started = f"{r.started_at:%Y-%m-%d %H:%M}Z" if r.started_at else "(time unknown)"
         flags = "".join(
             f"  [{flag}]"
             for flag, on in (
-                ("simulated", r.simulated),
-                (f"research {r.study_id or ''}".strip(), r.mode == "research"),
+                ("simulated", r.kind == "simulated"),
+                (f"research {r.study_id or ''}".strip(), r.kind == "research"),
                 ("count inexact", not r.pulses_exact),
+                ("journal only", not r.on_record),
             )
             if on
         )
         click.echo(
-            f"{r.id}  {r.subject_id:<12} {r.started_at:%Y-%m-%d %H:%M}Z  {r.status:<11}"
-            f" {count}/{r.pulses_planned} pulses  {r.protocol_name}{flags}"
+            f"{r.id}  {r.kind:<14} {r.subject_id or '-':<12} {started}  {r.status:<11}"
+            f" {count} pulses  {r.protocol}{flags}"
         )
+    shown = sorted({r.kind for r in rows} & KINDS.keys())
+    click.echo("kinds: " + "; ".join(f"{kind} = {KINDS[kind]}" for kind in shown))
 
 
 @sessions.command("reconcile")

@@ -36,14 +36,32 @@ def _dose(d: dict[str, object]) -> str:
     return line + (f" (threshold: {d['threshold']})" if d.get("threshold") else "")
 
 
+def print_wrapped(console: Console, text: str, style: str = "", hang: int | None = None) -> None:
+    """`text` wrapped to the console, continuation lines indented under its first word
+    (a long source no longer runs back to column 0)."""
+    import textwrap
+
+    lead = len(text) - len(text.lstrip(" "))
+    lines = textwrap.wrap(
+        text.strip(),
+        width=max(console.width - 1, 40),
+        initial_indent=" " * lead,
+        subsequent_indent=" " * (lead + 2 if hang is None else hang),
+        break_on_hyphens=False,
+    )
+    for line in lines:
+        console.print(line, style=style, markup=False, highlight=False, overflow="ignore")
+
+
 def print_verdict(console: Console, verdict: Verdict) -> None:
     from rich.table import Table
 
     d = verdict.derived
-    console.print(
-        f"[bold]{d['name']}[/bold]: {d['title']}\n"
+    console.print(f"[bold]{d['name']}[/bold]: {d['title']}", highlight=False)
+    print_wrapped(
+        console,
         f"  {d['protocol_class']}, {d['total_pulses']} pulses in {d['trains']} train(s) of "
-        f"{d['pulses_per_train']}, {_num(d['session_duration_s'] / 60)} min; {_dose(d)}"
+        f"{d['pulses_per_train']}, {_num(d['session_duration_s'] / 60)} min; {_dose(d)}",
     )
     table = Table(show_lines=False, expand=False)
     for column in ("", "rule", "finding"):
@@ -56,16 +74,18 @@ def print_verdict(console: Console, verdict: Verdict) -> None:
     console.print(table)
     console.print("[dim]sources:[/dim]")
     for source, rule in sources.items():
-        console.print(f"[dim]  {rule}: {source}[/dim]", highlight=False)
+        print_wrapped(console, f"  {rule}: {source}", style="dim")
     console.print("[dim]tags:[/dim]")
     for tag, meaning in TAG_LEGEND.items():
-        console.print(f"[dim]  \\[{tag}] {meaning}[/dim]", highlight=False)
+        print_wrapped(console, f"  [{tag}] {meaning}", style="dim")
     style = VERDICT_STYLE[verdict.verdict.value]
     console.print(f"verdict: [{style}]{verdict.verdict.value.upper()}[/]")
 
 
-def print_verdict_table(*, rmt: float, device: str) -> None:
-    """One line per shipped protocol: class, dose, verdict and what decided it."""
+def print_verdict_table(*, device: str) -> None:
+    """One line per shipped protocol: class, dose, verdict and what decided it, for the
+    self-test's typical subject and site on `device` (so the demo table and `selftest`
+    give the same verdicts for the same device)."""
     import datetime as dt
 
     from rich.console import Console
@@ -74,15 +94,14 @@ def print_verdict_table(*, rmt: float, device: str) -> None:
     from stimctl.configs import names_in
     from stimctl.device_profiles import load_profile
     from stimctl.protocol import load_protocol
-    from stimctl.safety import MotorThreshold, Subject
     from stimctl.safety.engine import evaluate
-    from stimctl.site import load_site
+    from stimctl.testing.expected import expected_site, typical_subject
 
     now = dt.datetime.now(dt.UTC)
     profile = load_profile(device)
-    subject = Subject(MotorThreshold(rmt, "emg", now.date(), device=device))
-    site = load_site()
-    table = Table(title=f"{profile.title}, {site.mode} site rules")
+    subject = typical_subject(now.date())
+    site = expected_site()
+    table = Table(title=f"{profile.title} ({device}), site allowing accelerated schedules")
     for column in ("protocol", "class", "% MSO", "verdict", "deciding finding"):
         table.add_column(column, overflow="fold")
     for name in names_in("protocols"):

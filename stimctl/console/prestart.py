@@ -17,8 +17,15 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from stimctl.console.format import percent_mso_for
 from stimctl.hal import DeviceIdentity
+from stimctl.protocol import derive
+from stimctl.protocol.describe import duration, pattern_text
 from stimctl.safety.verdict import Finding, Severity
 from stimctl.session.runner import Prepared
+
+CHECK_TEXT = "subject identity, coil position, hearing protection"
+UNTICKED = f"NOT CHECKED: {CHECK_TEXT}"
+TICKED = f"CHECKED: {CHECK_TEXT}"
+"""The checklist's two states differ in words, not only in colour (issue 16)."""
 
 TODAY_PREFIXES = ("SES-", "SCR-")
 """Rules about today's history and screening (sessions today, gap, course, screening)."""
@@ -115,11 +122,7 @@ class PreStartScreen(Screen[bool]):
                     id="sign",
                     compact=True,
                 )
-            yield Checkbox(
-                "Subject identity, coil position and hearing protection checked",
-                id="checked",
-                compact=True,
-            )
+            yield Checkbox(UNTICKED, id="checked", compact=True)
             with Horizontal(classes="buttons"):
                 yield Button(
                     "Start session (F5)", variant="success", id="start", disabled=True, compact=True
@@ -146,6 +149,13 @@ class PreStartScreen(Screen[bool]):
             f"{protocol.name} (schema v{protocol.schema_version}), {protocol.indication}",
         )
         table.add_row("Target", f"{protocol.target.site}, {protocol.target.hemisphere}")
+        # frequency, pulses per train, pause and trains, then the whole dose and duration
+        derived = derive(protocol)
+        table.add_row("Pattern", pattern_text(protocol, derived))
+        table.add_row(
+            "Duration",
+            f"{derived.total_pulses} pulses in {duration(derived.session_duration_s)}",
+        )
         if dose_rmt is not None:
             # % of the threshold the dose refers to (RMT or AMT; SAINT: depth-adjusted)
             kind = p.threshold.kind.upper()
@@ -193,7 +203,7 @@ class PreStartScreen(Screen[bool]):
     def _allowed(self) -> str:
         """Why start is not allowed yet ('' when it is)."""
         if not self.query_one("#checked", Checkbox).value:
-            return "tick the pre-session check first"
+            return "not started: tick the pre-session check first (space)"
         if self.needs_override:
             given = self.prepared.override
             if given is None:
@@ -206,6 +216,9 @@ class PreStartScreen(Screen[bool]):
         self.query_one("#start", Button).disabled = bool(self._allowed())
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.checkbox.label = TICKED if event.value else UNTICKED
+        if event.value:
+            self.query_one("#problem", Label).update("")
         self._refresh_start()
 
     def on_input_changed(self, event: Input.Changed) -> None:

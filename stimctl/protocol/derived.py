@@ -33,11 +33,17 @@ class Derived:
     session_duration_s: float
     pulse_frequency_hz: float
     """Frequency of the pulses inside a train (inside a burst for theta burst)."""
-    mean_rate_hz: float
-    """Pulses per second averaged over a train (what heats the coil and the capacitors)."""
+    train_mean_rate_hz: float
+    """Pulses per second averaged over a train (what heats the coil and the capacitors).
+    Named for what it is: a 10 Hz train protocol averages 1.7 Hz over its session."""
+
+    @property
+    def session_mean_rate_hz(self) -> float:
+        """Pulses per second averaged over the whole session, pauses included."""
+        return self.total_pulses / self.session_duration_s
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "session_mean_rate_hz": self.session_mean_rate_hz}
 
 
 def classify(protocol: Protocol) -> ProtocolClass:
@@ -71,7 +77,7 @@ def derive(protocol: Protocol) -> Derived:
             inter_train_interval_s=None,
             session_duration_s=duration,
             pulse_frequency_hz=pattern.frequency_hz,
-            mean_rate_hz=pattern.frequency_hz,
+            train_mean_rate_hz=pattern.frequency_hz,
         )
     return _derive_theta_burst(protocol, pattern)
 
@@ -92,7 +98,7 @@ def _derive_train(protocol: Protocol, pattern: TrainPattern) -> Derived:
         inter_train_interval_s=pattern.inter_train_interval_s,
         session_duration_s=_session_duration(duration, pattern.inter_train_interval_s, pattern),
         pulse_frequency_hz=pattern.frequency_hz,
-        mean_rate_hz=pattern.frequency_hz,
+        train_mean_rate_hz=pattern.frequency_hz,
     )
 
 
@@ -110,7 +116,7 @@ def _derive_theta_burst(protocol: Protocol, pattern: ThetaBurstPattern) -> Deriv
             pattern.train_duration_s, pattern.inter_train_interval_s, pattern
         ),
         pulse_frequency_hz=pattern.burst_frequency_hz,
-        mean_rate_hz=pattern.burst_rate_hz * pattern.pulses_per_burst,
+        train_mean_rate_hz=pattern.burst_rate_hz * pattern.pulses_per_burst,
     )
 
 

@@ -65,8 +65,14 @@ def report_dict(data: SessionData) -> dict[str, Any]:
     protocol = data.protocol
     errors = sorted(abs(t.onset_error_ms) for t in data.trains)
     warn_c, stop_c = coil_limits()
+    from stimctl.report import summary
+
     return {
         "session_id": data.session_id,
+        # the top of the report (issue 16): when, serious adverse events, dose
+        "when": summary.when(data),
+        "serious_adverse_events": summary.serious_adverse_events(data),
+        "dose": summary.dose(data),
         "journal": {
             "verifies": data.verification.ok,
             "tampered": not data.verification.ok,

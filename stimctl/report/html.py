@@ -32,6 +32,7 @@ def _environment() -> Environment:
     env.filters["seconds"] = _seconds
     env.filters["num"] = _num
     env.filters["duration"] = _duration
+    env.filters["span"] = _span
     return env
 
 
@@ -74,6 +75,14 @@ def _duration(value: object) -> str:
     if minutes < 1:
         return f"{seconds:.1f} s"
     return f"{int(minutes)} min {seconds:.0f} s"
+
+
+def _span(value: object) -> str:
+    """[low, high] as "45" or "40-45"; n/a when nothing was delivered."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return "n/a"
+    low, high = (_num(v) for v in value)
+    return low if low == high else f"{low}-{high}"
 
 
 def _num(value: object, digits: int = 3) -> str:

@@ -87,6 +87,9 @@ class SessionData:
     adverse_events: list[Moment]
     states: list[Moment]
     end: dict[str, Any] | None
+    started_utc: str | None = None
+    """The wall-clock time of the `session_start` record (ISO 8601, UTC)."""
+    ended_utc: str | None = None
 
     @property
     def protocol(self) -> dict[str, Any]:
@@ -166,6 +169,8 @@ def _build(
     actions: list[Moment] = []
     adverse: list[Moment] = []
     states: list[Moment] = []
+    started_utc: str | None = None
+    ended_utc: str | None = None
     for record in records:
         event = record.get("event")
         payload: dict[str, Any] = record["payload"]
@@ -173,12 +178,14 @@ def _build(
         t_s = round(_num(record.get("mono")) - t0, 6)
         if event == events.SESSION_START and not start:
             start = payload
+            started_utc = record.get("utc") if isinstance(record.get("utc"), str) else None
         elif event == events.VERDICT:
             verdict = payload
         elif event == events.OVERRIDE:
             override = payload
         elif event == events.SESSION_END:
             end = payload
+            ended_utc = record.get("utc") if isinstance(record.get("utc"), str) else None
         elif event == events.TRAIN_START and isinstance(payload.get("train"), int):
             starts[payload["train"]] = payload
         elif event == events.TRAIN_END and isinstance(payload.get("train"), int):
@@ -219,6 +226,8 @@ def _build(
         adverse_events=adverse,
         states=states,
         end=end,
+        started_utc=started_utc,
+        ended_utc=ended_utc,
     )
 
 

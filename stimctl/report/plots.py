@@ -115,10 +115,24 @@ def coil_temperature(data: SessionData, warn_c: float | None, stop_c: float | No
             )
         else:
             _empty(ax, "the journal holds no coil temperature samples")
-        if warn_c is not None:
-            ax.axhline(warn_c, color=SHORT, linestyle="--", linewidth=1, label="warn")
-        if stop_c is not None:
-            ax.axhline(stop_c, color="#c0392b", linestyle="--", linewidth=1, label="stop")
+        # Each limit line carries its label and value on the plot (issue 16).
+        for value, color, label in (
+            (warn_c, SHORT, "warning limit"),
+            (stop_c, "#c0392b", "stop limit"),
+        ):
+            if value is None:
+                continue
+            ax.axhline(value, color=color, linestyle="--", linewidth=1)
+            ax.text(
+                0.01,
+                value,
+                f"{label} {value:g} °C",
+                color=color,
+                fontsize=7,
+                va="bottom",
+                ha="left",
+                transform=ax.get_yaxis_transform(),
+            )
         ax.set_ylabel("coil °C")
         ax.set_xlabel("session time (s)")
         return _svg(fig)

@@ -119,7 +119,7 @@ def _rapid_energy(ctx: Context, device: DeviceProfile) -> list[Finding]:
     if energy is None or energy <= 0:
         return []
     limits = ctx.limits.device
-    rate = ctx.derived.mean_rate_hz
+    rate = ctx.derived.train_mean_rate_hz
     per_second = rate * energy
     max_on_s = limits.rapid_dissipation_j_per_min.value / per_second
     continuous = per_second <= limits.rapid_continuous_j_per_s.value + EPSILON
@@ -160,7 +160,7 @@ def _rapid_wait(ctx: Context, energy: float) -> list[Finding]:
     if iti is None or ctx.derived.trains == 1:
         return []
     limits = ctx.limits.device
-    rate = ctx.derived.mean_rate_hz
+    rate = ctx.derived.train_mean_rate_hz
     n = ctx.derived.pulses_per_train
     continuous = limits.rapid_continuous_j_per_s.value
     wait = max(

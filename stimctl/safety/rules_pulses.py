@@ -66,7 +66,7 @@ def check_pulses(ctx: Context) -> list[Finding]:
         find(
             rule,
             Severity.ALLOW,
-            f"{fmt(total)} pulses per session <= {fmt(cap)}",
+            f"{fmt(total)} pulses per session, within the cap of {fmt(cap)}",
             value=total,
             limit=cap,
             source=source,

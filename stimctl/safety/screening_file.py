@@ -1,5 +1,7 @@
 """Screening answer files (TOML): every questionnaire item answered, nothing unknown.
 
+The format is documented for users in docs/screening-format.md (a test keeps it in step).
+
 ```toml
 questionnaire = "rossi-2011"
 answered_on = 2026-11-24

@@ -57,6 +57,31 @@ EXPECTED_VERDICTS: Final[dict[str, str]] = {
 }
 
 
+REFERENCE_DEVICE: Final = "magstim-rapid2-super-plus-240v"
+"""The device of `make demo` and of the self-test's device-specific verdicts (issue 16:
+the demo table blocked three TBS protocols on this device while the self-test, judging
+without a device and for another subject, listed them as "PASS allow")."""
+
+DEVICE_VERDICTS: Final[dict[str, dict[str, str]]] = {
+    REFERENCE_DEVICE: {
+        # TBS-5, all three theta-burst protocols: 50 Hz bursts must be triggered pulse by
+        # pulse and this Rapid takes single triggers at up to 1 Hz, so they are not
+        # deliverable without an external trigger source (device-protocols, TBS on Rapid)
+        "dep-itbs-three-d": "block",
+        "dep-saint": "block",
+        "ctbs-m1": "block",
+    },
+}
+"""Where a verdict on a device differs from EXPECTED_VERDICTS (device rules only)."""
+
+
+def expected_verdict(name: str, device: str | None = None) -> str | None:
+    """The verdict `name` must get for the typical subject, without or on `device`."""
+    if device is not None and name in DEVICE_VERDICTS.get(device, {}):
+        return DEVICE_VERDICTS[device][name]
+    return EXPECTED_VERDICTS.get(name)
+
+
 def typical_subject(today: dt.date | None = None) -> Subject:
     """EMG RMT 55 % MSO and AMT 44 % MSO of FDI measured `today` (default: today in UTC)."""
     from stimctl.safety import MotorThreshold, Subject

@@ -1,6 +1,8 @@
 """The installation's safety self-test battery (`stimctl selftest`).
 
-Groups, in order: `protocols` (every shipped protocol gets its expected verdict),
+Groups, in order: `protocols` (every shipped protocol gets its expected verdict, without a
+device and on the reference device of `make demo`; and built-in unsafe protocols, one per
+family of rule, must be blocked: `refusals`),
 `configs` (the installed configs match the shipped digests), `journal` (a journal
 verifies and an edited copy is flagged), and `device <target>` (the conformance checks of
 `device_checks`, against every simulated model, one model, or a connected device).
@@ -112,6 +114,7 @@ def run_selftest(
     from stimctl.testing.journal_checks import run_journal_checks
     from stimctl.testing.manifest import run_config_checks
     from stimctl.testing.protocol_checks import run_protocol_checks
+    from stimctl.testing.refusals import run_refusal_checks
 
     chosen = options or SelftestOptions()
     unknown = set(chosen.groups) - set(GROUPS)
@@ -130,6 +133,7 @@ def run_selftest(
 
     if "protocols" in chosen.groups:
         record(run_protocol_checks(started))
+        record(run_refusal_checks(started))  # unsafe protocols that must be blocked
     if "configs" in chosen.groups:
         record(run_config_checks())
     if "journal" in chosen.groups:

@@ -100,7 +100,11 @@ def test_bad_protocol_file_through_the_console_script(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith(f"stimctl: error: {path}: ")
     assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    # One headline, then every problem on its own indented line (issue 16: all at once).
+    head, *problems = result.stderr.strip().splitlines()
+    assert head.endswith(f"{len(problems)} problems, one a line:")
+    assert "  pattern.frequency_hz: Input should be a valid number (got 'fast')" in problems
+    assert all(line.startswith("  ") for line in problems)
 
 
 def test_screening_option(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -130,7 +134,7 @@ def test_library_listings(capsys: pytest.CaptureFixture[str]) -> None:
     devices = {row["name"] for row in json.loads(out)}
     assert {"magstim-rapid2-super-plus-115v", "magpro-x100", "magstim-bistim"} <= devices
     code, out, _ = run(capsys, "protocols", "show", "dep-saint")
-    assert code == 0 and "total_pulses: 1800" in out
+    assert code == 0 and "  total:      1800 pulses in" in out
 
 
 def test_check_prints_a_legend_of_the_status_tags(capsys: pytest.CaptureFixture[str]) -> None:

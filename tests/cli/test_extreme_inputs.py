@@ -112,7 +112,7 @@ PROBE = [
     "stimsim://magstim-200",
     "--driver",
     "magstim-200",
-    "--option",
+    "--driver-option",
 ]
 
 # (case id, argv builder given tmp_path)

@@ -80,7 +80,7 @@ FAMILIES: tuple[Family, ...] = (
         "magpro-x100",
         "magpro-x100",
         _TRAINS,
-        probe=("--driver", "magpro", "--option", "model=x100"),
+        probe=("--driver", "magpro", "--driver-option", "model=x100"),
     ),
 )
 

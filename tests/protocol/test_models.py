@@ -110,7 +110,7 @@ def test_train_duration_must_be_whole_pulses() -> None:
 def test_theta_burst_derived_figures() -> None:
     itbs = derive(theta_burst(120))
     assert (itbs.protocol_class, itbs.pulses_per_train, itbs.total_pulses) == ("itbs", 30, 600)
-    assert itbs.mean_rate_hz == 15.0
+    assert itbs.train_mean_rate_hz == 15.0
     ctbs = derive(theta_burst(80, 40.0, None, 1))
     assert (ctbs.protocol_class, ctbs.total_pulses) == ("ctbs", 600)
     im = derive(theta_burst(80, 5.0, 10.0, 8))

@@ -13,7 +13,7 @@ from stimctl import __version__
 from stimctl.cli import main
 from stimctl.configs import configs_dir, file_digest, names_in
 from stimctl.errors import ExitCode
-from stimctl.testing.expected import EXPECTED_VERDICTS
+from stimctl.testing.expected import EXPECTED_VERDICTS, REFERENCE_DEVICE
 from stimctl.testing.manifest import digests_of, load_manifest
 from stimctl.testing.target import simulated_models
 
@@ -133,10 +133,14 @@ def test_a_shipped_protocol_with_another_verdict_fails_naming_the_rule(
     path.write_text(edited + "\n")
     code, lines = run(capsys, "--only", "protocols")
     assert code == ExitCode.BLOCKED
-    [line] = failures(lines)
+    # without a device and on the reference device (issue 16: the demo's device)
+    line, on_device = failures(lines)
     # 1 s pauses at 80% RMT: tested only above 100% MT, so an override (not a block)
     assert line.startswith("FAIL  protocols: np-m1-10hz-80 - verdict override, expected allow: ")
     assert "ITI-4 (Chen et al. 1997" in line
+    assert on_device.startswith(
+        f"FAIL  protocols: np-m1-10hz-80 on {REFERENCE_DEVICE} - verdict override"
+    )
 
 
 def test_a_journal_check_that_misses_an_edit_fails(
