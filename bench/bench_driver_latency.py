@@ -9,7 +9,7 @@ Runs every registered driver against its byte-level simulator, either in-process
 
 Latency: `status()` (one status exchange; Magstim also a cached temperature), a raw
 `transact` of the cheapest status command, and `arm()` from standby, which applies and
-reads back the whole planned output state first (ADR 0009-drivers). Jitter: the Magstim
+reads back the whole planned output state first (ADR 0010). Jitter: the Magstim
 keep-alive thread runs with the unit armed (period 0.5 s) and nothing else on the line;
 we log when each keep-alive goes out and report interval minus period. No pass/fail:
 numbers only.
@@ -108,7 +108,7 @@ def keepalive_jitter(driver: Stimulator, seconds: float) -> list[float] | None:
         send()
 
     keepalive._send = stamped
-    driver.set_intensity(30)  # the planned output state includes output A (ADR 0009-drivers)
+    driver.set_intensity(30)  # the planned output state includes output A (ADR 0010)
     driver.arm()
     time.sleep(seconds)
     driver.disarm()

@@ -18,7 +18,7 @@ ideal observer gets within 2 % MSO of the true RMT. The input-side noise alone
 (about 4.9 % MSO, Goetz 2019) makes the curve about 5 % MSO wide, which is why this share
 is below 90 % at 20 pulses (ADR 0008).
 
-bayes-amplitude (issue 19, ADR 0009b) uses each MEP's amplitude. Each subject gets one
+bayes-amplitude (issue 19, ADR 0017) uses each MEP's amplitude. Each subject gets one
 hunt with a fixed budget of `--bayes-pulses` (40) and no early stop; its posterior after
 n pulses is what a hunt capped at n pulses would report (the placement of a pulse depends
 only on the readings before it), so the rows "bayes n" come from that one hunt, and

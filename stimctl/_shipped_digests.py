@@ -9,10 +9,10 @@ regenerated configs_manifest.json cannot hide a locally edited table.
 from typing import Final
 
 SHIPPED_CONFIG_DIGESTS: Final[dict[str, str]] = {
-    "devices/magpro-r30-magoption.toml": "aafb986eddd53ef673b82b31ec32b475a3fc19afde57126acf2172ba61a2100a",
-    "devices/magpro-r30.toml": "62f698bb422d0ee2d27a2899e4eccb1fbcbb56040fbefeb3d634278b8c2564be",
-    "devices/magpro-x100-magoption.toml": "f262d93e8d22386442f1072a7b550ee3fcdd6d83c90ac1c170b4557c51b1daec",
-    "devices/magpro-x100.toml": "4804c238285649a92486a480ca7d728ae34a796f6ebcb5ae9ef0343a2ba10228",
+    "devices/magpro-r30-magoption.toml": "0ee5a900d5971b22c6d5f7cc2a54b5844536e0b963863331b97aba27312b1cec",
+    "devices/magpro-r30.toml": "66b6b7efcc2d901e11c2dea7012a61bb9abb236641a2d523d111bae28c65a0e0",
+    "devices/magpro-x100-magoption.toml": "19f8c88af97508297a4b4afef5413279f56aa2eab0d035138c0b231c06913813",
+    "devices/magpro-x100.toml": "dedc883f974ec42451b1f1bb54f328c12e36eb2b24d650b5b7d289a50d9d9fe9",
     "devices/magstim-200.toml": "ed5225ff782b524fe3a7abbe5387ddfb1399b5f2c07890c2babfd7d20660edab",
     "devices/magstim-bistim.toml": "b360606ba32154167b03250aedf77881bcd38cb13147c55e7526b8e4652718ba",
     "devices/magstim-rapid2-standard-115v.toml": "dc680f77d27f089d02648cc7e57ffca6fc3ccb08bba2d19a1ea46a77f9a87676",

@@ -32,7 +32,7 @@ class SiteFile(BaseModel):
     timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
     screening_validity_days: Annotated[int, Field(ge=0, le=365)] = 30
     conservative_duration_table: bool = False
-    # Who may run without signing in (ADR 0009i): dry runs on the simulator by default;
+    # Who may run without signing in (ADR 0014): dry runs on the simulator by default;
     # sessions on a stimulator only in research mode and only where the site says so.
     # A clinical session on a stimulator always needs an authenticated operator.
     unauthenticated_dry_runs: bool = True

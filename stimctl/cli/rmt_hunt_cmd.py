@@ -77,7 +77,7 @@ def build_method(
     first = min(DEFAULT_START, max_intensity) if start is None else start
     if name == "bayes-amplitude":
         if kind == "amt":
-            # Its prior is the resting-muscle population of Goetz 2019 (ADR 0009b).
+            # Its prior is the resting-muscle population of Goetz 2019 (ADR 0017).
             raise ConfigError("bayes-amplitude models the resting muscle; hunt an AMT with ml-pest")
         from stimctl.rmt.methods.bayes_amplitude import BayesAmplitude
 

@@ -1,4 +1,4 @@
-"""Who runs a session, and the physician's signature on an override (ADR 0009i).
+"""Who runs a session, and the physician's signature on an override (ADR 0014).
 
 `authorize_session` runs after the safety check and before a byte goes to the device:
 

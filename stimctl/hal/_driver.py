@@ -8,7 +8,7 @@ Fail closed: `open` leaves the device disarmed, `close` disarms, `safe_stop` dis
 any state without raising, and a status the driver cannot read is `ArmState.UNKNOWN`,
 which every precondition treats as "possibly armed".
 
-Whole output state (issue 12 item 1, ADR 0009-drivers): `arm` first puts every setting
+Whole output state (issue 12 item 1, ADR 0010): `arm` first puts every setting
 that decides what a trigger delivers into the planned state (`OutputPlan`, single pulse
 unless `plan_output` says otherwise), reads the device back and arms only when the
 read-back is the plan; otherwise `OutputStateMismatch`. Drivers supply three hooks:

@@ -2,7 +2,7 @@
 
 `require_role(store, operator_id, role, credential)` is the one check every command
 that needs a person of a role calls (sessions, overrides, prescriptions, reviews, and
-engineer-only commands such as site approval). See ADR 0009i.
+engineer-only commands such as site approval). See ADR 0014.
 """
 
 from stimctl.identity.operators import (

@@ -1,4 +1,4 @@
-"""Credential hashing: Argon2id through argon2-cffi (ADR 0009i).
+"""Credential hashing: Argon2id through argon2-cffi (ADR 0014).
 
 The stored value is the PHC string (``$argon2id$v=19$m=...,t=...,p=...$salt$hash``): it
 carries its own parameters, so a hash made with other parameters still verifies and is

@@ -1,4 +1,4 @@
-"""Operators as people: id, printed name, role, credential, lockout (ADR 0009i).
+"""Operators as people: id, printed name, role, credential, lockout (ADR 0014).
 
 Roles and what each may do (`ALLOWED`):
 

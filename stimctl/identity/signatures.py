@@ -1,4 +1,4 @@
-"""Electronic signatures in the sense of 21 CFR 11.50 and 11.70 (ADR 0009i).
+"""Electronic signatures in the sense of 21 CFR 11.50 and 11.70 (ADR 0014).
 
 A signature row holds the signer's id and printed name, their role, the time, the
 meaning ("approved override of WASS1998_T4", "prescribed course ...", "reviewed adverse

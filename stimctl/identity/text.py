@@ -1,4 +1,4 @@
-"""What an operator id, a printed name and a reason must look like (ADR 0009i).
+"""What an operator id, a printed name and a reason must look like (ADR 0014).
 
 A signature is only worth something if a reader can see what was signed: an id that
 is a real person's pseudonym (not a system actor such as ``engine``), a printed name

@@ -147,7 +147,7 @@ def _v3_indexes(conn: sqlite3.Connection) -> None:
 def _operator_identities_and_signatures(conn: sqlite3.Connection) -> None:
     # Operators become people with a printed name, a credential (an Argon2id hash, never
     # the secret) and a lockout counter; rows that earlier versions created on first use
-    # keep a NULL credential and so can never authenticate (ADR 0009i). Every
+    # keep a NULL credential and so can never authenticate (ADR 0014). Every
     # authentication attempt is kept in auth_events; every electronic signature
     # (21 CFR 11.50/11.70) in signatures, linked to the record it signs by type, id and
     # a digest of the signed content.

@@ -70,7 +70,7 @@ def population() -> Population:
 
 def test_most_subjects_within_2_percent_mso_in_20_pulses(population: Population) -> None:
     within = sum(abs(e) <= 2.0 for e in population.errors_at_20) / SUBJECTS
-    # These 60: 90 %; 1000 in the bench: see ADR 0009b. ML-PEST gets 80 % (ADR 0008).
+    # These 60: 90 %; 1000 in the bench: see ADR 0017. ML-PEST gets 80 % (ADR 0008).
     assert within >= 0.80
 
 

@@ -64,7 +64,7 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
     home = tmp_path / "home"
     enroll(home, rmt=30.0)  # a session on a stimulator is always on record
     env = {**os.environ, "STIMCTL_HOME": str(home)}
-    site = tmp_path / "site.toml"  # a research session without signing in (ADR 0009i)
+    site = tmp_path / "site.toml"  # a research session without signing in (ADR 0014)
     site.write_text(
         "schema_version = 1\nresearch_allowed = true\nunauthenticated_research_runs = true\n"
     )

@@ -1,4 +1,4 @@
-"""Amplitude-aware Bayesian threshold estimation (issue 19 item 1; ADR 0009b).
+"""Amplitude-aware Bayesian threshold estimation (issue 19 item 1; ADR 0017).
 
 The posterior is a grid over (threshold T, curve shape k): T in steps of 0.25 % MSO from
 15 % MSO below the lowest allowed intensity to 15 above the cap (flat prior), k one of

@@ -12,7 +12,7 @@ model's public generator `Statistical-MEP-Model/virtualsubjectEIVGenerateSubject
 in BoshuoWang/TMS_Thresholding). Each shape is placed on the intensity axis by its
 threshold T, the intensity where P(MEP >= criterion) = 0.5 with all noise (issue 7,
 ADR 0008), so a shape is a function of r = x - T and the threshold is a separate,
-flat-prior parameter (ADR 0009b: a % MSO threshold depends on device, coil and muscle, so
+flat-prior parameter (ADR 0017: a % MSO threshold depends on device, coil and muscle, so
 the population's % MSO distribution is not used).
 
 For each shape the tables hold P(amplitude bin | r): amplitudes are binned on a log grid
