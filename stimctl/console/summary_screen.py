@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -58,7 +59,11 @@ class SummaryScreen(Screen[None]):
 
     def set_report(self, report: str) -> None:
         self.report = report
-        self.query_one("#facts", Static).update(self._facts())
+        try:
+            facts = self.query_one("#facts", Static)
+        except NoMatches:  # a fast failure can arrive before compose; compose shows it
+            return
+        facts.update(self._facts())
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="summary"):

@@ -35,6 +35,7 @@ from stimctl.hal import DeviceStatus, SafeStopReport, Stimulator, TrainSpec
 from stimctl.journal import Journal, events
 from stimctl.journal.errors import JournalClosed
 from stimctl.journal.events import STATUS_STOPPED_ADVERSE_EVENT, operator_actor
+from stimctl.protocol.dose import delivered_percent, to_device
 from stimctl.session.controller import SessionController
 from stimctl.session.guard import RuntimeGuard
 from stimctl.session.plan import Plan, PlannedTrain
@@ -498,7 +499,7 @@ class SessionEngine:
             self._journal(events.INTENSITY, payload, actor=actor)
             self._event(f"intensity change refused: {refusal}")
             return
-        percent_mso = math.floor(percent_rmt * self.plan.rmt_percent_mso / 100.0 + 1e-9)
+        percent_mso = to_device(percent_rmt, self.plan.rmt_percent_mso).set_percent_mso
         self.guard.limits.max_intensity_percent_mso = new_max
         self._intensity_override = (percent_mso, percent_rmt)
         payload["percent_mso"] = percent_mso
@@ -588,8 +589,12 @@ class SessionEngine:
                 "planned_onset_s": round(record.planned_onset_s, 6),
                 "actual_onset_s": round(record.actual_onset_s, 6),
                 "pulses_planned": train.pulses,
+                "frequency_hz": train.frequency_hz,
                 "intensity_percent_mso": percent_mso,
                 "intensity_percent_rmt": round(percent_rmt, 3),
+                "delivered_percent_rmt": round(
+                    delivered_percent(percent_mso, self.plan.rmt_percent_mso), 3
+                ),
                 "timing": self.plan.timing,
             },
         )
@@ -632,6 +637,7 @@ class SessionEngine:
     def _set_intensity(self, percent_mso: int, percent_rmt: float) -> None:
         if self._intensity_set and percent_mso == self._percent_mso:
             return
+        self.guard.check_intensity(percent_mso)  # every set-intensity (issue 14)
         self._intensity_set = True
         self.driver.set_intensity(percent_mso)
         with self._lock:
@@ -641,6 +647,9 @@ class SessionEngine:
             {
                 "percent_mso": percent_mso,
                 "percent_rmt": round(percent_rmt, 3),
+                "delivered_percent_rmt": round(
+                    delivered_percent(percent_mso, self.plan.rmt_percent_mso), 3
+                ),
                 "rounding": self.plan.rounding_note,
                 "accepted": True,
             },
@@ -669,6 +678,7 @@ class SessionEngine:
                     self._enter_estop()
                     raise _Abort
                 self.guard.check_pulses(1)
+                self.guard.check_intensity(self._percent_mso)  # every fire (issue 14)
                 try:
                     self.driver.fire()
                 except DriverError:
@@ -688,6 +698,7 @@ class SessionEngine:
                 self._enter_estop()
                 raise _Abort
             self.guard.check_pulses(train.pulses)
+            self.guard.check_intensity(self._percent_mso)  # every fire (issue 14)
             self.driver.start_train()
             started = self.clock.now()
         end = started + train.duration_s
