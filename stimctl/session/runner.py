@@ -40,6 +40,7 @@ from stimctl.safety.engine import evaluate
 from stimctl.safety.monitoring import Monitoring, outside_tables
 from stimctl.safety.tables import limits, table_digests
 from stimctl.safety.verdict import Severity, Verdict
+from stimctl.session.device_truth import check_device
 from stimctl.session.engine import SessionEngine
 from stimctl.session.guard import RuntimeGuard
 from stimctl.session.plan import Plan, PlanCompiler, check_plan, compile_plan
@@ -297,6 +298,7 @@ def open_session(
     try:
         identity = driver.identify()
         caps = driver.capabilities()
+        check_device(device, identity, caps)  # one source of device truth (issue 14)
         plan = prepared.plan
         if caps.device_timed_trains != device.device_timed_trains:
             plan = _checked_plan(
