@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import queue
 import threading
 import time
@@ -39,6 +38,12 @@ from stimctl.protocol.dose import delivered_percent, to_device
 from stimctl.session.controller import SessionController
 from stimctl.session.guard import RuntimeGuard
 from stimctl.session.plan import Plan, PlannedTrain
+from stimctl.session.pulse_count import (
+    Evidence,
+    TrainWindow,
+    link_failed_since,
+    unreported_train_bounds,
+)
 from stimctl.session.states import DEVICE_MAY_BE_ARMED, TERMINAL, State, Trigger
 from stimctl.session.summary import Snapshot, Summary, TrainRecord
 from stimctl.session.watchdog import (
@@ -769,38 +774,12 @@ class SessionEngine:
             # (the MagPro has no keep-alive): the count is a lower bound up to the train.
             seen = self._reported(seen_before)
             return seen, (train.pulses if link_lost else seen)
-        if link_lost:
-            # The Rapid² reports no pulses. Up to the last good reply the device was
-            # reachable and firing; after it, anything up to the whole train may have gone.
-            last = self._last_reply if self._last_reply is not None else started
-            seen_until = max(0.0, min(last, end) - started)
-            return self._pulses_by(seen_until, train), train.pulses
-        if completed:
-            return train.pulses, train.pulses
-        by_time = self._pulses_by(now - started, train)
-        if self._fault_at is not None and self._fault_at >= started:
-            # The device itself stopped (a removed coil, an overheat, a self-disarm) at an
-            # unknown moment after its last healthy reading: only that much is certain.
-            healthy = self._last_healthy if self._last_healthy is not None else started
-            seen_until = max(0.0, min(healthy, now) - started)
-            lower = self._pulses_by(seen_until, train) if healthy >= started else 0
-            return min(lower, by_time), by_time
-        # Cut by the host (e-stop, abort) while the link was good: counted by elapsed
-        # time, to within one pulse (the one the disarm may have raced).
-        return max(0, by_time - 1), by_time
-
-    @staticmethod
-    def _pulses_by(elapsed_s: float, train: PlannedTrain) -> int:
-        return min(train.pulses, math.floor(elapsed_s * train.frequency_hz + 1e-6) + 1)
+        window = TrainWindow(train.pulses, train.frequency_hz, started, end)
+        evidence = Evidence(link_lost, self._last_reply, self._fault_at, self._last_healthy)
+        return unreported_train_bounds(window, now, evidence)
 
     def _link_failed_since(self, since: float) -> bool:
-        """True when a read failed after `since` and the device has not answered since
-        (a link that went silent: what the device did after its last reply is unseen)."""
-        failed = self._last_link_error
-        if failed is None or failed < since:
-            return False
-        last = self._last_reply
-        return last is None or last <= failed
+        return link_failed_since(since, self._last_link_error, self._last_reply)
 
     def _reported(self, seen_before: int) -> int:
         seen = self._pulses_seen()
