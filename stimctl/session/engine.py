@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
 from collections import deque
@@ -37,6 +36,18 @@ from stimctl.journal.events import STATUS_STOPPED_ADVERSE_EVENT, operator_actor
 from stimctl.protocol.dose import delivered_percent, to_device
 from stimctl.session.controller import SessionController
 from stimctl.session.guard import RuntimeGuard
+from stimctl.session.inbox import (
+    Abort,
+    Acknowledge,
+    ChangeIntensity,
+    DeviceFault,
+    EndForAdverseEvent,
+    EStopDone,
+    Inbox,
+    Pause,
+    Resume,
+    Stop,
+)
 from stimctl.session.plan import Plan, PlannedTrain
 from stimctl.session.pulse_count import (
     Evidence,
@@ -118,7 +129,7 @@ class SessionEngine:
         self._revalidate = revalidate
         self._poll_s = poll_s
         self._ready_timeout_s = ready_timeout_s
-        self._commands: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self._commands = Inbox()
         self._lock = threading.RLock()  # guards the snapshot fields
         self._output_lock = threading.Lock()  # e-stop vs. fire: no pulse after the latch
         self._estop = threading.Event()
@@ -193,23 +204,23 @@ class SessionEngine:
     # attributes every action to a person, never to an anonymous "operator".
 
     def pause(self, actor: str) -> None:
-        self._command("pause", actor=actor)
+        self._commands.put(Pause(actor))
 
     def resume(self, actor: str) -> None:
-        self._command("resume", actor=actor)
+        self._commands.put(Resume(actor))
 
     def stop(self, actor: str) -> None:
         """Stop at the end of the current train."""
-        self._command("stop", actor=actor)
+        self._commands.put(Stop(actor))
 
     def abort(self, actor: str, reason: str = "operator abort") -> None:
         """Disarm now and end the session as aborted."""
         with self._lock:
             self._abort_reason = self._abort_reason or reason
-        self._command("abort", actor=actor, reason=reason)
+        self._commands.put(Abort(actor, reason))
 
     def acknowledge(self, actor: str) -> None:
-        self._command("acknowledge", actor=actor)
+        self._commands.put(Acknowledge(actor))
 
     def adverse_event(self, actor: str, *, kind: str, severity: str) -> bool:
         """An adverse event was recorded; a serious one ends the session now.
@@ -224,7 +235,7 @@ class SessionEngine:
                 return False  # the session had already ended
             self._adverse_event = self._adverse_event or f"{kind} ({severity})"
             self._abort_reason = self._abort_reason or "serious adverse event"
-        self._command("end_for_adverse_event", actor=actor, event_kind=kind, severity=severity)
+        self._commands.put(EndForAdverseEvent(actor, kind, severity))
         return True
 
     def note_interrupt(self, signal_name: str) -> None:
@@ -235,19 +246,13 @@ class SessionEngine:
     def background_failed(self, source: str, exc: BaseException) -> None:
         """A helper thread (fault injector, records link, reader) died: fault the session."""
         log.error("%s failed: %s", source, exc)
-        self._command("device_fault", error=f"{source} failed: {exc}", lost=False)
+        self._commands.put(DeviceFault(f"{source} failed: {exc}", lost=False))
 
     def change_intensity(
         self, percent_rmt: float, *, operator: str, reason: str, confirmed: bool = False
     ) -> None:
         """Change the intensity from the next train on; re-validated, journaled."""
-        self._command(
-            "intensity",
-            actor=_actor(operator),
-            percent_rmt=percent_rmt,
-            reason=reason,
-            confirmed=confirmed,
-        )
+        self._commands.put(ChangeIntensity(_actor(operator), percent_rmt, reason, confirmed))
 
     def estop(self, actor: str) -> bool:
         """Emergency stop: disarm at once from the calling thread, then latch.
@@ -257,7 +262,7 @@ class SessionEngine:
         self._estop.set()
         with self._output_lock:
             report = self._safe_stop()
-        self._command("estop", actor=actor, disarmed=report.disarmed, error=report.error)
+        self._commands.put(EStopDone(actor, report.disarmed, report.error))
         return report.disarmed
 
     def snapshot(self) -> Snapshot:
@@ -288,11 +293,8 @@ class SessionEngine:
 
     # -- engine thread -----------------------------------------------------------------
 
-    def _command(self, kind: str, **args: Any) -> None:
-        self._commands.put((kind, args))
-
     def _driver_fault(self, exc: StimctlError) -> None:
-        self._command("device_fault", error=str(exc), lost=isinstance(exc, ConnectionLost))
+        self._commands.put(DeviceFault(str(exc), lost=isinstance(exc, ConnectionLost)))
 
     def _run(self) -> None:
         participate = getattr(self.clock, "participate", None)
@@ -411,12 +413,8 @@ class SessionEngine:
         self.clock.sleep_until(deadline)
 
     def _handle_commands(self) -> None:
-        while True:
-            try:
-                kind, args = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            self._handle(kind, args)
+        while (command := self._commands.take()) is not None:
+            self._handle(command.kind, command.args())
 
     def _handle(self, kind: str, args: dict[str, Any]) -> None:
         actor = _actor(str(args.get("actor", "engine")))
