@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 from stimctl.errors import ConfigError
-from stimctl.rmt.readings import RESTING_MEP_CRITERION_UV, MepReading
+from stimctl.mep import RESTING_MEP_CRITERION_UV, MepReading
 
 # Population parameters (safety-limits 4.2): mean and variance.
 P1 = (-5.08, 0.0036)

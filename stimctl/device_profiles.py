@@ -57,6 +57,8 @@ class DeviceProfile(_Strict):
     title: Text
     vendor: Literal["magstim", "magventure"]
     driver: Name
+    model: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    """The model the driver reports at open (`Capabilities.model`); checked there."""
     driver_options: Annotated[dict[Name, OptionValue], Field(max_length=20)]
     simulator: Annotated[str, Field(max_length=200)] | None = None
     """Spec of the built-in simulator of this model (`stimsim://<spec>`), for dry runs."""

@@ -104,6 +104,14 @@ class ConnectionLost(TransportError):
     """The port vanished (a pulled cable, a closed pty, a dead simulator)."""
 
 
+class EncodingError(DriverError):
+    """A value reached a codec that cannot encode it (wrong type, too many digits): the
+    driver did not check it first, which is a bug in stimctl, not a safety refusal and
+    not a device fault (issue 14 item 6)."""
+
+    exit_code = ExitCode.INTERNAL
+
+
 class DeviceTimeout(DriverError):
     """The device did not send the expected number of bytes before the deadline."""
 

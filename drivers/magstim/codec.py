@@ -15,7 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stimctl.errors import ChecksumError, DeviceRejected, ProtocolError, SafetyViolation
+from stimctl.errors import (
+    ChecksumError,
+    DeviceRejected,
+    EncodingError,
+    ProtocolError,
+    SafetyViolation,
+)
 from stimctl.hal import ArmState
 
 Version = tuple[int, ...]
@@ -353,16 +359,16 @@ def _rapid_parameters(widths: tuple[int, int, int, int, int]) -> Parser:
 def digits(value: int, width: int, what: str) -> bytes:
     """Zero-padded decimal ASCII; out of range is refused, never truncated."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SafetyViolation(f"{what} must be an integer, got {value!r}", rule="codec-range")
+        raise EncodingError(f"{what} must be an integer, got {value!r}")
     if not 0 <= value < 10**width:
-        raise SafetyViolation(f"{what} {value} does not fit {width} digits", rule="codec-range")
+        raise EncodingError(f"{what} {value} does not fit {width} digits")
     return str(value).zfill(width).encode("ascii")
 
 
 def tenths(value: float, what: str) -> int:
     """A value in units of 0.1 that must be exact (no silent rounding, trap 4.9/4.10)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SafetyViolation(f"{what} must be a number, got {value!r}", rule="codec-range")
+        raise EncodingError(f"{what} must be a number, got {value!r}")
     scaled = value * 10
     if abs(scaled - round(scaled)) > 1e-6:
         raise SafetyViolation(f"{what} {value} is not a multiple of 0.1", rule="device-resolution")
@@ -419,9 +425,7 @@ def _enable_remote(version: Version, args: dict[str, Any]) -> Request:
     # A8.1: Q + the 16-char code as given (with hyphens, without its trailing CRC char).
     raw = code.encode("ascii")
     if len(raw) != 16:
-        raise SafetyViolation(
-            f"unlock code must be 16 characters, got {len(raw)}", rule="codec-range"
-        )
+        raise EncodingError(f"unlock code must be 16 characters, got {len(raw)}")
     return Request("enable_remote", frame(b"Q" + raw), 3, _status_only)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stimctl.errors import ChecksumError, ProtocolError, SafetyViolation
+from stimctl.errors import ChecksumError, EncodingError, ProtocolError, SafetyViolation
 
 START = 0xFE
 END = 0xFF
@@ -280,7 +280,7 @@ def _int_in(value: Any, low: int, high: int, what: str) -> int:
 def _scaled(value: Any, scale: int, low: float, high: float, what: str) -> int:
     """value x scale as an exact integer; off-grid or out of range is refused."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SafetyViolation(f"{what} must be a number, got {value!r}", rule="codec-range")
+        raise EncodingError(f"{what} must be a number, got {value!r}")
     if not low <= value <= high:
         raise SafetyViolation(f"{what} {value} is outside {low}-{high}", rule="device-range")
     scaled = value * scale

@@ -2,7 +2,8 @@
 
 Two rules from the style anchors (trap 4.1, 4.3): a short read is an error against ONE
 overall deadline (pyserial returns short data silently), and a port that vanishes
-(`SerialException`/`OSError`) becomes `ConnectionLost`. I/O deadlines use real monotonic
+(`SerialException`/`OSError`, or a closed descriptor) becomes `ConnectionLost`; any other
+exception (a bug) propagates unchanged. I/O deadlines use real monotonic
 time, not the injected session clock: bytes arrive in real time even when the session
 runs on a `VirtualClock`.
 """
@@ -43,17 +44,30 @@ class SerialPort(Protocol):
     def close(self) -> None: ...
 
 
+def _descriptor_gone(port: object) -> bool:
+    """True when a pyserial port's file descriptor was closed under it (fd None or -1)."""
+    fd = getattr(port, "fd", 0)
+    return fd is None or (isinstance(fd, int) and fd < 0)
+
+
 @contextlib.contextmanager
-def _translate_errors(what: str) -> Iterator[None]:
-    """Turn pyserial and OS errors into `ConnectionLost`, chained (`raise ... from`)."""
+def _translate_errors(what: str, port: object = None) -> Iterator[None]:
+    """Turn pyserial and OS errors into `ConnectionLost`, chained (`raise ... from`).
+
+    ValueError/TypeError/AttributeError become `ConnectionLost` only when the port's file
+    descriptor is gone (pyserial raises them from a port closed under it); otherwise they
+    are bugs and propagate as they are: a bug must not look like a pulled cable.
+    """
     import serial
 
     try:
         yield
-    except (serial.SerialException, OSError, ValueError, TypeError, AttributeError) as exc:
-        # ValueError/TypeError/AttributeError: pyserial raises these from a port whose file
-        # descriptor was closed under it (fd None or -1).
+    except (serial.SerialException, OSError) as exc:
         raise ConnectionLost(f"{what} failed, the port is gone: {exc}") from exc
+    except (ValueError, TypeError, AttributeError) as exc:
+        if port is not None and _descriptor_gone(port):
+            raise ConnectionLost(f"{what} failed, the port is gone: {exc}") from exc
+        raise
     except Exception as exc:
         # termios.error (not an OSError) from `in_waiting` when a tty's far end vanished
         if type(exc).__module__ == "termios":
@@ -72,7 +86,7 @@ class Transport:
         self._port = port
         self._closed = False
         self.url = url
-        with _translate_errors("configuring the port"):
+        with _translate_errors("configuring the port", self._port):
             port.timeout = POLL_S
 
     @classmethod
@@ -109,7 +123,7 @@ class Transport:
 
     def write(self, data: bytes) -> None:
         self._check_open()
-        with _translate_errors("writing to the port"):
+        with _translate_errors("writing to the port", self._port):
             written = self._port.write(data)
             self._port.flush()
         if written is not None and written != len(data):
@@ -121,7 +135,7 @@ class Transport:
         deadline = time.monotonic() + timeout
         buf = bytearray()
         while True:
-            with _translate_errors("reading from the port"):
+            with _translate_errors("reading from the port", self._port):
                 buf += self._port.read(n - len(buf))
             if len(buf) >= n:
                 break
@@ -136,7 +150,7 @@ class Transport:
         deadline = time.monotonic() + timeout
         buf = bytearray()
         while True:
-            with _translate_errors("reading from the port"):
+            with _translate_errors("reading from the port", self._port):
                 buf += self._port.read(1)
             if buf.endswith(terminator):
                 break
@@ -150,13 +164,13 @@ class Transport:
     def read_some(self, max_bytes: int = 256) -> bytes:
         """Whatever is buffered (or the next byte within one poll period); b"" if none."""
         self._check_open()
-        with _translate_errors("reading from the port"):
+        with _translate_errors("reading from the port", self._port):
             waiting = self._port.in_waiting
             return self._port.read(min(max(waiting, 1), max_bytes))
 
     def reset_input(self) -> None:
         self._check_open()
-        with _translate_errors("flushing the input buffer"):
+        with _translate_errors("flushing the input buffer", self._port):
             self._port.reset_input_buffer()
 
     def close(self) -> None:

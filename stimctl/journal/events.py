@@ -50,7 +50,9 @@ rounding is explicit and journaled). Payload: ``requested``, ``applied``, ``unit
 
 TRAIN_START: Final = "train_start"
 """A train is about to begin. Payload: ``train`` (required, int, 0-based),
-``pulses_planned``, ``frequency_hz``, ``intensity_pct_mso``."""
+``pulses_planned``, ``frequency_hz``, ``intensity_percent_mso`` (what the device was set
+to), ``intensity_percent_rmt`` (prescribed) and ``delivered_percent_rmt`` (the setting
+in % of the threshold; older journals: ``intensity_pct_mso``)."""
 
 PULSE: Final = "pulse"
 """One pulse was delivered: written right after the driver confirms the trigger.

@@ -123,7 +123,7 @@ def _trains(
     for train in sorted(starts):
         start, end = starts[train], ends.get(train)
         payload = start["payload"]
-        mso = _number(payload.get("intensity_pct_mso"))
+        mso = train_percent_mso(payload)
         rmt = threshold.percent_mso if threshold else None
         pulses = pulse_counts.get(train)
         if pulses is None and end is not None:
@@ -170,3 +170,10 @@ def _int(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value
+
+
+def train_percent_mso(payload: dict[str, object]) -> float | None:
+    """The % MSO a train was set to: the engine journals ``intensity_percent_mso``
+    (``intensity_pct_mso`` is the older documented name, still read)."""
+    value = payload.get("intensity_percent_mso", payload.get("intensity_pct_mso"))
+    return _number(value)

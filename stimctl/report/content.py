@@ -22,6 +22,7 @@ TSV_COLUMNS = (
     "estimated",
     "intensity_percent_mso",
     "intensity_percent_rmt",
+    "delivered_percent_rmt",
     "journal",
     "simulated",
 )
@@ -52,6 +53,7 @@ def train_dict(train: TrainRow) -> dict[str, Any]:
         "estimated": train.estimated,
         "intensity_percent_mso": train.intensity_percent_mso,
         "intensity_percent_rmt": train.intensity_percent_rmt,
+        "delivered_percent_rmt": train.delivered_percent_rmt,
     }
 
 

@@ -48,6 +48,8 @@ class TrainRow:
     end_s: float | None
     estimated: bool
     timing: str
+    delivered_percent_rmt: float | None = None
+    """The setting in % of the threshold (46% MSO of an RMT of 52 is 88.5, for 90 prescribed)."""
 
     @property
     def onset_error_ms(self) -> float:
@@ -283,6 +285,7 @@ def _train(start: dict[str, Any], end: dict[str, Any] | None) -> TrainRow:
         end_s=_maybe(end_s),
         estimated=bool(end and end.get("estimated")),
         timing=str(start.get("timing", "")),
+        delivered_percent_rmt=_maybe(start.get("delivered_percent_rmt")),
     )
 
 

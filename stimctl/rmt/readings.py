@@ -9,36 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from stimctl.errors import ConfigError
 
-Measurement = Literal["emg", "visual"]
+# Moved to the base layer so the virtual subject need not import stimctl.rmt (issue 14).
+from stimctl.mep import RESTING_MEP_CRITERION_UV, Measurement, MepReading
 
-# The IFCN criterion for a resting MEP: at least 50 µV peak-to-peak (safety-limits 4.1).
-RESTING_MEP_CRITERION_UV = 50.0
-
-
-@dataclass(frozen=True)
-class MepReading:
-    """What one pulse produced: an amplitude in µV, a visible yes/no, or both."""
-
-    amplitude_uv: float | None = None
-    visible: bool | None = None
-
-    def __post_init__(self) -> None:
-        if self.amplitude_uv is None and self.visible is None:
-            raise ConfigError("an MEP reading needs an amplitude or a visible yes/no")
-        if self.amplitude_uv is not None and (
-            not math.isfinite(self.amplitude_uv) or self.amplitude_uv < 0
-        ):
-            raise ConfigError(
-                f"an MEP amplitude must be a finite number >= 0 µV, got {self.amplitude_uv!r}"
-            )
-
-    @property
-    def measurement(self) -> Measurement:
-        return "emg" if self.amplitude_uv is not None else "visual"
+__all__ = ["RESTING_MEP_CRITERION_UV", "Criterion", "Measurement", "MepReading", "MepSource"]
 
 
 @dataclass(frozen=True)

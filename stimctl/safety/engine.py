@@ -13,6 +13,7 @@ from stimctl import plausible
 from stimctl.device_profiles import DeviceProfile
 from stimctl.protocol.derived import derive
 from stimctl.protocol.models import Protocol
+from stimctl.protocol.plan import Plan
 from stimctl.safety import thresholds
 from stimctl.safety.context import Context
 from stimctl.safety.inputs import History, SiteRules, Subject
@@ -21,6 +22,7 @@ from stimctl.safety.rules_duration import check_train_duration
 from stimctl.safety.rules_history import check_history, check_schedule_allowed
 from stimctl.safety.rules_intensity import check_intensity
 from stimctl.safety.rules_iti import check_inter_train_interval
+from stimctl.safety.rules_plan import check_compiled_plan, plan_figures
 from stimctl.safety.rules_pulses import check_pulses
 from stimctl.safety.rules_risk import check_age_and_risk
 from stimctl.safety.rules_screening import check_screening
@@ -74,6 +76,7 @@ def evaluate(
     site: SiteRules | None = None,
     history: History | None = None,
     require_screening: bool = False,
+    plan: Plan | None = None,
 ) -> Verdict:
     """Check one session of `protocol` for `subject`; reports all findings.
 
@@ -81,6 +84,9 @@ def evaluate(
     Without `history` the daily and course rules are not evaluated.
     `require_screening`: a missing screening blocks (session start); `stimctl check`
     leaves it off unless a screening file is given.
+    `plan`: the compiled plan the session will send; every train of it is checked against
+    the figures the rules judged (PLAN-1), and its figures are the verdict's `plan`, from
+    which the runtime guard takes its limits.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -115,6 +121,8 @@ def evaluate(
     findings += check_schedule_allowed(ctx)
     if history is not None:
         findings += check_history(ctx, history, now)
+    if plan is not None:
+        findings += check_compiled_plan(ctx, plan)
     derived = {
         "name": protocol.name,
         "title": protocol.title,
@@ -127,4 +135,6 @@ def evaluate(
         "dose_percent_mso": round(ctx.dose_percent_mso, 3),
         "table_version": ctx.limits.table_version,
     }
+    if plan is not None:
+        derived["plan"] = plan_figures(plan)
     return Verdict.from_findings(findings, derived)

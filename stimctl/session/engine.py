@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
-import queue
 import threading
 import time
 from collections import deque
@@ -35,9 +33,28 @@ from stimctl.hal import DeviceStatus, SafeStopReport, Stimulator, TrainSpec
 from stimctl.journal import Journal, events
 from stimctl.journal.errors import JournalClosed
 from stimctl.journal.events import STATUS_STOPPED_ADVERSE_EVENT, operator_actor
+from stimctl.protocol.dose import delivered_percent, to_device
 from stimctl.session.controller import SessionController
 from stimctl.session.guard import RuntimeGuard
+from stimctl.session.inbox import (
+    Abort,
+    Acknowledge,
+    ChangeIntensity,
+    DeviceFault,
+    EndForAdverseEvent,
+    EStopDone,
+    Inbox,
+    Pause,
+    Resume,
+    Stop,
+)
 from stimctl.session.plan import Plan, PlannedTrain
+from stimctl.session.pulse_count import (
+    Evidence,
+    TrainWindow,
+    link_failed_since,
+    unreported_train_bounds,
+)
 from stimctl.session.states import DEVICE_MAY_BE_ARMED, TERMINAL, State, Trigger
 from stimctl.session.summary import Snapshot, Summary, TrainRecord
 from stimctl.session.watchdog import (
@@ -112,7 +129,7 @@ class SessionEngine:
         self._revalidate = revalidate
         self._poll_s = poll_s
         self._ready_timeout_s = ready_timeout_s
-        self._commands: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self._commands = Inbox()
         self._lock = threading.RLock()  # guards the snapshot fields
         self._output_lock = threading.Lock()  # e-stop vs. fire: no pulse after the latch
         self._estop = threading.Event()
@@ -187,23 +204,23 @@ class SessionEngine:
     # attributes every action to a person, never to an anonymous "operator".
 
     def pause(self, actor: str) -> None:
-        self._command("pause", actor=actor)
+        self._commands.put(Pause(actor))
 
     def resume(self, actor: str) -> None:
-        self._command("resume", actor=actor)
+        self._commands.put(Resume(actor))
 
     def stop(self, actor: str) -> None:
         """Stop at the end of the current train."""
-        self._command("stop", actor=actor)
+        self._commands.put(Stop(actor))
 
     def abort(self, actor: str, reason: str = "operator abort") -> None:
         """Disarm now and end the session as aborted."""
         with self._lock:
             self._abort_reason = self._abort_reason or reason
-        self._command("abort", actor=actor, reason=reason)
+        self._commands.put(Abort(actor, reason))
 
     def acknowledge(self, actor: str) -> None:
-        self._command("acknowledge", actor=actor)
+        self._commands.put(Acknowledge(actor))
 
     def adverse_event(self, actor: str, *, kind: str, severity: str) -> bool:
         """An adverse event was recorded; a serious one ends the session now.
@@ -218,7 +235,7 @@ class SessionEngine:
                 return False  # the session had already ended
             self._adverse_event = self._adverse_event or f"{kind} ({severity})"
             self._abort_reason = self._abort_reason or "serious adverse event"
-        self._command("end_for_adverse_event", actor=actor, event_kind=kind, severity=severity)
+        self._commands.put(EndForAdverseEvent(actor, kind, severity))
         return True
 
     def note_interrupt(self, signal_name: str) -> None:
@@ -229,19 +246,13 @@ class SessionEngine:
     def background_failed(self, source: str, exc: BaseException) -> None:
         """A helper thread (fault injector, records link, reader) died: fault the session."""
         log.error("%s failed: %s", source, exc)
-        self._command("device_fault", error=f"{source} failed: {exc}", lost=False)
+        self._commands.put(DeviceFault(f"{source} failed: {exc}", lost=False))
 
     def change_intensity(
         self, percent_rmt: float, *, operator: str, reason: str, confirmed: bool = False
     ) -> None:
         """Change the intensity from the next train on; re-validated, journaled."""
-        self._command(
-            "intensity",
-            actor=_actor(operator),
-            percent_rmt=percent_rmt,
-            reason=reason,
-            confirmed=confirmed,
-        )
+        self._commands.put(ChangeIntensity(_actor(operator), percent_rmt, reason, confirmed))
 
     def estop(self, actor: str) -> bool:
         """Emergency stop: disarm at once from the calling thread, then latch.
@@ -251,7 +262,7 @@ class SessionEngine:
         self._estop.set()
         with self._output_lock:
             report = self._safe_stop()
-        self._command("estop", actor=actor, disarmed=report.disarmed, error=report.error)
+        self._commands.put(EStopDone(actor, report.disarmed, report.error))
         return report.disarmed
 
     def snapshot(self) -> Snapshot:
@@ -282,11 +293,8 @@ class SessionEngine:
 
     # -- engine thread -----------------------------------------------------------------
 
-    def _command(self, kind: str, **args: Any) -> None:
-        self._commands.put((kind, args))
-
     def _driver_fault(self, exc: StimctlError) -> None:
-        self._command("device_fault", error=str(exc), lost=isinstance(exc, ConnectionLost))
+        self._commands.put(DeviceFault(str(exc), lost=isinstance(exc, ConnectionLost)))
 
     def _run(self) -> None:
         participate = getattr(self.clock, "participate", None)
@@ -405,12 +413,8 @@ class SessionEngine:
         self.clock.sleep_until(deadline)
 
     def _handle_commands(self) -> None:
-        while True:
-            try:
-                kind, args = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            self._handle(kind, args)
+        while (command := self._commands.take()) is not None:
+            self._handle(command.kind, command.args())
 
     def _handle(self, kind: str, args: dict[str, Any]) -> None:
         actor = _actor(str(args.get("actor", "engine")))
@@ -498,7 +502,7 @@ class SessionEngine:
             self._journal(events.INTENSITY, payload, actor=actor)
             self._event(f"intensity change refused: {refusal}")
             return
-        percent_mso = math.floor(percent_rmt * self.plan.rmt_percent_mso / 100.0 + 1e-9)
+        percent_mso = to_device(percent_rmt, self.plan.rmt_percent_mso).set_percent_mso
         self.guard.limits.max_intensity_percent_mso = new_max
         self._intensity_override = (percent_mso, percent_rmt)
         payload["percent_mso"] = percent_mso
@@ -588,8 +592,12 @@ class SessionEngine:
                 "planned_onset_s": round(record.planned_onset_s, 6),
                 "actual_onset_s": round(record.actual_onset_s, 6),
                 "pulses_planned": train.pulses,
+                "frequency_hz": train.frequency_hz,
                 "intensity_percent_mso": percent_mso,
                 "intensity_percent_rmt": round(percent_rmt, 3),
+                "delivered_percent_rmt": round(
+                    delivered_percent(percent_mso, self.plan.rmt_percent_mso), 3
+                ),
                 "timing": self.plan.timing,
             },
         )
@@ -632,6 +640,7 @@ class SessionEngine:
     def _set_intensity(self, percent_mso: int, percent_rmt: float) -> None:
         if self._intensity_set and percent_mso == self._percent_mso:
             return
+        self.guard.check_intensity(percent_mso)  # every set-intensity (issue 14)
         self._intensity_set = True
         self.driver.set_intensity(percent_mso)
         with self._lock:
@@ -641,6 +650,9 @@ class SessionEngine:
             {
                 "percent_mso": percent_mso,
                 "percent_rmt": round(percent_rmt, 3),
+                "delivered_percent_rmt": round(
+                    delivered_percent(percent_mso, self.plan.rmt_percent_mso), 3
+                ),
                 "rounding": self.plan.rounding_note,
                 "accepted": True,
             },
@@ -669,6 +681,7 @@ class SessionEngine:
                     self._enter_estop()
                     raise _Abort
                 self.guard.check_pulses(1)
+                self.guard.check_intensity(self._percent_mso)  # every fire (issue 14)
                 try:
                     self.driver.fire()
                 except DriverError:
@@ -688,6 +701,7 @@ class SessionEngine:
                 self._enter_estop()
                 raise _Abort
             self.guard.check_pulses(train.pulses)
+            self.guard.check_intensity(self._percent_mso)  # every fire (issue 14)
             self.driver.start_train()
             started = self.clock.now()
         end = started + train.duration_s
@@ -758,38 +772,12 @@ class SessionEngine:
             # (the MagPro has no keep-alive): the count is a lower bound up to the train.
             seen = self._reported(seen_before)
             return seen, (train.pulses if link_lost else seen)
-        if link_lost:
-            # The Rapid² reports no pulses. Up to the last good reply the device was
-            # reachable and firing; after it, anything up to the whole train may have gone.
-            last = self._last_reply if self._last_reply is not None else started
-            seen_until = max(0.0, min(last, end) - started)
-            return self._pulses_by(seen_until, train), train.pulses
-        if completed:
-            return train.pulses, train.pulses
-        by_time = self._pulses_by(now - started, train)
-        if self._fault_at is not None and self._fault_at >= started:
-            # The device itself stopped (a removed coil, an overheat, a self-disarm) at an
-            # unknown moment after its last healthy reading: only that much is certain.
-            healthy = self._last_healthy if self._last_healthy is not None else started
-            seen_until = max(0.0, min(healthy, now) - started)
-            lower = self._pulses_by(seen_until, train) if healthy >= started else 0
-            return min(lower, by_time), by_time
-        # Cut by the host (e-stop, abort) while the link was good: counted by elapsed
-        # time, to within one pulse (the one the disarm may have raced).
-        return max(0, by_time - 1), by_time
-
-    @staticmethod
-    def _pulses_by(elapsed_s: float, train: PlannedTrain) -> int:
-        return min(train.pulses, math.floor(elapsed_s * train.frequency_hz + 1e-6) + 1)
+        window = TrainWindow(train.pulses, train.frequency_hz, started, end)
+        evidence = Evidence(link_lost, self._last_reply, self._fault_at, self._last_healthy)
+        return unreported_train_bounds(window, now, evidence)
 
     def _link_failed_since(self, since: float) -> bool:
-        """True when a read failed after `since` and the device has not answered since
-        (a link that went silent: what the device did after its last reply is unseen)."""
-        failed = self._last_link_error
-        if failed is None or failed < since:
-            return False
-        last = self._last_reply
-        return last is None or last <= failed
+        return link_failed_since(since, self._last_link_error, self._last_reply)
 
     def _reported(self, seen_before: int) -> int:
         seen = self._pulses_seen()

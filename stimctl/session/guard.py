@@ -1,17 +1,21 @@
 """The runtime guard between the engine and the driver.
 
-Every command the engine is about to send is re-checked against the limits the plan was
-checked with: intensity, pulses delivered so far against planned, the minimum interval
-since the last train, and the coil temperature. A refusal raises `SafetyViolation`
+Every command the engine is about to send is re-checked against the limits of the safety
+verdict (`for_verdict`: the figures of the compiled plan the verdict judged, not the plan
+the engine holds, issue 14 item 1): every set-intensity and every fire against the
+highest checked % MSO, pulses delivered so far against the checked total, the minimum
+interval since the last train, and the coil temperature. A refusal raises `SafetyViolation`
 naming its rule; the engine then goes to `fault` and disarms (fail closed).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from stimctl.errors import SafetyViolation
-from stimctl.session.plan import Plan
+from stimctl.protocol.plan import Plan
+from stimctl.safety.verdict import Verdict
 
 EPSILON = 1e-9
 # Host timing can start a train a little early relative to the nominal interval
@@ -37,7 +41,43 @@ class RuntimeGuard:
     refusals: list[SafetyViolation] = field(default_factory=list)
 
     @classmethod
+    def for_verdict(
+        cls, verdict: Verdict, *, coil_stop_c: float, coil_warn_c: float
+    ) -> RuntimeGuard:
+        """Limits from what the safety engine judged (`evaluate(..., plan=...)`)."""
+        figures: Any = verdict.derived.get("plan")
+        if not isinstance(figures, dict):
+            raise SafetyViolation(
+                "GUARD-VERDICT: the verdict judged no compiled plan; nothing may be sent",
+                rule="GUARD-VERDICT",
+                source="runtime guard",
+            )
+        return cls(
+            GuardLimits(
+                max_intensity_percent_mso=int(figures["max_intensity_percent_mso"]),
+                total_pulses=int(figures["total_pulses"]),
+                min_interval_s=max(0.0, float(figures["min_interval_s"]) - ITI_TOLERANCE_S),
+                coil_stop_c=coil_stop_c,
+                coil_warn_c=coil_warn_c,
+                source="runtime guard (limits of the safety verdict)",
+            )
+        )
+
+    def check_plan(self, plan: Plan) -> None:
+        """The plan the engine will execute, against the verdict's limits, before arming."""
+        for train in plan.trains:
+            self.check_intensity(train.intensity_percent_mso)
+        total = sum(t.pulses for t in plan.trains)
+        if total > self.limits.total_pulses:
+            self._refuse(
+                "GUARD-PULSES",
+                f"the plan holds {total} pulses, the verdict {self.limits.total_pulses}",
+            )
+
+    @classmethod
     def for_plan(cls, plan: Plan, *, coil_stop_c: float, coil_warn_c: float) -> RuntimeGuard:
+        """Limits from a plan itself: for benchmarks and unit tests only; sessions take
+        theirs from the verdict (`for_verdict`)."""
         iti = plan.derived.inter_train_interval_s
         return cls(
             GuardLimits(

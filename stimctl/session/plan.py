@@ -1,159 +1,24 @@
-"""Compile a checked protocol into a plan of steps (the bluesky "plan as data" idea).
+"""The plan now lives in `stimctl.protocol.plan` (compiled before the verdict, issue 14);
+this name stays for the code and tests that import it from the session layer."""
 
-The plan is pure data: what to set, when each train starts relative to the session
-start, how each train is delivered (timed by the device, or by the host firing single
-pulses on absolute deadlines). The engine executes it; the runtime guard checks each
-step against the limits the plan was checked with.
-"""
+from stimctl.protocol.plan import (
+    Plan,
+    PlanCompiler,
+    PlannedTrain,
+    TrainTiming,
+    check_plan,
+    compile_plan,
+    device_percent,
+    pulse_offsets,
+)
 
-from __future__ import annotations
-
-import math
-from dataclasses import dataclass
-from typing import Literal
-
-from stimctl.errors import ConfigError
-from stimctl.plausible import MAX_PULSES_PER_SESSION
-from stimctl.protocol.derived import Derived, derive, train_intensity_percent_rmt
-from stimctl.protocol.models import Protocol, ThetaBurstPattern
-
-TrainTiming = Literal["device", "host"]
-
-
-@dataclass(frozen=True)
-class PlannedTrain:
-    index: int
-    onset_s: float
-    """Planned onset relative to the session start (absolute deadline, no drift)."""
-    pulses: int
-    pulse_offsets_s: tuple[float, ...]
-    """Offset of each pulse from the train onset (host-timed trains fire at these)."""
-    intensity_percent_rmt: float
-    intensity_percent_mso: int
-    """What the device is set to: whole % MSO, rounded down (never above the checked dose)."""
-    frequency_hz: float
-    duration_s: float
-
-
-@dataclass(frozen=True)
-class Plan:
-    protocol_name: str
-    timing: TrainTiming
-    trains: tuple[PlannedTrain, ...]
-    derived: Derived
-    rmt_percent_mso: float
-    max_intensity_percent_mso: int
-    total_pulses: int
-    rounding_note: str
-    """How the dose was rounded to the device's 1% resolution (journaled)."""
-
-    @property
-    def duration_s(self) -> float:
-        last = self.trains[-1]
-        return last.onset_s + last.duration_s
-
-
-def device_percent(dose_percent_mso: float) -> int:
-    """Round a dose to the device's whole-percent resolution, downwards.
-
-    Rounding down never delivers more than the checked dose; the difference is stated
-    in the plan and journaled (ARCHITECTURE rule 3: rounding is explicit).
-    """
-    return math.floor(dose_percent_mso + 1e-9)
-
-
-def pulse_offsets(protocol: Protocol, derived: Derived) -> tuple[float, ...]:
-    pattern = protocol.pattern
-    if isinstance(pattern, ThetaBurstPattern):
-        bursts = derived.pulses_per_train // pattern.pulses_per_burst
-        return tuple(
-            b / pattern.burst_rate_hz + p / pattern.burst_frequency_hz
-            for b in range(bursts)
-            for p in range(pattern.pulses_per_burst)
-        )
-    period = 1.0 / derived.pulse_frequency_hz
-    return tuple(i * period for i in range(derived.pulses_per_train))
-
-
-def compile_plan(
-    protocol: Protocol,
-    rmt_percent_mso: float,
-    *,
-    device_timed_trains: bool,
-    session_index: int = 0,
-) -> Plan:
-    """The plan for one session: device-timed trains where the device has them."""
-    derived = derive(protocol)
-    offsets = pulse_offsets(protocol, derived)
-    tbs = isinstance(protocol.pattern, ThetaBurstPattern)
-    # Theta burst needs bursts inside trains, which the device-timed train commands do
-    # not describe; at 1 Hz and below single pulses fired by the host are allowed
-    # (Rapid² serial trigger: at most 1 Hz, device-protocols A7) and each one is then
-    # journaled as it happens.
-    slow = derived.pulse_frequency_hz <= 1.0
-    timing: TrainTiming = "device" if device_timed_trains and not tbs and not slow else "host"
-    iti = derived.inter_train_interval_s or 0.0
-    period = derived.train_duration_s + iti
-    trains = []
-    for index in range(derived.trains):
-        pct_rmt = _intensity(protocol, rmt_percent_mso, index, session_index)
-        trains.append(
-            PlannedTrain(
-                index=index,
-                onset_s=index * period,
-                pulses=derived.pulses_per_train,
-                pulse_offsets_s=offsets,
-                intensity_percent_rmt=pct_rmt,
-                intensity_percent_mso=device_percent(pct_rmt * rmt_percent_mso / 100.0),
-                frequency_hz=derived.pulse_frequency_hz,
-                duration_s=derived.train_duration_s,
-            )
-        )
-    top = max(trains, key=lambda t: t.intensity_percent_mso)
-    exact = top.intensity_percent_rmt * rmt_percent_mso / 100.0
-    return Plan(
-        protocol_name=protocol.name,
-        timing=timing,
-        trains=tuple(trains),
-        derived=derived,
-        rmt_percent_mso=rmt_percent_mso,
-        max_intensity_percent_mso=top.intensity_percent_mso,
-        total_pulses=derived.total_pulses,
-        rounding_note=(
-            f"{top.intensity_percent_rmt:g}% RMT of {rmt_percent_mso:g}% MSO = {exact:.2f}% MSO, "
-            f"set as {top.intensity_percent_mso}% MSO (rounded down to the device's 1% step)"
-        ),
-    )
-
-
-def check_plan(plan: Plan, max_output_percent_mso: float) -> Plan:
-    """Refuse a plan that delivers nothing or more than anything sensible, before any device.
-
-    The protocol model already bounds every field and the totals; this is the last look
-    at what will actually be sent: at least one pulse, no train set to 0% MSO (a dose
-    rounded down to nothing), none above the device, and the total under the ceiling.
-    """
-    if not plan.trains or plan.total_pulses < 1 or any(t.pulses < 1 for t in plan.trains):
-        raise ConfigError(f"{plan.protocol_name}: the plan holds a train without pulses")
-    if plan.total_pulses > MAX_PULSES_PER_SESSION:
-        raise ConfigError(
-            f"{plan.protocol_name}: {plan.total_pulses} pulses is above the plausible ceiling "
-            f"of {MAX_PULSES_PER_SESSION} per session"
-        )
-    for train in plan.trains:
-        if not 1 <= train.intensity_percent_mso <= max_output_percent_mso:
-            raise ConfigError(
-                f"{plan.protocol_name}: train {train.index + 1} would be set to "
-                f"{train.intensity_percent_mso}% MSO ({plan.rounding_note}); the device takes "
-                f"1-{max_output_percent_mso:g}%"
-            )
-    return plan
-
-
-def _intensity(protocol: Protocol, rmt: float, train: int, session: int) -> float:
-    if protocol.intensity.percent_mso is not None:
-        return protocol.intensity.percent_mso / rmt * 100.0
-    if protocol.intensity.percent_amt is not None:
-        # % of the threshold the runner passed as `rmt_percent_mso`: the AMT (issue 15)
-        return protocol.intensity.percent_amt
-    return train_intensity_percent_rmt(protocol, train, session)
+__all__ = [
+    "Plan",
+    "PlanCompiler",
+    "PlannedTrain",
+    "TrainTiming",
+    "check_plan",
+    "compile_plan",
+    "device_percent",
+    "pulse_offsets",
+]

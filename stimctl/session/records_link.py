@@ -77,6 +77,7 @@ class SessionRecorder:
                 site=prepared.site,
                 history=history,
                 require_screening=True,
+                plan=prepared.plan,  # the guard's limits come from this verdict
             )
             return verdict, decide(verdict, prepared.requested_override)
 

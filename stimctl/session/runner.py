@@ -31,6 +31,8 @@ from stimctl.hal._registry import SHIPPED_DRIVERS, driver_origin, load_allowed_d
 from stimctl.journal import Journal, journals_dir
 from stimctl.journal.events import operator_actor
 from stimctl.protocol import Protocol, load_protocol
+from stimctl.protocol.derived import derive
+from stimctl.protocol.dose import to_device
 from stimctl.protocol.models import Intensity
 from stimctl.records.site_approvals import SiteApproval
 from stimctl.safety import History, MotorThreshold, SiteRules, Subject, thresholds
@@ -38,9 +40,10 @@ from stimctl.safety.engine import evaluate
 from stimctl.safety.monitoring import Monitoring, outside_tables
 from stimctl.safety.tables import limits, table_digests
 from stimctl.safety.verdict import Severity, Verdict
+from stimctl.session.device_truth import check_device
 from stimctl.session.engine import SessionEngine
 from stimctl.session.guard import RuntimeGuard
-from stimctl.session.plan import Plan, check_plan, compile_plan
+from stimctl.session.plan import Plan, PlanCompiler, check_plan, compile_plan
 from stimctl.session.watchdog import WatchdogLimits
 from stimctl.tomlfile import describe_validation_error
 
@@ -120,9 +123,11 @@ def prepare(
     require_screening: bool = False,
     now: dt.datetime | None = None,
     monitoring: Monitoring | None = None,
+    compiler: PlanCompiler | None = None,
 ) -> Prepared:
     """Check a session; raises SafetyViolation on `block` or a missing override, and
-    OverrideRequired for a research session outside the tables without `monitoring`."""
+    OverrideRequired for a research session outside the tables without `monitoring`.
+    `compiler` is the plan compiler (a seam: tests inject a wrong one and see it refused)."""
     path = resolve("protocols", protocol_name)
     protocol = load_protocol(str(path))
     device = load_profile(device_name)
@@ -133,6 +138,17 @@ def prepare(
         site.file,
     )
     moment = now or dt.datetime.now(dt.UTC)
+    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+    # The plan is compiled first and the verdict judges it (issue 14 item 1): what the
+    # engine will send is what the safety engine checked. Without the threshold the dose
+    # refers to there is no plan; the verdict then blocks (MT-NEED) on its own.
+    derived_class = derive(protocol).protocol_class
+    plan: Plan | None = None
+    if not thresholds.missing(subject, protocol, derived_class, gradient):
+        reference = thresholds.dose(subject, protocol, gradient).reference_percent_mso
+        assert reference is not None
+        compile_ = compiler or compile_plan
+        plan = compile_(protocol, reference, device_timed_trains=device.device_timed_trains)
     verdict = evaluate(
         protocol,
         subject,
@@ -141,6 +157,7 @@ def prepare(
         site=site,
         history=history,
         require_screening=require_screening,
+        plan=plan,
     )
     accepted = decide(verdict, override)
     outside = outside_tables(verdict, site)
@@ -151,10 +168,8 @@ def prepare(
             "give --monitor-operator ID and --monitor-method emg|eeg (Rossi 2021)",
             rule="MON-1",
         )
-    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
-    reference = thresholds.dose(subject, protocol, gradient).reference_percent_mso
-    assert reference is not None  # the verdict blocked a missing threshold (MT-NEED)
-    plan = _checked_plan(protocol, reference, device, device.device_timed_trains)
+    assert plan is not None  # the verdict blocked a missing threshold (MT-NEED)
+    check_plan(plan, device.max_output_percent_mso)
     return Prepared(
         protocol,
         path,
@@ -229,7 +244,7 @@ def revalidator(prepared: Prepared) -> Any:
         verdict = evaluate(
             changed, prepared.subject, now=prepared.now, device=prepared.device, site=prepared.site
         )
-        dose = int(percent_rmt * prepared.reference_percent_mso / 100.0 + 1e-9)
+        dose = to_device(percent_rmt, prepared.reference_percent_mso).set_percent_mso
         if verdict.verdict is Severity.BLOCK:
             why = "; ".join(f"{f.rule}: {f.message}" for f in verdict.deciding())
             return False, why, dose
@@ -283,11 +298,21 @@ def open_session(
     try:
         identity = driver.identify()
         caps = driver.capabilities()
+        check_device(device, identity, caps)  # one source of device truth (issue 14)
         plan = prepared.plan
         if caps.device_timed_trains != device.device_timed_trains:
             plan = _checked_plan(
                 prepared.protocol, prepared.reference_percent_mso, device, caps.device_timed_trains
             )
+        device_limits = limits().device
+        guard = RuntimeGuard.for_verdict(
+            prepared.verdict,
+            coil_stop_c=min(
+                device.coil_temperature_limit_c, device_limits.coil_temperature_stop_c.value
+            ),
+            coil_warn_c=device_limits.coil_temperature_warn_c.value,
+        )
+        guard.check_plan(plan)  # a recompiled (or swapped) plan still within the verdict
         directory = journal_dir or journals_dir()
         directory.mkdir(parents=True, exist_ok=True)
         sid = session_id or new_session_id(prepared.now)
@@ -295,14 +320,6 @@ def open_session(
     except BaseException:
         driver.close()
         raise
-    device_limits = limits().device
-    guard = RuntimeGuard.for_plan(
-        plan,
-        coil_stop_c=min(
-            device.coil_temperature_limit_c, device_limits.coil_temperature_stop_c.value
-        ),
-        coil_warn_c=device_limits.coil_temperature_warn_c.value,
-    )
     watchdog = WatchdogLimits(
         heartbeat_timeout_s=device_limits.heartbeat_timeout_s.value,
         coil_stop_c=guard.limits.coil_stop_c,
