@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -213,6 +214,13 @@ def main() -> None:
     simulators.install_url_handler()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
+        # The e-stop bench runs a clinical session over a pty: that needs a journal signing
+        # key on record (issue 13), made here in a throwaway STIMCTL_HOME.
+        os.environ["STIMCTL_HOME"] = str(home / "stimctl-home")
+        from stimctl.cli import main as stimctl_cli
+
+        if stimctl_cli(["keys", "init"]) != 0:
+            raise SystemExit("could not create a journal signing key for the bench")
         bench_dry_run(home)
         bench_estop(home, quick)
         bench_host_timing(home, quick)
