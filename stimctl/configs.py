@@ -50,7 +50,9 @@ def resolve(kind: str, name_or_path: str) -> Path:
     if looks_like_path or name_or_path.endswith(".toml"):
         path = Path(name_or_path)
         if not path.is_file():
-            raise ConfigError(f"{name_or_path}: no such file")
+            # a device or a folder exists but is no file to read: say which it is
+            what = "not a regular file" if path.exists() else "no such file"
+            raise ConfigError(f"{name_or_path}: {what}")
         return path
     path = configs_dir() / kind / f"{name_or_path}.toml"
     if not path.is_file():
