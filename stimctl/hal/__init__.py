@@ -17,6 +17,7 @@ from stimctl.hal._capabilities import (
     TrainSpec,
 )
 from stimctl.hal._driver import Stimulator, found_armed_notice
+from stimctl.hal._fire import VIA_SERIAL, FireReceipt
 from stimctl.hal._keepalive import KeepAlive
 from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, PairedPulse, Setting
 from stimctl.hal._registry import available_drivers, driver_target, load_driver
@@ -27,10 +28,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SINGLE_PULSE",
+    "VIA_SERIAL",
     "ArmState",
     "Capabilities",
     "DeviceIdentity",
     "DeviceStatus",
+    "FireReceipt",
     "KeepAlive",
     "OutputPlan",
     "OutputState",

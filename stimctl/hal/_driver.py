@@ -42,6 +42,7 @@ from stimctl.hal._capabilities import (
     SafeStopReport,
     TrainSpec,
 )
+from stimctl.hal._fire import VIA_SERIAL, FireReceipt
 from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, Setting, differences
 
 if TYPE_CHECKING:  # importing the transport at runtime would pull in pyserial
@@ -289,12 +290,17 @@ class Stimulator(abc.ABC):
         self._do_disarm()
         return self._do_status()
 
-    def fire(self) -> None:
-        """One pulse (or one device-timed train in train mode). Requires READY."""
+    def fire(self, *, scheduled_s: float | None = None) -> FireReceipt:
+        """One pulse (or one device-timed train in train mode). Requires READY.
+
+        Returns how and when the trigger left the host (`FireReceipt`); `scheduled_s`
+        is the clock time the caller meant it to leave, carried into the receipt.
+        """
         self._require_open()
         self._require_state({ArmState.READY}, "fire")
         log.info("%s: fire", self.model)
         self._do_fire()
+        return FireReceipt(VIA_SERIAL, self.clock.now(), scheduled_s)
 
     def start_train(self) -> None:
         """Start the configured device-timed train. Requires READY and `configure_train`."""

@@ -11,7 +11,7 @@ from stimctl.errors import (
     StateError,
     StimctlError,
 )
-from stimctl.hal import ArmState, Stimulator, TrainSpec
+from stimctl.hal import VIA_SERIAL, ArmState, FireReceipt, Stimulator, TrainSpec
 from tests.hal.fake_driver import FakeStimulator
 
 
@@ -77,6 +77,18 @@ def test_fire_refuses_an_unknown_arm_state() -> None:
     with pytest.raises(StateError):
         driver.fire()
     assert "fire" not in driver.calls
+
+
+def test_fire_returns_a_serial_receipt_with_the_schedule_and_the_clock_time() -> None:
+    driver = _open()
+    driver.set_intensity(40)
+    driver.arm()
+    driver.clock.sleep(2.5)  # a VirtualClock: the receipt must carry its reading
+    receipt = driver.fire(scheduled_s=2.0)
+    assert receipt == FireReceipt(VIA_SERIAL, 2.5, 2.0)
+    assert receipt.late_s == pytest.approx(0.5)
+    assert receipt.to_journal() == {"via": "serial", "actual_s": 2.5, "scheduled_s": 2.0}
+    assert driver.fire().scheduled_s is None
 
 
 def test_arm_is_idempotent() -> None:
