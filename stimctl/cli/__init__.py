@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "course": ("stimctl.cli.records_cmd:course", "Start and show treatment courses."),
     "sessions": ("stimctl.cli.records_cmd:sessions", "List and show recorded sessions."),
     "ae": ("stimctl.cli.records_cmd:ae", "Record and review adverse events."),
-    "export": ("stimctl.cli.export_cmd:export", "Export a subject's course (csv, json, bids)."),
+    "export": ("stimctl.cli.export_cmd:export", "Export a subject's course (csv, json, bids, fhir)."),
     "report": ("stimctl.cli.report_cmd:report", "Write a session report (html, json, tsv)."),
     "operator": ("stimctl.cli.operator_cmd:operator", "Register and disable operators."),
     "selftest": ("stimctl.cli.selftest_cmd:selftest", "Run the safety self-test battery."),
