@@ -771,3 +771,15 @@ def ae_list(subject_id: str) -> None:
             else ("BLOCKS until reviewed" if e.blocks else "not reviewed")
         )
         click.echo(f"{e.label()}  {state}  {e.notes}".rstrip())
+
+
+def _attach_course_records() -> None:
+    # Issue 17 item 4: course change/report and session target live in their own module.
+    from stimctl.cli.course_cmd import course_change, course_report, session_target
+
+    course.add_command(course_change)
+    course.add_command(course_report)
+    sessions.add_command(session_target)
+
+
+_attach_course_records()

@@ -313,6 +313,52 @@ def _recruitment_curves(conn: sqlite3.Connection) -> None:
     )
 
 
+def _course_records(conn: sqlite3.Connection) -> None:
+    # Issue 17 item 4: what a clinic keeps about a course beyond its sessions. Outcome
+    # measures (a scale of `stimctl.records.scales` and its value, per visit or session);
+    # course changes with their reason and who made them (sessions added when a payer
+    # approves more, protocol or intensity changed), signed like a prescription; how the
+    # coil was placed for each session (Beam F3, neuronavigation, the 5 cm rule...).
+    _run(
+        conn,
+        """
+        CREATE TABLE outcomes (
+            id TEXT PRIMARY KEY,
+            subject_id TEXT NOT NULL REFERENCES subjects(id),
+            course_id TEXT REFERENCES courses(id),
+            session_id TEXT REFERENCES sessions(id),
+            scale TEXT NOT NULL,
+            value REAL NOT NULL,
+            measured_on TEXT NOT NULL,
+            notes TEXT NOT NULL DEFAULT '',
+            recorded_by TEXT REFERENCES operators(id),
+            recorded_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX outcomes_by_subject ON outcomes(subject_id, measured_on);
+        CREATE TABLE course_changes (
+            id TEXT PRIMARY KEY,
+            course_id TEXT NOT NULL REFERENCES courses(id),
+            subject_id TEXT NOT NULL REFERENCES subjects(id),
+            kind TEXT NOT NULL CHECK (kind IN
+                ('sessions-added', 'protocol-changed', 'intensity-changed')),
+            detail TEXT NOT NULL,
+            reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            changed_by TEXT NOT NULL REFERENCES operators(id),
+            changed_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX course_changes_by_course ON course_changes(course_id, changed_at);
+        CREATE TABLE session_targets (
+            session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+            method TEXT NOT NULL,
+            site TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '',
+            recorded_by TEXT REFERENCES operators(id),
+            recorded_at TEXT NOT NULL
+        ) STRICT
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -324,6 +370,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _threshold_kind_and_muscle,
     _subject_age_risk_and_anatomy,
     _recruitment_curves,
+    _course_records,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 
