@@ -112,13 +112,15 @@ def scale(key: str) -> Scale:
 
 
 TARGET_METHODS: Final[dict[str, str]] = {
-    "beam-f3": "Beam F3 method (10-20 F3 from three head measurements)",
-    "5cm-rule": "5 cm anterior to the motor hotspot",
-    "6cm-rule": "6 cm anterior to the motor hotspot",
-    "neuronavigation-mri": "neuronavigation on the subject's MRI",
-    "neuronavigation-template": "neuronavigation on a template head",
-    "eeg-10-20": "EEG 10-20 cap position",
-    "motor-hotspot": "motor hotspot (M1) found by MEP",
-    "other": "other (say how in the notes)",
+    "beam-f3": "Beam F3",
+    "5cm-rule": "5 cm rule",
+    "6cm-rule": "6 cm rule",
+    "neuronavigation-mri": "neuronavigation (own MRI)",
+    "neuronavigation-template": "neuronavigation (template head)",
+    "eeg-10-20": "EEG 10-20 cap",
+    "motor-hotspot": "motor hotspot (MEP)",
+    "other": "other",
 }
-"""How the coil was placed (Beam et al., Brain Stimul 2009;2(1):50-54 for Beam F3)."""
+"""How the coil was placed, as the report names it. Beam F3: the 10-20 F3 point from three
+head measurements (Beam et al., Brain Stimul 2009;2(1):50-54); 5/6 cm rule: that far
+anterior to the motor hotspot; "other" needs notes saying how."""

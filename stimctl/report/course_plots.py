@@ -41,10 +41,12 @@ def dose(sessions: list[SessionLine]) -> str:
         if given:
             right.plot(*zip(*given, strict=True), "x", color="#c0392b", label="% MT prescribed")
         right.set_ylabel("% MT")
-        right.set_ylim(bottom=0)
-        ax.legend(loc="lower left", fontsize=7, frameon=False)
+        top = max([v for _, v in mt + given] or [100.0])
+        right.set_ylim(0, top * 1.35)  # room above the bars for the legend and the dots
+        ax.set_ylim(0, max(s.pulses_planned for s in real) * 1.35)
+        ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=2)
         if mt or given:
-            right.legend(loc="lower right", fontsize=7, frameon=False)
+            right.legend(loc="upper right", fontsize=7, frameon=False, ncols=2)
         return _svg(fig)
 
 

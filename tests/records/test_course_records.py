@@ -190,7 +190,7 @@ def test_the_course_report_shows_calendar_dose_outcomes_events_and_changes(
     html = render_course_html(report)
     for text in (
         "Course report: S-01",
-        "neuronavigation on the subject&#39;s MRI, L-DLPFC",
+        "neuronavigation (own MRI), L-DLPFC",
         "Patient Health Questionnaire-9",
         "payer approved 6 more",
         "headache",
