@@ -58,8 +58,9 @@ def attest_target(target: str) -> tuple[Path | None, Attestation]:
         row = None if store is None else find_row(store, target)
         if store is not None and row is not None:
             verdict = attest_session(store, target)
-            path = Path(row.journal_path) if row.journal_path else None
-            return (path if path is not None and path.exists() else None), verdict
+            from stimctl.records.journal_store import journal_file  # or the store's copy
+
+            return journal_file(store, row), verdict
         try:
             by_id = journal_path(target)
         except ConfigError:

@@ -47,9 +47,10 @@ def audit_cmd(journals_folder: Path | None, require_signature: bool) -> int:
 
 
 def _add_store_commands() -> None:
+    from stimctl.cli.records_journal_cmd import journal_cmd, sync_cmd
     from stimctl.cli.records_store_cmd import backup_cmd, info_cmd, migrate_cmd, restore_cmd
 
-    for command in (migrate_cmd, info_cmd, backup_cmd, restore_cmd):
+    for command in (migrate_cmd, info_cmd, backup_cmd, restore_cmd, sync_cmd, journal_cmd):
         records.add_command(command)
 
 

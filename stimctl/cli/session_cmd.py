@@ -254,6 +254,9 @@ def _begin_record(
     )
     for line in recorder.reconciled:
         click.echo(f"reconciled: {line.line()}", err=True)
+    from stimctl.cli.records_journal_cmd import upload_pending
+
+    upload_pending()  # journals an earlier session left local (issue 17)
     return recorder, rechecked, session_id
 
 
@@ -282,6 +285,10 @@ def _end_record(recorder: SessionRecorder | None, summary: Summary, engine: Sess
             err=True,
         )
         summary.records_error = str(exc)
+        return
+    from stimctl.cli.records_journal_cmd import upload_after_session
+
+    upload_after_session(recorder.session_id)  # the journal into the store (issue 17)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ connection so that they run unchanged on PostgreSQL:
 - in DDL (``CREATE TABLE``, ``ALTER TABLE ... ADD COLUMN``) SQLite's types become the
   PostgreSQL types with SQLite's meaning: ``INTEGER`` is 64-bit (``BIGINT``), ``REAL`` is a
   double, ``TEXT`` compares byte-wise (``COLLATE "C"``, SQLite's BINARY: ISO timestamps and
-  ids sort the same on both); ``STRICT`` goes (PostgreSQL is always strict); every table
-  gets the ``rowid`` SQLite gives it (an identity column, insertion order);
+  ids sort the same on both); ``BLOB`` is ``BYTEA`` (both give Python ``bytes``);
+  ``STRICT`` goes (PostgreSQL is always strict); every table gets the ``rowid`` SQLite
+  gives it (an identity column, insertion order);
 - parameters get SQLite's Python adaptation (``bool`` is 0/1, dates are ISO text) and
   results come back as SQLite gives them (``sum`` of integers is an ``int``, not a
   ``Decimal``).
@@ -37,6 +38,7 @@ _TYPES = (
     (re.compile(r"\bINTEGER\b", re.IGNORECASE), "BIGINT"),
     (re.compile(r"\bREAL\b", re.IGNORECASE), "DOUBLE PRECISION"),
     (re.compile(r"\bTEXT\b", re.IGNORECASE), 'TEXT COLLATE "C"'),
+    (re.compile(r"\bBLOB\b", re.IGNORECASE), "BYTEA"),
 )
 _NUMERIC = 1700  # the OID of PostgreSQL's numeric type
 ROWID = "rowid BIGINT GENERATED ALWAYS AS IDENTITY, "

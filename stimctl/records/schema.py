@@ -359,6 +359,26 @@ def _course_records(conn: sqlite3.Connection) -> None:
     )
 
 
+def _journal_store(conn: sqlite3.Connection) -> None:
+    # Issue 17 item 3: every console can verify and report any session. A finished
+    # session's journal is copied into the store, content-addressed (the SHA-256 of the
+    # file's bytes is the key, so a copy is never stored twice and a changed copy is a
+    # different key), and the session row links to it. NULL: not uploaded yet (the
+    # console's local file stays the record of truth until it is).
+    _run(
+        conn,
+        """
+        CREATE TABLE journal_blobs (
+            digest TEXT PRIMARY KEY CHECK (length(digest) = 64),
+            size INTEGER NOT NULL CHECK (size >= 0),
+            content BLOB NOT NULL,
+            stored_at TEXT NOT NULL
+        ) STRICT;
+        ALTER TABLE sessions ADD COLUMN journal_digest TEXT REFERENCES journal_blobs(digest)
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -371,6 +391,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _subject_age_risk_and_anatomy,
     _recruitment_curves,
     _course_records,
+    _journal_store,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

@@ -12,6 +12,7 @@ from stimctl.errors import ConfigError, RecordsError
 from stimctl.journal import events, read
 from stimctl.journal.record import GENESIS, JournalRecord
 from stimctl.records.clinical import threshold_by_id
+from stimctl.records.journal_store import journal_file
 from stimctl.records.models import SessionRecord, ThresholdRecord
 from stimctl.records.sessions import list_sessions
 from stimctl.records.store import Store
@@ -80,19 +81,21 @@ def course_trains(store: Store, subject_id: str) -> list[SessionTrains]:
         if session.threshold_id is not None:
             with store.read() as conn:
                 threshold = threshold_by_id(conn, session.threshold_id)
-        records = _journal_records(session)
+        records = _journal_records(store, session)
         trains = tuple(_trains(session, number, threshold, records))
         head = session.chain_head if records else None
         out.append(SessionTrains(session, number, threshold, trains, head))
     return out
 
 
-def _journal_records(session: SessionRecord) -> list[JournalRecord]:
+def _journal_records(store: Store, session: SessionRecord) -> list[JournalRecord]:
     if session.journal_path is None:
         return []
     head = session.chain_head if session.chain_head not in (None, GENESIS) else None
+    # Another console's session: its journal comes from the store's copy (issue 17).
+    path = journal_file(store, session) or Path(session.journal_path)
     try:
-        return read(Path(session.journal_path), expected_head=head)
+        return read(path, expected_head=head)
     except ConfigError as exc:
         raise RecordsError(f"session {session.id}: {exc}") from None
 

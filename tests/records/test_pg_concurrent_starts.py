@@ -4,6 +4,7 @@ Real processes (`stimctl run` on the byte-level simulator), each with its own
 $STIMCTL_HOME (its own journals, as on its own console), all with one
 $STIMCTL_DATABASE_URL, against a real PostgreSQL server. The per-subject lock is the
 subject row's ``SELECT ... FOR UPDATE`` held across reconcile, history, check and insert.
+Every session's journal ends up in the store (item 3).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from stimctl.records import (
     record_screening,
     record_threshold,
 )
+from stimctl.records.journal_store import stored_journal
 from stimctl.records.sessions import running_rows
 from stimctl.records.start import SessionStart, start_session
 from stimctl.records.values import utc_text
@@ -109,6 +111,10 @@ def test_eight_consoles_four_subjects_twice_a_day_on_one_server(
         for subject_id in SUBJECTS:
             rows = list_sessions(store, subject_id)
             assert [(r.status, r.pulses_delivered) for r in rows] == [("completed", 6)]
+            # every journal in the store, byte for byte the console's file (issue 17 item 3)
+            [row] = rows
+            assert row.journal_path is not None
+            assert stored_journal(store, row.id) == Path(row.journal_path).read_bytes()
 
 
 def _start(store: Store, subject_id: str, session_id: str) -> None:
