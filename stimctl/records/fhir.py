@@ -8,12 +8,14 @@ reference resolves inside the bundle:
 
 - Patient: the pseudonym only (an identifier, ``meta.security`` PSEUDED); no name, no
   birth date;
-- ServiceRequest per course (the prescription: protocol, planned sessions, prescriber);
+- ServiceRequest per course (the prescription: protocol, planned sessions, prescriber;
+  each course change with its reason as a note);
 - Procedure per delivered or attempted session: status, performed period, CPT code
   (90867 the course's first session, 90869 a session dosed from a new threshold, 90868
   every other; ecosystem.md 10.3), stimulator and coil (``usedReference``), operator
   (``performer``), dose as extensions and as a readable note;
-- Observation per motor threshold (kind, muscle, method, criterion, algorithm);
+- Observation per motor threshold (kind, muscle, method, criterion, algorithm) and per
+  outcome score (category survey, the scale's range and source);
 - Device per stimulator and coil named in the records; Practitioner per operator;
 - AdverseEvent per adverse event, linked to its session's Procedure.
 
@@ -33,6 +35,7 @@ from typing import Any
 from stimctl import __version__
 from stimctl.records.adverse import list_adverse_events
 from stimctl.records.clinical import list_thresholds
+from stimctl.records.course_changes import CourseChange, changes_of
 from stimctl.records.courses import list_courses
 from stimctl.records.models import (
     AdverseEventRecord,
@@ -40,6 +43,8 @@ from stimctl.records.models import (
     SessionRecord,
     ThresholdRecord,
 )
+from stimctl.records.outcomes import OutcomeRecord, list_outcomes
+from stimctl.records.scales import SCALES
 from stimctl.records.store import Store
 from stimctl.records.subjects import get_subject
 from stimctl.records.trains import SessionTrains, course_trains
@@ -146,10 +151,13 @@ def fhir_bundle(
     )
     names = _operator_names(store)
     thresholds = {t.id: _threshold(build, t) for t in list_thresholds(store, subject_id)}
+    changes = changes_of(store, subject_id)
     courses = {
-        c.id: _course(build, c, _prescriber(store, c), names)
+        c.id: _course(build, c, _prescriber(store, c), names, changes)
         for c in list_courses(store, subject_id)
     }
+    for outcome in list_outcomes(store, subject_id):
+        _outcome(build, outcome)
     export = FhirExport(bundle={})
     procedures: dict[str, str] = {}
     for group in _by_course(course_trains(store, subject_id)):
@@ -352,7 +360,11 @@ def _threshold(build: _Builder, threshold: ThresholdRecord) -> str:
 
 
 def _course(
-    build: _Builder, course: CourseRecord, prescriber: str | None, names: dict[str, str | None]
+    build: _Builder,
+    course: CourseRecord,
+    prescriber: str | None,
+    names: dict[str, str | None],
+    changes: list[CourseChange],
 ) -> str:
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
@@ -363,7 +375,12 @@ def _course(
         "subject": _ref(build.patient),
         "quantityQuantity": {"value": course.planned_sessions, "unit": "sessions"},
         "occurrencePeriod": {"start": course.start_date.isoformat()},
-        "note": [{"text": f"protocol {course.protocol_name}, SHA-256 {course.protocol_digest}"}],
+        "note": [{"text": f"protocol {course.protocol_name}, SHA-256 {course.protocol_digest}"}]
+        + [
+            {"text": f"changed {c.changed_at:%Y-%m-%d}: {c.line()}"}
+            for c in changes
+            if c.course_id == course.id
+        ],
     }
     if course.created_at is not None:
         resource["authoredOn"] = _instant(course.created_at)
@@ -371,6 +388,34 @@ def _course(
     if requester is not None:
         resource["requester"] = _ref(requester)
     return build.add(_url("course", course.id), resource)
+
+
+def _outcome(build: _Builder, outcome: OutcomeRecord) -> str:
+    scale = SCALES[outcome.scale]
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "identifier": [{"system": "urn:stimctl:outcome", "value": outcome.id}],
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "survey",
+                    }
+                ]
+            }
+        ],
+        "code": {
+            "coding": [{"system": CODES, "code": f"outcome-{scale.key}", "display": scale.name}],
+            "text": scale.name,
+        },
+        "subject": _ref(build.patient),
+        "effectiveDateTime": outcome.measured_on.isoformat(),
+        "valueQuantity": {"value": outcome.value, "unit": scale.unit},
+        "note": [{"text": f"range {scale.low:g}-{scale.high:g}; {scale.source}"}],
+    }
+    return build.add(_url("outcome", outcome.id), resource)
 
 
 def _adverse_event(

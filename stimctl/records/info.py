@@ -9,6 +9,8 @@ from stimctl.records.store import Store
 
 COUNTED = ("subjects", "courses", "sessions", "operators", "adverse_events")
 """Tables counted (all present since schema version 1)."""
+COUNTED_IF_PRESENT = ("outcomes", "course_changes", "journal_blobs")
+"""Tables of later migrations (issue 17), counted once the schema has them."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ def store_info(store: Store) -> StoreInfo:
             for table in COUNTED:
                 row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
                 counts[table] = int(row[0]) if row else 0
+            if version == LATEST_VERSION:  # the lead orders migrations at merge
+                for table in COUNTED_IF_PRESENT:
+                    row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+                    counts[table] = int(row[0]) if row else 0
             row = conn.execute("SELECT count(*) FROM sessions WHERE status = 'running'").fetchone()
             running = int(row[0]) if row else 0
     return StoreInfo(store.backend, store.location, version, LATEST_VERSION, counts, running)

@@ -181,3 +181,30 @@ def test_an_unknown_subject_is_one_line_exit_2(
     assert main(["export", "S-99", "--format", "fhir", "-o", str(tmp_path / "b.json")]) == 2
     err = capsys.readouterr().err
     assert "S-99" in err and len(err.strip().splitlines()) == 1
+
+
+def test_outcome_scores_and_course_changes_travel_too(treated: Store) -> None:
+    import datetime as dt
+
+    from stimctl.records.course_changes import CourseChange, change_course
+    from stimctl.records.outcomes import OutcomeRecord, record_outcome
+    from tests.records.conftest import TODAY
+
+    record_outcome(treated, OutcomeRecord("S-01", "phq9", 17, TODAY))
+    change_course(
+        treated,
+        CourseChange("S-01", "sessions-added", "payer approved 6", "dr-lee", {"sessions": 6}),
+    )
+    bundle, document = _parsed(treated)
+    surveys = [
+        o for o in _of(document, "Observation") if o["code"]["coding"][0]["code"] == "outcome-phq9"
+    ]
+    assert [(o["valueQuantity"]["value"], o["effectiveDateTime"]) for o in surveys] == [
+        (17.0, TODAY.isoformat())
+    ]
+    assert surveys[0]["category"][0]["coding"][0]["code"] == "survey"
+    (course,) = _of(document, "ServiceRequest")
+    assert any("payer approved 6" in n["text"] for n in course["note"])
+    urls = {e.fullUrl for e in bundle.entry or []}
+    assert [r for r in _references(document["entry"]) if r not in urls] == []
+    assert dt.date.fromisoformat(surveys[0]["effectiveDateTime"]) == TODAY
