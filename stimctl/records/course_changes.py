@@ -94,6 +94,8 @@ def change_course(
             name, digest = detail.get("protocol_name"), detail.get("protocol_digest")
             if not isinstance(name, str) or not isinstance(digest, str) or len(digest) != 64:
                 raise ConfigError("a protocol change needs the new protocol's name and digest")
+            if digest == course.protocol_digest:
+                raise ConfigError(f"the course already prescribes {name} (same file digest)")
             detail |= {
                 "previous_protocol": course.protocol_name,
                 "previous_digest": course.protocol_digest,

@@ -374,7 +374,9 @@ def _journal_store(conn: sqlite3.Connection) -> None:
             content BLOB NOT NULL,
             stored_at TEXT NOT NULL
         ) STRICT;
-        ALTER TABLE sessions ADD COLUMN journal_digest TEXT REFERENCES journal_blobs(digest)
+        ALTER TABLE sessions ADD COLUMN journal_digest TEXT REFERENCES journal_blobs(digest);
+        CREATE INDEX sessions_without_journal_copy ON sessions(started_at)
+            WHERE journal_digest IS NULL
         """,
     )
 

@@ -131,10 +131,16 @@ def test_protocol_and_intensity_changes_are_recorded(store: Store, subject: str)
         ("sessions-added", {"sessions": 500}, "x", "more than a course"),
         ("intensity-changed", {"intensity_percent_mt": 400}, "x", "% MT"),
         ("sessions-added", {"sessions": 2}, "  ", "reason"),
+        (
+            "protocol-changed",
+            {"protocol_name": "dep-fda-10hz", "protocol_digest": DIGEST},
+            "x",
+            "already prescribes",
+        ),
     ],
 )
 def test_a_bad_change_is_refused_and_the_course_is_unchanged(
-    store: Store, subject: str, kind: str, detail: dict[str, int], reason: str, message: str
+    store: Store, subject: str, kind: str, detail: dict[str, object], reason: str, message: str
 ) -> None:
     start_course(store, CourseRecord(subject, "dep-fda-10hz", DIGEST, 30, TODAY))
     with pytest.raises(ConfigError, match=message):
