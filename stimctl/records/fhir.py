@@ -174,7 +174,11 @@ def fhir_bundle(
     moment = generated or now_utc()
     bundle = {
         "resourceType": "Bundle",
-        "identifier": {"system": "urn:stimctl:export", "value": _url("export", subject_id)},
+        # one id per export (the resources inside keep theirs from export to export)
+        "identifier": {
+            "system": "urn:stimctl:export",
+            "value": _url("export", f"{subject_id}/{_instant(moment)}"),
+        },
         "type": "collection",
         "timestamp": _instant(moment),
         "meta": {
