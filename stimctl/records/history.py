@@ -19,11 +19,11 @@ from stimctl.records.clinical import (
     latest_thresholds,
     threshold_by_id,
 )
-from stimctl.records.courses import active_course, delivered_in_course
-from stimctl.records.models import SessionRecord, SubjectSummary, ThresholdRecord
-from stimctl.records.sessions import last_delivered, sessions_since
+from stimctl.records.courses import COUNTS_FOR_RULES, active_course, delivered_in_course
+from stimctl.records.models import SubjectSummary, ThresholdRecord, rule_pulses
 from stimctl.records.store import Store
 from stimctl.records.subjects import require_subject
+from stimctl.records.values import from_utc_text, maybe_utc, utc_text
 from stimctl.safety.inputs import (
     History,
     MotorThreshold,
@@ -69,29 +69,56 @@ def history_in(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     require_subject(conn, subject_id)
-    recent = sessions_since(conn, subject_id, now - dt.timedelta(days=lookback_days))
-    older = last_delivered(conn, subject_id, _ALWAYS_LAST)
+    recent = _past_sessions(
+        conn,
+        "WHERE subject_id = ? AND started_at >= ? AND simulated = 0 ORDER BY started_at",
+        (subject_id, utc_text(now - dt.timedelta(days=lookback_days))),
+    )
+    older = _past_sessions(
+        conn,
+        f"WHERE subject_id = ? AND {COUNTS_FOR_RULES} ORDER BY started_at DESC LIMIT ?",
+        (subject_id, _ALWAYS_LAST),
+    )
     course = active_course(conn, subject_id)
     course_sessions = delivered_in_course(conn, course.id) if course else None
     blocking = [e.label() for e in adverse_events_of(conn, subject_id) if e.blocks]
-    by_id = {s.id: s for s in (*older, *recent) if s.started_at <= now}
+    by_id = {sid: s for sid, s in (*older, *recent) if s.started_at <= now}
     sessions = sorted(by_id.values(), key=lambda s: s.started_at)
     return History(
-        sessions=tuple(past_session(s) for s in sessions),
+        sessions=tuple(sessions),
         course_sessions=course_sessions,
         unresolved_adverse_events=tuple(blocking),
     )
 
 
-def past_session(record: SessionRecord) -> PastSession:
-    return PastSession(
-        started_at=record.started_at,
-        pulses_delivered=record.rule_pulses,
-        protocol_class=record.protocol_class,
-        protocol_name=record.protocol_name,
-        status=record.status,
-        ended_at=record.ended_at,
-    )
+_PAST_COLUMNS = (
+    "id, started_at, pulses_planned, pulses_delivered, pulses_exact, status, protocol_class,"
+    " protocol_name, ended_at"
+)
+
+
+def _past_sessions(
+    conn: sqlite3.Connection, where: str, args: tuple[object, ...]
+) -> list[tuple[str, PastSession]]:
+    """(id, session as the rules weigh it) of the rows `where` selects. Only the columns
+    the rules read, straight into `PastSession`: the session start does this for every
+    row of the look-back while it holds the subject's lock, so its cost is the lock's
+    hold time (bench/bench_records.py)."""
+    rows = conn.execute(f"SELECT {_PAST_COLUMNS} FROM sessions {where}", args).fetchall()
+    return [
+        (
+            row[0],
+            PastSession(
+                started_at=from_utc_text(row[1]),
+                pulses_delivered=rule_pulses(row[5], int(row[2]), int(row[3]), bool(row[4])),
+                protocol_class=row[6],
+                protocol_name=row[7],
+                status=row[5],
+                ended_at=maybe_utc(row[8]),
+            ),
+        )
+        for row in rows
+    ]
 
 
 def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = None) -> Subject:

@@ -150,9 +150,17 @@ class SessionRecord:
         """The pulses the daily and course rules count for this session: the journal's
         exact count, or the planned pulses while it runs or when the count is a bound
         (the plan is the most the engine would have delivered)."""
-        if self.status == SESSION_RUNNING or not self.pulses_exact:
-            return max(self.pulses_planned, self.pulses_delivered)
-        return self.pulses_delivered
+        return rule_pulses(
+            self.status, self.pulses_planned, self.pulses_delivered, self.pulses_exact
+        )
+
+
+def rule_pulses(status: str, planned: int, delivered: int, exact: bool) -> int:
+    """`SessionRecord.rule_pulses` from the row's columns (the history read builds the
+    engine's sessions from them directly: `stimctl.records.history`)."""
+    if status == SESSION_RUNNING or not exact:
+        return max(planned, delivered)
+    return delivered
 
 
 @dataclass(frozen=True)

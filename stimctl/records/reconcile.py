@@ -66,6 +66,16 @@ def reconcile(store: Store, subject_id: str | None = None) -> list[Reconciled]:
         return reconcile_running(conn, subject_id)
 
 
+def has_running(store: Store, subject_id: str) -> bool:
+    """Whether the subject has a running row (read without the start lock)."""
+    with store.read() as conn:
+        row = conn.execute(
+            "SELECT 1 FROM sessions WHERE status = 'running' AND subject_id = ? LIMIT 1",
+            (subject_id,),
+        ).fetchone()
+    return row is not None
+
+
 def reconcile_running(conn: sqlite3.Connection, subject_id: str | None = None) -> list[Reconciled]:
     """`reconcile` inside the caller's write transaction."""
     return [_reconcile_row(conn, row) for row in running_rows(conn, subject_id)]

@@ -25,7 +25,7 @@ from stimctl.errors import ConfigError, StateError
 from stimctl.journal.events import SESSION_STATUSES
 from stimctl.journal.writer import validate_session_id
 from stimctl.records.clinical import latest_threshold
-from stimctl.records.courses import COUNTS_FOR_RULES, active_course
+from stimctl.records.courses import active_course
 from stimctl.records.models import SESSION_RUNNING, SessionRecord
 from stimctl.records.store import Store
 from stimctl.records.subjects import ensure_operator, require_subject
@@ -271,26 +271,6 @@ def list_sessions(
     return [session_from_row(r) for r in reversed(rows)]
 
 
-def sessions_since(
-    conn: sqlite3.Connection, subject_id: str, since: dt.datetime
-) -> list[SessionRecord]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM sessions WHERE subject_id = ? AND started_at >= ?"
-        " AND simulated = 0 ORDER BY started_at",
-        (subject_id, utc_text(since)),
-    ).fetchall()
-    return [session_from_row(r) for r in rows]
-
-
-def last_delivered(conn: sqlite3.Connection, subject_id: str, count: int) -> list[SessionRecord]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM sessions WHERE subject_id = ? AND {COUNTS_FOR_RULES}"
-        " ORDER BY started_at DESC LIMIT ?",
-        (subject_id, count),
-    ).fetchall()
-    return [session_from_row(r) for r in reversed(rows)]
-
-
 def session_from_row(row: tuple[Any, ...]) -> SessionRecord:
     return SessionRecord(
         id=row[0],
@@ -359,11 +339,14 @@ def _check_head(chain_head: str | None) -> str | None:
 def running_rows(conn: sqlite3.Connection, subject_id: str | None = None) -> list[SessionRecord]:
     """Rows still ``running`` (of one subject if given), oldest first."""
     where, args = ("AND subject_id = ?", [subject_id]) if subject_id is not None else ("", [])
+    # 'running' as a literal and no ORDER BY: only then does the planner take the small
+    # partial index sessions_running (SQLite otherwise walks all the subject's rows in
+    # sessions_by_subject for their order). Few rows: sorted here, as the SQL would
+    # (timestamps are text in the stored form; str order is the columns' byte order).
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM sessions WHERE status = ? {where} ORDER BY started_at, id",
-        [SESSION_RUNNING, *args],
+        f"SELECT {_COLUMNS} FROM sessions WHERE status = 'running' {where}", args
     ).fetchall()
-    return [session_from_row(r) for r in rows]
+    return [session_from_row(r) for r in sorted(rows, key=lambda r: (r[7], r[0]))]
 
 
 def abandon_session(store: Store, session_id: str, *, note: str, ended_at: dt.datetime) -> None:

@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 from stimctl.records.history import history_in
 from stimctl.records.models import SessionRecord
 from stimctl.records.owner import current_owner
-from stimctl.records.reconcile import Reconciled, reconcile, reconcile_running
+from stimctl.records.reconcile import Reconciled, has_running, reconcile, reconcile_running
 from stimctl.records.sessions import insert_running
 from stimctl.records.store import Store
 from stimctl.safety.inputs import History
@@ -73,7 +73,10 @@ def start_session(
     taken (not `start.started_at`, when the caller prepared): history is read as of that
     moment, so a row committed by a start that prepared later is never left out.
     """
-    before = reconcile(store, start.subject_id)
+    # Without a running row there is nothing to reconcile: a read (no lock, no commit to
+    # flush) spares the start a second write transaction. A row that appears after this
+    # read is reconciled inside the start's transaction below, as before.
+    before = reconcile(store, start.subject_id) if has_running(store, start.subject_id) else []
     with store.write() as conn:
         store.lock_subject(conn, start.subject_id)
         now = max(start.started_at, dt.datetime.now(dt.UTC))

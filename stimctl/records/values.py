@@ -47,6 +47,8 @@ def from_utc_text(text: str) -> dt.datetime:
         moment = dt.datetime.fromisoformat(text)
     except (TypeError, ValueError):
         moment = None
+    if moment is not None and moment.tzinfo is dt.UTC:
+        return moment  # the stored form ("...Z"): already UTC, nothing to replace
     if moment is None or moment.utcoffset() != dt.timedelta(0):
         raise RecordsError(f"the record store holds a malformed timestamp {text!r}")
     return moment.replace(tzinfo=dt.UTC)
