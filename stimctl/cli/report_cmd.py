@@ -63,7 +63,7 @@ def _refuse_a_file_that_is_not_a_journal(target: str) -> None:
     journal whatever is left of it (truncated to nothing is tampering)."""
     from stimctl.errors import ConfigError
     from stimctl.journal import journals_dir
-    from stimctl.journal.paths import JOURNAL_SUFFIX
+    from stimctl.journal.writer import JOURNAL_SUFFIX
     from stimctl.records.journal_check import find_row, open_existing_store
 
     path = Path(target)
