@@ -226,7 +226,13 @@ def run(
         from stimctl.cli.session_confirm import confirm_start
 
         assert request.subject_id is not None  # _require_records_for_stimulator
-        confirm_start(prepared, subject_id=request.subject_id, port=port_url, yes=yes)
+        confirm_start(
+            prepared,
+            subject_id=request.subject_id,
+            port=port_url,
+            yes=yes,
+            quiet=request.as_json,
+        )
     if port_url.startswith("stimsim://"):
         from stimctl.session.simulation import install_stimsim
 

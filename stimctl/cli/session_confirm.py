@@ -69,14 +69,19 @@ def expected_answer(prepared: Prepared, subject_id: str) -> str:
     return "start" if prepared.site.mode == "research" else subject_id
 
 
-def confirm_start(prepared: Prepared, *, subject_id: str, port: str, yes: bool) -> None:
+def confirm_start(
+    prepared: Prepared, *, subject_id: str, port: str, yes: bool, quiet: bool = False
+) -> None:
     """Print the plan and verdict; unless `yes`, require the typed answer. Without a
-    terminal and without `yes`: refused in one line, before anything else is printed."""
+    terminal and without `yes`: refused in one line, before anything else is printed.
+    `quiet` (--json) with `yes`: a script's run, nothing printed (no progress either)."""
     if not yes and not _interactive():
         raise ConfigError(
             "no terminal to confirm the start on (standard input is not a terminal):"
             " run it at a terminal, or pass --yes in scripts"
         )
+    if yes and quiet:
+        return
     for line in plan_lines(prepared, subject_id=subject_id, port=port):
         click.echo(line, err=True)
     if yes:
