@@ -2,7 +2,8 @@
 
 One row per train (from the session journals) with intensity in % MSO and % RMT, the
 threshold's provenance, coil, device and timestamps. ``bids`` follows the DRAFT
-NIBS-BIDS layout (BEP037 v6.2) and says so in every JSON file it writes.
+NIBS-BIDS layout (BEP037 v6.3: one _nibs.tsv row per parameter set, one _events.tsv
+row per train) and says so in every JSON file it writes.
 """
 
 from __future__ import annotations
