@@ -144,9 +144,14 @@ class SessionView(Vertical):
         self.query_one("#rmt", Static).update(
             Text.assemble(("RMT       ", "dim"), f"{snap.rmt_percent_mso:g}% MSO")
         )
+        # the engine counts pulses as they are delivered (issue 14); where the device
+        # reports none (Rapid² device-timed trains) it counts by the clock and says so
+        estimated = getattr(snap, "pulses_estimated", False) is True
         self.query_one("#pulses", Static).update(
             Text.assemble(
-                ("Pulses    ", "dim"), (f"{snap.pulses_delivered} / {snap.pulses_planned}", "bold")
+                ("Pulses    ", "dim"),
+                (f"{snap.pulses_delivered} / {snap.pulses_planned}", "bold"),
+                (" (by clock)" if estimated else "", "dim"),
             )
         )
         self.query_one("#trains", Static).update(

@@ -44,6 +44,7 @@ def on_frozen(tmp_path: Path, snapshot: Snapshot) -> dict[str, Any]:
                 "events": str(view.query_one("#events", Static).render()),
                 "trend": str(view.query_one("#coil-trend", Static).render()),
                 "countdown": str(view.query_one("#countdown", Static).render()),
+                "pulses": str(view.query_one("#pulses", Static).render()),
                 "space": bar["space"].binding.description if "space" in bar else None,
             }
 
@@ -145,6 +146,7 @@ class WithCountdown(Snapshot):
     """A snapshot as the engine branch extends it (issue 14): its own train countdown."""
 
     train_remaining_s: float = 0.0
+    pulses_estimated: bool = False
 
 
 def test_the_engines_own_train_countdown_is_shown_when_the_snapshot_has_one(
@@ -156,3 +158,10 @@ def test_the_engines_own_train_countdown_is_shown_when_the_snapshot_has_one(
     assert train_left_s(frozen.TRAIN, plan, train_elapsed_s=1.0) == plan.trains[3].duration_s - 1
     seen = on_frozen(tmp_path / "c", snap)
     assert "1.2 s left" in seen["countdown"] or "1.3 s left" in seen["countdown"]
+
+
+def test_pulses_counted_by_the_clock_say_so(tmp_path: Path) -> None:
+    exact = WithCountdown(**dataclasses.asdict(frozen.TRAIN), pulses_estimated=False)
+    assert on_frozen(tmp_path / "a", exact)["pulses"] == "Pulses    170 / 2000"
+    by_clock = WithCountdown(**dataclasses.asdict(frozen.TRAIN), pulses_estimated=True)
+    assert on_frozen(tmp_path / "b", by_clock)["pulses"] == "Pulses    170 / 2000 (by clock)"
