@@ -22,6 +22,7 @@ class ExitCode:
     DISARM_UNCONFIRMED = 9  # the device did not confirm a disarm: switch the stimulator off
     AUTH = 10  # unknown/disabled operator, wrong credential, locked account, or wrong role
     ADVERSE_EVENT = 11  # a serious adverse event ended the session
+    NOT_CONFIRMED = 12  # headless `run`: the operator did not type the confirmation
     INTERNAL = 70  # a bug in stimctl (EX_SOFTWARE)
     INTERRUPTED = 130
 
@@ -68,6 +69,13 @@ class AuthError(StimctlError):
     that may not do what was asked (21 CFR 11.10(d), (g))."""
 
     exit_code = ExitCode.AUTH
+
+
+class NotConfirmed(StimctlError):
+    """The operator did not type the subject id (or `start`) the headless `run` asked
+    for: nothing was started, no pulse delivered."""
+
+    exit_code = ExitCode.NOT_CONFIRMED
 
 
 class StateError(StimctlError):

@@ -2,9 +2,9 @@
 
 One row per train (from the session journals) with intensity in % MSO and % RMT, the
 threshold's provenance, coil, device and timestamps. ``bids`` follows the DRAFT
-NIBS-BIDS layout (BEP037 v6.2) and says so in every JSON file it writes. ``fhir`` writes
-one FHIR R4 Bundle (JSON) to the file PATH; the other formats write into the directory
-PATH.
+NIBS-BIDS layout (BEP037 v6.3: one _nibs.tsv row per parameter set, one _events.tsv
+row per train) and says so in every JSON file it writes. ``fhir`` writes one FHIR R4
+Bundle (JSON) to the file PATH; the other formats write into the directory PATH.
 """
 
 from __future__ import annotations

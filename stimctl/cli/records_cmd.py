@@ -278,11 +278,29 @@ def subject_show(subject_id: str, as_json: bool) -> None:
 )
 @click.option("--reviewer", default=None, help="Operator id of the reviewing clinician.")
 @click.option("--date", "answered_on", type=ISO_DATE, default=None, help="Answered on [today].")
+@click.option(
+    "--template",
+    "as_template",
+    is_flag=True,
+    help="Print an answers file to fill in (records nothing; docs/screening-format.md).",
+)
 def screen(
-    subject_id: str, answers_file: Path | None, reviewer: str | None, answered_on: dt.date | None
+    subject_id: str,
+    answers_file: Path | None,
+    reviewer: str | None,
+    answered_on: dt.date | None,
+    as_template: bool,
 ) -> None:
     """Record a screening questionnaire for SUBJECT_ID (every item must be answered)."""
     from dataclasses import replace
+
+    if as_template:
+        from stimctl.records.values import check_person_id
+        from stimctl.safety.screening_template import screening_template
+
+        check_person_id(subject_id, "subject")
+        click.echo(screening_template(subject_id), nl=False)
+        return
 
     from stimctl.records import get_subject, record_screening, screening_from
     from stimctl.safety.screening_file import load_screening, parse_screening

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from stimctl.session.engine import SessionEngine
     from stimctl.session.records_link import SessionRecorder
     from stimctl.session.runner import Prepared
-    from stimctl.session.summary import Summary
+    from stimctl.session.summary import Snapshot, Summary
 
 DEFAULT_DRY_RUN_DEVICE = "magstim-rapid2-super-plus-240v"
 
@@ -98,9 +98,9 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
 )
 @click.option(
     "--speed",
-    default="max",
-    show_default=True,
-    help="realtime, max, or a factor such as 10 (10x faster than real time).",
+    default=None,
+    help="realtime, max, or a factor such as 10 (10x faster than real time)"
+    " [default: max; realtime with --console].",
 )
 @click.option(
     "--fault",
@@ -109,8 +109,21 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
     help="Inject a fault, e.g. 'overheat@120', 'link-loss@60', 'coil-removed@30'.",
 )
 @click.option("--console", "with_console", is_flag=True, help="Open the operator console.")
+@click.option(
+    "--train-cue",
+    "train_cue_s",
+    type=click.FloatRange(min=0.5, max=30.0),
+    default=None,
+    metavar="SECONDS",
+    help="Console: ring the terminal bell this many seconds before each train [off].",
+)
 def dry_run(
-    device_name: str, speed: str, faults: tuple[str, ...], with_console: bool, **common: Any
+    device_name: str,
+    speed: str | None,
+    faults: tuple[str, ...],
+    with_console: bool,
+    train_cue_s: float | None,
+    **common: Any,
 ) -> int:
     """Run a whole session of PROTOCOL on the built-in simulator."""
     from contextlib import ExitStack
@@ -118,7 +131,7 @@ def dry_run(
     from stimctl.clock import driving
     from stimctl.session.simulation import SimulatedDevice, parse_faults, parse_speed
 
-    clock = parse_speed(speed)
+    clock = parse_speed(session_speed(speed, console=with_console))
     request = SessionRequest(**common)
     prepared = _with_approvals(_prepare(request, device_name, simulated=True), required=False)
     request, prepared = authorize_session(request, prepared, on_stimulator=False)
@@ -146,11 +159,20 @@ def dry_run(
         if with_console:
             from stimctl.console import run_console
 
-            summary = run_console(engine, prepared, operator=request.operator)
+            summary = run_console(engine, prepared, operator=request.operator, cue_s=train_cue_s)
         else:
             summary = _run(engine, clock, request.as_json)
     _end_record(recorder, summary, engine)
     return _report(summary, request.as_json)
+
+
+def session_speed(speed: str | None, *, console: bool) -> str:
+    """The dry run's speed: `--speed` when given; else real time on the console (an
+    operator rehearsing watches the session as it will run) and simulated time without
+    it (a check that is over in seconds)."""
+    if speed is not None:
+        return speed
+    return "realtime" if console else "max"
 
 
 @click.command("run")
@@ -164,17 +186,32 @@ def dry_run(
 )
 @click.option("--headless", is_flag=True, help="No console: print progress lines.")
 @click.option(
+    "--yes",
+    is_flag=True,
+    help="Headless: start without typing the subject id (or `start`) after the plan.",
+)
+@click.option(
     "--driver-option",
     "driver_options",
     multiple=True,
     metavar="KEY=VALUE",
     help="Driver option, e.g. unlock_code=... or version=9.0 for a Rapid².",
 )
+@click.option(
+    "--train-cue",
+    "train_cue_s",
+    type=click.FloatRange(min=0.5, max=30.0),
+    default=None,
+    metavar="SECONDS",
+    help="Console: ring the terminal bell this many seconds before each train [off].",
+)
 def run(
     device_name: str,
     port_url: str,
     headless: bool,
+    yes: bool,
     driver_options: tuple[str, ...],
+    train_cue_s: float | None,
     **common: Any,
 ) -> int:
     """Run PROTOCOL on a stimulator at PORT."""
@@ -185,6 +222,17 @@ def run(
     _require_records_for_stimulator(request)
     prepared = _with_approvals(_prepare(request, device_name), required=True)
     request, prepared = authorize_session(request, prepared, on_stimulator=True)
+    if headless:  # the console's pre-start screen and F5 are its confirmation
+        from stimctl.cli.session_confirm import confirm_start
+
+        assert request.subject_id is not None  # _require_records_for_stimulator
+        confirm_start(
+            prepared,
+            subject_id=request.subject_id,
+            port=port_url,
+            yes=yes,
+            quiet=request.as_json,
+        )
     if port_url.startswith("stimsim://"):
         from stimctl.session.simulation import install_stimsim
 
@@ -206,7 +254,7 @@ def run(
     if not headless:
         from stimctl.console import run_console
 
-        summary = run_console(engine, prepared, operator=request.operator)
+        summary = run_console(engine, prepared, operator=request.operator, cue_s=train_cue_s)
     else:
         summary = _run(engine, clock, request.as_json)
     _end_record(recorder, summary, engine)
@@ -463,27 +511,24 @@ def _open(
 
 
 def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:
-    """Start the engine and print progress until it ends; Ctrl-C aborts safely."""
+    """Start the engine and print one progress line per train and per state change
+    (not one per poll); Ctrl-C aborts safely."""
     import time
 
     from stimctl.session.interrupts import abort_on_signals
 
     engine.start()
-    last_line = ""
+    last: tuple[str, int] | None = None
     try:
         with abort_on_signals(engine, actor=session_actor(engine)):
             while engine.running:
                 time.sleep(0.2)
                 if not as_json:
                     snap = engine.snapshot()
-                    line = (
-                        f"{snap.state:<10} trains {snap.trains_delivered}/{snap.trains_planned} "
-                        f"pulses {snap.pulses_delivered}/{snap.pulses_planned} "
-                        f"t={snap.elapsed_s:8.1f}/{snap.planned_duration_s:.1f} s"
-                    )
-                    if line != last_line:
-                        click.echo(line, err=True)
-                        last_line = line
+                    key = (snap.state, snap.trains_delivered)
+                    if key != last:
+                        click.echo(progress_line(snap), err=True)
+                        last = key
     except KeyboardInterrupt:
         engine.abort(session_actor(engine), reason="interrupted (Ctrl-C)")
     summary = engine.wait(timeout=30)
@@ -495,6 +540,15 @@ def _run(engine: SessionEngine, clock: Clock, as_json: bool) -> Summary:
     except Exception as exc:  # closing must never hide the summary
         click.echo(f"closing the device: {exc}", err=True)
     return summary
+
+
+def progress_line(snap: Snapshot) -> str:
+    """One line of headless progress: state, trains, pulses, time."""
+    return (
+        f"{snap.state:<10} trains {snap.trains_delivered}/{snap.trains_planned} "
+        f"pulses {snap.pulses_delivered}/{snap.pulses_planned} "
+        f"t={snap.elapsed_s:.1f}/{snap.planned_duration_s:.1f} s"
+    )
 
 
 def _report(summary: Summary, as_json: bool) -> int:

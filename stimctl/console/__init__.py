@@ -50,6 +50,7 @@ def build_app(
     operator: str = OPERATOR_ACTOR_FALLBACK,
     report_dir: Path | None = None,
     identity: DeviceIdentity | None = None,
+    cue_s: float | None = None,
 ) -> ConsoleApp:
     from stimctl.console.app import ConsoleApp
 
@@ -60,6 +61,7 @@ def build_app(
         identity=identity,
         coil_limit_c=coil_limit_c(prepared),
         report_dir=report_dir,
+        cue_s=cue_s,
     )
 
 
@@ -83,10 +85,19 @@ def finish(engine: SessionEngine, app: ConsoleApp | None) -> Summary:
     return summary
 
 
-def run_console(engine: SessionEngine, prepared: Prepared, operator: str | None = None) -> Summary:
-    """Run the console on an opened (not started) engine; returns the session summary."""
+def run_console(
+    engine: SessionEngine,
+    prepared: Prepared,
+    operator: str | None = None,
+    *,
+    cue_s: float | None = None,
+) -> Summary:
+    """Run the console on an opened (not started) engine; returns the session summary.
+    `cue_s`: ring the terminal bell that many seconds before each train (None: off)."""
     identity = identify(engine)
-    app = build_app(engine, prepared, operator=operator or _operator(engine), identity=identity)
+    app = build_app(
+        engine, prepared, operator=operator or _operator(engine), identity=identity, cue_s=cue_s
+    )
     try:
         app.run()
     finally:
@@ -99,7 +110,7 @@ def run_dry_run_console(
     rmt_percent_mso: float,
     *,
     device: str = "magstim-rapid2-super-plus-240v",
-    speed: str = "10",
+    speed: str = "realtime",
     operator: str = OPERATOR_ACTOR_FALLBACK,
 ) -> Summary:
     """The console on the built-in simulator: `stimctl dry-run` with a console."""

@@ -43,7 +43,7 @@ POLL_S = 0.25
 INTENSITY_STEP_RMT = 5.0
 WAIT_FOR_END_S = 30.0
 SESSION_ACTIONS = frozenset(
-    {"pause_resume", "stop", "abort", "intensity", "acknowledge", "annotate", "adverse"}
+    {"pause", "resume", "stop", "abort", "intensity", "acknowledge", "annotate", "adverse"}
 )
 
 
@@ -58,7 +58,9 @@ class ConsoleApp(App[Summary | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "estop", "E-STOP", priority=True),
         Binding("f12", "estop", "E-STOP", show=False, priority=True),
-        Binding("space", "pause_resume", "Pause"),
+        # one key, two names: the key bar says what space will do now (issue 16)
+        Binding("space", "pause", "Pause"),
+        Binding("space", "resume", "Resume"),
         Binding("s", "stop", "Stop@end"),
         Binding("a", "abort", "Abort"),
         Binding("plus,up", "intensity(1)", "Int+"),
@@ -81,6 +83,7 @@ class ConsoleApp(App[Summary | None]):
         wall: Callable[[], dt.datetime] = _default_wall,
         flash: bool = True,
         poll_s: float = POLL_S,
+        cue_s: float | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -92,6 +95,10 @@ class ConsoleApp(App[Summary | None]):
         self.wall = wall
         self.flash = flash
         self.poll_s = poll_s
+        self.cue_s = cue_s
+        """Ring the terminal bell this many seconds before each train (None: off)."""
+        self.cues_given = 0
+        self._cued_train: int | None = None
         self.started = False
         self.finished = False
         self.summary: Summary | None = None
@@ -105,7 +112,7 @@ class ConsoleApp(App[Summary | None]):
         self._dismissed: set[str] = set()
         self._alarms_seen: set[str] = set()
         self._last_event: str | None = None
-        self._bindings_live: bool | None = None
+        self._bindings_live: tuple[bool, bool] | None = None
 
     # -- layout and lifecycle ---------------------------------------------------------
 
@@ -140,7 +147,11 @@ class ConsoleApp(App[Summary | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in SESSION_ACTIONS:
-            return self._session_live()
+            if not self._session_live():
+                return False
+            if action in ("pause", "resume"):
+                snap = self.last_snapshot or self.engine.snapshot()
+                return (action == "resume") == _paused(snap)
         return True
 
     # -- polling -------------------------------------------------------------------------
@@ -174,10 +185,24 @@ class ConsoleApp(App[Summary | None]):
             flash_on=self._flash_on(alarms),
             event_lines=events_height if events_height > 0 else 8,
         )
-        live = self._session_live()
+        self._cue(snap)
+        live = (self._session_live(), _paused(snap))
         if live != self._bindings_live:  # the footer redraws itself on every refresh
             self._bindings_live = live
             self.refresh_bindings()
+
+    def _cue(self, snap: Snapshot) -> None:
+        """The audible cue: one bell when the next train is `cue_s` or less away, so the
+        operator looking at the subject knows a train is coming."""
+        if self.cue_s is None or not self.started or snap.next_train_in_s is None:
+            return
+        if snap.state in ("paused", "train", "stopping") or snap.pause_requested:
+            return
+        upcoming = snap.trains_delivered
+        if 0.0 < snap.next_train_in_s <= self.cue_s and self._cued_train != upcoming:
+            self._cued_train = upcoming
+            self.cues_given += 1
+            self.bell()
 
     def _track_train(self, snap: Snapshot) -> None:
         """The console's own train clock: the engine reports when trains end, not start."""
@@ -281,9 +306,16 @@ class ConsoleApp(App[Summary | None]):
         if not self.started and isinstance(self.screen, PreStartScreen):
             self.screen.dismiss(False)
 
+    def action_pause(self) -> None:
+        self.action_pause_resume()
+
+    def action_resume(self) -> None:
+        self.action_pause_resume()
+
     def action_pause_resume(self) -> None:
+        """Space: pause, or resume when paused (what the engine says now, not the bar)."""
         snap = self.engine.snapshot()
-        if snap.state == "paused" or snap.pause_requested:
+        if _paused(snap):
             self.engine.resume(self.actor)
         else:
             self.engine.pause(self.actor)
@@ -409,6 +441,11 @@ class ConsoleApp(App[Summary | None]):
         if self.started:
             self.summary = self.engine.wait(timeout=WAIT_FOR_END_S)
         return self.summary
+
+
+def _paused(snap: Snapshot) -> bool:
+    """Paused, or a pause requested for the end of this train: space resumes."""
+    return snap.state == "paused" or snap.pause_requested
 
 
 def _journal_says_disarmed(summary: Summary) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 
@@ -123,3 +124,37 @@ def sparkline(values: list[float], low: float, high: float, width: int) -> str:
         level = (min(max(value, low), high) - low) / span
         bars.append(BARS[min(len(BARS) - 1, int(level * (len(BARS) - 1) + 0.5))])
     return "".join(bars)
+
+
+def in_time_order(lines: list[str]) -> list[str]:
+    """Event lines sorted by their leading session time (`  12.345  text`): the engine's
+    threads append them in the order they took the lock, not the order things happened.
+    A line without a time keeps its place after the timed line before it (stable sort)."""
+    keyed = []
+    last = -math.inf
+    for line in lines:
+        head = line.split(None, 1)[0] if line.strip() else ""
+        with contextlib.suppress(ValueError):
+            last = float(head)
+        keyed.append((last, line))
+    return [line for _, line in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def train_left_s(snap: Snapshot, plan: Plan, train_elapsed_s: float | None) -> float | None:
+    """Seconds left in the current train: the engine's own countdown when its snapshot
+    carries one (`train_remaining_s`), else the plan's train length less the console's own
+    train clock. None outside a train."""
+    if snap.state not in ("train", "stopping"):
+        return None
+    engine_value = getattr(snap, "train_remaining_s", None)
+    if isinstance(engine_value, int | float):
+        return max(0.0, float(engine_value))
+    k = snap.trains_delivered
+    if k >= len(plan.trains):
+        return None
+    return max(0.0, plan.trains[k].duration_s - (train_elapsed_s or 0.0))
+
+
+def trend_scale(low: float, high: float) -> tuple[str, str]:
+    """The labels either side of the coil trend: its fixed floor and the stop limit."""
+    return f"{low:g}°C ", f" {high:g}°C stop"

@@ -18,10 +18,13 @@ from stimctl.console.format import (
     STATE_COLOURS,
     clock_text,
     expected_end,
+    in_time_order,
     link_text,
     remaining_s,
     sparkline,
     state_word,
+    train_left_s,
+    trend_scale,
 )
 from stimctl.session.plan import Plan
 from stimctl.session.summary import Snapshot
@@ -125,7 +128,8 @@ class SessionView(Vertical):
             Text.assemble(("Link    ", "dim"), (text, "" if healthy else "bold red"))
         )
         self._progress(snap)
-        lines = snap.events[-event_lines:] if event_lines > 0 else []
+        ordered = in_time_order(snap.events)
+        lines = ordered[-event_lines:] if event_lines > 0 else []
         self.query_one("#events", Static).update(Text("\n".join(lines) or "no events yet"))
 
     def _dose(self, snap: Snapshot, plan: Plan, train_elapsed_s: float | None) -> None:
@@ -140,9 +144,14 @@ class SessionView(Vertical):
         self.query_one("#rmt", Static).update(
             Text.assemble(("RMT       ", "dim"), f"{snap.rmt_percent_mso:g}% MSO")
         )
+        # the engine counts pulses as they are delivered (issue 14); where the device
+        # reports none (Rapid² device-timed trains) it counts by the clock and says so
+        estimated = getattr(snap, "pulses_estimated", False) is True
         self.query_one("#pulses", Static).update(
             Text.assemble(
-                ("Pulses    ", "dim"), (f"{snap.pulses_delivered} / {snap.pulses_planned}", "bold")
+                ("Pulses    ", "dim"),
+                (f"{snap.pulses_delivered} / {snap.pulses_planned}", "bold"),
+                (" (by clock)" if estimated else "", "dim"),
             )
         )
         self.query_one("#trains", Static).update(
@@ -171,19 +180,26 @@ class SessionView(Vertical):
         self.query_one("#coil", Static).update(
             Text.assemble(("Coil    ", "dim"), reading, (f" / limit {limit_c:g} °C", "dim"))
         )
-        width = max(8, self.query_one("#coil-trend").size.width - 10)
+        low_label, high_label = trend_scale(TREND_FLOOR_C, limit_c)
+        label = "Trend   "
+        room = len(label) + len(low_label) + len(high_label) + 2
+        width = max(8, self.query_one("#coil-trend").size.width - room)
         bars = sparkline([c for _, c in snap.coil_history], TREND_FLOOR_C, limit_c, width)
-        self.query_one("#coil-trend", Static).update(
-            Text.assemble(
-                ("Trend   ", "dim"), (bars or "no readings yet", "orange1" if bars else "dim")
+        if not bars:
+            trend = Text.assemble((label, "dim"), ("no readings yet", "dim"))
+        else:
+            trend = Text.assemble(
+                (label, "dim"),
+                (low_label, "dim"),
+                (bars.ljust(width, " "), "orange1"),
+                (high_label, "bold red"),
             )
-        )
+        self.query_one("#coil-trend", Static).update(trend)
 
 
 def _countdown(snap: Snapshot, plan: Plan, train_elapsed_s: float | None) -> Text:
-    k = snap.trains_delivered
-    if snap.state in ("train", "stopping") and k < len(plan.trains):
-        left = max(0.0, plan.trains[k].duration_s - (train_elapsed_s or 0.0))
+    left = train_left_s(snap, plan, train_elapsed_s)
+    if left is not None:
         then = ""
         if snap.stop_requested or snap.state == "stopping":
             then = ", then stop"

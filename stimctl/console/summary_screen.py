@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from stimctl.protocol.describe import duration
 from stimctl.session.summary import Summary
 
 STATUS_STYLE = {
@@ -49,7 +50,11 @@ class SummaryScreen(Screen[None]):
         table.add_row("Reason", s.reason or "-")
         table.add_row("Pulses", f"{s.pulses_delivered} / {s.pulses_planned}")
         table.add_row("Trains", f"{s.trains_delivered} / {s.trains_planned}")
-        table.add_row("Duration", f"{s.duration_s:.1f} s (planned {s.planned_duration_s:.1f} s)")
+        # minutes for people; the exact seconds stay in the report and the journal
+        table.add_row(
+            "Duration",
+            f"{duration(s.duration_s)} (planned {duration(s.planned_duration_s)})",
+        )
         table.add_row("Onset error", f"median {onset['median']} ms, max {onset['max']} ms")
         table.add_row("Alarms", "\n".join(s.alarms) or "none")
         table.add_row("Journal", s.journal)

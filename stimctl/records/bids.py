@@ -1,17 +1,23 @@
-"""A BIDS-style export following the DRAFT NIBS-BIDS layout (BEP037).
+"""A BIDS-style export following the DRAFT NIBS-BIDS layout (BEP037), version 6.3.
 
 NIBS-BIDS is not a released part of BIDS: it is the draft BIDS Extension Proposal 037,
-whose core table model was still under discussion in 2026 (bids-specification issues
-#2510, #2518-2520). This export follows draft v6.2 (nigelrogasch/nibs-bids,
-``nibs-bids-v6/non-invasive-brain-stimulation-v6.2.md``, as summarised in
-shared/reference/ecosystem.md 2.6) and stamps that version into every JSON file, because
-the draft will change::
+still moving (bids-specification issues #2382, #2510, #2518-#2524; Zenodo record
+19337642). This export follows draft v6.3 as summarised in shared/reference/ecosystem.md
+10.4 and stamps that version into every JSON file, because the draft will change::
 
     <out>/dataset_description.json         (GeneratedBy names the draft version)
     <out>/participants.tsv
-    <out>/sub-<id>/ses-<n>/nibs/sub-<id>_ses-<n>_nibs.tsv    one row per train
-    <out>/sub-<id>/ses-<n>/nibs/sub-<id>_ses-<n>_nibs.json   sidecar: columns, coil, device
-    <out>/sub-<id>/ses-<n>/nibs/sub-<id>_ses-<n>_events.tsv  onsets for time-locking
+    <out>/sub-<id>/ses-<n>/nibs/sub-<id>_ses-<n>_nibs.tsv    one row per parameter set
+    <out>/sub-<id>/ses-<n>/nibs/sub-<id>_ses-<n>_nibs.json   sidecar: units, sets, flags
+    <out>/sub-<id>/ses-<n>/nibs/sub-<id>_ses-<n>_events.tsv  one row per train delivered
+
+v6.3 in short: `_nibs.tsv` holds each unique parameter set once, keyed by `event_id`;
+`_events.tsv` has one row per delivery (`onset`, `duration`, `event_id`); `nibs_type`
+replaces the `stimsys` entity; coils and stimulators are `ElementSet` / `StimulatorSet`
+in the sidecar, referenced by `element_id` / `stimulator_id`; timing nests as
+`pattern<i>_count|_interval|_frequency|_duration|_intensity`; units live in the sidecar;
+only the applied dose is stored. Onsets are the report's (`actual_onset_s`, the session's
+own clock), so a dry run's simulated time is never mixed with wall-clock time.
 """
 
 from __future__ import annotations
@@ -23,51 +29,36 @@ from typing import Any, Final
 
 from stimctl import __version__
 from stimctl.errors import ConfigError
+from stimctl.records.bids_sets import NIBS_COLUMNS, ParameterSet, parameter_sets
 from stimctl.records.store import Store
 from stimctl.records.subjects import get_subject
-from stimctl.records.trains import SessionTrains, TrainRow, course_trains
+from stimctl.records.trains import SessionTrains, course_trains
 
-NIBS_BIDS_DRAFT: Final = "BEP037 NIBS-BIDS draft v6.2"
+NIBS_BIDS_DRAFT: Final = "BEP037 NIBS-BIDS draft v6.3"
 NIBS_BIDS_DRAFT_SOURCE: Final = (
-    "nigelrogasch/nibs-bids, nibs-bids-v6/non-invasive-brain-stimulation-v6.2.md"
+    "bids-specification issue #2382 (2026-08-19) and #2518-#2524; Zenodo record 19337642"
     " (a draft BIDS Extension Proposal, not a released BIDS standard)"
 )
 BIDS_VERSION: Final = "1.10.0"
 NA: Final = "n/a"
+DELIMITER: Final = "|"
 
-NIBS_COLUMNS: Final[dict[str, dict[str, str]]] = {
-    "event_id": {"Description": "Unique id of the train within the session."},
-    "coil_id": {"Description": "Coil, described in CoilSet."},
-    "protocol_name": {"Description": "stimctl protocol the session ran."},
-    "timestamp": {"Description": "Train start, ISO 8601 UTC (from the session journal)."},
-    "train_duration": {"Description": "Train start to train end.", "Units": "s"},
-    "train_frequency": {
-        "Description": "stimctl column: pulse frequency within the train.",
-        "Units": "Hz",
+EVENTS_COLUMNS: Final[dict[str, dict[str, str]]] = {
+    "onset": {
+        "Description": "Train onset on the session's own clock, as in the session report"
+        " (the engine's actual_onset_s; simulated time for a dry run).",
+        "Units": "s",
     },
+    "duration": {"Description": "Train onset to train end.", "Units": "s"},
+    "event_id": {"Description": "Parameter set delivered, a row of _nibs.tsv."},
+    "trial_type": {"Description": "Always 'train': one row per train delivered."},
     "stim_count": {"Description": "Pulses delivered in the train (from the journal)."},
     "stim_validation": {
-        "Description": "complete: all planned pulses delivered; partial: fewer; n/a: unknown."
+        "Description": "complete: every planned pulse delivered; partial: fewer; n/a: unknown."
     },
-    "base_pulse_intensity": {"Description": "Stimulator output.", "Units": "%MSO"},
-    "threshold_pulse_intensity": {
-        "Description": "Output as a percentage of the threshold below.",
-        "Units": "%",
-    },
-    "threshold_type": {"Description": "Threshold the intensity refers to."},
-    "threshold_reference_intensity": {
-        "Description": "The threshold itself.",
-        "Units": "%MSO",
-    },
-    "threshold_measurement_method": {"Description": "emg or visual."},
-    "threshold_criterion": {"Description": "Criterion used to find the threshold."},
-    "threshold_algorithm": {"Description": "Algorithm used to find the threshold."},
-    "threshold_date": {"Description": "stimctl column: date the threshold was measured."},
-    "simulated": {
-        "Description": "stimctl column: true for a dry run on the simulator (no pulse"
-        " reached a subject; not treatment)."
-    },
+    "stimctl_train": {"Description": "stimctl column: 0-based train number of the session."},
 }
+
 
 _LABEL = re.compile(r"[^A-Za-z0-9]")
 
@@ -81,7 +72,7 @@ def bids_label(subject_id: str) -> str:
 
 
 def export_bids(store: Store, subject_id: str, out_dir: Path) -> list[Path]:
-    """Write the subject's course in the draft NIBS-BIDS layout; returns the files."""
+    """Write the subject's course in the draft NIBS-BIDS v6.3 layout; returns the files."""
     get_subject(store, subject_id)
     label = bids_label(subject_id)
     sessions = course_trains(store, subject_id)
@@ -94,25 +85,31 @@ def export_bids(store: Store, subject_id: str, out_dir: Path) -> list[Path]:
             continue
         stem = f"sub-{label}_ses-{session.number}"
         folder = out_dir / f"sub-{label}" / f"ses-{session.number}" / "nibs"
-        rows = [_nibs_row(t) for t in session.trains]
+        sets, set_of_train = parameter_sets(session)
+        rows = [s.row(session.session.simulated) for s in sets]
         written.append(_write_tsv(folder / f"{stem}_nibs.tsv", list(NIBS_COLUMNS), rows))
-        written.append(_write_json(folder / f"{stem}_nibs.json", _sidecar(session)))
-        events = [
-            [
-                _cell(t.onset_s),
-                _cell(t.duration_s),
-                "train",
-                f"train-{t.train}",
-                _cell(t.pulses),
-                _cell(t.intensity_pct_mso),
-            ]
-            for t in session.trains
-        ]
+        written.append(_write_json(folder / f"{stem}_nibs.json", _sidecar(session, sets)))
+        events = []
+        for train in session.trains:
+            validation = NA
+            if train.pulses is not None and train.pulses_planned is not None:
+                validation = "complete" if train.pulses >= train.pulses_planned else "partial"
+            events.append(
+                [
+                    cell(train.onset_s),
+                    cell(train.duration_s),
+                    set_of_train[train.train],
+                    "train",
+                    cell(train.pulses),
+                    validation,
+                    str(train.train),
+                ]
+            )
+        written.append(_write_tsv(folder / f"{stem}_events.tsv", list(EVENTS_COLUMNS), events))
         written.append(
-            _write_tsv(
-                folder / f"{stem}_events.tsv",
-                ["onset", "duration", "trial_type", "event_id", "stim_count", "value"],
-                events,
+            _write_json(
+                folder / f"{stem}_events.json",
+                {"NIBSBIDSDraftVersion": NIBS_BIDS_DRAFT} | EVENTS_COLUMNS,
             )
         )
     return written
@@ -149,52 +146,65 @@ def _description() -> dict[str, Any]:
     }
 
 
-def _sidecar(session: SessionTrains) -> dict[str, Any]:
+def _sidecar(session: SessionTrains, sets: list[ParameterSet]) -> dict[str, Any]:
     record = session.session
+    start = session.start
+    device = _dict(start.get("device"))
+    identity = _dict(device.get("identity"))
+    coil = _dict(_dict(start.get("protocol")).get("coil"))
+    stimulator = {
+        "stimulator_id": "stimulator_1",
+        "Manufacturer": identity.get("vendor") or NA,
+        # what the unit said it is, not stimctl's profile name (issue 16 item 8)
+        "ManufacturersModelName": identity.get("model") or NA,
+        "DeviceSerialNumber": identity.get("serial_number") or NA,
+        "SoftwareVersion": identity.get("software_version") or NA,
+        "StimctlDeviceProfile": device.get("profile") or record.device or NA,
+    }
+    element = {
+        "element_id": "coil_1",
+        "ElementType": record.coil or coil.get("model") or coil.get("family") or NA,
+        "ElementShape": coil.get("family") or NA,
+    }
     return {
         "NIBSBIDSDraftVersion": NIBS_BIDS_DRAFT,
+        "Delimiter": DELIMITER,
         "TaskName": record.protocol_name,
-        "ManufacturersModelName": record.device or NA,
-        "SoftwareVersion": f"stimctl {__version__}",
-        "CoilSet": [{"CoilID": "coil_1", "CoilType": record.coil or NA}],
+        "StimulatorSet": [stimulator],
+        "ElementSet": [element],
         "ProtocolName": record.protocol_name,
         "ProtocolDigest": record.protocol_digest,
         "SessionStatus": record.status,
         "StimctlSimulated": record.simulated,
+        "StimctlSimulatedNote": (
+            "a dry run on stimctl's built-in simulator: no pulse reached a subject; onsets"
+            " are simulated time"
+            if record.simulated
+            else "a session on a stimulator"
+        ),
+        "SessionStartUTC": _iso(session.trains[0].started_at, session.trains[0].onset_s),
         "PulsesPlanned": record.pulses_planned,
         "PulsesDelivered": record.pulses_delivered,
+        "ParameterSets": len(sets),
         "JournalChainHead": session.journal_head,
         "StimctlSessionId": record.id,
+        "GeneratedBy": f"stimctl {__version__}",
         **NIBS_COLUMNS,
     }
 
 
-def _nibs_row(train: TrainRow) -> list[str]:
-    validation = NA
-    if train.pulses is not None and train.pulses_planned is not None:
-        validation = "complete" if train.pulses >= train.pulses_planned else "partial"
-    return [
-        f"train-{train.train}",
-        "coil_1",
-        train.protocol_name,
-        train.started_at.isoformat().replace("+00:00", "Z"),
-        _cell(train.duration_s),
-        _cell(train.frequency_hz),
-        _cell(train.pulses),
-        validation,
-        _cell(train.intensity_pct_mso),
-        _cell(train.intensity_pct_rmt),
-        "resting motor threshold" if train.rmt_pct_mso is not None else NA,
-        _cell(train.rmt_pct_mso),
-        _cell(train.rmt_method),
-        _cell(train.rmt_criterion),
-        _cell(train.rmt_algorithm),
-        _cell(train.rmt_measured_on.isoformat() if train.rmt_measured_on else None),
-        "true" if train.simulated else "false",
-    ]
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
-def _cell(value: object) -> str:
+def _iso(started_at: Any, onset_s: float) -> str:
+    import datetime as dt
+
+    moment = started_at - dt.timedelta(seconds=onset_s)
+    return str(moment.isoformat().replace("+00:00", "Z"))
+
+
+def cell(value: object) -> str:
     if value is None:
         return NA
     text = str(value)

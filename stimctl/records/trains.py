@@ -4,7 +4,7 @@ and joined with the session row and the motor threshold the session was dosed fr
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ class TrainRow:
     started_at: dt.datetime
     ended_at: dt.datetime | None
     onset_s: float
-    """Train start, seconds after the session's first journal record (monotonic clock)."""
+    """Train start on the session's own clock, as the report gives it: the engine's
+    journaled ``actual_onset_s`` (else seconds after the first journal record)."""
     duration_s: float | None
     pulses: int | None
     pulses_planned: int | None
@@ -68,6 +69,8 @@ class SessionTrains:
     threshold: ThresholdRecord | None
     trains: tuple[TrainRow, ...]
     journal_head: str | None
+    start: dict[str, Any] = field(default_factory=dict)
+    """The journal's `session_start` payload (protocol, device identity, subject)."""
 
 
 def course_trains(store: Store, subject_id: str) -> list[SessionTrains]:
@@ -84,7 +87,8 @@ def course_trains(store: Store, subject_id: str) -> list[SessionTrains]:
         records = _journal_records(store, session)
         trains = tuple(_trains(session, number, threshold, records))
         head = session.chain_head if records else None
-        out.append(SessionTrains(session, number, threshold, trains, head))
+        start = records[0]["payload"] if records else {}
+        out.append(SessionTrains(session, number, threshold, trains, head, start))
     return out
 
 
@@ -109,6 +113,10 @@ def _trains(
     if not records:
         return []
     origin = records[0]["mono"]
+    # one clock for every figure: the session's own (simulated in a dry run), anchored at
+    # the UTC time of its first record; the journal's wall-clock `utc` of a dry run's
+    # trains would disagree with its simulated onsets (issue 16 item 8)
+    first_utc = from_utc_text(records[0]["utc"])
     starts: dict[int, JournalRecord] = {}
     ends: dict[int, JournalRecord] = {}
     pulse_counts: dict[int, int] = {}
@@ -131,6 +139,13 @@ def _trains(
         pulses = pulse_counts.get(train)
         if pulses is None and end is not None:
             pulses = _int(end["payload"].get("pulses"))
+        onset = _number(payload.get("actual_onset_s"))
+        if onset is None:
+            onset = start["mono"] - origin
+        end_s = _number(end["payload"].get("end_s")) if end else None
+        duration = None
+        if end is not None:
+            duration = end_s - onset if end_s is not None else end["mono"] - start["mono"]
         rows.append(
             TrainRow(
                 subject_id=session.subject_id,
@@ -138,10 +153,14 @@ def _trains(
                 session_number=number,
                 protocol_name=session.protocol_name,
                 train=train,
-                started_at=from_utc_text(start["utc"]),
-                ended_at=from_utc_text(end["utc"]) if end else None,
-                onset_s=round(start["mono"] - origin, 6),
-                duration_s=round(end["mono"] - start["mono"], 6) if end else None,
+                started_at=first_utc + dt.timedelta(seconds=onset),
+                ended_at=(
+                    first_utc + dt.timedelta(seconds=onset + duration)
+                    if duration is not None
+                    else None
+                ),
+                onset_s=round(onset, 6),
+                duration_s=round(duration, 6) if duration is not None else None,
                 pulses=pulses,
                 pulses_planned=_int(payload.get("pulses_planned")),
                 frequency_hz=_number(payload.get("frequency_hz")),

@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Label
+from textual.widgets import Checkbox, Footer, Label
 
 from stimctl.console.app import ConsoleApp
 from stimctl.console.prestart import TICKED, UNTICKED, PreStartScreen
@@ -48,3 +48,23 @@ def test_the_checklist_says_ticked_or_not_and_f5_says_what_is_missing(tmp_path: 
     assert seen["started"] == "False"
     assert "tick the pre-session check first" in seen["problem"]
     assert seen["problem_after"] == ""
+
+
+def test_what_f5_says_is_on_screen_above_the_key_bar(tmp_path: Path) -> None:
+    """The message used to sit on the footer's row (two widgets docked at the bottom
+    overlap in Textual): the operator pressed F5 and saw nothing (seen in the 80x24 and
+    120x40 screenshots)."""
+    seen: dict[str, Any] = {}
+
+    async def steps(app: ConsoleApp, pilot: Pilot[Any]) -> None:
+        await pilot.press("f5")
+        await pilot.pause()
+        problem = app.screen.query_one("#problem", Label).region
+        footer = app.screen.query_one(Footer).region
+        seen["overlap"] = problem.overlaps(footer)
+        seen["inside"] = app.screen.region.contains_region(problem)
+        seen["height"] = problem.height
+
+    for size in ((80, 24), (120, 40)):
+        picture(tmp_path / f"{size[0]}", shipped(), frozen.TRAIN, size, steps)
+        assert seen == {"overlap": False, "inside": True, "height": 1}, size

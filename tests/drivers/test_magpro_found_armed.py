@@ -147,6 +147,7 @@ def test_run_after_a_host_crash_disarms_the_magpro_first_and_says_so(
             "--port",
             path,
             "--headless",
+            "--yes",
         ],
         env=env,
         capture_output=True,

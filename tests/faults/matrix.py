@@ -212,7 +212,7 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
         *start, "run", str(protocol), "--rmt", "30",
         "--mode", "research", "--study", "ST-1", "--subject", "S-01", "--site", str(site),
         "--device", family.device,
-        "--port", server.path, "--headless",
+        "--port", server.path, "--headless", "--yes",
     ]  # fmt: skip
     for option in family.driver_options:
         command += ["--driver-option", option]

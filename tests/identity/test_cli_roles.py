@@ -110,6 +110,7 @@ def _clinical_run(short: str, *extra: str) -> tuple[str, ...]:
         "--port",
         "stimsim://magpro-x100",
         "--headless",
+        "--yes",
         "--json",
         *extra,
     )

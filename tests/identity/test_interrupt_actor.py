@@ -50,7 +50,7 @@ def test_ctrl_c_is_journaled_under_the_authenticated_operator(home: Path, tmp_pa
     command = [
         sys.executable, "-m", "stimctl", "run", str(protocol), "--subject", "S-01",
         "--device", "magpro-x100", "--port", "stimsim://magpro-x100",
-        "--headless", "--json", "--operator", "op-ann", "--password-stdin",
+        "--headless", "--yes", "--json", "--operator", "op-ann", "--password-stdin",
     ]  # fmt: skip
     password = tmp_path / "password"
     password.write_text(SECRETS["op-ann"] + "\n")

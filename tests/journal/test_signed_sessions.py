@@ -85,7 +85,7 @@ def test_a_clinical_session_on_a_stimulator_needs_a_key_before_the_port_is_opene
     code, _, err = run(
         capsys,
         "run", "np-m1-10hz-90", "--subject", "S-01", "--device",
-        "magstim-rapid2-super-plus-240v", "--port", str(port), "--headless",
+        "magstim-rapid2-super-plus-240v", "--port", str(port), "--headless", "--yes",
         "--operator", "dr-lee", "--password-stdin",
     )  # fmt: skip
     assert code == ExitCode.BAD_INPUT

@@ -78,17 +78,21 @@ def test_bids_export_follows_the_draft_layout_and_says_which_draft(
     tsv = (folder / "sub-S01_ses-1_nibs.tsv").read_text().splitlines()
     header = tsv[0].split("\t")
     row = dict(zip(header, tsv[1].split("\t"), strict=True))
-    assert row["base_pulse_intensity"] == "45.0"
-    assert row["threshold_pulse_intensity"] == "90.0"
+    assert len(tsv) == 2  # both trains share one parameter set (v6.3)
+    assert row["event_id"] == "set-1"
+    assert row["stimulus_intensity"] == "45.0"
+    assert row["threshold_intensity"] == "90.0"
     assert row["threshold_reference_intensity"] == "50.0"
     assert row["threshold_measurement_method"] == "emg"
-    assert row["stim_validation"] == "complete"
+    assert (row["threshold_criterion"], row["threshold_algorithm"]) == ("50 uV in 5 of 10", "5/10")
     sidecar = json.loads((folder / "sub-S01_ses-1_nibs.json").read_text())
     assert sidecar["NIBSBIDSDraftVersion"] == NIBS_BIDS_DRAFT
-    assert sidecar["CoilSet"][0]["CoilType"] == "D70"
+    assert sidecar["ElementSet"][0]["ElementType"] == "D70"
     assert set(header) <= set(sidecar)  # every column described
     events = (folder / "sub-S01_ses-1_events.tsv").read_text().splitlines()
-    assert events[0].split("\t")[:3] == ["onset", "duration", "trial_type"]
+    assert events[0].split("\t")[:3] == ["onset", "duration", "event_id"]
+    assert [line.split("\t")[2] for line in events[1:]] == ["set-1", "set-1"]
+    assert [line.split("\t")[5] for line in events[1:]] == ["complete", "complete"]
     onsets = [float(line.split("\t")[0]) for line in events[1:]]
     assert onsets == pytest.approx([0.0, 27.0])  # 10 pulses at 10 Hz + 26 s pause
     assert (out / "sub-S01" / "ses-2" / "nibs" / "sub-S01_ses-2_nibs.tsv").is_file()

@@ -58,7 +58,7 @@ def _enroll(store: Store, subject_id: str) -> None:
 def _console(home: Path, url: str, protocol: Path, subject_id: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "STIMCTL_SITE"}
     env.update(STIMCTL_HOME=str(home), STIMCTL_DATABASE_URL=url)
-    args = ["run", str(protocol), "--subject", subject_id, "--json", "--headless"]
+    args = ["run", str(protocol), "--subject", subject_id, "--json", "--headless", "--yes"]
     args += ["--device", "magpro-x100", "--port", "stimsim://magpro-x100"]
     args += ["--operator", "op-ann", "--password-stdin"]
     home.mkdir(parents=True)

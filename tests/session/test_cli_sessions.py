@@ -122,7 +122,7 @@ def test_subject_sessions_use_the_records(
     # a dry run is not treatment (issue 12 item 5): a real session the same day needs
     # no override, and the one after it does (SES-1)
     real = (
-        "--device", "magpro-x100", "--port", "stimsim://magpro-x100", "--headless",
+        "--device", "magpro-x100", "--port", "stimsim://magpro-x100", "--headless", "--yes",
         "--operator", "dr-lee", "--password-stdin",
     )  # fmt: skip
     with Store.open() as store:
@@ -158,6 +158,7 @@ def test_clinical_run_on_a_stimulator_needs_a_subject(
         "--port",
         "stimsim://magpro-x100",
         "--headless",
+        "--yes",
     )
     assert code == 2
     assert "needs --subject" in err and len(err.strip().splitlines()) == 1

@@ -33,7 +33,7 @@ def test_four_concurrent_runs_for_one_subject_only_one_runs(tmp_path: Path) -> N
     # one 6 s train at 1 Hz: no pulse reaches the row before every start has checked
     protocol = write_protocol(tmp_path, pulses=6)
     # (dry runs never count towards the daily rules, item 5: only `run` can race)
-    args = ["run", str(protocol), "--subject", "S-01", "--json", "--headless"]
+    args = ["run", str(protocol), "--subject", "S-01", "--json", "--headless", "--yes"]
     args += ["--device", "magpro-x100", "--port", "stimsim://magpro-x100", *SIGN_IN]
     # S-02's start at the same time: the lock is per subject, it is not refused
     other = spawn(home, *[("S-02" if a == "S-01" else a) for a in args], stdin=PASSWORD)

@@ -94,7 +94,14 @@ def _run_short(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> tuple[int,
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("sys.stdin", io.StringIO(SECRETS["dr-lee"] + "\n"))
         return run(
-            capsys, *args, "--port", "stimsim://magpro-x100", "--headless", "--json", *signed_in
+            capsys,
+            *args,
+            "--port",
+            "stimsim://magpro-x100",
+            "--headless",
+            "--yes",
+            "--json",
+            *signed_in,
         )
 
 

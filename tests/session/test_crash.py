@@ -87,6 +87,7 @@ def test_sigkill_mid_train_recovers_exactly(tmp_path: Path) -> None:
         "--port",
         server.path,
         "--headless",
+        "--yes",
         "--driver-option",
         f"unlock_code={UNLOCK}",
     ]

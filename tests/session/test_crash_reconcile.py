@@ -70,6 +70,7 @@ def kill_mid_session(home: Path, protocol: Path, port: str) -> Path:
         "--port",
         port,
         "--headless",
+        "--yes",
         "--driver-option",
         f"unlock_code={UNLOCK}",
         *SIGN_IN,

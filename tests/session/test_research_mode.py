@@ -22,7 +22,7 @@ from tests.session.records_helpers import (
 )
 
 RESEARCH_SITE = configs_dir() / "site" / "research.toml"
-STIMSIM = ("--device", "magpro-x100", "--port", "stimsim://magpro-x100", "--headless")
+STIMSIM = ("--device", "magpro-x100", "--port", "stimsim://magpro-x100", "--headless", "--yes")
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -46,7 +46,7 @@ def test_a_device_that_cannot_be_opened_closes_the_claimed_row(
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD))
     code, _, err = run(
         capsys, "run", protocol, "--subject", "S-01", "--device", "magpro-x100", "--port",
-        missing, "--headless", *SIGN_IN,
+        missing, "--headless", "--yes", *SIGN_IN,
     )  # fmt: skip
     assert code == ExitCode.CONNECTION and "cannot open serial port" in err, err
     [row] = sessions_of(home)
@@ -56,7 +56,7 @@ def test_a_device_that_cannot_be_opened_closes_the_claimed_row(
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD))
     code, _, err = run(
         capsys, "run", protocol, "--subject", "S-01", "--device", "magpro-x100", "--port",
-        "stimsim://magpro-x100", "--headless", *SIGN_IN,
+        "stimsim://magpro-x100", "--headless", "--yes", *SIGN_IN,
     )  # fmt: skip
     assert code == 0, err
 

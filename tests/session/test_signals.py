@@ -44,7 +44,7 @@ def test_a_signal_mid_session_aborts_disarms_and_closes_the_journal(
     command = [
         sys.executable, "-m", "stimctl", "run", str(protocol), "--rmt", "30",
         "--mode", "research", "--study", "ST-1", "--subject", "S-01", "--site", str(site),
-        "--device", "magstim-rapid2-super-plus-240v", "--port", server.path, "--headless",
+        "--device", "magstim-rapid2-super-plus-240v", "--port", server.path, "--headless", "--yes",
         "--driver-option", f"unlock_code={UNLOCK}",
     ]  # fmt: skip
     env = {**os.environ, "STIMCTL_HOME": str(home)}
