@@ -20,6 +20,7 @@ package's `serve_emg` (entry point group `stimctl.simulators`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -92,6 +93,7 @@ class SyntheticEmg:
         if not 0.005 <= delay_s <= 1.0:
             raise ConfigError(f"synthetic EMG: delay_s must be in 0.005..1 s, got {delay_s!r}")
         import pylsl  # the `lab` extra; checked by the command before this runs
+        import pylsl.util
 
         self._lsl: Any = pylsl
         self.subject = VirtualSubject(subject_rmt, seed)
@@ -170,16 +172,23 @@ class SyntheticEmg:
                 inlet.open_stream(timeout=2.0)
         if inlet is None:
             return
+        # Markers are stamped on stimctl's clock; the inlet's time correction moves them to
+        # ours. Its first estimate takes a few probes (0 until then: the same machine), so
+        # it is refreshed at most once a second and never waited for: a marker must not
+        # be held up, its MEP is due 21 ms after the pulse.
+        correction, refreshed = 0.0, 0.0
         self.marker_stream_found.set()
-        correction = 0.0
         while not self._stop.is_set():
             try:
                 sample, stamp = inlet.pull_sample(timeout=0.1)
-                if sample is None:
-                    continue
-                correction = inlet.time_correction(timeout=0.5)
-            except Exception:  # the marker stream went away: wait for the next one
+            except lsl.util.LostError:  # stimctl closed its marker stream: nothing more to hear
                 return
+            if sample is None:
+                continue
+            if lsl.local_clock() - refreshed > 1.0:
+                with contextlib.suppress(lsl.util.TimeoutError):
+                    correction = inlet.time_correction(timeout=0.0)
+                    refreshed = lsl.local_clock()
             self._heard(sample[0], stamp + correction)
 
     def _heard(self, text: str, when: float) -> None:

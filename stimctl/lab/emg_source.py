@@ -15,6 +15,7 @@ needs `unit=` (a µV/mV/V mix-up would move the threshold by orders of magnitude
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -88,6 +89,7 @@ class LslEmgSource:
         self._times = np.empty(0)
         self._values = np.empty(0)
         self._last_seq: int | None = None
+        self._correction = 0.0
 
     def bind(self, clock: Clock) -> PulseClock:
         """The journal listener that tells this source when each pulse left."""
@@ -108,12 +110,27 @@ class LslEmgSource:
             inlet = pylsl.StreamInlet(info, max_buflen=int(KEEP_S) + 1, recover=False)
             inlet.open_stream(timeout=self.resolve_timeout_s)
             full = inlet.info(timeout=self.resolve_timeout_s)
-            inlet.time_correction(timeout=self.resolve_timeout_s)
+            self._correction = float(inlet.time_correction(timeout=self.resolve_timeout_s))
         except Exception as exc:  # pylsl raises TimeoutError/LostError/RuntimeError
             raise EmgStreamError(f"LSL stream {self.target!r} could not be opened: {exc}") from None
         self._index, unit = _channel(full, self.channel, self.target)
         self._scale = _scale(self.unit or unit, self.target)
         self._inlet = inlet
+        self._await_history()
+
+    def _await_history(self) -> None:
+        """Before the first pulse: the stream must be sending, and hold enough history
+        for a first trial's background window (a silent stream fails here, unfired)."""
+        span = -self.windows.trace_start_s
+        deadline = time.monotonic() + self.timeout_s + span
+        while not (self._times.size and self._times[-1] - self._times[0] >= span):
+            self._pull()
+            if time.monotonic() > deadline:
+                raise EmgStreamError(
+                    f"LSL stream {self.target!r} is silent: {self._times.size} samples in "
+                    f"the {self.timeout_s + span:.2f} s after it was opened"
+                )
+            time.sleep(POLL_S)
 
     def close(self) -> None:
         inlet, self._inlet = self._inlet, None
@@ -121,13 +138,18 @@ class LslEmgSource:
             inlet.close_stream()
 
     def _pull(self) -> None:
+        pylsl = require_pylsl()
         try:
             samples, stamps = self._inlet.pull_chunk(timeout=0.0)
-            correction = float(self._inlet.time_correction(timeout=self.timeout_s))
         except Exception as exc:  # LostError: the outlet is gone (recover=False)
             raise EmgStreamError(
                 f"LSL stream {self.target!r} broke during the hunt: {type(exc).__name__}: {exc}"
             ) from None
+        # The latest clock-offset estimate, never waited for (liblsl refreshes it in the
+        # background every few seconds); a probe that has no new value keeps the last.
+        with contextlib.suppress(pylsl.util.TimeoutError):
+            self._correction = float(self._inlet.time_correction(timeout=0.0))
+        correction = self._correction
         if not stamps:
             return
         values = np.asarray(samples, dtype=np.float64)[:, self._index] * self._scale

@@ -8,6 +8,7 @@ loopback-only file for a single machine.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections import deque
 from types import ModuleType
@@ -29,7 +30,7 @@ RESOLVE_TIMEOUT_S = 2.0
 def require_pylsl() -> ModuleType:
     """The pylsl module, or one clear line when it (or its liblsl) is missing."""
     try:
-        import pylsl
+        pylsl = importlib.import_module("pylsl")
     except ImportError as exc:  # also raised when the bundled liblsl cannot load
         raise ConfigError(
             f"Lab Streaming Layer is not available ({exc}): install stimctl[lab] (pylsl)"

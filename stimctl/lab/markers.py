@@ -118,6 +118,11 @@ class MarkerOutlet:
             )
             self.published += 1
 
+    def wait_for_consumers(self, timeout_s: float) -> bool:
+        """True once a recorder (any inlet) is connected, False after `timeout_s`."""
+        outlet = self._outlet
+        return outlet is not None and bool(outlet.wait_for_consumers(timeout_s))
+
     def close(self) -> None:
         with self._lock:
             self._outlet = None  # pylsl closes the outlet when the object goes
