@@ -46,15 +46,18 @@ def local_clock() -> float:
 def resolve(target: str, *, timeout_s: float = RESOLVE_TIMEOUT_S) -> Any:
     """The `StreamInfo` of the stream named `target`, else of type `target`.
 
-    Several streams of that name (or, with no name match, of that type) are ambiguous: a
-    hunt must not read whichever answered first.
+    Several streams of that name (or, with no name match, of that type) seen within
+    1 s of the first (two query waves) are ambiguous: a hunt must not read whichever answered first.
     """
     pylsl = require_pylsl()
-    found = list(pylsl.resolve_byprop("name", target, 0, timeout_s))
+    found = list(pylsl.resolve_byprop("name", target, 1, timeout_s))
     kind = "named"
     if not found:
-        found = list(pylsl.resolve_byprop("type", target, 0, min(timeout_s, 0.5)))
+        found = list(pylsl.resolve_byprop("type", target, 1, min(timeout_s, 0.5)))
         kind = "of type"
+    if found:  # a short second look: the first answer need not be the only one
+        prop = "name" if kind == "named" else "type"
+        found = list(pylsl.resolve_byprop(prop, target, 2, 1.0)) or found
     if not found:
         raise EmgStreamError(
             f"no LSL stream named or of type {target!r} found within {timeout_s:g} s "

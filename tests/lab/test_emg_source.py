@@ -39,7 +39,10 @@ def emg(stream_suffix: str) -> Iterator[SyntheticEmg]:
 
 def _journal(tmp_path: Path, *listeners: object) -> HuntJournal:
     return HuntJournal.start(
-        clock=CLOCK, start={"subject": "S"}, directory=tmp_path, listeners=listeners  # type: ignore[arg-type]
+        clock=CLOCK,
+        start={"subject": "S"},
+        directory=tmp_path,
+        listeners=listeners,  # type: ignore[arg-type]
     )
 
 
@@ -165,3 +168,17 @@ def test_a_pulse_nobody_journaled_is_not_measured(stream_suffix: str) -> None:
 def test_bad_source_options_are_bad_input(options: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         make_lsl_source("stimctl-emg", options)
+
+
+def test_two_streams_of_one_name_are_ambiguous(stream_suffix: str) -> None:
+    first = NoiseOutlet(f"twin-{stream_suffix}").start()
+    # The same name from another source (a second amplifier app left running).
+    info = pylsl.StreamInfo(f"twin-{stream_suffix}", "EMG", 1, 1000.0, pylsl.cf_float32, "other")
+    other = pylsl.StreamOutlet(info)
+    time.sleep(1.0)  # both running for a while, as two apps left open would be
+    try:
+        with pytest.raises(ConfigError, match="2 LSL streams named"):
+            LslEmgSource(f"twin-{stream_suffix}").open()
+    finally:
+        first.stop()
+        del other

@@ -17,7 +17,9 @@ RATE = 2000.0
 TIMES = np.arange(-0.1, 0.1, 1 / RATE)
 
 
-def trial(*, mep_uv: float = 0.0, background: np.ndarray | None = None, dc: float = 0.0) -> np.ndarray:
+def trial(
+    *, mep_uv: float = 0.0, background: np.ndarray | None = None, dc: float = 0.0
+) -> np.ndarray:
     values = np.full(TIMES.size, dc)
     inside = (TIMES >= 0.021) & (TIMES < 0.036)
     values[inside] += mep_uv / 2 * np.sin(2 * np.pi * (TIMES[inside] - 0.021) / 0.015)
@@ -52,7 +54,13 @@ def spike(peak: float, at: float = -0.02) -> np.ndarray:
     ],
 )
 def test_background_rule(background: np.ndarray | None, rejected_by: str | None) -> None:
-    trace = measure(TIMES, trial(mep_uv=300.0, background=background), intensity=60, rate_hz=RATE, windows=MepWindows())
+    trace = measure(
+        TIMES,
+        trial(mep_uv=300.0, background=background),
+        intensity=60,
+        rate_hz=RATE,
+        windows=MepWindows(),
+    )
     if rejected_by is None:
         assert trace.rejected is None
     else:
@@ -65,7 +73,9 @@ def test_background_rule(background: np.ndarray | None, rejected_by: str | None)
     dc=st.floats(-5000.0, 5000.0),
 )
 def test_amplitude_is_peak_to_peak_and_offset_free(amplitude: float, dc: float) -> None:
-    trace = measure(TIMES, trial(mep_uv=amplitude, dc=dc), intensity=50, rate_hz=RATE, windows=MepWindows())
+    trace = measure(
+        TIMES, trial(mep_uv=amplitude, dc=dc), intensity=50, rate_hz=RATE, windows=MepWindows()
+    )
     assert trace.amplitude_uv == pytest.approx(amplitude, rel=0.02, abs=1e-6)
     assert trace.rejected is None  # a DC offset is not muscle activity
 
@@ -79,7 +89,9 @@ def test_a_configured_window_moves_the_measurement() -> None:
 def test_missing_samples_are_a_gap_not_a_small_mep() -> None:
     keep = ~((TIMES > 0.02) & (TIMES < 0.045))
     with pytest.raises(WindowGap, match="expected"):
-        measure(TIMES[keep], trial(mep_uv=300.0)[keep], intensity=50, rate_hz=RATE, windows=MepWindows())
+        measure(
+            TIMES[keep], trial(mep_uv=300.0)[keep], intensity=50, rate_hz=RATE, windows=MepWindows()
+        )
 
 
 @pytest.mark.parametrize(
