@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pylsl
@@ -136,7 +135,7 @@ def test_an_emg_stream_that_falls_silent_stops_the_hunt_with_exit_12_and_the_dev
     finally:
         outlet.stop()
         listener.join(5)
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert code == ExitCode.EMG_STREAM == 12
     lines = err.strip().splitlines()
     assert len(lines) == 1, err

@@ -30,7 +30,7 @@ def trial(
 
 def burst(rms: float, start: float = -0.06, end: float = -0.0) -> np.ndarray:
     out = np.zeros(TIMES.size)
-    inside = (TIMES >= start) & (TIMES < end)
+    inside = (start <= TIMES) & (end > TIMES)
     out[inside] = rms * np.where(np.arange(inside.sum()) % 2 == 0, 1.0, -1.0)  # RMS = rms
     return out
 
