@@ -166,7 +166,7 @@ class SyntheticEmg:
         lsl = self._lsl
         inlet = None
         while not self._stop.is_set() and inlet is None:
-            found = lsl.resolve_byprop("name", self.markers, 1, 0.5)
+            found = lsl.resolve_byprop("name", self.markers, 1, 0.2)
             if found:
                 inlet = lsl.StreamInlet(found[0])
                 inlet.open_stream(timeout=2.0)

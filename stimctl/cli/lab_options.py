@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 import click
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
 
 CONSUMER_WAIT_S = 2.0
 """How long `--lsl` waits for a recorder to connect before the first record."""
+
+CONSUMER_SETTLE_S = 0.6
+"""After the first consumer: long enough for another's resolve to come round (0.5 s)."""
 
 LSL_OPTION = click.option(
     "--lsl",
@@ -39,8 +43,11 @@ def lab_listeners(
         outlet = MarkerOutlet(clock, lsl)
         stack.callback(outlet.close)
         listeners.append(outlet)
-        # A recorder started with the session must not miss its first markers.
-        if not outlet.wait_for_consumers(CONSUMER_WAIT_S):
+        # A recorder started with the session must not miss its first markers; once one
+        # is connected, others started with it (an EMG simulator) get a moment more.
+        if outlet.wait_for_consumers(CONSUMER_WAIT_S):
+            time.sleep(CONSUMER_SETTLE_S)
+        else:
             click.echo(
                 f"stimctl: note: no LSL consumer on marker stream {lsl!r} yet; "
                 "markers are published anyway",

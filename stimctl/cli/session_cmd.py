@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from stimctl.cli.lab_options import LSL_OPTION, lab_listeners
 from stimctl.cli.options import ISO_DATE, PERCENT_MSO
 from stimctl.cli.session_auth import authorize_session, operator_option, session_actor
 
 if TYPE_CHECKING:
     from stimctl.clock import Clock
     from stimctl.hal import Transport
+    from stimctl.journal.writer import JournalListener
     from stimctl.session.engine import SessionEngine
     from stimctl.session.records_link import SessionRecorder
     from stimctl.session.runner import Prepared
@@ -109,8 +111,14 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
     help="Inject a fault, e.g. 'overheat@120', 'link-loss@60', 'coil-removed@30'.",
 )
 @click.option("--console", "with_console", is_flag=True, help="Open the operator console.")
+@LSL_OPTION
 def dry_run(
-    device_name: str, speed: str, faults: tuple[str, ...], with_console: bool, **common: Any
+    device_name: str,
+    speed: str,
+    faults: tuple[str, ...],
+    with_console: bool,
+    lsl: str | None,
+    **common: Any,
 ) -> int:
     """Run a whole session of PROTOCOL on the built-in simulator."""
     from contextlib import ExitStack
@@ -127,6 +135,7 @@ def dry_run(
     with ExitStack() as stack:
         try:
             sim = stack.enter_context(SimulatedDevice(prepared.device, clock))
+            listeners = lab_listeners(clock, lsl, None, stack)
             with driving(clock):
                 engine = _open(
                     prepared,
@@ -136,6 +145,7 @@ def dry_run(
                     transport=sim.open_transport(),
                     driver_options=sim.driver_options,
                     session_id=session_id,
+                    journal_listeners=listeners,
                 )
         except BaseException as exc:
             _abandon_record(recorder, exc)
@@ -170,14 +180,18 @@ def dry_run(
     metavar="KEY=VALUE",
     help="Driver option, e.g. unlock_code=... or version=9.0 for a Rapid².",
 )
+@LSL_OPTION
 def run(
     device_name: str,
     port_url: str,
     headless: bool,
     driver_options: tuple[str, ...],
+    lsl: str | None,
     **common: Any,
 ) -> int:
     """Run PROTOCOL on a stimulator at PORT."""
+    from contextlib import ExitStack
+
     from stimctl.clock import MonotonicClock
 
     clock = MonotonicClock()
@@ -198,6 +212,8 @@ def run(
             request.operator,
             driver_options=_key_values(driver_options),
             session_id=session_id,
+            # The marker outlet lives until the process ends (never closed before the seal).
+            journal_listeners=lab_listeners(clock, lsl, None, ExitStack()),
         )
     except BaseException as exc:
         _abandon_record(recorder, exc)
@@ -436,6 +452,7 @@ def _open(
     transport: Transport | None = None,
     driver_options: dict[str, str] | None = None,
     session_id: str | None = None,
+    journal_listeners: tuple[JournalListener, ...] = (),
 ) -> SessionEngine:
     from stimctl.session.runner import open_session, recover_interrupted
 
@@ -449,6 +466,7 @@ def _open(
         transport=transport,
         driver_options=driver_options,
         session_id=session_id,
+        journal_listeners=journal_listeners,
     )
     if engine.driver.found_armed_at_open is not None:  # a crashed host left it armed
         click.echo(f"stimctl: {engine.driver.found_armed_at_open}", err=True)

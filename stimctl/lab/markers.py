@@ -13,6 +13,11 @@ session, the journal sequence number and the payload keys a recording needs to m
 sense of it (from/to/trigger of a transition, status and reason at the end, ...). The
 journal's ``seq`` ties every marker to exactly one record of the signed journal.
 
+A device-timed train (a Rapid² or MagPro running the train itself) is journaled per train,
+without `pulse` records; its pulses are published when the train ends, each stamped at
+the train's onset plus i / frequency and marked ``"derived": true``, with the
+`train_end` record's ``seq``.
+
 Markers are stamped with the pulse's time on LSL's clock (the fire receipt's
 ``actual_s``, else the record's ``mono``), not with the moment they were pushed, so a
 recorder aligns them with its data even though the journal fsync comes first. For
@@ -92,6 +97,7 @@ class MarkerOutlet:
         self._lock = threading.Lock()
         self._session: str | None = None
         self._train: dict[str, Any] = {}
+        self._pulses = 0  # pulses of the session so far (the next pulse's index)
         self.published = 0
 
     def __call__(self, record: JournalRecord) -> None:
@@ -100,6 +106,9 @@ class MarkerOutlet:
             return
         payload = record["payload"]
         with self._lock:
+            if self._outlet is None:
+                return
+            stamp = self._clock.lsl_time_of(record)
             if event == events.SESSION_START:
                 self._session = payload.get("session_id", self._session)
             elif event == events.TRAIN_START:
@@ -108,14 +117,47 @@ class MarkerOutlet:
                     "rmt": payload.get(
                         "delivered_percent_rmt", payload.get("intensity_percent_rmt")
                     ),
+                    "frequency_hz": payload.get("frequency_hz"),
+                    "onset": stamp,
+                    "seen": 0,
                 }
+            elif event == events.PULSE:
+                self._train["seen"] = self._train.get("seen", 0) + 1
+                self._pulses = max(self._pulses, int(payload.get("index", self._pulses)) + 1)
+            elif event == events.TRAIN_END:
+                self._derive_pulses(record)
+            self._push(marker_for(record, self._session, self._train), stamp)
+
+    def _derive_pulses(self, record: JournalRecord) -> None:
+        """A device-timed train is journaled per train (no `pulse` records): its pulses
+        are published at its end, one marker each, ``derived: true``, stamped at the
+        onset plus i / frequency, carrying the `train_end` record's sequence number."""
+        delivered = record["payload"].get("pulses")
+        missing = (delivered if isinstance(delivered, int) else 0) - self._train.get("seen", 0)
+        frequency = self._train.get("frequency_hz")
+        onset = self._train.get("onset")
+        if missing <= 0 or not isinstance(frequency, int | float) or frequency <= 0:
+            return
+        assert isinstance(onset, float)
+        for i in range(missing):
             marker = marker_for(record, self._session, self._train)
-            outlet = self._outlet
-            if outlet is None:
-                return
-            outlet.push_sample(
-                [json.dumps(marker, separators=(",", ":"))], self._clock.lsl_time_of(record)
+            marker.update(
+                event=events.PULSE,
+                pulse=self._pulses,
+                train=record["payload"].get("train"),
+                intensity_mso=self._train.get("mso"),
+                intensity_rmt=self._train.get("rmt"),
+                derived=True,
             )
+            for key in ("pulses", "pulses_planned", "status", "reason"):
+                marker.pop(key, None)
+            self._push(marker, onset + i / float(frequency))
+            self._pulses += 1
+
+    def _push(self, marker: dict[str, Any], stamp: float) -> None:
+        outlet = self._outlet
+        if outlet is not None:
+            outlet.push_sample([json.dumps(marker, separators=(",", ":"))], stamp)
             self.published += 1
 
     def wait_for_consumers(self, timeout_s: float) -> bool:

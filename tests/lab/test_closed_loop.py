@@ -59,6 +59,9 @@ def test_a_closed_loop_hunt_over_lsl_finds_the_virtual_subjects_rmt(
     from stimctl.cli import main
 
     emg, markers = synthetic_emg
+    heard: list[dict[str, Any]] = []
+    recorder = threading.Thread(target=_record_markers, args=(markers, heard), daemon=True)
+    recorder.start()
     code = main(
         ["rmt", "hunt", "S01", "--method", "ml-pest", "--max-pulses", "30",
          "--device", "magstim-200", "--port", "stimsim://magstim-200",
@@ -78,6 +81,26 @@ def test_a_closed_loop_hunt_over_lsl_finds_the_virtual_subjects_rmt(
     rejected = [r for r in records if r["event"] == "device" and "rejected" in r["payload"]]
     assert len(pulses) == len(measured) + len(rejected) == data["pulses"] + len(rejected)
     assert records[-2]["payload"]["status"] == "completed"
+    # A recorder beside the hunt got one marker per pulse, with the journal's seq.
+    recorder.join(10)
+    assert [m["seq"] for m in heard if m["event"] == "pulse"] == [r["seq"] for r in pulses]
+    assert {m["intensity_mso"] for m in heard if m["event"] == "pulse"} == {
+        r["payload"]["intensity"] for r in pulses
+    }
+
+
+def _record_markers(markers: str, heard: list[dict[str, Any]]) -> None:
+    found = pylsl.resolve_byprop("name", markers, 1, 10.0)
+    if not found:
+        return
+    inlet = pylsl.StreamInlet(found[0])
+    while True:
+        sample, _ = inlet.pull_sample(timeout=15.0)
+        if sample is None:
+            return
+        heard.append(json.loads(sample[0]))
+        if heard[-1]["event"] == "session_end":
+            return
 
 
 @pytest.fixture

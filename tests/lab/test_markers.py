@@ -4,10 +4,12 @@ and per state change, with the journal's sequence numbers, stamped with the puls
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
 import pylsl
+import pytest
 
 from stimctl.clock import MonotonicClock
 from stimctl.hal import FireReceipt
@@ -80,3 +82,51 @@ def test_one_marker_per_pulse_with_the_journal_sequence_numbers(
     assert markers[-1][0]["status"] == "completed"
     assert outlet.published == 9
     assert journal.listener_failures == []
+
+
+def test_dry_run_with_lsl_publishes_every_pulse_of_a_device_timed_session(
+    stream_suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stimctl.cli import main
+
+    name = f"session-markers-{stream_suffix}"
+    received: list[dict[str, object]] = []
+    ready = threading.Event()
+    done = threading.Event()
+
+    def record() -> None:  # a lab's recorder, started before the session
+        found = pylsl.resolve_byprop("name", name, 1, 10.0)
+        if not found:
+            return
+        inlet = pylsl.StreamInlet(found[0], max_buflen=60)
+        inlet.open_stream(timeout=5.0)
+        ready.set()
+        while not done.is_set() or inlet.samples_available():
+            samples, _ = inlet.pull_chunk(timeout=0.2)
+            received.extend(json.loads(s[0]) for s in samples)
+            if received and received[-1]["event"] == "session_end":
+                return
+
+    recorder = threading.Thread(target=record, daemon=True)
+    recorder.start()
+    code = main(["dry-run", "np-m1-10hz-90", "--rmt", "52", "--lsl", name, "--json"])
+    out, _ = capsys.readouterr()
+    done.set()
+    recorder.join(10)
+    assert code == 0 and ready.is_set()
+    summary = json.loads(out)
+    records = read(summary["journal"])
+    pulses = [m for m in received if m["event"] == "pulse"]
+    assert len(pulses) == summary["pulses_delivered"] == 2000
+    # The Rapid² times its own trains: journaled per train, so each pulse marker is derived
+    # from its train and carries that train's `train_end` sequence number.
+    assert all(m["derived"] for m in pulses)
+    assert [m["pulse"] for m in pulses] == list(range(2000))
+    train_ends = {r["payload"]["train"]: r["seq"] for r in records if r["event"] == "train_end"}
+    assert all(m["seq"] == train_ends[m["train"]] for m in pulses)
+    assert {m["session"] for m in received} == {summary["session_id"]}
+    assert {m["intensity_mso"] for m in pulses} == {
+        r["payload"]["intensity_percent_mso"] for r in records if r["event"] == "train_start"
+    }
+    assert received[-1]["event"] == "session_end"
+    assert any(m["event"] == "state" for m in received)
