@@ -113,6 +113,7 @@ class SyntheticEmg:
         self._sent_until = 0.0
         self._outlet: Any = None
         self.marker_stream_found = threading.Event()
+        self.listen_errors: list[str] = []
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -165,11 +166,19 @@ class SyntheticEmg:
         """Hear pulse markers; schedule each pulse's MEP."""
         lsl = self._lsl
         inlet = None
-        while not self._stop.is_set() and inlet is None:
-            found = lsl.resolve_byprop("name", self.markers, 1, 0.2)
-            if found:
+        # A continuous resolver keeps asking in the background: the marker stream may
+        # appear any time (when stimctl starts a hunt or a session).
+        resolver = lsl.ContinuousResolver(prop="name", value=self.markers, forget_after=5.0)
+        while not self._stop.wait(0.05) and inlet is None:
+            found = resolver.results()
+            if not found:
+                continue
+            try:
                 inlet = lsl.StreamInlet(found[0])
                 inlet.open_stream(timeout=2.0)
+            except Exception as exc:  # e.g. the stream went away between resolve and open
+                self.listen_errors.append(f"{type(exc).__name__}: {exc}")
+                inlet = None
         if inlet is None:
             return
         # Markers are stamped on stimctl's clock; the inlet's time correction moves them to
