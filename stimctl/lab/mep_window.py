@@ -65,7 +65,7 @@ class MepWindows:
 
     @property
     def trace_end_s(self) -> float:
-        return self.mep_end_s + 0.010
+        return self.mep_end_s + 0.005  # short: the hunt waits for this sample
 
 
 @dataclass(frozen=True)
