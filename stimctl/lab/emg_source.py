@@ -203,9 +203,20 @@ class LslEmgSource:
             ) from None
         if self.on_trace is not None:
             self.on_trace(trace)
+        self._settle(pulse_time)
         if trace.rejected is not None:
             raise TrialRejected(trace.rejected, trace)
         return MepReading(amplitude_uv=trace.amplitude_uv)
+
+
+    def _settle(self, pulse_time: float) -> None:
+        """Return no sooner than this pulse's MEP window ends plus the background
+        window's length: a next pulse fired at once (a simulated hunt at full speed) must
+        not see this MEP as its own background EMG. A real hunt waits seconds anyway."""
+        quiet_from = pulse_time + self.windows.mep_end_s - self.windows.background_start_s
+        wait = quiet_from - local_clock()
+        if wait > 0:
+            time.sleep(wait)
 
 
 def _channel(info: Any, channel: int | str, target: str) -> tuple[int, str]:
