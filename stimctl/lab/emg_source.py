@@ -208,7 +208,6 @@ class LslEmgSource:
             raise TrialRejected(trace.rejected, trace)
         return MepReading(amplitude_uv=trace.amplitude_uv)
 
-
     def _settle(self, pulse_time: float) -> None:
         """Return no sooner than this pulse's MEP window ends plus the background
         window's length: a next pulse fired at once (a simulated hunt at full speed) must
