@@ -294,6 +294,8 @@ def hunt(
             err=as_json,
         )
 
+    rejected_trials: list[dict[str, Any]] = []
+
     def execute(control: HuntControl | None) -> tuple[HuntResult, bool | None]:
         """The hunt, from opening the stimulator to its disarm; `control`: the console's."""
         hunt_device: HuntDevice | None = None
@@ -341,6 +343,7 @@ def hunt(
                 stimulate = None if hunt_device is None else _journaled(hunt_device, record)
 
                 def on_rejected(intensity: int, reason: str) -> None:
+                    rejected_trials.append({"intensity": intensity, "reason": reason})
                     if record is not None:
                         record.rejected(intensity, reason)
                     if control is not None:
@@ -409,6 +412,9 @@ def hunt(
         }
         if virtual_rmt is not None:
             payload["virtual_rmt"] = virtual_rmt
+        if mep_spec is not None:
+            payload["mep_source"] = mep_spec
+            payload["rejected_trials"] = rejected_trials
         click.echo(json.dumps(payload, indent=2))
     else:
         _print_summary(result, kind, muscle)

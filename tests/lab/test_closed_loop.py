@@ -80,6 +80,8 @@ def test_a_closed_loop_hunt_over_lsl_finds_the_virtual_subjects_rmt(
     measured = [r for r in records if r["event"] == "device" and "amplitude_uv" in r["payload"]]
     rejected = [r for r in records if r["event"] == "device" and "rejected" in r["payload"]]
     assert len(pulses) == len(measured) + len(rejected) == data["pulses"] + len(rejected)
+    assert len(data["rejected_trials"]) == len(rejected)
+    assert data["mep_source"] == f"lsl:{emg}"
     assert records[-2]["payload"]["status"] == "completed"
     # A recorder beside the hunt got one marker per pulse, with the journal's seq.
     recorder.join(10)
