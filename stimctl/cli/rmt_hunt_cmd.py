@@ -7,6 +7,9 @@ Loaded lazily by the `rmt` group (stimctl.cli.rmt_cmd). Who fires the pulses:
 - `--device MODEL --port stimsim://...`, or `--device MODEL --virtual-rmt PCT` without a
   port: the profile's built-in simulator, through the same driver, with the virtual
   subject under its coil reporting each pulse's MEP (a dry run of the whole chain).
+- `--mep lsl:NAME` with a device: MEPs measured from a live EMG stream around each
+  journaled pulse (stimctl.lab.emg_source; docs/lab-integration.md); `--lsl [NAME]`
+  publishes a marker per pulse and state change. A broken EMG stream exits 12.
 - otherwise nobody: the source stands for the pulse (`--virtual-rmt` a virtual subject
   alone, `--amplitudes FILE` a replay), or the operator fires by hand at the intensity
   shown and types the response.
