@@ -22,7 +22,7 @@ def test_every_emg_option_and_name_is_documented() -> None:
         assert f"`{name}`" in DOC, name
     assert f"exit code {ExitCode.EMG_STREAM}" in DOC
     assert "(lab-triggers.md)" in DOC
-    assert "`rda:HOST[:PORT]`" in DOC and "`marker=TYPE`" in DOC
+    assert "--mep rda:HOST[:PORT]" in DOC and "`marker=TYPE`" in DOC
 
 
 def test_the_documented_pulse_marker_is_what_a_pulse_record_gives() -> None:
