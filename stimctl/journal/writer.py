@@ -10,8 +10,9 @@ Appends are serialised by a lock: the engine thread and the watchdog may both wr
 and ``seq``, ``mono`` and ``prev`` are taken inside the lock so they always increase in
 file order. A second process cannot open the same journal (advisory ``flock``).
 
-Listeners (`Journal.create(listeners=...)`) see each record after it is on disk, called
-outside the lock in the appending thread: they feed live views such as the LSL marker
+Listeners (`Journal.create(listeners=...)`) see each appended record after it is on disk
+(not the seal or checkpoints the journal adds by itself), called outside the lock in the
+appending thread: they feed live views such as the LSL marker
 outlet (issue 18). They must return quickly; one that raises is reported (logged and kept
 in `listener_failures`) and never breaks or undoes the append.
 """
