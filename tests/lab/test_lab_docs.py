@@ -38,3 +38,19 @@ def test_the_documented_pulse_marker_is_what_a_pulse_record_gives() -> None:
     }
     made = marker_for(record, documented["session"], {"mso": 61, "rmt": 110.0})
     assert made == documented
+
+
+def test_live_sources_are_found_through_the_entry_point_group() -> None:
+    import pytest
+
+    from stimctl.errors import ConfigError
+    from stimctl.lab.emg_source import LslEmgSource
+    from stimctl.lab.rda import RdaEmgSource
+    from stimctl.rmt.registry import load_stream_source
+
+    assert isinstance(load_stream_source("lsl:stimctl-emg", {}), LslEmgSource)
+    rda = load_stream_source("rda:10.0.0.2:51244", {"marker": "Stimulus"})
+    assert isinstance(rda, RdaEmgSource) and (rda.host, rda.port) == ("10.0.0.2", 51244)
+    for spec in ("nope:x", "virtual:52", "lsl"):
+        with pytest.raises(ConfigError):
+            load_stream_source(spec, {})
