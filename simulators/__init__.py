@@ -73,9 +73,17 @@ Magstim only: state (MagstimState), set_error(code, fatal=False), clear_error(),
 MagPro only: state (MagProState), status_byte(), set_state(**vector_state_keys),
     front_panel(amplitude_a=, amplitude_b=, page=) (an operator's change, sent unsolicited).
 clock, model, baudrate.
+
+Synthetic EMG (simulators.emg, needs pylsl: the `lab` extra)
+------------------------------------------------------------
+serve_emg(subject_rmt, seed, stop, announce=None, **options) -> EmgStats
+    Publish an EMG stream over LSL with MEPs from a virtual subject at each pulse marker
+    stimctl publishes (`stimctl sim emg`); `SyntheticEmg` for tests.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import serial
 
@@ -99,6 +107,13 @@ def install_url_handler() -> None:
         serial.protocol_handler_packages.append(URL_HANDLER_PACKAGE)
 
 
+def serve_emg(*args: Any, **options: Any) -> Any:
+    """`simulators.emg.serve_emg`, imported on use (pylsl is optional)."""
+    from simulators.emg import serve_emg as serve
+
+    return serve(*args, **options)
+
+
 def uninstall_url_handler() -> None:
     while URL_HANDLER_PACKAGE in serial.protocol_handler_packages:
         serial.protocol_handler_packages.remove(URL_HANDLER_PACKAGE)
@@ -114,6 +129,7 @@ __all__ = [
     "create_simulator",
     "install_url_handler",
     "register_clock",
+    "serve_emg",
     "serve_pty",
     "uninstall_url_handler",
     "unregister_clock",

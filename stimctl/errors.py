@@ -22,7 +22,8 @@ class ExitCode:
     DISARM_UNCONFIRMED = 9  # the device did not confirm a disarm: switch the stimulator off
     AUTH = 10  # unknown/disabled operator, wrong credential, locked account, or wrong role
     ADVERSE_EVENT = 11  # a serious adverse event ended the session
-    NOT_CONFIRMED = 12  # headless `run`: the operator did not type the confirmation
+    EMG_STREAM = 12  # the live EMG stream is missing, silent or broken (threshold hunts)
+    NOT_CONFIRMED = 13  # headless `run`: the operator did not type the confirmation
     INTERNAL = 70  # a bug in stimctl (EX_SOFTWARE)
     INTERRUPTED = 130
 
@@ -88,6 +89,13 @@ class RecordsError(StimctlError):
     """The SQLite record store or a journal cannot be read or written consistently."""
 
     exit_code = ExitCode.RECORDS
+
+
+class EmgStreamError(StimctlError):
+    """A live EMG stream (LSL) could not be found, fell silent, or broke mid-hunt: no
+    MEP can be measured, so the hunt stops and the device is disarmed (issue 18)."""
+
+    exit_code = ExitCode.EMG_STREAM
 
 
 class DriverError(StimctlError):

@@ -36,3 +36,17 @@ class MepReading:
     @property
     def measurement(self) -> Measurement:
         return "emg" if self.amplitude_uv is not None else "visual"
+
+
+class TrialRejected(Exception):
+    """The pulse was delivered but its EMG cannot be judged (background EMG before the
+    pulse): the threshold method must not see it and the intensity is tried again.
+
+    Not a `StimctlError`: it never ends a hunt by itself. `reason` says why, in one line;
+    `trace` is the source's record of the trial (for the console), or None.
+    """
+
+    def __init__(self, reason: str, trace: object | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.trace = trace

@@ -7,6 +7,9 @@ Loaded lazily by the `rmt` group (stimctl.cli.rmt_cmd). Who fires the pulses:
 - `--device MODEL --port stimsim://...`, or `--device MODEL --virtual-rmt PCT` without a
   port: the profile's built-in simulator, through the same driver, with the virtual
   subject under its coil reporting each pulse's MEP (a dry run of the whole chain).
+- `--mep lsl:NAME` with a device: MEPs measured from a live EMG stream around each
+  journaled pulse (stimctl.lab.emg_source; docs/lab-integration.md); `--lsl [NAME]`
+  publishes a marker per pulse and state change. A broken EMG stream exits 12.
 - otherwise nobody: the source stands for the pulse (`--virtual-rmt` a virtual subject
   alone, `--amplitudes FILE` a replay), or the operator fires by hand at the intensity
   shown and types the response.
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from stimctl import plausible
+from stimctl.cli.lab_options import LSL_OPTION, lab_listeners
 from stimctl.cli.options import PERCENT_MSO, Bounded
 from stimctl.cli.rmt_cmd import MUSCLE, THRESHOLD_TYPE
 from stimctl.errors import ConfigError, ExitCode
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from stimctl.clock import Clock
     from stimctl.console.threshold import HuntControl
     from stimctl.device_profiles import DeviceProfile
+    from stimctl.journal.writer import JournalListener
     from stimctl.rmt import HuntResult, MepSource, PulseRecord, ThresholdMethod
     from stimctl.rmt.device import HuntDevice
     from stimctl.rmt.journaling import HuntJournal
@@ -138,6 +143,22 @@ def build_method(
     help="Replay responses from a file (one µV or yes/no per line, or intensity,amplitude).",
 )
 @click.option(
+    "--mep",
+    "mep_spec",
+    default=None,
+    metavar="SCHEME:TARGET",
+    help="Measure MEPs from a live EMG stream, e.g. lsl:stimctl-emg (needs --device).",
+)
+@click.option(
+    "--mep-option",
+    "mep_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="EMG source option: mep_ms=15:50, background_ms=-50:-5, background_rms_uv=50, "
+    "background_peak_uv=200, timeout_s=1, channel=0, unit=uV.",
+)
+@LSL_OPTION
+@click.option(
     "--start",
     type=_PERCENT,
     default=None,
@@ -187,6 +208,9 @@ def hunt(
     virtual_rmt: float | None,
     seed: int | None,
     amplitudes: Path | None,
+    mep_spec: str | None,
+    mep_options: tuple[str, ...],
+    lsl: str | None,
     start: int | None,
     max_intensity: int,
     min_intensity: int,
@@ -213,14 +237,26 @@ def hunt(
         raise click.UsageError("--virtual-rmt and --amplitudes are two different sources")
     if console and as_json:
         raise click.UsageError("--console shows the hunt on screen, --json prints it: choose one")
+    if mep_spec is not None and (virtual_rmt is not None or amplitudes is not None):
+        raise click.UsageError(
+            "--mep reads a live EMG stream; --virtual-rmt and --amplitudes are other sources"
+        )
+    if mep_options and mep_spec is None:
+        raise click.UsageError("--mep-option needs --mep")
     wiring = _wiring(device, port, virtual_rmt, amplitudes)
     if driver_options and wiring.fired_by is None:
         raise ConfigError("--driver-option needs a device to fire through (--device and --port)")
-    responses_simulated = virtual_rmt is not None or amplitudes is not None
-    if speed == "max" and not responses_simulated:
+    if (mep_spec is not None or lsl is not None) and wiring.fired_by is None:
         raise ConfigError(
-            "--speed max skips the inter-pulse interval and is only for --virtual-rmt or "
-            "--amplitudes"
+            f"{'--mep' if mep_spec is not None else '--lsl'} needs a stimulator that stimctl "
+            "fires and journals (--device with --port; stimsim://MODEL for its simulator)"
+        )
+    responses_simulated = virtual_rmt is not None or amplitudes is not None
+    # With a simulated stimulator no real pulse is given, so skipping the interval is harmless.
+    if speed == "max" and not responses_simulated and wiring.fired_by != "simulator":
+        raise ConfigError(
+            "--speed max skips the inter-pulse interval and is only for --virtual-rmt, "
+            "--amplitudes or a simulated stimulator"
         )
 
     if virtual_rmt is not None and store:
@@ -261,15 +297,22 @@ def hunt(
             err=as_json,
         )
 
+    rejected_trials: list[dict[str, Any]] = []
+
     def execute(control: HuntControl | None) -> tuple[HuntResult, bool | None]:
         """The hunt, from opening the stimulator to its disarm; `control`: the console's."""
         hunt_device: HuntDevice | None = None
         try:
-            with _stimulator(
-                wiring, clock, virtual_rmt, seed, _key_values(driver_options), warn=_warn
-            ) as hunt_device:
-                if hunt_device is not None and hunt_device.simulated and virtual_rmt is not None:
-                    source: MepSource = hunt_device.emg_source()
+            with (
+                contextlib.ExitStack() as stack,
+                _stimulator(
+                    wiring, clock, virtual_rmt, seed, _key_values(driver_options), warn=_warn
+                ) as hunt_device,
+            ):
+                if mep_spec is not None:
+                    source: MepSource = _live_source(mep_spec, mep_options, stack)
+                elif hunt_device is not None and hunt_device.simulated and virtual_rmt is not None:
+                    source = hunt_device.emg_source()
                 elif control is not None and virtual_rmt is None and amplitudes is None:
                     from stimctl.rmt import OperatorSource
 
@@ -285,7 +328,12 @@ def hunt(
                         prompts_to_stderr=as_json,
                         device_fires=hunt_device is not None,
                     )
-                record = _journal_for(hunt_device, clock, subject, method, wiring, port)
+                listeners = lab_listeners(clock, lsl, source, stack)
+                if control is not None and hasattr(source, "on_trace"):
+                    source.on_trace = control.trace
+                record = _journal_for(
+                    hunt_device, clock, subject, method, wiring, port, listeners=listeners
+                )
 
                 def on_pulse(pulse: PulseRecord) -> None:
                     if record is not None:
@@ -296,6 +344,16 @@ def hunt(
                         show(pulse)
 
                 stimulate = None if hunt_device is None else _journaled(hunt_device, record)
+
+                def on_rejected(intensity: int, reason: str) -> None:
+                    rejected_trials.append({"intensity": intensity, "reason": reason})
+                    if record is not None:
+                        record.rejected(intensity, reason)
+                    if control is not None:
+                        control.rejected(intensity, reason)
+                    elif not as_json:
+                        click.echo(f"      {intensity:3d} % MSO  rejected: {reason}")
+
                 try:
                     result = run_hunt(
                         threshold_method,
@@ -305,6 +363,7 @@ def hunt(
                         interval=pacing,
                         rng=rng,
                         on_pulse=on_pulse,
+                        on_rejected=on_rejected,
                     )
                 except BaseException as exc:
                     if record is not None:
@@ -356,6 +415,9 @@ def hunt(
         }
         if virtual_rmt is not None:
             payload["virtual_rmt"] = virtual_rmt
+        if mep_spec is not None:
+            payload["mep_source"] = mep_spec
+            payload["rejected_trials"] = rejected_trials
         click.echo(json.dumps(payload, indent=2))
     else:
         _print_summary(result, kind, muscle)
@@ -373,7 +435,7 @@ def _journaled(hunt_device: Any, record: HuntJournal | None) -> Callable[[int], 
 
     def fire(intensity: int) -> None:
         stimulate(intensity)
-        record.fired(intensity)
+        record.fired(intensity, getattr(hunt_device.stimulate, "last_receipt", None))
 
     return fire
 
@@ -385,6 +447,8 @@ def _journal_for(
     method: str,
     wiring: Wiring,
     port: str | None,
+    *,
+    listeners: tuple[JournalListener, ...] = (),
 ) -> HuntJournal | None:
     """Pulses fired through a stimulator are journaled; a paper-only hunt is not."""
     if hunt_device is None:
@@ -398,7 +462,7 @@ def _journal_for(
         "port": None if port is None else _redacted(port),
         "fired_by": wiring.fired_by,
     }
-    return HuntJournal.start(clock=clock, start=start)
+    return HuntJournal.start(clock=clock, start=start, listeners=listeners)
 
 
 @dataclass(frozen=True)
@@ -485,15 +549,30 @@ def _warn(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
+def _key_values(pairs: tuple[str, ...], flag: str = "--driver-option") -> dict[str, str]:
     """`KEY=VALUE` options into a dict; anything else is bad input."""
     options: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--driver-option {pair!r}: expected KEY=VALUE")
+            raise ConfigError(f"{flag} {pair!r}: expected KEY=VALUE")
         options[key.strip()] = value.strip()
     return options
+
+
+def _live_source(spec: str, options: tuple[str, ...], stack: contextlib.ExitStack) -> MepSource:
+    """The live EMG source `--mep SCHEME:TARGET`, opened now (a missing stream is found
+    before the first pulse, not after it) and closed when the hunt ends."""
+    from stimctl.rmt.registry import load_stream_source
+
+    source = load_stream_source(spec, _key_values(options, flag="--mep-option"))
+    opener = getattr(source, "open", None)
+    if opener is not None:
+        opener()
+    closer = getattr(source, "close", None)
+    if closer is not None:
+        stack.callback(closer)
+    return source
 
 
 def _source(

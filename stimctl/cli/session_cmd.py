@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from stimctl.cli.lab_options import LSL_OPTION, lab_listeners
 from stimctl.cli.options import ISO_DATE, PERCENT_MSO
 from stimctl.cli.session_auth import authorize_session, operator_option, session_actor
 
 if TYPE_CHECKING:
     from stimctl.clock import Clock
     from stimctl.hal import Transport
+    from stimctl.journal.writer import JournalListener
     from stimctl.session.engine import SessionEngine
     from stimctl.session.records_link import SessionRecorder
     from stimctl.session.runner import Prepared
@@ -117,12 +119,14 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
     metavar="SECONDS",
     help="Console: ring the terminal bell this many seconds before each train [off].",
 )
+@LSL_OPTION
 def dry_run(
     device_name: str,
     speed: str | None,
     faults: tuple[str, ...],
     with_console: bool,
     train_cue_s: float | None,
+    lsl: str | None,
     **common: Any,
 ) -> int:
     """Run a whole session of PROTOCOL on the built-in simulator."""
@@ -140,6 +144,7 @@ def dry_run(
     with ExitStack() as stack:
         try:
             sim = stack.enter_context(SimulatedDevice(prepared.device, clock))
+            listeners = lab_listeners(clock, lsl, None, stack)
             with driving(clock):
                 engine = _open(
                     prepared,
@@ -149,6 +154,7 @@ def dry_run(
                     transport=sim.open_transport(),
                     driver_options=sim.driver_options,
                     session_id=session_id,
+                    journal_listeners=listeners,
                 )
         except BaseException as exc:
             _abandon_record(recorder, exc)
@@ -205,6 +211,7 @@ def session_speed(speed: str | None, *, console: bool) -> str:
     metavar="SECONDS",
     help="Console: ring the terminal bell this many seconds before each train [off].",
 )
+@LSL_OPTION
 def run(
     device_name: str,
     port_url: str,
@@ -212,9 +219,12 @@ def run(
     yes: bool,
     driver_options: tuple[str, ...],
     train_cue_s: float | None,
+    lsl: str | None,
     **common: Any,
 ) -> int:
     """Run PROTOCOL on a stimulator at PORT."""
+    from contextlib import ExitStack
+
     from stimctl.clock import MonotonicClock
 
     clock = MonotonicClock()
@@ -246,6 +256,8 @@ def run(
             request.operator,
             driver_options=_key_values(driver_options),
             session_id=session_id,
+            # The marker outlet lives until the process ends (never closed before the seal).
+            journal_listeners=lab_listeners(clock, lsl, None, ExitStack()),
         )
     except BaseException as exc:
         _abandon_record(recorder, exc)
@@ -491,6 +503,7 @@ def _open(
     transport: Transport | None = None,
     driver_options: dict[str, str] | None = None,
     session_id: str | None = None,
+    journal_listeners: tuple[JournalListener, ...] = (),
 ) -> SessionEngine:
     from stimctl.session.runner import open_session, recover_interrupted
 
@@ -504,6 +517,7 @@ def _open(
         transport=transport,
         driver_options=driver_options,
         session_id=session_id,
+        journal_listeners=journal_listeners,
     )
     if engine.driver.found_armed_at_open is not None:  # a crashed host left it armed
         click.echo(f"stimctl: {engine.driver.found_armed_at_open}", err=True)

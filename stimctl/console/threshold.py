@@ -4,7 +4,10 @@
 % MSO, MEP amplitude, response, running estimate), the current estimate in large
 digits, the pulses used against the cap, and at the end the result (RMT, outcome,
 reason) and whether the device confirmed its disarm. With an operator as the source of
-responses, each response is asked in a dialog (`HuntControl.ask`).
+responses, each response is asked in a dialog (`HuntControl.ask`). With a live EMG source
+(`--mep lsl:NAME`, issue 18) the last trials are drawn as small plots with their
+measurement and background windows, amplitude and verdict (`HuntControl.trace`), and a
+trial rejected for background EMG gets its own row (`HuntControl.rejected`).
 
 The job is whatever opens the stimulator and calls `stimctl.rmt.hunt` (the CLI's
 `stimctl rmt hunt --console` builds one); it takes a `HuntControl` and must pass its
@@ -34,11 +37,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Static
 
 from stimctl.clock import Clock
+from stimctl.console.mep_plot import trace_plot
 from stimctl.errors import StateError
+from stimctl.lab.mep_window import MepTrace
 from stimctl.rmt.result import HuntResult, Outcome, PulseRecord
 
 STOP_CHECK_S = 0.1
 """Longest clock time a sleep between pulses runs before it looks at the stop flag."""
+
+MEP_PLOTS = 3
+"""How many of the latest trials are drawn."""
 
 WAIT_FOR_END_S = 30.0
 """How long closing the console waits for the job to disarm and close the device."""
@@ -58,6 +66,8 @@ CSS = """
 #hunt-facts { width: 1fr; height: auto; border: round $primary-darken-2; padding: 0 1; }
 #hunt-facts Static { height: 1; }
 #trace { height: 1fr; }
+#meps { height: auto; display: none; }
+#meps Static { width: auto; height: auto; border: round $primary-darken-2; padding: 0 1; }
 #result { height: auto; padding: 0 1; display: none; }
 ModalScreen { align: center middle; }
 .dialog { width: 70; max-width: 95%; height: auto; border: thick $warning; background: $panel;
@@ -83,6 +93,8 @@ class HuntControl:
         self.listener: Callable[[PulseRecord], None] | None = None
         self.asker: Callable[[Question], None] | None = None
         self.teller: Callable[[str], None] | None = None
+        self.trace_listener: Callable[[MepTrace], None] | None = None
+        self.rejection_listener: Callable[[int, str], None] | None = None
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -101,6 +113,18 @@ class HuntControl:
         listener = self.listener
         if listener is not None:
             listener(record)
+
+    def trace(self, trace: MepTrace) -> None:
+        """One trial as a live EMG source measured it (any thread)."""
+        listener = self.trace_listener
+        if listener is not None:
+            listener(trace)
+
+    def rejected(self, intensity: int, reason: str) -> None:
+        """The last pulse's trial was rejected (background EMG); the hunt repeats it."""
+        listener = self.rejection_listener
+        if listener is not None:
+            listener(intensity, reason)
 
     def ask(self, question: str) -> str:
         """The operator's answer to `question`, typed on the screen (an `OperatorSource`
@@ -199,6 +223,19 @@ class PulseShown(Message):
         self.record = record
 
 
+class TraceShown(Message):
+    def __init__(self, trace: MepTrace) -> None:
+        super().__init__()
+        self.trace = trace
+
+
+class TrialRejectedShown(Message):
+    def __init__(self, intensity: int, reason: str) -> None:
+        super().__init__()
+        self.intensity = intensity
+        self.reason = reason
+
+
 class ResponseAsked(Message):
     def __init__(self, question: Question) -> None:
         super().__init__()
@@ -267,6 +304,8 @@ class ThresholdApp(App[HuntEnd | None]):
         self.max_pulses = max_pulses
         self.control = control or HuntControl()
         self.records: list[PulseRecord] = []
+        self.traces: list[MepTrace] = []
+        self.rejections = 0
         self.end: HuntEnd | None = None
         self._exit_when_done = False
         self._thread = threading.Thread(target=self._work, name="threshold-hunt")
@@ -283,6 +322,7 @@ class ThresholdApp(App[HuntEnd | None]):
                 yield Static(id="pulses")
                 yield Static(id="last")
                 yield Static(id="state")
+        yield Horizontal(id="meps")
         yield DataTable(id="trace", cursor_type="none", zebra_stripes=True)
         yield Static(id="result")
         yield Footer(compact=True)
@@ -294,6 +334,10 @@ class ThresholdApp(App[HuntEnd | None]):
         self.control.listener = self._post_pulse
         self.control.asker = lambda question: self._post(ResponseAsked(question))
         self.control.teller = lambda text: self._post(OperatorTold(text))
+        self.control.trace_listener = lambda trace: self._post(TraceShown(trace))
+        self.control.rejection_listener = lambda intensity, reason: self._post(
+            TrialRejectedShown(intensity, reason)
+        )
         self._thread.start()
 
     def _post_pulse(self, record: PulseRecord) -> None:
@@ -332,6 +376,29 @@ class ThresholdApp(App[HuntEnd | None]):
         table.add_row(*pulse_row(record), key=str(record.index))
         table.scroll_end(animate=False)  # keep the newest pulse in view
         self._facts()
+
+    def on_trace_shown(self, message: TraceShown) -> None:
+        self.traces.append(message.trace)
+        panel = self.query_one("#meps", Horizontal)
+        panel.display = True
+        panel.mount(Static(trace_plot(message.trace), classes="mep-plot"))
+        plots = panel.query(".mep-plot")
+        for old in list(plots)[: max(0, len(plots) - MEP_PLOTS)]:
+            old.remove()
+
+    def on_trial_rejected_shown(self, message: TrialRejectedShown) -> None:
+        self.rejections += 1
+        table = self.query_one("#trace", DataTable)
+        table.add_row(
+            "-",
+            str(message.intensity),
+            "-",
+            Text("rejected", style="bold dark_orange"),
+            "",
+            key=f"rejected-{self.rejections}",
+        )
+        table.scroll_end(animate=False)
+        self.notify(f"trial rejected: {message.reason}", severity="warning", timeout=6)
 
     def on_response_asked(self, message: ResponseAsked) -> None:
         question = message.question

@@ -9,11 +9,18 @@ itself survives a power cut.
 Appends are serialised by a lock: the engine thread and the watchdog may both write,
 and ``seq``, ``mono`` and ``prev`` are taken inside the lock so they always increase in
 file order. A second process cannot open the same journal (advisory ``flock``).
+
+Listeners (`Journal.create(listeners=...)`) see each appended record after it is on disk
+(not the seal or checkpoints the journal adds by itself), called outside the lock in the
+appending thread: they feed live views such as the LSL marker
+outlet (issue 18). They must return quickly; one that raises is reported (logged and kept
+in `listener_failures`) and never breaks or undoes the append.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -56,6 +63,11 @@ or unsigned when none was ever created."""
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 WallClock = Callable[[], datetime]
+JournalListener = Callable[[JournalRecord], None]
+"""Called with each record (a fresh copy) after it was written and fsynced."""
+
+_log = logging.getLogger("stimctl.journal")
+_MAX_KEPT_FAILURES = 100  # a listener failing on every pulse must not grow memory forever
 
 
 def validate_session_id(session_id: str) -> str:
@@ -88,6 +100,7 @@ class Journal:
         ended: bool,
         signer: Signer | None = None,
         tally: PulseTally | None = None,
+        listeners: tuple[JournalListener, ...] = (),
     ) -> None:
         # Private: use `Journal.create` (or crash recovery's reopen).
         self._path = path
@@ -103,6 +116,9 @@ class Journal:
         self._tally = tally if tally is not None else PulseTally()
         self._sealed = False
         self._status: str | None = None
+        self._listeners = tuple(listeners)
+        self.listener_failures: list[str] = []
+        """One line per listener call that raised (the first 100), oldest first."""
 
     @classmethod
     def create(
@@ -113,6 +129,7 @@ class Journal:
         clock: Clock,
         utc_now: WallClock | None = None,
         signer: Signer | str | None = INSTALLATION_KEY,
+        listeners: tuple[JournalListener, ...] = (),
     ) -> Journal:
         """Create ``<directory>/<session_id>.jsonl`` (refusing to reuse an existing file).
 
@@ -121,6 +138,7 @@ class Journal:
         `events.SESSION_START`. `signer` signs the seal and the train checkpoints: by
         default the installation's active key, unsigned (None) when there is none; a key
         file that cannot be used raises `ConfigError` before the file is created.
+        `listeners` see every record once it is on disk (see the module docstring).
         """
         validate_session_id(session_id)
         if isinstance(signer, str):
@@ -158,6 +176,7 @@ class Journal:
             head=GENESIS,
             ended=False,
             signer=signer,
+            listeners=listeners,
         )
 
     @classmethod
@@ -275,7 +294,24 @@ class Journal:
                 self._status = str(payload["status"])
             # Return what is on disk (a fresh copy), not the caller's mutable payload.
             written: JournalRecord = json.loads(line)
-            return written
+        # Outside the lock: a slow or re-entrant listener cannot hold up other writers.
+        self._notify(written, line)
+        return written
+
+    def _notify(self, written: JournalRecord, line: bytes) -> None:
+        for listener in self._listeners:
+            try:
+                # Each listener gets its own copy: one cannot change what the next sees.
+                listener(json.loads(line))
+            except Exception as exc:  # a listener must never break journaling
+                message = (
+                    f"journal listener {getattr(listener, '__qualname__', listener)!r} failed "
+                    f"on record {written['seq']} ({written['event']}): "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                _log.warning("%s", message)
+                if len(self.listener_failures) < _MAX_KEPT_FAILURES:
+                    self.listener_failures.append(message)
 
     def seal(self, actor: str = events.ACTOR_RECOVERY) -> JournalRecord:
         """Write the seal after an existing `session_end` that has none (crash recovery

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from stimctl.clock import Clock, driving
 from stimctl.errors import ConfigError, SafetyViolation
-from stimctl.hal import SafeStopReport, Stimulator, load_driver
+from stimctl.hal import FireReceipt, SafeStopReport, Stimulator, load_driver
 from stimctl.rmt.methods.base import HuntLimits
 from stimctl.rmt.runner import PulseInterval
 from stimctl.rmt.simulator_source import SimulatorEmgSource
@@ -83,6 +83,8 @@ class DeviceStimulus:
         self.disarm_between_pulses = disarm_between_pulses
         self.fired = 0
         self.stop_report: SafeStopReport | None = None
+        self.last_receipt: FireReceipt | None = None
+        """How and when the last pulse left (journaled with it: LSL markers use the time)."""
         self._last_fire: float | None = None
 
     def __call__(self, intensity: int) -> None:
@@ -99,7 +101,7 @@ class DeviceStimulus:
         self.driver.set_intensity(intensity)
         self.driver.arm()  # a no-op while armed or ready
         self.driver.wait_ready(timeout_s=self.ready_timeout_s)
-        self.driver.fire()
+        self.last_receipt = self.driver.fire()
         self._last_fire = self.clock.now()
         self.fired += 1
         if self.disarm_between_pulses:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from stimctl.clock import Clock
+from stimctl.hal import FireReceipt
 from stimctl.journal import Journal, events, journals_dir
+from stimctl.journal.writer import JournalListener
 from stimctl.rmt.result import HuntResult, PulseRecord
 
 
@@ -25,30 +27,50 @@ class HuntJournal:
 
     @classmethod
     def start(
-        cls, *, clock: Clock, start: dict[str, Any], directory: Path | None = None
+        cls,
+        *,
+        clock: Clock,
+        start: dict[str, Any],
+        directory: Path | None = None,
+        listeners: tuple[JournalListener, ...] = (),
     ) -> HuntJournal:
         folder = directory or journals_dir()
         folder.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.UTC)
         session_id = f"rmt-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-        journal = Journal.create(folder, session_id, clock=clock)
+        journal = Journal.create(folder, session_id, clock=clock, listeners=listeners)
         journal.append(events.SESSION_START, {"kind": "threshold-hunt", **start})
         journal.append(events.TRAIN_START, {"train": 0, "timing": "host"})
         return cls(journal)
 
-    def fired(self, intensity_percent_mso: int) -> None:
-        """The device fired one pulse: journaled at once, before any response."""
-        self.journal.append(
-            events.PULSE,
-            {"train": 0, "index": self.pulses, "intensity": intensity_percent_mso},
-            actor=events.ACTOR_DEVICE,
-        )
+    def fired(self, intensity_percent_mso: int, receipt: FireReceipt | None = None) -> None:
+        """The device fired one pulse: journaled at once, before any response, with how
+        and when it left when the driver said so (`receipt`)."""
+        payload: dict[str, Any] = {
+            "train": 0,
+            "index": self.pulses,
+            "intensity": intensity_percent_mso,
+        }
+        if receipt is not None:
+            payload.update(receipt.to_journal())
+        self.journal.append(events.PULSE, payload, actor=events.ACTOR_DEVICE)
         self.pulses += 1
+
+    def rejected(self, intensity_percent_mso: int, reason: str) -> None:
+        """The last pulse's trial was rejected (background EMG): it does not count."""
+        self.journal.append(
+            events.DEVICE,
+            {
+                "response_to_pulse": self.pulses - 1,
+                "intensity": intensity_percent_mso,
+                "rejected": reason,
+            },
+        )
 
     def response(self, record: PulseRecord) -> None:
         """What came back for a pulse (EMG amplitude or the operator's answer)."""
         self.journal.append(
-            events.DEVICE, {"response_to_pulse": record.index - 1, **record.as_dict()}
+            events.DEVICE, {"response_to_pulse": self.pulses - 1, **record.as_dict()}
         )
 
     def finish(

@@ -11,8 +11,9 @@ Tests and embedders may also `register_mep_source` a factory directly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import Protocol
+from typing import Any, Protocol
 
 from stimctl.errors import ConfigError
 from stimctl.rmt.readings import MepSource
@@ -25,6 +26,12 @@ class VirtualSourceFactory(Protocol):
     """Builds a simulated subject whose true threshold is `true_rmt` % MSO."""
 
     def __call__(self, true_rmt: float, seed: int | None) -> MepSource: ...
+
+
+class StreamSourceFactory(Protocol):
+    """Builds a live source `SCHEME:TARGET` (e.g. `lsl:stimctl-emg`) with its options."""
+
+    def __call__(self, target: str, options: Mapping[str, str]) -> MepSource: ...
 
 
 _registered: dict[str, VirtualSourceFactory] = {}
@@ -52,4 +59,23 @@ def load_mep_source_factory(name: str) -> VirtualSourceFactory:
     raise ConfigError(
         f"no MEP source named {name!r}: register it under the entry-point group "
         f"{ENTRY_POINT_GROUP!r} (pyproject) and reinstall"
+    )
+
+
+def load_stream_source(spec: str, options: Mapping[str, str]) -> MepSource:
+    """The live source `SCHEME:TARGET` (`--mep lsl:NAME`), built by the entry point SCHEME."""
+    scheme, sep, target = spec.partition(":")
+    if not sep or not scheme or scheme == VIRTUAL:
+        raise ConfigError(f"--mep {spec!r}: expected SCHEME:TARGET, e.g. lsl:stimctl-emg")
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == scheme:
+            try:
+                factory: Any = entry.load()
+            except Exception as exc:  # a broken plug-in must still give one clear line
+                raise ConfigError(f"MEP source {scheme!r} failed to load: {exc}") from exc
+            source: MepSource = factory(target, options)
+            return source
+    raise ConfigError(
+        f"no MEP source {scheme!r} for --mep {spec!r}: register it under the entry-point "
+        f"group {ENTRY_POINT_GROUP!r} (pyproject) and reinstall"
     )

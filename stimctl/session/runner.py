@@ -30,6 +30,7 @@ from stimctl.hal import Stimulator, Transport
 from stimctl.hal._registry import SHIPPED_DRIVERS, driver_origin, load_allowed_driver
 from stimctl.journal import Journal, journals_dir
 from stimctl.journal.events import operator_actor
+from stimctl.journal.writer import JournalListener
 from stimctl.protocol import Protocol, load_protocol
 from stimctl.protocol.derived import derive
 from stimctl.protocol.dose import to_device
@@ -279,8 +280,12 @@ def open_session(
     transport: Transport | None = None,
     driver_options: dict[str, Any] | None = None,
     operator: str = "local",
+    journal_listeners: tuple[JournalListener, ...] = (),
 ) -> SessionEngine:
-    """Connect the driver, compile the plan, create the journal; the engine is not started."""
+    """Connect the driver, compile the plan, create the journal; the engine is not started.
+
+    `journal_listeners` see every journal record once it is on disk (LSL markers, issue 18).
+    """
     device = prepared.device
     signer = journal_signer(prepared.site.mode, port_url)
     if driver is None:
@@ -316,7 +321,9 @@ def open_session(
         directory = journal_dir or journals_dir()
         directory.mkdir(parents=True, exist_ok=True)
         sid = session_id or new_session_id(prepared.now)
-        journal = Journal.create(directory, sid, clock=clock, signer=signer)
+        journal = Journal.create(
+            directory, sid, clock=clock, signer=signer, listeners=journal_listeners
+        )
     except BaseException:
         driver.close()
         raise
