@@ -14,6 +14,7 @@ from pytest_mock import MockerFixture
 from simulators.virtual_subject import VirtualSubject, make_source
 from stimctl.errors import ConfigError, ExitCode
 from stimctl.journal import journals_dir, read, verify
+from stimctl.mep import MepReading
 from stimctl.rmt.device import HuntDevice
 from stimctl.rmt.registry import VIRTUAL, register_mep_source, unregister_mep_source
 
@@ -127,8 +128,8 @@ class _PluginSource:
         self.subject = VirtualSubject(reference, seed)
         self.reference = reference
 
-    def response(self, intensity: int) -> Any:
-        return self.subject.response(intensity)
+    def response(self, intensity_percent_mso: int) -> MepReading:
+        return self.subject.response(intensity_percent_mso)
 
 
 def test_a_plugin_mep_source_gets_the_reference_threshold(
