@@ -6,14 +6,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from pytest_mock import MockerFixture
 
 from simulators.virtual_subject import VirtualSubject, make_source
 from stimctl.errors import ConfigError, ExitCode
-from stimctl.journal import journals_dir, read, verify
+from stimctl.journal import JournalRecord, journals_dir, read, verify
 from stimctl.mep import MepReading
 from stimctl.rmt.device import HuntDevice
 from stimctl.rmt.registry import VIRTUAL, register_mep_source, unregister_mep_source
@@ -41,7 +40,7 @@ def curve(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return int(code), capsys.readouterr().out
 
 
-def journal_records() -> list[dict[str, Any]]:
+def journal_records() -> list[JournalRecord]:
     files = sorted(journals_dir().glob("rmt-*.jsonl"))
     assert len(files) == 1, files
     assert verify(files[0]).ok
@@ -137,8 +136,8 @@ def test_a_plugin_mep_source_gets_the_reference_threshold(
 ) -> None:
     made: list[_PluginSource] = []
 
-    def factory(reference: float, seed: int | None) -> _PluginSource:
-        made.append(_PluginSource(reference, seed))
+    def factory(true_rmt: float, seed: int | None) -> _PluginSource:
+        made.append(_PluginSource(true_rmt, seed))
         return made[-1]
 
     register_mep_source("test-emg", factory)
