@@ -46,6 +46,10 @@ HUNT_COMMANDS = {
         "stimctl.cli.rmt_paired_cmd:paired",
         "SICI or ICF with paired pulses (BiStim²): conditioned / test-alone MEP ratio.",
     ),
+    "hotspot": (
+        "stimctl.cli.rmt_hotspot_cmd:hotspot",
+        "Hotspot search: median MEP per coil position on a grid, heat map, best proposed.",
+    ),
 }
 
 
