@@ -144,9 +144,10 @@ def test_a_plugin_mep_source_gets_the_reference_threshold(
     try:
         code, out = curve(
             capsys, "S01", "--rmt", "55", "--mep-source", "test-emg", "--seed", "2",
-            "--no-store", "--json", "--levels", "90,120,150",
+            "--no-store", "--json", "--levels", "90,120,150", "--per-level", "1",
+            "--interval", "4", "--jitter", "0",
         )  # fmt: skip
     finally:
         unregister_mep_source("test-emg")
     assert code == ExitCode.OK and made[0].reference == 55.0
-    assert len(json.loads(out)["pulses"]) == 15
+    assert len(json.loads(out)["pulses"]) == 3

@@ -247,3 +247,28 @@ def test_cli_refuses_a_suprathreshold_conditioning_pulse(
                   "--relative-to", "amt", "--amt", "55"],
             standalone_mode=False,
         )  # fmt: skip
+
+
+def test_cli_takes_mep_from_a_plugin_source_that_knows_nothing_of_pairs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A live EMG plug-in only answers `response(test intensity)`: the muscle did the
+    interaction. The ratio is whatever its MEPs say (here 1: a constant source)."""
+    from stimctl.rmt.registry import register_mep_source, unregister_mep_source
+
+    asked: list[ConstantSubject] = []
+
+    def factory(true_rmt: float, seed: int | None) -> ConstantSubject:
+        asked.append(ConstantSubject(700.0))
+        return asked[-1]
+
+    register_mep_source("test-emg", factory)
+    try:
+        code, data = paired_cli(
+            capsys, "S01", "--paradigm", "icf", "--rmt", "50", "--mep-source", "test-emg",
+            "--trials", "2", "--interval", "4", "--jitter", "0", "--seed", "1",
+        )  # fmt: skip
+    finally:
+        unregister_mep_source("test-emg")
+    assert code == ExitCode.OK and data["ratio"] == 1.0
+    assert asked[0].asked == [60] * 4
