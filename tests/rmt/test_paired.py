@@ -174,6 +174,22 @@ def test_each_trial_sets_and_verifies_both_outputs_and_the_interval() -> None:
 
 
 @pytest.mark.usefixtures("quiet_logs")
+@pytest.mark.parametrize(
+    "trial",
+    [Trial(1, True, 40, 85, 3.0), Trial(2, True, 85, 90, 3.0), Trial(3, False, None, 81, 3.0)],
+)
+def test_the_device_gate_refuses_any_output_above_its_cap_before_a_byte(trial: Trial) -> None:
+    clock = SimulatedClock()
+    with open_hunt_device(load_profile(BISTIM), None, clock=clock) as dev:
+        stimulus = PairedStimulus(
+            dev.stimulate.driver, clock=clock, max_rate_hz=0.25, max_intensity=80
+        )
+        with pytest.raises(SafetyViolation, match="above the cap 80"):
+            stimulus(trial)
+        assert stimulus.fired == 0 and not dev.simulator.pulses
+
+
+@pytest.mark.usefixtures("quiet_logs")
 def test_a_single_output_stimulator_is_refused() -> None:
     clock = SimulatedClock()
     profile = load_profile("magstim-200")
