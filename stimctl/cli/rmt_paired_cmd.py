@@ -161,13 +161,14 @@ def paired(
 
             def fire(trial: Trial) -> None:
                 stimulus(trial)
-                if journal is not None:
-                    journal.fired(
-                        trial.first_output,
-                        conditioned=trial.conditioned,
-                        output_b=trial.test if trial.conditioned else 0,
-                        interval_ms=trial.interval_ms if trial.conditioned else None,
-                    )
+                if journal is None:
+                    return
+                # One record per magnetic pulse: a conditioned trigger delivered two.
+                journal.fired(trial.first_output, output="A", trial=trial.index,
+                              conditioned=trial.conditioned)  # fmt: skip
+                if trial.conditioned:
+                    journal.fired(trial.test, output="B", trial=trial.index, conditioned=True,
+                                  after_a_ms=trial.interval_ms)  # fmt: skip
 
         def show(result: TrialResult) -> None:
             if rig.journal is not None:

@@ -247,9 +247,14 @@ def test_cli_drives_the_simulated_bistim_and_journals_every_trigger(
     records = read(path)
     assert records[0]["payload"]["kind"] == "paired-pulse"
     pulses = [r["payload"] for r in records if r["event"] == "pulse"]
-    assert len(pulses) == 10
-    assert sum(p["conditioned"] for p in pulses) == 5
-    assert all(p["output_b"] == 60 and p["interval_ms"] == 3.0 for p in pulses if p["conditioned"])
+    # one record per magnetic pulse: 5 pairs and 5 test pulses alone
+    assert len(pulses) == 15 and [p["index"] for p in pulses] == list(range(15))
+    second = [p for p in pulses if p["output"] == "B"]
+    assert len(second) == 5
+    assert all(p["intensity"] == 60 and p["after_a_ms"] == 3.0 for p in second)
+    assert sorted(p["intensity"] for p in pulses if p["output"] == "A") == [40] * 5 + [60] * 5
+    end = next(r["payload"] for r in records if r["event"] == "session_end")
+    assert end["pulses_delivered"] == 15 and end["result"]["ratio"] == data["ratio"]
 
 
 def test_cli_refuses_a_suprathreshold_conditioning_pulse(
