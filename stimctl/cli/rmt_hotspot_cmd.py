@@ -155,6 +155,9 @@ def hotspot(
             source = spatial
 
         def move(position: GridPosition) -> None:
+            if rig.device is not None:
+                # Disarmed while the coil moves: no pulse can go off over the wrong spot.
+                rig.device.stimulate.driver.disarm()
             if rig.journal is not None:
                 rig.journal.journal.append(
                     "operator", {"action": "coil-position", "position": position.name}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest_mock import MockerFixture
 
 from simulators.spatial_subject import SpatialSubject, make_spatial_source
 from stimctl.clock import VirtualClock
@@ -147,8 +148,13 @@ def test_cli_finds_the_virtual_hotspot_and_writes_the_heat_map(
 
 
 @pytest.mark.usefixtures("spatial_source")
-def test_cli_searches_through_a_simulated_device(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_searches_through_a_simulated_device(
+    capsys: pytest.CaptureFixture[str], mocker: MockerFixture
+) -> None:
     from stimctl.cli.rmt_cmd import rmt as rmt_group
+    from stimctl.hal import Stimulator
+
+    spy = mocker.spy(Stimulator, "disarm")
 
     args = ["hotspot", "S01", "--intensity", "60", "--grid", "3x3", "--virtual-rmt", "50",
             "--virtual-hotspot", "A2", "--seed", "3", "--speed", "max", "--json",
@@ -157,6 +163,7 @@ def test_cli_searches_through_a_simulated_device(capsys: pytest.CaptureFixture[s
     data = json.loads(capsys.readouterr().out)
     assert code == ExitCode.OK and data["proposed"] == "A2"
     assert (data["fired_by"], data["disarmed"]) == ("simulator", True)
+    assert spy.call_count >= 9  # once per position, before the coil moves
 
 
 def test_cli_refuses_a_virtual_hotspot_off_the_grid() -> None:
