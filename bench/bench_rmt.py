@@ -28,6 +28,10 @@ ideal *amplitude* observer: Cramer-Rao as above, with the Fisher information of 
 binned amplitude (the method's own likelihood, computed for the subject's true curve
 shape) at its most informative intensity. Decision time is the time spent in
 `next_intensity()` and `observe()` per pulse.
+
+"bayes, shape known" (issue 19, ADR 0021) is the same method with the subject's own curve
+as its only prior shape: an oracle no real hunt has, printed as the ceiling of what a
+better prior could give. Left out with `--no-oracle` (it builds one table per subject).
 Run: .venv/bin/python bench/bench_rmt.py [subjects] [--quick] [--spread S]
 """
 
@@ -54,7 +58,12 @@ from stimctl.rmt import (
     hunt,
 )
 from stimctl.rmt.methods.bayes_amplitude import BayesAmplitude
-from stimctl.rmt.methods.goetz_prior import Shape, amplitude_edges_uv, shape_cdf_table
+from stimctl.rmt.methods.goetz_prior import (
+    Shape,
+    amplitude_edges_uv,
+    build_tables,
+    shape_cdf_table,
+)
 
 MethodFactory = Callable[[int], ThresholdMethod]
 
@@ -138,8 +147,15 @@ class BayesTally:
         return errors, pulses
 
 
-def run_bayes(subject: VirtualSubject, budget: int, tally: BayesTally) -> None:
-    method = BayesAmplitude(ci_width=None, limits=HuntLimits(max_pulses=budget))
+def run_bayes(
+    subject: VirtualSubject, budget: int, tally: BayesTally, *, oracle: bool = False
+) -> None:
+    tables = None
+    if oracle:  # the subject's own curve as the only prior shape
+        p = subject.params
+        own = Shape(p.p1, p.p2, p.p3, p.p4, p.p5, p.sigma_x, p.sigma_y, p.gev_scale_uv, p.gev_shape)
+        tables = build_tables((own,), subject.criterion_uv)
+    method = BayesAmplitude(ci_width=None, limits=HuntLimits(max_pulses=budget), tables=tables)
     while not method.done:
         started = time.perf_counter()
         intensity = method.next_intensity()
@@ -208,6 +224,7 @@ def main() -> None:
     parser.add_argument("--bayes-pulses", type=int, default=40, help="bayes-amplitude budget")
     parser.add_argument("--spread", type=float, default=5.0, help="ML-PEST spread, % MSO")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--no-oracle", action="store_true", help="skip 'bayes, shape known'")
     args = parser.parse_args()
     if args.subjects is None:
         args.subjects = 200 if args.quick else 1000
@@ -220,12 +237,15 @@ def main() -> None:
     informations: list[float] = []
     amplitude_informations: list[float] = []
     bayes = BayesTally()
+    oracle = BayesTally()
     BayesAmplitude()  # builds the likelihood tables once, outside the timed decisions
     started = time.perf_counter()
     for seed, true_rmt in population:
         informations.append(best_information(VirtualSubject(true_rmt, seed), true_rmt))
         amplitude_informations.append(amplitude_information(VirtualSubject(true_rmt, seed)))
         run_bayes(VirtualSubject(true_rmt, seed), args.bayes_pulses, bayes)
+        if not args.no_oracle:
+            run_bayes(VirtualSubject(true_rmt, seed), 20, oracle, oracle=True)
         start = min(100, round(1.2 * true_rmt))
         for name, factory in factories.items():
             subject = VirtualSubject(true_rmt, seed)
@@ -243,7 +263,7 @@ def main() -> None:
         f" ML-PEST spread {args.spread:g} % MSO; {elapsed:.1f} s"
     )
     header = (
-        f"{'method':<18} {'med|e|':>6} {'p90|e|':>6} {'bias':>6} {'<=2%':>5} "
+        f"{'method':<18} {'med|e|':>6} {'p90|e|':>6} {'bias':>6} {'<=2%':>6} "
         f"{'pulses med':>10} {'p90':>4} {'max':>4} {'no-rmt':>6}"
     )
     print(header)
@@ -253,20 +273,22 @@ def main() -> None:
     for n in (10, 15, 20, 30, args.bayes_pulses):
         if n <= args.bayes_pulses:
             tallies[f"bayes {n}"] = Tally(bayes.errors_at(n), [n] * args.subjects)
+    if oracle.histories:
+        tallies["bayes, shape known"] = Tally(oracle.errors_at(20), [20] * args.subjects)
     for name, tally in tallies.items():
         absolute = [abs(e) for e in tally.errors]
         share = within_2(tally.errors, args.subjects)
         print(
             f"{name:<18} {statistics.median(absolute):>6.2f} {quantile(absolute, 0.9):>6.2f} "
-            f"{statistics.fmean(tally.errors):>+6.2f} {share:>5.0%} "
+            f"{statistics.fmean(tally.errors):>+6.2f} {share:>6.1%} "
             f"{statistics.median(tally.pulses):>10g} {quantile(tally.pulses, 0.9):>4g} "
             f"{max(tally.pulses):>4d} {tally.failed:>6d}"
         )
     print("\nideal binary observer (Cramer-Rao bound, curve shape known) beside ML-PEST:")
-    for pulses in (20, 30, 40):
-        measured = within_2(tallies[f"ml-pest {pulses}"].errors, args.subjects)
+    for budget in (20, 30, 40):
+        measured = within_2(tallies[f"ml-pest {budget}"].errors, args.subjects)
         print(
-            f"  {pulses} pulses: bound {bound_share(informations, pulses):.0%}, "
+            f"  {budget} pulses: bound {bound_share(informations, budget):.0%}, "
             f"ML-PEST {measured:.0%} within 2 % MSO"
         )
     needed = next((n for n in range(20, 201) if bound_share(informations, n) >= 0.9), None)
@@ -282,6 +304,12 @@ def main() -> None:
         f"({verdict}; p90 |error| {quantile([abs(e) for e in ml], 0.9):.2f} % MSO)"
     )
     bayes_summary(bayes, informations, amplitude_informations, args.subjects, args.bayes_pulses)
+    if oracle.histories:
+        known = within_2(oracle.errors_at(20), args.subjects)
+        print(
+            f"  with each subject's own curve as the only prior shape (an oracle): {known:.1%} "
+            "within 2 % MSO at 20 pulses"
+        )
 
 
 def bayes_summary(

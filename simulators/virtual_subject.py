@@ -29,6 +29,12 @@ in the clinical sense, the intensity where P(MEP >= 50 µV) = 0.5 with all noise
 equals the requested true RMT; the shape of the curve and the noise in % MSO are kept
 (ADR 0008). Randomness comes only from `random.Random(seed)`.
 
+Paired pulses (issue 19 item 3): a subthreshold conditioning pulse `interval_ms` before the
+test pulse multiplies the test MEP's signal (not the baseline EMG) by a known term,
+`sici_ratio` at 1-5 ms and `icf_ratio` at 7-20 ms (defaults 0.5 and 1.5, inside the
+ranges healthy hand muscles show: Kujirai et al. 1993; Rossini et al. 2015), 1 at other
+intervals. A made-up constant, so a test can check the measurement recovers it.
+
 `VirtualSubject.response` makes it a `stimctl.rmt.MepSource` (structurally; stimctl never
 imports this module, it finds `make_source` through the entry-point group
 `stimctl.mep_sources`).
@@ -69,6 +75,11 @@ SPAN_LOW_X, SPAN_HIGH_X = 20.0, 120.0
 SPAN_LOW_MAX_UV, SPAN_HIGH_MIN_UV = 30.0, 1000.0
 CEILING_UV = 30_000.0
 MAX_DRAWS = 10_000
+
+SICI_RATIO = 0.5  # conditioned / unconditioned signal at 1-5 ms
+ICF_RATIO = 1.5  # at 7-20 ms
+SICI_MS = (1.0, 5.0)
+ICF_MS = (7.0, 20.0)
 
 _STD = NormalDist()
 
@@ -245,6 +256,8 @@ class VirtualSubject:
         *,
         params: SubjectParameters | None = None,
         criterion_uv: float = RESTING_MEP_CRITERION_UV,
+        sici_ratio: float = SICI_RATIO,
+        icf_ratio: float = ICF_RATIO,
     ) -> None:
         if not (math.isfinite(true_rmt) and true_rmt > 0):
             raise ConfigError(f"true RMT must be a positive % MSO, got {true_rmt!r}")
@@ -254,6 +267,11 @@ class VirtualSubject:
         self.params = drawn.shifted(true_rmt - drawn.probability_threshold(0.5, criterion_uv))
         self.true_rmt = true_rmt
         self.criterion_uv = criterion_uv
+        for name, ratio in (("sici_ratio", sici_ratio), ("icf_ratio", icf_ratio)):
+            if not (math.isfinite(ratio) and ratio > 0):
+                raise ConfigError(f"{name} must be > 0, got {ratio!r}")
+        self.sici_ratio = sici_ratio
+        self.icf_ratio = icf_ratio
 
     @property
     def noise_free_rmt(self) -> float:
@@ -262,11 +280,12 @@ class VirtualSubject:
 
     # -- per pulse -------------------------------------------------------------------
 
-    def mep_uv(self, intensity_percent_mso: float) -> float:
-        """Peak-to-peak MEP of one pulse, µV (draws the three noise sources)."""
+    def mep_uv(self, intensity_percent_mso: float, *, gain: float = 1.0) -> float:
+        """Peak-to-peak MEP of one pulse, µV (draws the three noise sources); `gain`
+        scales the signal, not the baseline (a conditioning pulse's effect)."""
         p = self.params
         drive = intensity_percent_mso - p.p5 + self._rng.gauss(0.0, p.sigma_x)
-        signal = math.pow(10.0, p.log10_signal_uv(drive) + self._rng.gauss(0.0, p.sigma_y))
+        signal = gain * math.pow(10.0, p.log10_signal_uv(drive) + self._rng.gauss(0.0, p.sigma_y))
         u = self._rng.random() or 5e-324  # random() may return 0.0; the quantile needs u > 0
         baseline = gev_quantile(u, p.baseline_location_uv, p.gev_scale_uv, p.gev_shape)
         # The GEV's lower bound (location - scale / shape) can be below 0 µV, if only with
@@ -276,6 +295,30 @@ class VirtualSubject:
     def response(self, intensity_percent_mso: int) -> MepReading:
         """`stimctl.rmt.MepSource`: one pulse's amplitude."""
         return MepReading(amplitude_uv=self.mep_uv(intensity_percent_mso))
+
+    def paired_gain(self, interval_ms: float) -> float:
+        """The known conditioning effect at this interval (1 outside SICI and ICF)."""
+        if SICI_MS[0] <= interval_ms <= SICI_MS[1]:
+            return self.sici_ratio
+        if ICF_MS[0] <= interval_ms <= ICF_MS[1]:
+            return self.icf_ratio
+        return 1.0
+
+    def paired_mep_uv(self, conditioning: float, test: float, interval_ms: float) -> float:
+        """The test MEP of a conditioned pair. The conditioning pulse must be below the
+        threshold (the model has no suprathreshold conditioning)."""
+        if conditioning >= self.true_rmt:
+            raise ConfigError(
+                f"conditioning pulse {conditioning} % MSO is not below this subject's RMT"
+            )
+        return self.mep_uv(test, gain=self.paired_gain(interval_ms))
+
+    def paired_response(
+        self, conditioning_percent_mso: int, test_percent_mso: int, interval_ms: float
+    ) -> MepReading:
+        """`stimctl.rmt.paired.PairedMepSource`: the MEP after a conditioned test pulse."""
+        mep = self.paired_mep_uv(conditioning_percent_mso, test_percent_mso, interval_ms)
+        return MepReading(amplitude_uv=mep)
 
     # -- ground truth for tests and benchmarks ---------------------------------------
 

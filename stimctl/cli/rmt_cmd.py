@@ -42,6 +42,14 @@ HUNT_COMMANDS = {
         "stimctl.cli.rmt_curve_cmd:curve",
         "Recruitment curve at levels relative to the RMT, with a Boltzmann fit.",
     ),
+    "paired": (
+        "stimctl.cli.rmt_paired_cmd:paired",
+        "SICI or ICF with paired pulses (BiStim²): conditioned / test-alone MEP ratio.",
+    ),
+    "hotspot": (
+        "stimctl.cli.rmt_hotspot_cmd:hotspot",
+        "Hotspot search: median MEP per coil position on a grid, heat map, best proposed.",
+    ),
 }
 
 

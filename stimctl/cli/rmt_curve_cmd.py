@@ -1,10 +1,14 @@
 """`stimctl rmt curve`: a recruitment (input-output) curve relative to the RMT.
 
-Loaded lazily by the `rmt` group. The pulses come from a virtual subject
-(`--virtual-rmt`), a replayed file of amplitudes (`--amplitudes`, one µV per line, in the
-order delivered) or the operator, who fires by hand at the intensity shown and types the
-MEP in µV. Firing through a stimulator driver is not wired yet (issue 19 item 2 notes).
-`--out DIR` writes `<subject>-curve.json` and `<subject>-curve.html` there.
+Loaded lazily by the `rmt` group. Who fires and who reads the MEPs is wired as for
+`rmt hunt` (stimctl.cli.measure_rig): `--device MODEL --port URL` fires each pulse
+through the stimulator's driver (single pulses, paced, never above the cap, journaled,
+disarmed at the end), `--device MODEL --virtual-rmt PCT` through its built-in simulator
+with a virtual subject under the coil; otherwise the source stands for the pulse. MEPs:
+a virtual subject (`--virtual-rmt`), a replayed file (`--amplitudes`, one µV per line, in
+the order delivered), an entry point of `stimctl.mep_sources` (`--mep-source NAME`) or
+the operator typing each MEP in µV. `--out DIR` writes `<subject>-curve.json` and
+`<subject>-curve.html` there.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from stimctl.cli.measure_rig import device_options
 from stimctl.cli.options import PERCENT_MSO, Bounded
 from stimctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from stimctl.clock import Clock
-    from stimctl.rmt import MepSource
-    from stimctl.rmt.curve import CurvePulse
+    from stimctl.rmt.curve import CurvePlan, CurvePulse
 
 _PERCENT = click.IntRange(1, 100)
 
@@ -66,6 +70,7 @@ def _levels(text: str) -> tuple[int, ...]:
     help="Store the curve in the records [yes for the operator's, no for replays; never virtual].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@device_options
 def curve(
     subject: str,
     rmt: float | None,
@@ -81,38 +86,73 @@ def curve(
     out: Path | None,
     store: bool | None,
     as_json: bool,
+    device: str | None,
+    port: str | None,
+    driver_options: tuple[str, ...],
+    mep_source: str | None,
 ) -> int:
     """Measure SUBJECT's recruitment curve and fit a Boltzmann sigmoid."""
-    from stimctl.clock import MonotonicClock, VirtualClock
+    from stimctl.cli.measure_rig import RigRequest, journaled_stimulate, open_rig
+    from stimctl.clock import MonotonicClock, SimulatedClock, VirtualClock
     from stimctl.rmt.curve import CurvePlan, run_curve
     from stimctl.rmt.curve_report import render_curve_html
+    from stimctl.rmt.methods.base import HuntLimits
     from stimctl.rmt.runner import PulseInterval
 
-    if virtual_rmt is not None and amplitudes is not None:
-        raise ConfigError("--virtual-rmt and --amplitudes are two sources; give one")
     threshold = rmt if rmt is not None else virtual_rmt
     if threshold is None:
         raise ConfigError("--rmt is needed: the levels are % of the resting motor threshold")
-    if speed == "max" and virtual_rmt is None and amplitudes is None:
+    request = RigRequest(
+        subject, "recruitment-curve", device, port, driver_options, virtual_rmt, seed,
+        amplitudes, mep_source, rmt=float(threshold),
+    )  # fmt: skip
+    wiring = request.wiring()  # refuses contradictory options before anything else
+    if speed == "max" and not request.simulated_responses:
         raise ConfigError("--speed max is only for a virtual subject or a replay")
     if virtual_rmt is not None and store:
         raise ConfigError("a virtual subject's curve is never stored in the records")
-    store_result = (amplitudes is None and virtual_rmt is None) if store is None else store
+    if wiring.fired_by == "simulator" and store:
+        raise ConfigError("a curve measured on a simulated device is never stored")
+    dry = request.simulated_responses or wiring.fired_by == "simulator"
+    store_result = (amplitudes is None and not dry) if store is None else store
     if store_result:
         _require_subject(subject)  # before any pulse, not after the curve
     plan = CurvePlan(float(threshold), _levels(levels), per_level, max_intensity)
     pacing = PulseInterval(interval, jitter)
-    clock: Clock = VirtualClock() if speed == "max" else MonotonicClock()
-    source = _source(virtual_rmt, seed, amplitudes, prompts_to_stderr=as_json)
+    if wiring.profile is not None and wiring.fired_by is not None:
+        from stimctl.rmt.device import check_hunt_fits_device
+
+        pulses = len(plan.levels_percent_rmt) * plan.per_level
+        check_hunt_fits_device(wiring.profile, HuntLimits(max_intensity, 1, pulses), pacing)
+    clock: Clock
+    if speed != "max":
+        clock = MonotonicClock()
+    else:  # a simulated device shares the timeline with its driver's threads
+        clock = SimulatedClock() if wiring.fired_by == "simulator" else VirtualClock()
     rng = random.Random(f"curve-{seed}") if seed is not None else random.Random()
 
-    def show(pulse: CurvePulse) -> None:
-        if not as_json:
-            click.echo(
-                f"{pulse.index:4d}  {pulse.intensity:3d} % MSO  {pulse.amplitude_uv:9.1f} uV"
-            )
+    start = {"plan": result_plan(plan)}
+    with open_rig(request, clock=clock, prompts_to_stderr=as_json, start=start) as rig:
 
-    result = run_curve(plan, source, clock=clock, interval=pacing, rng=rng, on_pulse=show)
+        def show(pulse: CurvePulse) -> None:
+            if rig.journal is not None:
+                rig.journal.reading(pulse.index - 1, {"amplitude_uv": pulse.amplitude_uv})
+            if not as_json:
+                click.echo(
+                    f"{pulse.index:4d}  {pulse.intensity:3d} % MSO  {pulse.amplitude_uv:9.1f} uV"
+                )
+
+        result = run_curve(
+            plan,
+            rig.source,
+            clock=clock,
+            stimulate=journaled_stimulate(rig),
+            interval=pacing,
+            rng=rng,
+            on_pulse=show,
+        )
+        if rig.journal is not None:
+            rig.journal.finish(None, summary=result.as_dict()["fit"])
     stored_id = None
     if store_result:
         from stimctl.records import Store
@@ -121,7 +161,14 @@ def curve(
         with Store.open() as records:
             kind: CurveSource = "replay" if amplitudes is not None else "operator"
             stored_id = record_curve(records, subject, result, source=kind).id
-    payload = {"subject": subject, "stored": stored_id, **result.as_dict()}
+    payload = {
+        "subject": subject,
+        "device": None if wiring.profile is None else wiring.profile.name,
+        "fired_by": wiring.fired_by or "none",
+        "disarmed": rig.disarmed,
+        "stored": stored_id,
+        **result.as_dict(),
+    }
     if virtual_rmt is not None:
         payload["virtual_rmt"] = virtual_rmt
     if out is not None:
@@ -145,25 +192,17 @@ def curve(
     return ExitCode.OK
 
 
+def result_plan(plan: CurvePlan) -> dict[str, object]:
+    return {
+        "rmt": plan.rmt,
+        "levels_percent_rmt": list(plan.levels_percent_rmt),
+        "per_level": plan.per_level,
+        "max_intensity": plan.max_intensity,
+    }
+
+
 def _require_subject(subject: str) -> None:
     from stimctl.records import Store, get_subject
 
     with Store.open() as records:
         get_subject(records, subject)  # an unknown subject is a ConfigError
-
-
-def _source(
-    virtual_rmt: float | None, seed: int | None, amplitudes: Path | None, *, prompts_to_stderr: bool
-) -> MepSource:
-    from stimctl.rmt import FileSource, OperatorSource
-    from stimctl.rmt.registry import VIRTUAL, load_mep_source_factory
-
-    if virtual_rmt is not None:
-        return load_mep_source_factory(VIRTUAL)(virtual_rmt, seed)
-    if amplitudes is not None:
-        return FileSource(amplitudes)
-
-    def ask(question: str) -> str:
-        return str(click.prompt(question, type=str, err=prompts_to_stderr))
-
-    return OperatorSource(ask, lambda message: click.echo(message, err=True))
