@@ -36,12 +36,14 @@ from stimctl.hal import (
     Capabilities,
     DeviceIdentity,
     DeviceStatus,
+    FireReceipt,
     KeepAlive,
     OutputPlan,
     OutputState,
     Stimulator,
     TrainSpec,
     Transport,
+    TriggerLine,
     found_armed_notice,
 )
 
@@ -418,6 +420,17 @@ class MagProDriver(Stimulator):
                 self.clock.sleep_until(due)
         self.transact("fire")
         self._last_trigger_at = self.clock.now()
+
+    def _do_trigger(self, line: TriggerLine, scheduled_s: float | None) -> FireReceipt:
+        # The same rate rule holds for an edge on the TTL Trigger In (B7: a trigger of
+        # any kind fires only when the unit can): wait out the gap, never let it drop one.
+        if self._last_trigger_at is not None:
+            due = self._last_trigger_at + 1.0 / self._max_trigger_rate_pps() + TRIGGER_MARGIN_S
+            if self.clock.now() < due:
+                self.clock.sleep_until(due)
+        receipt = line.pulse(scheduled_s)
+        self._last_trigger_at = receipt.actual_s
+        return receipt
 
     def _max_trigger_rate_pps(self) -> float:
         """Highest repetition rate for the model, mode and waveform now held (B7, XL

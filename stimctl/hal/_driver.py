@@ -47,6 +47,7 @@ from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, Setting, 
 
 if TYPE_CHECKING:  # importing the transport at runtime would pull in pyserial
     from stimctl.hal._transport import Transport
+    from stimctl.hal._trigger import TriggerLine
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Stimulator(abc.ABC):
         # host left it so: MagPro has no keep-alive to disarm it, device-protocols B7).
         # The CLI prints it; None when the device was found in standby.
         self.found_armed_at_open: str | None = None
+        self._trigger: TriggerLine | None = None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -129,6 +131,7 @@ class Stimulator(abc.ABC):
         finally:
             self._is_open = False
             self._close_quietly()
+            self._release_trigger()
 
     def __enter__(self) -> Stimulator:
         if not self._is_open:
@@ -290,17 +293,57 @@ class Stimulator(abc.ABC):
         self._do_disarm()
         return self._do_status()
 
+    def attach_trigger(self, line: TriggerLine | None) -> None:
+        """Fire through `line` (an open `TriggerLine` cabled to the unit's Trigger In)
+        instead of the serial fire command; None detaches it. The driver owns the line
+        from now on: `close` closes it too. Only while disarmed."""
+        if line is not None and not line.is_open:
+            raise StateError(f"trigger line {line.url} is not open")
+        if self._is_open:
+            self._require_state({ArmState.STANDBY}, "change the trigger")
+        log.info("%s: trigger %s", self.model, "serial" if line is None else line.url)
+        self._trigger = line
+
+    @property
+    def trigger(self) -> TriggerLine | None:
+        """The attached trigger line, or None (fire over serial)."""
+        return self._trigger
+
     def fire(self, *, scheduled_s: float | None = None) -> FireReceipt:
         """One pulse (or one device-timed train in train mode). Requires READY.
 
         Returns how and when the trigger left the host (`FireReceipt`); `scheduled_s`
-        is the clock time the caller meant it to leave, carried into the receipt.
+        is the clock time the caller meant it to leave, carried into the receipt. With
+        a trigger line attached, the line is pulsed (at `scheduled_s` if that is still
+        ahead) and its receipt returned; without one, the serial fire command is sent.
+        The READY check is made at the scheduled time (a unit recharging between the
+        pulses of a burst is ready only then), so a triggered pulse is late by one
+        status read; the receipt says by how much.
         """
         self._require_open()
+        line = self._trigger
+        if line is not None and scheduled_s is not None and scheduled_s > self.clock.now():
+            self.clock.sleep_until(scheduled_s)
         self._require_state({ArmState.READY}, "fire")
+        if line is not None:
+            log.info("%s: fire through %s", self.model, line.url)
+            return self._do_trigger(line, scheduled_s)
         log.info("%s: fire", self.model)
         self._do_fire()
         return FireReceipt(VIA_SERIAL, self.clock.now(), scheduled_s)
+
+    def _do_trigger(self, line: TriggerLine, scheduled_s: float | None) -> FireReceipt:
+        """Pulse the trigger line; drivers with a pacing rule of their own wrap this."""
+        return line.pulse(scheduled_s)
+
+    def _release_trigger(self) -> None:
+        line = self._trigger
+        if line is None:
+            return
+        try:
+            line.close()
+        except Exception as exc:
+            log.warning("closing trigger line %s: %s", line.url, exc)
 
     def start_train(self) -> None:
         """Start the configured device-timed train. Requires READY and `configure_train`."""
