@@ -94,7 +94,7 @@ def test_a_host_line_to_a_served_wire_fails_closed_once_the_server_is_gone(
 )
 def test_bad_trigger_options_are_one_line_and_exit_2(spec: str, trigger: str, message: str) -> None:
     proc = _serve(spec, "--trigger", trigger)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == ConfigError.exit_code
     assert message in err
     assert "Traceback" not in err
