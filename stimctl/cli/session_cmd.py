@@ -81,6 +81,13 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
         click.option(
             "--json", "as_json", is_flag=True, help="Print the summary as one JSON object."
         ),
+        click.option(
+            "--trigger",
+            default=None,
+            metavar="URL",
+            help="Fire through a trigger line into the unit's Trigger In, e.g. "
+            "serial-rts:///dev/ttyUSB1 or sim://t1 (docs/lab-triggers.md).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -120,13 +127,14 @@ def dry_run(
 
     clock = parse_speed(speed)
     request = SessionRequest(**common)
+    trigger_cable = _simulated_trigger(request.trigger)
     prepared = _with_approvals(_prepare(request, device_name, simulated=True), required=False)
     request, prepared = authorize_session(request, prepared, on_stimulator=False)
     schedule = parse_faults(faults)
     recorder, prepared, session_id = _begin_record(prepared, request)
     with ExitStack() as stack:
         try:
-            sim = stack.enter_context(SimulatedDevice(prepared.device, clock))
+            sim = stack.enter_context(SimulatedDevice(prepared.device, clock, **trigger_cable))
             with driving(clock):
                 engine = _open(
                     prepared,
@@ -211,6 +219,21 @@ def run(
         summary = _run(engine, clock, request.as_json)
     _end_record(recorder, summary, engine)
     return _report(summary, request.as_json)
+
+
+def _simulated_trigger(url: str | None) -> dict[str, str]:
+    """A dry run's stimulator is the built-in simulator: only a simulated line (sim://NAME)
+    reaches its Trigger In, cabled to it by name."""
+    if url is None:
+        return {}
+    if not url.startswith("sim://"):
+        from stimctl.errors import ConfigError
+
+        raise ConfigError(
+            f"--trigger {url!r}: a dry run fires its simulator through a simulated line;"
+            " give sim://NAME"
+        )
+    return {"trigger": url.partition("?")[0]}
 
 
 def _require_records_for_stimulator(request: SessionRequest) -> None:
@@ -305,6 +328,7 @@ class SessionRequest:
     as_json: bool
     monitor_operator: str | None = None
     monitor_methods: tuple[str, ...] = ()
+    trigger: str | None = None
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -376,6 +400,7 @@ def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = Fal
             require_screening=True,
             now=now,
             monitoring=monitoring,
+            trigger=r.trigger,
         )
     else:
         if r.rmt is None and r.amt is None:
@@ -394,6 +419,7 @@ def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = Fal
             override=override,
             now=now,
             monitoring=monitoring,
+            trigger=r.trigger,
         )
     return replace(prepared, simulated=simulated, study_id=r.study_id)
 

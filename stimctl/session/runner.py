@@ -91,6 +91,8 @@ class Prepared:
     """Engineer approvals of modified safety tables / site files (config_approval)."""
     monitoring: Monitoring | None = None
     """Who monitors and how, for a research session outside the tables (issue 15)."""
+    trigger: str | None = None
+    """The trigger line URL pulses leave through (issue 18); None: serial fire commands."""
 
     @property
     def threshold(self) -> MotorThreshold:
@@ -124,10 +126,17 @@ def prepare(
     now: dt.datetime | None = None,
     monitoring: Monitoring | None = None,
     compiler: PlanCompiler | None = None,
+    trigger: str | None = None,
 ) -> Prepared:
     """Check a session; raises SafetyViolation on `block` or a missing override, and
     OverrideRequired for a research session outside the tables without `monitoring`.
-    `compiler` is the plan compiler (a seam: tests inject a wrong one and see it refused)."""
+    `compiler` is the plan compiler (a seam: tests inject a wrong one and see it refused).
+    `trigger`: a trigger line URL (checked here, opened by `open_session`); the verdict
+    then knows pulses leave through the unit's Trigger In (issue 18)."""
+    if trigger is not None:
+        from stimctl.hal import make_trigger
+
+        make_trigger(trigger)  # a bad URL or a missing scheme refuses before anything else
     path = resolve("protocols", protocol_name)
     protocol = load_protocol(str(path))
     device = load_profile(device_name)
@@ -158,6 +167,7 @@ def prepare(
         history=history,
         require_screening=require_screening,
         plan=plan,
+        external_trigger=trigger is not None,
     )
     accepted = decide(verdict, override)
     outside = outside_tables(verdict, site)
@@ -183,6 +193,7 @@ def prepare(
         configs=configs,
         requested_override=override,
         monitoring=monitoring if outside else None,
+        trigger=trigger,
     )
 
 
@@ -242,7 +253,12 @@ def revalidator(prepared: Prepared) -> Any:
             return False, describe_validation_error("intensity", exc), 0
         changed = prepared.protocol.model_copy(update={"intensity": intensity})
         verdict = evaluate(
-            changed, prepared.subject, now=prepared.now, device=prepared.device, site=prepared.site
+            changed,
+            prepared.subject,
+            now=prepared.now,
+            device=prepared.device,
+            site=prepared.site,
+            external_trigger=prepared.trigger is not None,
         )
         dose = to_device(percent_rmt, prepared.reference_percent_mso).set_percent_mso
         if verdict.verdict is Severity.BLOCK:
@@ -279,8 +295,14 @@ def open_session(
     transport: Transport | None = None,
     driver_options: dict[str, Any] | None = None,
     operator: str = "local",
+    trigger: str | None = None,
 ) -> SessionEngine:
-    """Connect the driver, compile the plan, create the journal; the engine is not started."""
+    """Connect the driver, compile the plan, create the journal; the engine is not started.
+    `trigger` (default: the one `prepare` checked) is opened on `clock` and attached to
+    the driver after it opened, so every pulse leaves through it (issue 18)."""
+    if trigger is not None and prepared.trigger not in (None, trigger):
+        raise ConfigError(f"trigger {trigger!r} is not the {prepared.trigger!r} the check judged")
+    trigger = trigger or prepared.trigger
     device = prepared.device
     signer = journal_signer(prepared.site.mode, port_url)
     if driver is None:
@@ -296,6 +318,10 @@ def open_session(
         origin = driver_origin(device.driver, type(driver))
     driver.open()
     try:
+        if trigger is not None:
+            from stimctl.hal import open_trigger
+
+            driver.attach_trigger(open_trigger(trigger, clock=clock))  # closed with the driver
         identity = driver.identify()
         caps = driver.capabilities()
         check_device(device, identity, caps)  # one source of device truth (issue 14)
@@ -327,6 +353,7 @@ def open_session(
     )
     start = session_start_payload(prepared, plan, identity.__dict__, port_url, operator)
     start["device"]["driver"] = origin.as_dict()
+    start["device"]["trigger"] = trigger  # None: fired over serial
     engine = SessionEngine(
         driver,
         plan,
