@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from functools import cache
 from importlib.metadata import entry_points
 from types import TracebackType
-from typing import ClassVar
+from typing import ClassVar, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from stimctl.clock import Clock, MonotonicClock
@@ -223,7 +223,7 @@ class TriggerLine(abc.ABC):
         """Read the loopback input (only called when `has_loopback`)."""
         raise NotImplementedError
 
-    def needs(self, package: str, module: str) -> None:
+    def needs(self, package: str, module: str) -> NoReturn:
         """Raise one clear `TriggerUnavailable` line when the optional `module` is missing."""
         raise TriggerUnavailable(
             f"trigger line {self.url}: needs the Python package {package!r}"
