@@ -19,7 +19,6 @@ import os
 import sys
 import tty
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -162,7 +161,7 @@ def _ljm(calls: Calls, *, wired: bool) -> types.ModuleType:
 
 
 @pytest.fixture
-def labjack(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Calls, Any]]:
+def labjack(monkeypatch: pytest.MonkeyPatch) -> tuple[Calls, Any]:
     calls = Calls()
     package = types.ModuleType("labjack")
 
@@ -172,7 +171,7 @@ def labjack(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Calls, Any]]:
         monkeypatch.setitem(sys.modules, "labjack", package)
         monkeypatch.setitem(sys.modules, "labjack.ljm", ljm)
 
-    yield calls, install
+    return calls, install
 
 
 def test_labjack_pulses_fio4_and_checks_it_on_fio5(labjack: tuple[Calls, Any]) -> None:
