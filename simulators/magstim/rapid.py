@@ -25,6 +25,7 @@ would take the energy of the last 60 s above 63000 J (A9 "at most 63 000 J per m
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Any, ClassVar, Literal
 
 from simulators.core import VIA_TRIGGER
@@ -110,7 +111,7 @@ class RapidSimulator(MagstimSimulator):
         self._train_power = 0
         self._train_count = 0
         self._wait_until = float("-inf")
-        self._energy: list[tuple[float, float]] = []  # (time, J) of each pulse, last 60 s
+        self._energy: deque[tuple[float, float]] = deque()  # (time, J) per pulse, last 60 s
         super().__init__(clock, **kwargs)
 
     # --- layout by version -----------------------------------------------------------
@@ -323,7 +324,8 @@ class RapidSimulator(MagstimSimulator):
 
     def _recent_energy_j(self) -> float:
         since = self._t - 60.0
-        self._energy = [(t, j) for t, j in self._energy if t > since]
+        while self._energy and self._energy[0][0] <= since:
+            self._energy.popleft()
         return sum(j for _, j in self._energy)
 
     def _pulse(self, power: int, channel: str, train: int | None = None) -> None:

@@ -120,8 +120,10 @@ class Stimulator(abc.ABC):
         return status
 
     def close(self) -> None:
-        """Disarm (best effort) and release the port. Idempotent; never leaves it armed."""
+        """Disarm (best effort) and release the port and the attached trigger line.
+        Idempotent; never leaves it armed."""
         if not self._is_open:
+            self._release_trigger()
             return
         log.info("closing %s on %s", self.model, self.port_url)
         try:

@@ -13,8 +13,9 @@ import pytest
 from stimctl.cli import main
 from stimctl.clock import SimulatedClock, driving
 from stimctl.errors import ConfigError, ExitCode, SafetyViolation
+from stimctl.hal import TriggerUnavailable
 from stimctl.safety import MotorThreshold, SiteRules, Subject
-from stimctl.session.runner import prepare
+from stimctl.session.runner import open_session, prepare
 from stimctl.session.simulation import SimulatedDevice, open_simulated_session
 from tests.session.harness import NOW, TBS, write_protocol
 from tests.triggers.conftest import wire_name
@@ -97,3 +98,26 @@ def test_dry_run_refuses_a_hardware_trigger_url(
     assert code == ExitCode.BAD_INPUT
     assert "give sim://NAME" in err
     assert "Traceback" not in err
+
+
+def test_a_trigger_that_cannot_open_stops_the_session_with_the_device_closed(
+    tmp_path: Path,
+) -> None:
+    protocol = write_protocol(tmp_path, TBS.format(trains=2))
+    url = "serial-rts:///dev/stimctl-no-such-port"
+    prepared = prepare(protocol, _subject(), SUPER_PLUS, site=SiteRules(), now=NOW, trigger=url)
+    clock = SimulatedClock()
+    with SimulatedDevice(prepared.device, clock) as sim:
+        with pytest.raises(TriggerUnavailable, match="cannot open the port"):
+            open_simulated_session(prepared, sim, journal_dir=tmp_path / "journals")
+        assert sim.check_disarmed()
+        assert not (tmp_path / "journals").exists() or not any((tmp_path / "journals").iterdir())
+
+
+def test_open_session_refuses_a_trigger_other_than_the_one_judged(tmp_path: Path) -> None:
+    protocol = write_protocol(tmp_path, TBS.format(trains=2))
+    prepared = prepare(
+        protocol, _subject(), SUPER_PLUS, site=SiteRules(), now=NOW, trigger="sim://judged"
+    )
+    with pytest.raises(ConfigError, match="is not the 'sim://judged' the check judged"):
+        open_session(prepared, "stimsim://x", clock=SimulatedClock(), trigger="sim://other")
