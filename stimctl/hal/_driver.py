@@ -51,6 +51,10 @@ if TYPE_CHECKING:  # importing the transport at runtime would pull in pyserial
 
 log = logging.getLogger(__name__)
 
+STATUS_LEAD_MAX_S = 0.05
+"""Longest lead of the READY check before a scheduled trigger (a link slower than this
+makes the pulse late rather than checking the unit long before it fires)."""
+
 
 class Stimulator(abc.ABC):
     """A connected stimulator.
@@ -81,6 +85,7 @@ class Stimulator(abc.ABC):
         # The CLI prints it; None when the device was found in standby.
         self.found_armed_at_open: str | None = None
         self._trigger: TriggerLine | None = None
+        self._status_read_s = 0.0  # how long the last status read before a trigger took
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -318,21 +323,40 @@ class Stimulator(abc.ABC):
         is the clock time the caller meant it to leave, carried into the receipt. With
         a trigger line attached, the line is pulsed (at `scheduled_s` if that is still
         ahead) and its receipt returned; without one, the serial fire command is sent.
-        The READY check is made at the scheduled time (a unit recharging between the
-        pulses of a burst is ready only then), so a triggered pulse is late by one
-        status read; the receipt says by how much.
+        A scheduled trigger's READY check is made one status read ahead of its time (a
+        unit recharging between the pulses of a burst is READY only shortly before), and
+        again at its time when the unit was still recharging then (`_ready_for`).
         """
         self._require_open()
         line = self._trigger
-        if line is not None and scheduled_s is not None and scheduled_s > self.clock.now():
-            self.clock.sleep_until(scheduled_s)
-        self._require_state({ArmState.READY}, "fire")
+        if line is not None and scheduled_s is not None:
+            self._ready_for(scheduled_s)
+        else:
+            self._require_state({ArmState.READY}, "fire")
         if line is not None:
             log.info("%s: fire through %s", self.model, line.url)
             return self._do_trigger(line, scheduled_s)
         log.info("%s: fire", self.model)
         self._do_fire()
         return FireReceipt(VIA_SERIAL, self.clock.now(), scheduled_s)
+
+    def _ready_for(self, scheduled_s: float) -> None:
+        """READY before a scheduled trigger. Checked as late as possible but early enough
+        that the edge can still leave on time: one status read (as long as the last one
+        took, at most `STATUS_LEAD_MAX_S`) ahead. A unit still recharging then is asked
+        again at the scheduled time, and refused (StateError) if it is not READY by then:
+        a pulse into a recharging unit would be journaled but not delivered."""
+        lead = min(self._status_read_s, STATUS_LEAD_MAX_S)
+        if scheduled_s - lead > self.clock.now():
+            self.clock.sleep_until(scheduled_s - lead)
+        started = self.clock.now()
+        status = self._do_status()
+        self._status_read_s = max(0.0, self.clock.now() - started)
+        if status.arm_state is ArmState.READY:
+            return
+        if scheduled_s > self.clock.now():
+            self.clock.sleep_until(scheduled_s)
+        self._require_state({ArmState.READY}, "fire")
 
     def _do_trigger(self, line: TriggerLine, scheduled_s: float | None) -> FireReceipt:
         """Pulse the trigger line; drivers with a pacing rule of their own wrap this."""

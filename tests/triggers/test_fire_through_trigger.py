@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import serial
+from pytest_mock import MockerFixture
 
 import simulators
 from stimctl import simwire
@@ -59,6 +60,12 @@ def _rig(spec: str, driver_name: str, options: dict[str, Any]) -> Iterator[Rig]:
 @pytest.fixture
 def rapid() -> Iterator[Rig]:
     spec = f"magstim-rapid2?version=10.0&unlock_code={UNLOCK}&type=super-plus"
+    yield from _rig(spec, "magstim-rapid2", {"unlock_code": UNLOCK})
+
+
+@pytest.fixture
+def standard_rapid() -> Iterator[Rig]:
+    spec = f"magstim-rapid2?version=10.0&unlock_code={UNLOCK}"
     yield from _rig(spec, "magstim-rapid2", {"unlock_code": UNLOCK})
 
 
@@ -235,3 +242,55 @@ def test_a_closed_attached_line_makes_fire_refuse_without_falling_back_to_serial
 def test_bad_trigger_specs_are_refused(spec: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         simulators.create_simulator(spec, VirtualClock())
+
+
+def _slow_link(mocker: MockerFixture, rig: Rig, seconds: float) -> None:
+    """Every status read takes `seconds` of the virtual clock (a 9600-baud round trip)."""
+    original = rig.driver._do_status
+
+    def slow() -> Any:
+        status = original()
+        rig.clock.advance(seconds)
+        return status
+
+    mocker.patch.object(rig.driver, "_do_status", side_effect=slow)
+
+
+def test_the_ready_check_runs_one_status_read_ahead_so_pulses_leave_on_time(
+    rapid: Rig, mocker: MockerFixture
+) -> None:
+    """Super Rapid² Plus at 30 %: ready 9 ms after a pulse (A9: 100 Hz); a 10 ms status
+    read made 10 ms ahead of a pulse due 20 ms after the last finds it ready."""
+    rapid.driver.open()
+    rapid.driver.attach_trigger(rapid.line)
+    _ready(rapid, 30)
+    _slow_link(mocker, rapid, 0.010)
+    learn = rapid.driver.fire(scheduled_s=rapid.clock.now() + 0.1)
+    assert learn.late_s == pytest.approx(0.010)  # the first check learns the read's length
+    start = learn.actual_s + 0.2
+    times = [start + k * 0.02 for k in range(3)]  # one theta burst
+    receipts = [rapid.driver.fire(scheduled_s=t) for t in times]
+    assert [r.actual_s for r in receipts] == times  # checked 10 ms ahead: on time
+    assert [p.time for p in rapid.sim.pulses[1:]] == times
+
+
+def test_a_unit_still_recharging_at_the_early_check_is_asked_again_at_the_pulse_time(
+    standard_rapid: Rig, mocker: MockerFixture
+) -> None:
+    """A standard Rapid² at 60 % is ready 36 ms after a pulse (A9: 25 Hz); a pulse due
+    40 ms later is checked at 30 ms (recharging), again at 40 ms (ready) and leaves one
+    status read late, delivered."""
+    rig = standard_rapid
+    rig.driver.open()
+    rig.driver.attach_trigger(rig.line)
+    _ready(rig, 60)
+    first = rig.driver.fire(scheduled_s=rig.clock.now() + 0.1)
+    _slow_link(mocker, rig, 0.010)
+    rig.driver.fire(scheduled_s=first.actual_s + 0.05)  # learns the lead; on time
+    second = rig.sim.pulses[-1].time
+    receipt = rig.driver.fire(scheduled_s=second + 0.04)
+    assert receipt.late_s == pytest.approx(0.010)
+    assert [e.delivered for e in rig.sim.triggers] == [True, True, True]
+    with pytest.raises(StateError, match="cannot fire"):
+        rig.driver.fire(scheduled_s=receipt.actual_s + 0.02)  # 20 ms: still recharging
+    assert len(rig.sim.triggers) == 3  # the refused pulse sent no edge
