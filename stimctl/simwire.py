@@ -129,9 +129,12 @@ class Publication:
         self._thread.start()
 
     def _receive(self) -> None:
+        self._sock.settimeout(0.2)  # so `close` is seen even when nothing arrives
         while not self._stop.is_set():
             try:
                 data = self._sock.recv(16)
+            except TimeoutError:
+                continue
             except OSError:
                 return
             for byte in data:
