@@ -316,12 +316,20 @@ def open_session(
             raise ConfigError(f"driver {device.driver}: {exc}") from None
     else:
         origin = driver_origin(device.driver, type(driver))
-    driver.open()
-    try:
-        if trigger is not None:
-            from stimctl.hal import open_trigger
+    from stimctl.hal import open_trigger
 
-            driver.attach_trigger(open_trigger(trigger, clock=clock))  # closed with the driver
+    # A hardware line is opened before the device (a missing line never touches it); a
+    # simulated one after, as its far end appears with the simulated device.
+    line = open_trigger(trigger, clock=clock) if trigger and trigger[:6] != "sim://" else None
+    try:
+        driver.open()
+    except BaseException:
+        if line is not None:
+            line.close()
+        raise
+    try:
+        if trigger is not None:  # closed with the driver from now on
+            driver.attach_trigger(line or open_trigger(trigger, clock=clock))
         identity = driver.identify()
         caps = driver.capabilities()
         check_device(device, identity, caps)  # one source of device truth (issue 14)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pytest_mock import MockerFixture
 
 from stimctl.cli import main
 from stimctl.clock import SimulatedClock, driving
@@ -100,18 +101,31 @@ def test_dry_run_refuses_a_hardware_trigger_url(
     assert "Traceback" not in err
 
 
-def test_a_trigger_that_cannot_open_stops_the_session_with_the_device_closed(
-    tmp_path: Path,
+def test_a_hardware_trigger_that_cannot_open_stops_the_session_before_the_device(
+    tmp_path: Path, mocker: MockerFixture
 ) -> None:
     protocol = write_protocol(tmp_path, TBS.format(trains=2))
     url = "serial-rts:///dev/stimctl-no-such-port"
     prepared = prepare(protocol, _subject(), SUPER_PLUS, site=SiteRules(), now=NOW, trigger=url)
     clock = SimulatedClock()
     with SimulatedDevice(prepared.device, clock) as sim:
-        with pytest.raises(TriggerUnavailable, match="cannot open the port"):
-            open_simulated_session(prepared, sim, journal_dir=tmp_path / "journals")
+        transport = sim.open_transport()
+        written = mocker.spy(transport, "write")
+        with (
+            driving(clock),
+            pytest.raises(TriggerUnavailable, match="cannot open the port"),
+        ):
+            open_session(
+                prepared,
+                sim.url,
+                clock=clock,
+                transport=transport,
+                driver_options=sim.driver_options,
+                journal_dir=tmp_path / "journals",
+            )
+        assert written.call_count == 0  # not a byte went to the stimulator
         assert sim.check_disarmed()
-        assert not (tmp_path / "journals").exists() or not any((tmp_path / "journals").iterdir())
+        assert not (tmp_path / "journals").exists()
 
 
 def test_open_session_refuses_a_trigger_other_than_the_one_judged(tmp_path: Path) -> None:
