@@ -26,7 +26,7 @@ from stimctl.config_state import ConfigFile, used_configs
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
 from stimctl.errors import ConfigError, OverrideRequired, SafetyViolation
-from stimctl.hal import Stimulator, Transport
+from stimctl.hal import Stimulator, Transport, make_trigger, open_trigger
 from stimctl.hal._registry import SHIPPED_DRIVERS, driver_origin, load_allowed_driver
 from stimctl.journal import Journal, journals_dir
 from stimctl.journal.events import operator_actor
@@ -134,8 +134,6 @@ def prepare(
     `trigger`: a trigger line URL (checked here, opened by `open_session`); the verdict
     then knows pulses leave through the unit's Trigger In (issue 18)."""
     if trigger is not None:
-        from stimctl.hal import make_trigger
-
         make_trigger(trigger)  # a bad URL or a missing scheme refuses before anything else
     path = resolve("protocols", protocol_name)
     protocol = load_protocol(str(path))
@@ -299,7 +297,7 @@ def open_session(
 ) -> SessionEngine:
     """Connect the driver, compile the plan, create the journal; the engine is not started.
     `trigger` (default: the one `prepare` checked) is opened on `clock` and attached to
-    the driver after it opened, so every pulse leaves through it (issue 18)."""
+    the driver, so every pulse leaves through it (issue 18)."""
     if trigger is not None and prepared.trigger not in (None, trigger):
         raise ConfigError(f"trigger {trigger!r} is not the {prepared.trigger!r} the check judged")
     trigger = trigger or prepared.trigger
@@ -316,8 +314,6 @@ def open_session(
             raise ConfigError(f"driver {device.driver}: {exc}") from None
     else:
         origin = driver_origin(device.driver, type(driver))
-    from stimctl.hal import open_trigger
-
     # A hardware line is opened before the device (a missing line never touches it); a
     # simulated one after, as its far end appears with the simulated device.
     line = open_trigger(trigger, clock=clock) if trigger and trigger[:6] != "sim://" else None
