@@ -161,10 +161,6 @@ def bench_estop(home: Path, quick: bool, wire_time: bool = False) -> None:
                 to_wire.append(arrived[0] - start)
             engine.wait(timeout=30)
             engine.driver.close()
-            # Let the line drain before the next session opens: with wire time the unit's
-            # last messages are still coming down the cable for a few ms, and a new
-            # session would read the tail of a frame (the MagPro driver refuses that).
-            time.sleep(0.05)
     finally:
         stop.set()
         thread.join(timeout=5)
