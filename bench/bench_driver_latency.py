@@ -4,7 +4,7 @@ Runs every registered driver against its byte-level simulator, either in-process
 `stimsim://` (`simulators.install_url_handler()`) or on a pseudo-terminal served by
 `stimctl sim serve SPEC` (prints `PTY <path>` first), and prints median and p99.
 
-    .venv/bin/python bench/bench_driver_latency.py [--transport inproc|pty|both]
+    .venv/bin/python bench/bench_driver_latency.py [--transport inproc|pty|pty-wire|both]
         [--n 200] [--keepalive-s 3]
 
 Latency: `status()` (one status exchange; Magstim also a cached temperature), a raw
@@ -72,8 +72,11 @@ def port_for(spec: str, transport: str) -> Iterator[str]:
         simulators.install_url_handler()
         yield f"stimsim://{spec}"
         return
+    # `sim serve` models the wire time (10 bits a byte at the unit's baud rate) unless told
+    # not to (issue 18 item 5): "pty" is without it, "pty-wire" with it.
+    wire = [] if transport == "pty-wire" else ["--no-wire-time"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stimctl", "sim", "serve", spec],
+        [sys.executable, "-m", "stimctl", "sim", "serve", spec, *wire],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -150,12 +153,14 @@ def bench(name: str, transport: str, n: int, keepalive_s: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transport", choices=["inproc", "pty", "both"], default="both")
+    parser.add_argument(
+        "--transport", choices=["inproc", "pty", "pty-wire", "both"], default="both"
+    )
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--keepalive-s", type=float, default=5.0)
     parser.add_argument("--driver", choices=sorted(TARGETS), action="append")
     args = parser.parse_args()
-    transports = ["inproc", "pty"] if args.transport == "both" else [args.transport]
+    transports = ["inproc", "pty", "pty-wire"] if args.transport == "both" else [args.transport]
     for transport in transports:
         for name in args.driver or sorted(TARGETS):
             bench(name, transport, args.n, args.keepalive_s)

@@ -118,21 +118,25 @@ def bench_host_timing(home: Path, quick: bool) -> None:
         line(f"{frequency:g} Hz train-onset interval error", iti_error, 1.0)
 
 
-def bench_estop(home: Path, quick: bool) -> None:
-    print("Emergency stop over a pty: request -> disarm bytes at the device, -> confirmed")
+def bench_estop(home: Path, quick: bool, wire_time: bool = False) -> None:
+    wire = "with wire time (38400 baud, 10 bits a byte)" if wire_time else "without wire time"
+    print(f"Emergency stop over a pty, {wire}: request -> disarm at the device, -> confirmed")
     runs = 15 if quick else 60
     to_wire: list[float] = []
     to_confirm: list[float] = []
     sim = simulators.create_simulator("magpro-x100")
+    sim.wire_time = wire_time
     arrived: list[float] = []
-    original = sim.write
+    original = sim._disable  # type: ignore[attr-defined]
 
-    def spy(data: bytes) -> None:  # the disable command is ID 2 with 00 (device-protocols B4)
-        if b"\x02\x00" in data:
-            arrived.append(time.perf_counter())
-        original(data)
+    def spy(*, quiet: bool) -> None:
+        # The disable command (ID 2 with 00, device-protocols B4) has reached the device
+        # and is acted on: with wire time, when its last byte is in (the device's clock
+        # is the real perf_counter, so its time stamps compare with ours).
+        arrived.append(sim.now)
+        original(quiet=quiet)
 
-    sim.write = spy  # type: ignore[method-assign]
+    sim._disable = spy  # type: ignore[attr-defined]
     stop = threading.Event()
     server = simulators.PtyServer(sim)
     thread = threading.Thread(target=server.serve, args=(stop,), daemon=True)
@@ -222,7 +226,8 @@ def main() -> None:
         if stimctl_cli(["keys", "init"]) != 0:
             raise SystemExit("could not create a journal signing key for the bench")
         bench_dry_run(home)
-        bench_estop(home, quick)
+        bench_estop(home, quick, wire_time=False)
+        bench_estop(home, quick, wire_time=True)
         bench_host_timing(home, quick)
 
 

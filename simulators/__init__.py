@@ -45,6 +45,10 @@ Rapid: version (default 9.0; "8", "9", "10.1"...), unlock_code (16 chars; defaul
 BiStim: power_b (%), interval (raw), high_res: the state a unit was left in.
 MagPro: magoption (false), serial (0x012345), coil_type (60), answer_mode_set (false);
   mode, waveform, direction (B3 codes), amplitude_b: the state a unit was left in.
+Wire and trigger (issue 18): wire_time (each byte takes 10 bits at the device's baud
+  rate on the wire; off by default, on in `stimctl sim serve`), trigger=sim://NAME (the
+  simulated trigger wire NAME on the Trigger In: Rapid² and MagPro; the references
+  document none for the 200² and BiStim²).
 Faults: drop_rate, corrupt_rate (device -> host bytes), drop_input_rate (host ->
   device), reply_delay_s, cable_pulled, coil_removed, error=E01 / fatal_error=E01
   (Magstim), ignore_disarm, keepalive_never_lapses, ignore_settings (output settings
@@ -56,8 +60,9 @@ write(bytes), read(n) -> bytes, in_waiting(), poll(), next_wakeup()
     Host side; `read` returns what the device has put on the wire by the clock's now.
 pulses -> list[Pulse]
     Every delivered pulse: Pulse(time, intensity, channel="A"|"B", train=None|int,
-    mep_uv=None|float); `time` is the simulator clock, `intensity` % MSO, `mep_uv` the
-    attached subject's peak-to-peak MEP in µV (None without a subject). `clear_pulses()`.
+    mep_uv=None|float, via="serial"|"trigger"); `time` is the simulator clock,
+    `intensity` % MSO, `mep_uv` the attached subject's peak-to-peak MEP in µV (None
+    without a subject). `clear_pulses()`.
 attach_subject(subject | None), subject
     Put a subject (anything with `mep_uv(intensity) -> float`, e.g.
     `VirtualSubject(true_rmt, seed)`) under the coil; each pulse logged from then on
@@ -72,7 +77,9 @@ Magstim only: state (MagstimState), set_error(code, fatal=False), clear_error(),
     frequency (0.1 Hz), n_pulses, duration (0.1 s), enhanced, charge_delay_ms.
 MagPro only: state (MagProState), status_byte(), set_state(**vector_state_keys),
     front_panel(amplitude_a=, amplitude_b=, page=) (an operator's change, sent unsolicited).
-clock, model, baudrate.
+triggers -> list[TriggerEdge], connect_trigger(name), disconnect_trigger(), trigger_wire
+    Every rising edge on the Trigger In: TriggerEdge(time, delivered, reason).
+clock, model, baudrate, byte_time_s, wire_time (settable).
 
 Synthetic EMG (simulators.emg, needs pylsl: the `lab` extra)
 ------------------------------------------------------------
@@ -87,7 +94,7 @@ from typing import Any
 
 import serial
 
-from simulators.core import Pulse, SimulatorBase
+from simulators.core import Pulse, SimulatorBase, TriggerEdge
 from simulators.faults import Faults
 from simulators.pty import PtyServer, serve_pty
 from simulators.spec import (
@@ -126,6 +133,7 @@ __all__ = [
     "Pulse",
     "SimSpecError",
     "SimulatorBase",
+    "TriggerEdge",
     "create_simulator",
     "install_url_handler",
     "register_clock",

@@ -10,6 +10,19 @@ a `VirtualClock` (tests) with identical results.
 
 Thread-safe: one lock guards everything, and a condition variable wakes readers when the
 host writes (the in-process port blocks on it under a real clock).
+
+Wire time (`wire_time = True`, `?wire_time=1`; on by default in `stimctl sim serve`):
+each byte takes 10 bits at the device's baud rate (start, 8 data, stop: 9600 baud
+Magstim A1, 38400 MagPro B1) to cross the cable, one after another in each direction, so
+a command reaches the device only when its last byte has arrived and a reply is read byte
+by byte as it comes down the line. Off, bytes cross instantly (unit tests, dry runs).
+Wire time needs a clock that moves on its own or that the test moves (the port never
+advances it).
+
+Trigger In (issue 18): models with a documented trigger input (`trigger_input`) can be
+cabled to a simulated trigger wire (`connect_trigger`, `?trigger=sim://NAME`); a rising
+edge is a trigger, delivered under the same rules as a serial fire plus the model's own
+limits for external triggers, and every edge is kept in `triggers`.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from typing import Any, ClassVar, Protocol
 
 from simulators.faults import Faults
 from simulators.thermal import COOL_TAU_S, HEAT_C_PER_J, CoilThermal
+from stimctl import simwire
 from stimctl.clock import Clock, MonotonicClock
 
 # A frame whose bytes stop arriving for this long is thrown away, as a UART receiver
@@ -31,6 +45,9 @@ from stimctl.clock import Clock, MonotonicClock
 # means a dropped byte costs one command, not every command after it.
 FRAME_TIMEOUT_S = 0.5
 MAX_EVENTS_PER_ADVANCE = 1_000_000
+BITS_PER_BYTE = 10  # start bit, 8 data bits, 1 stop bit (8N1: A1, B1)
+VIA_SERIAL = "serial"
+VIA_TRIGGER = "trigger"
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,8 @@ class Pulse:
     `channel` is "A" or "B" (BiStim's second unit, MagPro twin/dual); `train` counts the
     device-timed trains (0, 1, ...) and is None for a pulse from a single trigger.
     `mep_uv` is the peak-to-peak MEP the attached virtual subject produced, in µV (None
-    when no subject is attached).
+    when no subject is attached). `via` is "serial" (fire command, device-timed train)
+    or "trigger" (an edge on the Trigger In).
     """
 
     time: float
@@ -49,6 +67,16 @@ class Pulse:
     channel: str = "A"
     train: int | None = None
     mep_uv: float | None = None
+    via: str = VIA_SERIAL
+
+
+@dataclass(frozen=True)
+class TriggerEdge:
+    """One rising edge on the Trigger In: when, and whether it delivered (else why not)."""
+
+    time: float
+    delivered: bool
+    reason: str = ""
 
 
 class MepModel(Protocol):
@@ -65,6 +93,8 @@ class SimulatorBase(ABC):
 
     model: ClassVar[str] = ""
     baudrate: ClassVar[int] = 9600
+    trigger_input: ClassVar[str | None] = None
+    """Where the model's documented trigger input is (None: the references name none)."""
 
     def __init__(
         self,
@@ -91,6 +121,13 @@ class SimulatorBase(ABC):
         self._seq = itertools.count()
         self._pulses: list[Pulse] = []
         self._subject: MepModel | None = None
+        self.wire_time = False
+        self._in_flight: list[tuple[float, int]] = []  # host bytes on the wire (wire time)
+        self._host_tx_free = self._t
+        self._device_tx_free = self._t
+        self._via = VIA_SERIAL  # how the delivery being handled was triggered
+        self._trigger_wire: simwire.Wire | None = None
+        self._triggers: list[TriggerEdge] = []
         self.coil = CoilThermal(
             self._t,
             coil_temp_c,
@@ -101,23 +138,40 @@ class SimulatorBase(ABC):
 
     # --- host side --------------------------------------------------------------
 
+    @property
+    def byte_time_s(self) -> float:
+        """Time one byte takes on the wire at the device's baud rate (8N1)."""
+        return BITS_PER_BYTE / self.baudrate
+
     def write(self, data: bytes) -> None:
-        """Bytes from the host arrive at the device now."""
+        """Bytes from the host arrive at the device now (with wire time: each one a byte
+        time after the one before it finished)."""
         with self._lock:
             self._advance()
             if self.faults.cable_pulled:
                 return
-            now = self._t
-            if self._inbuf and now - self._last_in > FRAME_TIMEOUT_S:
-                self._inbuf.clear()
-            for byte in data:
-                if self.faults.drop_input_rate and self._rng.random() < self.faults.drop_input_rate:
-                    continue
-                self._inbuf.append(byte)
-            if data:
-                self._last_in = now
-            self._receive(self._inbuf)
+            if self.wire_time:
+                byte_time = self.byte_time_s
+                for byte in data:
+                    arrives = max(self._t, self._host_tx_free) + byte_time
+                    self._host_tx_free = arrives
+                    self._in_flight.append((arrives, byte))
+            else:
+                self._accept(data)
             self._changed.notify_all()
+
+    def _accept(self, data: bytes) -> None:
+        """Bytes that have arrived at the device at `self._t`."""
+        now = self._t
+        if self._inbuf and now - self._last_in > FRAME_TIMEOUT_S:
+            self._inbuf.clear()
+        for byte in data:
+            if self.faults.drop_input_rate and self._rng.random() < self.faults.drop_input_rate:
+                continue
+            self._inbuf.append(byte)
+        if data:
+            self._last_in = now
+        self._receive(self._inbuf)
 
     def read(self, size: int) -> bytes:
         """Up to `size` bytes that the device has put on the wire by now."""
@@ -148,6 +202,8 @@ class SimulatorBase(ABC):
         with self._lock:
             self._advance()
             times = [self._out[0][0]] if self._out else []
+            if self._in_flight:
+                times.append(self._in_flight[0][0])
             event = self._next_event_time()
             if event is not None:
                 times.append(event)
@@ -197,6 +253,7 @@ class SimulatorBase(ABC):
         with self._lock:
             self.faults.cable_pulled = True
             self._inbuf.clear()
+            self._in_flight.clear()
             self._out.clear()
             self._changed.notify_all()
 
@@ -215,6 +272,58 @@ class SimulatorBase(ABC):
         with self._lock:
             self._advance()
             return self.coil.temperatures(self._t)
+
+    # --- Trigger In --------------------------------------------------------------------
+
+    def connect_trigger(self, name: str) -> None:
+        """Cable the simulated trigger wire `name` (`sim://name`) to the Trigger In."""
+        if self.trigger_input is None:
+            raise ValueError(
+                f"{self.model} has no trigger input documented in the references;"
+                " trigger it over serial"
+            )
+        with self._lock:
+            if self._trigger_wire is not None:
+                self._trigger_wire.disconnect(self._trigger_edge)
+            self._trigger_wire = simwire.wire(name)
+            self._trigger_wire.connect(self._trigger_edge)
+
+    def disconnect_trigger(self) -> None:
+        with self._lock:
+            if self._trigger_wire is not None:
+                self._trigger_wire.disconnect(self._trigger_edge)
+            self._trigger_wire = None
+
+    @property
+    def trigger_wire(self) -> str | None:
+        """The name of the simulated wire on the Trigger In, or None."""
+        wire = self._trigger_wire
+        return None if wire is None else wire.name
+
+    @property
+    def triggers(self) -> list[TriggerEdge]:
+        """Every rising edge the Trigger In saw, oldest first (a copy)."""
+        with self._lock:
+            self._advance()
+            return list(self._triggers)
+
+    def _trigger_edge(self, level: bool, at: float) -> None:
+        if not level:
+            return  # the rising edge triggers (TTL); the falling one only ends the pulse
+        with self._lock:
+            self._advance()
+            self._via = VIA_TRIGGER
+            try:
+                refusal = self._triggered()
+            finally:
+                self._via = VIA_SERIAL
+            self._triggers.append(TriggerEdge(self._t, refusal is None, refusal or ""))
+            self._changed.notify_all()
+
+    def _triggered(self) -> str | None:
+        """Handle a rising edge on the Trigger In now: deliver and return None, or
+        return why the unit did not fire (it stays silent on the wire either way)."""
+        return "no trigger input"
 
     @property
     @abstractmethod
@@ -256,22 +365,37 @@ class SimulatorBase(ABC):
             if self.faults.corrupt_rate and self._rng.random() < self.faults.corrupt_rate:
                 byte ^= 1 << self._rng.randrange(8)
             out.append(byte)
-        if out:
-            when = (self._t if at is None else at) + self.faults.reply_delay_s
+        if not out:
+            return
+        when = (self._t if at is None else at) + self.faults.reply_delay_s
+        if not self.wire_time:
             bisect.insort(self._out, (when, next(self._seq), bytes(out)))
+            return
+        byte_time = self.byte_time_s
+        start = max(when, self._device_tx_free)
+        for i, byte in enumerate(out):
+            bisect.insort(self._out, (start + (i + 1) * byte_time, next(self._seq), bytes([byte])))
+        self._device_tx_free = start + len(out) * byte_time
 
     def _log_pulse(
         self, intensity: int, channel: str = "A", train: int | None = None, at: float | None = None
     ) -> None:
         # Drawn as the pulse is logged, so the log and the subject's noise stay in step.
         mep = None if self._subject is None else self._subject.mep_uv(intensity)
-        self._pulses.append(Pulse(self._t if at is None else at, intensity, channel, train, mep))
+        when = self._t if at is None else at
+        self._pulses.append(Pulse(when, intensity, channel, train, mep, self._via))
 
     def _advance(self) -> None:
         """Replay every event due up to the clock's present, each at its own time."""
         now = self.clock.now()
         for _ in range(MAX_EVENTS_PER_ADVANCE):
             event = self._next_event_time()
+            arrival = self._in_flight[0][0] if self._in_flight else None
+            if arrival is not None and arrival <= now and (event is None or arrival <= event):
+                self._t = max(self._t, arrival)
+                _, byte = self._in_flight.pop(0)
+                self._accept(bytes([byte]))  # wire time: one byte has arrived
+                continue
             if event is None or event > now:
                 break
             self._t = max(self._t, event)

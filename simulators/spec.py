@@ -20,6 +20,7 @@ from simulators.magstim.models import BiStimSimulator, Magstim200Simulator
 from simulators.magstim.rapid import RapidSimulator
 from simulators.magventure.magpro import MagProR30Simulator, MagProX100Simulator
 from simulators.virtual_subject import VirtualSubject
+from stimctl import simwire
 from stimctl.clock import Clock
 from stimctl.errors import ConfigError
 
@@ -269,6 +270,22 @@ def _subject(opts: _Options) -> VirtualSubject | None:
     return VirtualSubject(rmt, seed)
 
 
+def _trigger_wire(opts: _Options, factory: Callable[..., SimulatorBase]) -> str | None:
+    """`trigger=sim://NAME`: the simulated wire cabled to the Trigger In (issue 18)."""
+    raw = opts.text("trigger")
+    if raw is None:
+        return None
+    if not raw.startswith("sim://"):
+        raise opts.error(f"trigger must be sim://NAME (a simulated trigger wire), got {raw!r}")
+    if getattr(factory, "trigger_input", None) is None:
+        raise opts.error("this model has no trigger input documented in the references")
+    name = raw[len("sim://") :].split("?", 1)[0].strip("/")
+    try:
+        return simwire.check_name(name)
+    except ConfigError as exc:
+        raise opts.error(str(exc)) from None
+
+
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     """'magstim-rapid2?version=10' -> ('magstim-rapid2', {'version': '10'})."""
     text = spec.strip()
@@ -303,6 +320,8 @@ def create_simulator(spec: str, clock: Clock | None = None) -> SimulatorBase:
     factory, parse = MODELS[model]
     kwargs = parse(opts)
     subject = _subject(opts)
+    wire_time = opts.flag("wire_time")
+    trigger = _trigger_wire(opts, factory)
     fault_pairs = {k: opts.pairs.pop(k) for k in FAULT_KEYS if k in opts.pairs}
     if opts.pairs:
         raise opts.error(f"unknown key(s) for {model}: {', '.join(sorted(opts.pairs))}")
@@ -315,6 +334,9 @@ def create_simulator(spec: str, clock: Clock | None = None) -> SimulatorBase:
     except ValueError as exc:
         raise opts.error(str(exc)) from None
     sim.strict_baud = strict_baud
+    sim.wire_time = bool(wire_time)
+    if trigger is not None:
+        sim.connect_trigger(trigger)
     sim.attach_subject(subject)
     _apply_faults(sim, _Options(spec, fault_pairs))
     return sim

@@ -60,7 +60,8 @@ ABOVE = {
     "session": ("console", "cli"),
     "console": ("cli",),
 }
-SIMULATORS_MAY_USE = {"stimctl.clock", "stimctl.errors", "stimctl.mep"}
+# stimctl.simwire is the simulated trigger cable both ends plug into (issue 18).
+SIMULATORS_MAY_USE = {"stimctl.clock", "stimctl.errors", "stimctl.mep", "stimctl.simwire"}
 
 
 def imported_modules(path: Path) -> set[str]:

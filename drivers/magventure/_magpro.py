@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from typing import Any
 
 from drivers.magventure import _output as output
@@ -36,18 +37,22 @@ from stimctl.hal import (
     Capabilities,
     DeviceIdentity,
     DeviceStatus,
+    FireReceipt,
     KeepAlive,
     OutputPlan,
     OutputState,
     Stimulator,
     TrainSpec,
     Transport,
+    TriggerLine,
     found_armed_notice,
 )
 
 log = logging.getLogger(__name__)
 
 BAUDRATE = 38400  # B1
+QUIET_S = 0.005  # about 19 byte times at 38400 baud: the line is quiet
+SETTLE_MAX_S = 0.25  # longest wait for a quiet line at open
 # Highest repetition rate by model (B7, XL `_RATEs`; MST is not documented: UNCERTAIN).
 _MAX_PPS = {0: 30.0, 1: 100.0, 2: 30.0, 3: 100.0, 4: 30.0, 5: 100.0}
 _OPTION_MODELS = {2, 3, 4}  # MagOption: Twin/Dual, outputs A and B
@@ -260,7 +265,7 @@ class MagProDriver(Stimulator):
 
     def _do_open(self) -> None:
         self.open_link()
-        status = self.get_status()
+        status = self._first_status()
         reported = StatusByte(status.status or 0)
         if reported.enabled:
             # No keep-alive in the protocol (B7, ADR 0006): a host that crashed while the
@@ -284,6 +289,34 @@ class MagProDriver(Stimulator):
             )
         if self._link_watch_enabled:
             self.link_watch.start()
+
+    def _first_status(self) -> Message:
+        """The first status of a session. A unit's last messages to a session that closed
+        a moment ago may still be on the cable (38400 baud: about 0.26 ms a byte, B1);
+        their tails arrive outside a frame. Those are let pass, not taken for a broken
+        unit: wait for a quiet line, and ask again while only such tails come in, for at
+        most SETTLE_MAX_S; any other error (and a tail after that) fails the open."""
+        deadline = time.monotonic() + SETTLE_MAX_S
+        self._settle_link(deadline)
+        while True:
+            try:
+                return self.get_status()
+            except ProtocolError as exc:
+                if "outside a frame" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                log.warning("MagPro on %s: %s (an earlier session's tail?)", self.port_url, exc)
+                self._settle_link(deadline)
+
+    def _settle_link(self, deadline: float) -> None:
+        """Wait (real time, until `deadline`) until nothing has come in for QUIET_S."""
+        _, reader = self._require_link()
+        seen = reader.mark()
+        while time.monotonic() < deadline:
+            time.sleep(QUIET_S)
+            now = reader.mark()
+            if now == seen:
+                return
+            seen = now
 
     def close_link(self) -> None:
         """Stop the reader and close the port, with no disarm (pair of `open_link`)."""
@@ -418,6 +451,17 @@ class MagProDriver(Stimulator):
                 self.clock.sleep_until(due)
         self.transact("fire")
         self._last_trigger_at = self.clock.now()
+
+    def _do_trigger(self, line: TriggerLine, scheduled_s: float | None) -> FireReceipt:
+        # The same rate rule holds for an edge on the TTL Trigger In (B7: a trigger of
+        # any kind fires only when the unit can): wait out the gap, never let it drop one.
+        if self._last_trigger_at is not None:
+            due = self._last_trigger_at + 1.0 / self._max_trigger_rate_pps() + TRIGGER_MARGIN_S
+            if self.clock.now() < due:
+                self.clock.sleep_until(due)
+        receipt = line.pulse(scheduled_s)
+        self._last_trigger_at = receipt.actual_s
+        return receipt
 
     def _max_trigger_rate_pps(self) -> float:
         """Highest repetition rate for the model, mode and waveform now held (B7, XL

@@ -393,6 +393,23 @@ class MagstimSimulator(SimulatorBase):
     def _fire_refusal(self) -> Outcome:
         return None
 
+    def _triggered(self) -> str | None:
+        """A rising edge on the Trigger In: the same preconditions as `EH` (ready, no
+        refusal), plus the model's own limits for external triggers."""
+        if self.state.arm != "ready":
+            return f"not ready ({self.state.arm})"
+        if self._fire_refusal() is not None:
+            return "refused: the loaded train breaks the device's limits"
+        refusal = self._trigger_refusal()
+        if refusal is not None:
+            return refusal
+        self._deliver()
+        return None
+
+    def _trigger_refusal(self) -> str | None:
+        """Limits that hold only for external triggers (none by default)."""
+        return None
+
     def _deliver(self) -> None:
         """One trigger: log the pulse(s), heat the coil, start recharging."""
         self._pulse(self.state.power_a, "A")

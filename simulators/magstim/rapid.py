@@ -12,13 +12,23 @@ The trigger is refused (`ES`) when the train breaks the A9 limits: frequency abo
 table for the power, on-time above 63000 J/min, or during the post-train wait, which is
 max(0.5 s, TDb087 §3 formula). Parameter changes are refused (`<cmd>S`) while a train
 runs and during that wait (A8.2).
+
+Trigger In (Tin+ pin 5 / Tin- pin 6 of the rear 26-way HD D, TDb087 §4.2; issue 18): a
+rising edge fires like `EH` (in rTMS mode it starts the loaded train, A8.2 "one trigger
+produces one train"). In single-pulse mode the 1 Hz limit is the serial trigger's
+(TDb087 §5.5); an external trigger may come as fast as the unit recharges, which we
+model from the A9 tables: ready again 0.9 x 1 / (maximum frequency at the power) after a
+pulse (0.9 as for the serial 1 Hz: our margin for the host's jitter), and no pulse that
+would take the energy of the last 60 s above 63000 J (A9 "at most 63 000 J per minute").
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Any, ClassVar, Literal
 
+from simulators.core import VIA_TRIGGER
 from simulators.magstim.base import (
     CONFLICT,
     INVALID,
@@ -32,12 +42,15 @@ from simulators.magstim.base import (
 from simulators.magstim.frames import digits, parse_digits
 from simulators.magstim.tables import (
     ABSOLUTE_MAX_HZ,
+    joules,
     max_frequency_hz,
     max_on_time_s,
     min_wait_s,
 )
 from stimctl.clock import Clock
 
+DISSIPATION_J_PER_MIN = 63000.0  # A9 (TDb087 §3)
+READY_MARGIN = 0.9  # ready again at 90 % of the period (our model, as for the serial 1 Hz)
 UNLOCK_CODE_SHAPE = re.compile(r"[0-9A-Fa-f]{4}-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{2}")  # A8.1
 RapidTypeName = Literal["standard", "super", "super-plus"]
 RAPID_TYPES: dict[str, int] = {"standard": 0, "super": 1, "super-plus": 2}
@@ -55,6 +68,7 @@ class RapidSimulator(MagstimSimulator):
     """Rapid², Super Rapid², Super Rapid² Plus; mains 240 or 115 V."""
 
     model: ClassVar[str] = "magstim-rapid2"
+    trigger_input: ClassVar[str | None] = "Tin+ pin 5 / Tin- pin 6, rear 26-way HD D (TDb087 4.2)"
 
     def __init__(
         self,
@@ -97,6 +111,7 @@ class RapidSimulator(MagstimSimulator):
         self._train_power = 0
         self._train_count = 0
         self._wait_until = float("-inf")
+        self._energy: deque[tuple[float, float]] = deque()  # (time, J) per pulse, last 60 s
         super().__init__(clock, **kwargs)
 
     # --- layout by version -----------------------------------------------------------
@@ -295,6 +310,29 @@ class RapidSimulator(MagstimSimulator):
             return CONFLICT  # A9: more than 63000 J in a minute
         return None
 
+    def _trigger_refusal(self) -> str | None:
+        if self.rtms:
+            return None  # a train: `_fire_refusal` has judged it (A9)
+        joules_now = joules(self.state.power_a)
+        recent = self._recent_energy_j()
+        if recent + joules_now > DISSIPATION_J_PER_MIN:
+            return (
+                f"refused: {recent + joules_now:.0f} J in 60 s would exceed"
+                f" {DISSIPATION_J_PER_MIN:.0f} J (A9)"
+            )
+        return None
+
+    def _recent_energy_j(self) -> float:
+        since = self._t - 60.0
+        while self._energy and self._energy[0][0] <= since:
+            self._energy.popleft()
+        return sum(j for _, j in self._energy)
+
+    def _pulse(self, power: int, channel: str, train: int | None = None) -> None:
+        super()._pulse(power, channel, train)
+        self._recent_energy_j()  # keeps only the last minute
+        self._energy.append((self._t, joules(power)))
+
     def _deliver(self) -> None:
         if not self.rtms:
             super()._deliver()
@@ -312,6 +350,10 @@ class RapidSimulator(MagstimSimulator):
         # a little before the period ends, so a host firing at exactly 1 Hz (or 0.5 Hz)
         # is not refused for a millisecond of jitter (our model).
         default = 1.9 if self.enhanced else 0.9
+        if self._via == VIA_TRIGGER and not self.enhanced:
+            # External trigger: as fast as the A9 table allows at this power.
+            fmax = max_frequency_hz(self.mains, self.rapid_type, self.state.power_a)
+            default = READY_MARGIN / fmax
         base = self.recharge_s if self.recharge_s is not None else default
         return base + self.charge_delay_ms / 1000
 

@@ -83,6 +83,7 @@ class MagProSimulator(SimulatorBase):
 
     baudrate: ClassVar[int] = 38400
     base_model: ClassVar[int] = 1
+    trigger_input: ClassVar[str | None] = "TTL Trigger In (device-protocols B7; KOP `trigger`)"
 
     def __init__(
         self,
@@ -341,6 +342,20 @@ class MagProSimulator(SimulatorBase):
             self._emit(self._msg_coil())
         if was_running:
             self._emit(self._msg_page())
+
+    def _triggered(self) -> str | None:
+        """TTL Trigger In (B7: a trigger fires only when enabled; KOP `trigger`): the same
+        rules as command 3, and, as there, a trigger too soon after the last is ignored."""
+        s = self.state
+        if not s.enabled:
+            return "not enabled"
+        if s.running:
+            return "a train is running"
+        if self._t < self._next_trigger_ok:
+            return "sooner than the highest repetition rate allows"
+        self._deliver(train=None)
+        self._next_trigger_ok = self._t + 1.0 / self._max_rate()
+        return None
 
     def _cmd_trigger(self, p: bytes) -> None:
         s = self.state

@@ -83,6 +83,13 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
         click.option(
             "--json", "as_json", is_flag=True, help="Print the summary as one JSON object."
         ),
+        click.option(
+            "--trigger",
+            default=None,
+            metavar="URL",
+            help="Fire through a trigger line into the unit's Trigger In, e.g. "
+            "serial-rts:///dev/ttyUSB1 or sim://t1 (docs/lab-triggers.md).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -137,13 +144,14 @@ def dry_run(
 
     clock = parse_speed(session_speed(speed, console=with_console))
     request = SessionRequest(**common)
+    trigger_cable = _simulated_trigger(request.trigger)
     prepared = _with_approvals(_prepare(request, device_name, simulated=True), required=False)
     request, prepared = authorize_session(request, prepared, on_stimulator=False)
     schedule = parse_faults(faults)
     recorder, prepared, session_id = _begin_record(prepared, request)
     with ExitStack() as stack:
         try:
-            sim = stack.enter_context(SimulatedDevice(prepared.device, clock))
+            sim = stack.enter_context(SimulatedDevice(prepared.device, clock, **trigger_cable))
             listeners = lab_listeners(clock, lsl, None, stack)
             with driving(clock):
                 engine = _open(
@@ -273,6 +281,21 @@ def run(
     return _report(summary, request.as_json)
 
 
+def _simulated_trigger(url: str | None) -> dict[str, str]:
+    """A dry run's stimulator is the built-in simulator: only a simulated line (sim://NAME)
+    reaches its Trigger In, cabled to it by name."""
+    if url is None:
+        return {}
+    if not url.startswith("sim://"):
+        from stimctl.errors import ConfigError
+
+        raise ConfigError(
+            f"--trigger {url!r}: a dry run fires its simulator through a simulated line;"
+            " give sim://NAME"
+        )
+    return {"trigger": url.partition("?")[0]}
+
+
 def _require_records_for_stimulator(request: SessionRequest) -> None:
     """A session on a stimulator is always on record: a subject (screening, history,
     their own blocks), and in research mode also a study id and a named operator. Only a
@@ -372,6 +395,7 @@ class SessionRequest:
     as_json: bool
     monitor_operator: str | None = None
     monitor_methods: tuple[str, ...] = ()
+    trigger: str | None = None
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -443,6 +467,7 @@ def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = Fal
             require_screening=True,
             now=now,
             monitoring=monitoring,
+            trigger=r.trigger,
         )
     else:
         if r.rmt is None and r.amt is None:
@@ -461,6 +486,7 @@ def _prepare(request: SessionRequest, device_name: str, *, simulated: bool = Fal
             override=override,
             now=now,
             monitoring=monitoring,
+            trigger=r.trigger,
         )
     return replace(prepared, simulated=simulated, study_id=r.study_id)
 

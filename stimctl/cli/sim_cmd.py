@@ -4,6 +4,13 @@ SPEC is what follows `stimsim://` in a port URL, e.g.
 'magstim-rapid2?version=10&unlock_code=abcd-0123abcd-5e'. The first line of output is
 `PTY <path>`; open that path with any serial client. SIGINT or SIGTERM stops the server,
 which prints one closing line and exits 0. A bad SPEC is a ConfigError (exit 2).
+
+Wire time (issue 18 item 5) is on by default here: the served device takes 10 bits per
+byte at its baud rate, as a real cable does (`--no-wire-time` or `wire_time=0` in SPEC
+turns it off). `--trigger sim://NAME` cables a simulated trigger wire to the unit's
+Trigger In and serves it to other processes (Linux), so `stimctl run ... --trigger
+sim://NAME` fires the served unit through it; the second line of output is then
+`TRIGGER sim://NAME`.
 """
 
 from __future__ import annotations
@@ -23,14 +30,45 @@ def sim() -> None:
 
 @sim.command("serve")
 @click.argument("spec")
-def serve_cmd(spec: str) -> None:
+@click.option(
+    "--trigger",
+    "trigger_url",
+    default=None,
+    metavar="sim://NAME",
+    help="Cable the simulated trigger wire NAME to the unit's Trigger In (Rapid², MagPro).",
+)
+@click.option(
+    "--wire-time/--no-wire-time",
+    default=True,
+    show_default=True,
+    help="Model the serial byte time at the unit's baud rate (10 bits per byte).",
+)
+def serve_cmd(spec: str, trigger_url: str | None, wire_time: bool) -> None:
     """Serve the simulator SPEC (e.g. 'magpro-x100?magoption=1') on a pty."""
     # stimctl never imports `simulators` by name (ARCHITECTURE rule 1): the package is
     # found through the `stimctl.simulators` entry point, as dry runs find it.
+    from contextlib import ExitStack
+    from urllib.parse import parse_qsl
+
+    from stimctl import simwire
+    from stimctl.errors import ConfigError
     from stimctl.session.simulation import simulator_package
 
     package = simulator_package()
     simulator = package.create_simulator(spec)
+    if "wire_time" not in dict(parse_qsl(spec.partition("?")[2], keep_blank_values=True)):
+        simulator.wire_time = wire_time
+    cleanup = ExitStack()
+    if trigger_url is not None:
+        if not trigger_url.startswith("sim://"):
+            raise ConfigError(f"--trigger {trigger_url!r}: a served simulator takes sim://NAME")
+        name = simwire.check_name(trigger_url[len("sim://") :].strip("/"))
+        try:
+            simulator.connect_trigger(name)
+        except ValueError as exc:
+            raise ConfigError(f"--trigger: {exc}") from None
+        cleanup.callback(simulator.disconnect_trigger)
+        cleanup.callback(simwire.publish(name, simulator.clock).close)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -40,14 +78,21 @@ def serve_cmd(spec: str) -> None:
 
     def announce(path: str) -> None:
         click.echo(f"PTY {path}")
+        if simulator.trigger_wire is not None:
+            click.echo(f"TRIGGER sim://{simulator.trigger_wire}")
         sys.stdout.flush()
 
+    wired = simulator.trigger_wire
     try:
-        package.serve_pty(simulator, stop, announce)
+        with cleanup:
+            package.serve_pty(simulator, stop, announce)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    click.echo(f"stopped: {simulator.model}, {len(simulator.pulses)} pulses delivered")
+    pulses = simulator.pulses
+    triggered = sum(1 for p in pulses if getattr(p, "via", "serial") == "trigger")
+    through = f" ({triggered} through the trigger)" if wired else ""
+    click.echo(f"stopped: {simulator.model}, {len(pulses)} pulses delivered{through}")
 
 
 @sim.command("emg")

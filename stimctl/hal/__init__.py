@@ -21,6 +21,14 @@ from stimctl.hal._fire import VIA_SERIAL, FireReceipt
 from stimctl.hal._keepalive import KeepAlive
 from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, PairedPulse, Setting
 from stimctl.hal._registry import available_drivers, driver_target, load_driver
+from stimctl.hal._trigger import (
+    TriggerLine,
+    TriggerLoopbackError,
+    TriggerUnavailable,
+    make_trigger,
+    open_trigger,
+    trigger_schemes,
+)
 
 if TYPE_CHECKING:
     from stimctl.hal._scripted import ScriptedPort, ScriptMismatch
@@ -46,10 +54,16 @@ __all__ = [
     "Stimulator",
     "TrainSpec",
     "Transport",
+    "TriggerLine",
+    "TriggerLoopbackError",
+    "TriggerUnavailable",
     "available_drivers",
     "driver_target",
     "found_armed_notice",
     "load_driver",
+    "make_trigger",
+    "open_trigger",
+    "trigger_schemes",
 ]
 
 _LAZY = {

@@ -47,8 +47,13 @@ from stimctl.hal._output import SINGLE_PULSE, OutputPlan, OutputState, Setting, 
 
 if TYPE_CHECKING:  # importing the transport at runtime would pull in pyserial
     from stimctl.hal._transport import Transport
+    from stimctl.hal._trigger import TriggerLine
 
 log = logging.getLogger(__name__)
+
+STATUS_LEAD_MAX_S = 0.05
+"""Longest lead of the READY check before a scheduled trigger (a link slower than this
+makes the pulse late rather than checking the unit long before it fires)."""
 
 
 class Stimulator(abc.ABC):
@@ -79,6 +84,8 @@ class Stimulator(abc.ABC):
         # host left it so: MagPro has no keep-alive to disarm it, device-protocols B7).
         # The CLI prints it; None when the device was found in standby.
         self.found_armed_at_open: str | None = None
+        self._trigger: TriggerLine | None = None
+        self._status_read_s = 0.0  # how long the last status read before a trigger took
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -118,8 +125,10 @@ class Stimulator(abc.ABC):
         return status
 
     def close(self) -> None:
-        """Disarm (best effort) and release the port. Idempotent; never leaves it armed."""
+        """Disarm (best effort) and release the port and the attached trigger line.
+        Idempotent; never leaves it armed."""
         if not self._is_open:
+            self._release_trigger()
             return
         log.info("closing %s on %s", self.model, self.port_url)
         try:
@@ -129,6 +138,7 @@ class Stimulator(abc.ABC):
         finally:
             self._is_open = False
             self._close_quietly()
+            self._release_trigger()
 
     def __enter__(self) -> Stimulator:
         if not self._is_open:
@@ -290,17 +300,76 @@ class Stimulator(abc.ABC):
         self._do_disarm()
         return self._do_status()
 
+    def attach_trigger(self, line: TriggerLine | None) -> None:
+        """Fire through `line` (an open `TriggerLine` cabled to the unit's Trigger In)
+        instead of the serial fire command; None detaches it. The driver owns the line
+        from now on: `close` closes it too. Only while disarmed."""
+        if line is not None and not line.is_open:
+            raise StateError(f"trigger line {line.url} is not open")
+        if self._is_open:
+            self._require_state({ArmState.STANDBY}, "change the trigger")
+        log.info("%s: trigger %s", self.model, "serial" if line is None else line.url)
+        self._trigger = line
+
+    @property
+    def trigger(self) -> TriggerLine | None:
+        """The attached trigger line, or None (fire over serial)."""
+        return self._trigger
+
     def fire(self, *, scheduled_s: float | None = None) -> FireReceipt:
         """One pulse (or one device-timed train in train mode). Requires READY.
 
         Returns how and when the trigger left the host (`FireReceipt`); `scheduled_s`
-        is the clock time the caller meant it to leave, carried into the receipt.
+        is the clock time the caller meant it to leave, carried into the receipt. With
+        a trigger line attached, the line is pulsed (at `scheduled_s` if that is still
+        ahead) and its receipt returned; without one, the serial fire command is sent.
+        A scheduled trigger's READY check is made one status read ahead of its time (a
+        unit recharging between the pulses of a burst is READY only shortly before), and
+        again at its time when the unit was still recharging then (`_ready_for`).
         """
         self._require_open()
-        self._require_state({ArmState.READY}, "fire")
+        line = self._trigger
+        if line is not None and scheduled_s is not None:
+            self._ready_for(scheduled_s)
+        else:
+            self._require_state({ArmState.READY}, "fire")
+        if line is not None:
+            log.info("%s: fire through %s", self.model, line.url)
+            return self._do_trigger(line, scheduled_s)
         log.info("%s: fire", self.model)
         self._do_fire()
         return FireReceipt(VIA_SERIAL, self.clock.now(), scheduled_s)
+
+    def _ready_for(self, scheduled_s: float) -> None:
+        """READY before a scheduled trigger. Checked as late as possible but early enough
+        that the edge can still leave on time: one status read (as long as the last one
+        took, at most `STATUS_LEAD_MAX_S`) ahead. A unit still recharging then is asked
+        again at the scheduled time, and refused (StateError) if it is not READY by then:
+        a pulse into a recharging unit would be journaled but not delivered."""
+        lead = min(self._status_read_s, STATUS_LEAD_MAX_S)
+        if scheduled_s - lead > self.clock.now():
+            self.clock.sleep_until(scheduled_s - lead)
+        started = self.clock.now()
+        status = self._do_status()
+        self._status_read_s = max(0.0, self.clock.now() - started)
+        if status.arm_state is ArmState.READY:
+            return
+        if scheduled_s > self.clock.now():
+            self.clock.sleep_until(scheduled_s)
+        self._require_state({ArmState.READY}, "fire")
+
+    def _do_trigger(self, line: TriggerLine, scheduled_s: float | None) -> FireReceipt:
+        """Pulse the trigger line; drivers with a pacing rule of their own wrap this."""
+        return line.pulse(scheduled_s)
+
+    def _release_trigger(self) -> None:
+        line = self._trigger
+        if line is None:
+            return
+        try:
+            line.close()
+        except Exception as exc:
+            log.warning("closing trigger line %s: %s", line.url, exc)
 
     def start_train(self) -> None:
         """Start the configured device-timed train. Requires READY and `configure_train`."""

@@ -35,6 +35,9 @@ class Context:
     """Every threshold the dose was converted with (their quality rules apply)."""
     depth: Finding | None = None
     """How a depth-adjusted dose was computed (SAINT), reported with the findings."""
+    external_trigger: bool = False
+    """The session fires through a hardware trigger line into the unit's Trigger In
+    (`--trigger`, issue 18), not over serial."""
 
     @property
     def rmt_percent(self) -> float:

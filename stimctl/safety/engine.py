@@ -37,6 +37,8 @@ def build_context(
     device: DeviceProfile | None,
     site: SiteRules,
     now: datetime,
+    *,
+    external_trigger: bool = False,
 ) -> Context:
     """The evaluation's inputs; the subject must have every threshold the protocol needs
     (`thresholds.missing` is empty), else a ValueError."""
@@ -64,6 +66,7 @@ def build_context(
         reference=dose.reference,
         thresholds_used=dose.used,
         depth=dose.depth,
+        external_trigger=external_trigger,
     )
 
 
@@ -77,6 +80,7 @@ def evaluate(
     history: History | None = None,
     require_screening: bool = False,
     plan: Plan | None = None,
+    external_trigger: bool = False,
 ) -> Verdict:
     """Check one session of `protocol` for `subject`; reports all findings.
 
@@ -87,6 +91,8 @@ def evaluate(
     `plan`: the compiled plan the session will send; every train of it is checked against
     the figures the rules judged (PLAN-1), and its figures are the verdict's `plan`, from
     which the runtime guard takes its limits.
+    `external_trigger`: pulses leave through a hardware trigger line into the unit's
+    Trigger In (issue 18), so the serial trigger's rate limit does not apply.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -108,7 +114,9 @@ def evaluate(
                 "table_version": limits().table_version,
             },
         )
-    ctx = build_context(protocol, subject, device, site or SiteRules(), now)
+    ctx = build_context(
+        protocol, subject, device, site or SiteRules(), now, external_trigger=external_trigger
+    )
     findings: list[Finding] = [] if ctx.depth is None else [ctx.depth]
     findings += check_intensity(ctx)
     findings += check_age_and_risk(ctx)

@@ -5,6 +5,13 @@ the requested power). TBS-5: the same for a theta burst's intra-burst frequency.
 DEV-ONTIME and ITI-7: the Rapid² energy formulas (device-protocols A9): maximum on-time
 63000 / (f x E) s and minimum wait max(0.5, N (f E - 1050) / (1050 f)) s.
 DEV-RATE: single-pulse devices cannot run trains faster than they recharge.
+
+Pulses the host triggers one by one (theta burst; any train on a unit without
+device-timed trains) are held to the unit's single-trigger rate. On a Rapid² that rate,
+1 Hz, is the serial trigger's (TDb087 §5.5 via device-protocols A7): with an external
+trigger into its Trigger In (issue 18) the A9 tables govern instead (maximum frequency
+at the power: DEV-FREQ/TBS-5 above; energy: DEV-ONTIME, ITI-7). On a 200² or BiStim²
+the single-pulse rate is the unit's recharge, which no trigger shortens.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from stimctl.safety.verdict import Finding, Severity
 
 EPSILON = 1e-9
 ENERGY_SOURCE = "Magstim TDb087 section 3 via device-protocols A9 [V2]"
+SERIAL_TRIGGER_SOURCE = "Magstim TDb087 section 5.5 via device-protocols A7 [V2]"
 
 
 def check_device(ctx: Context) -> list[Finding]:
@@ -100,13 +108,31 @@ def _host_trigger_rate(ctx: Context, device: DeviceProfile) -> list[Finding]:
     limit = device.single_pulse_max_rate_hz
     if frequency <= limit + EPSILON:
         return []
+    rule = "TBS-5" if is_theta_burst(ctx.derived.protocol_class) else "DEV-FREQ"
+    if ctx.external_trigger and device.rapid is not None:
+        return [
+            find(
+                rule,
+                Severity.ALLOW,
+                f"{fmt(frequency)} Hz triggered pulse by pulse through the external trigger:"
+                f" the {fmt(limit)} Hz serial trigger limit does not apply; the"
+                f" {device.title}'s own frequency and energy limits do",
+                value=frequency,
+                limit=limit,
+                source=SERIAL_TRIGGER_SOURCE,
+            )
+        ]
     return [
         find(
-            "TBS-5" if is_theta_burst(ctx.derived.protocol_class) else "DEV-FREQ",
+            rule,
             Severity.BLOCK,
             f"not deliverable: {fmt(frequency)} Hz must be triggered pulse by pulse and "
             f"{device.title} takes single triggers at up to {fmt(limit)} Hz "
-            "(an external trigger source is needed)",
+            + (
+                "over serial (an external trigger source is needed: --trigger)"
+                if device.rapid is not None
+                else "(its recharge; a trigger line does not shorten it)"
+            ),
             value=frequency,
             limit=limit,
             source=f"{device.source} [{device.status}]",

@@ -26,7 +26,7 @@ from stimctl.config_state import ConfigFile, used_configs
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
 from stimctl.errors import ConfigError, OverrideRequired, SafetyViolation
-from stimctl.hal import Stimulator, Transport
+from stimctl.hal import Stimulator, Transport, make_trigger, open_trigger
 from stimctl.hal._registry import SHIPPED_DRIVERS, driver_origin, load_allowed_driver
 from stimctl.journal import Journal, journals_dir
 from stimctl.journal.events import operator_actor
@@ -92,6 +92,8 @@ class Prepared:
     """Engineer approvals of modified safety tables / site files (config_approval)."""
     monitoring: Monitoring | None = None
     """Who monitors and how, for a research session outside the tables (issue 15)."""
+    trigger: str | None = None
+    """The trigger line URL pulses leave through (issue 18); None: serial fire commands."""
 
     @property
     def threshold(self) -> MotorThreshold:
@@ -125,10 +127,15 @@ def prepare(
     now: dt.datetime | None = None,
     monitoring: Monitoring | None = None,
     compiler: PlanCompiler | None = None,
+    trigger: str | None = None,
 ) -> Prepared:
     """Check a session; raises SafetyViolation on `block` or a missing override, and
     OverrideRequired for a research session outside the tables without `monitoring`.
-    `compiler` is the plan compiler (a seam: tests inject a wrong one and see it refused)."""
+    `compiler` is the plan compiler (a seam: tests inject a wrong one and see it refused).
+    `trigger`: a trigger line URL (checked here, opened by `open_session`); the verdict
+    then knows pulses leave through the unit's Trigger In (issue 18)."""
+    if trigger is not None:
+        make_trigger(trigger)  # a bad URL or a missing scheme refuses before anything else
     path = resolve("protocols", protocol_name)
     protocol = load_protocol(str(path))
     device = load_profile(device_name)
@@ -159,6 +166,7 @@ def prepare(
         history=history,
         require_screening=require_screening,
         plan=plan,
+        external_trigger=trigger is not None,
     )
     accepted = decide(verdict, override)
     outside = outside_tables(verdict, site)
@@ -184,6 +192,7 @@ def prepare(
         configs=configs,
         requested_override=override,
         monitoring=monitoring if outside else None,
+        trigger=trigger,
     )
 
 
@@ -243,7 +252,12 @@ def revalidator(prepared: Prepared) -> Any:
             return False, describe_validation_error("intensity", exc), 0
         changed = prepared.protocol.model_copy(update={"intensity": intensity})
         verdict = evaluate(
-            changed, prepared.subject, now=prepared.now, device=prepared.device, site=prepared.site
+            changed,
+            prepared.subject,
+            now=prepared.now,
+            device=prepared.device,
+            site=prepared.site,
+            external_trigger=prepared.trigger is not None,
         )
         dose = to_device(percent_rmt, prepared.reference_percent_mso).set_percent_mso
         if verdict.verdict is Severity.BLOCK:
@@ -281,11 +295,16 @@ def open_session(
     driver_options: dict[str, Any] | None = None,
     operator: str = "local",
     journal_listeners: tuple[JournalListener, ...] = (),
+    trigger: str | None = None,
 ) -> SessionEngine:
     """Connect the driver, compile the plan, create the journal; the engine is not started.
 
     `journal_listeners` see every journal record once it is on disk (LSL markers, issue 18).
-    """
+    `trigger` (default: the one `prepare` checked) is opened on `clock` and attached to
+    the driver, so every pulse leaves through it (issue 18)."""
+    if trigger is not None and prepared.trigger not in (None, trigger):
+        raise ConfigError(f"trigger {trigger!r} is not the {prepared.trigger!r} the check judged")
+    trigger = trigger or prepared.trigger
     device = prepared.device
     signer = journal_signer(prepared.site.mode, port_url)
     if driver is None:
@@ -299,8 +318,18 @@ def open_session(
             raise ConfigError(f"driver {device.driver}: {exc}") from None
     else:
         origin = driver_origin(device.driver, type(driver))
-    driver.open()
+    # A hardware line is opened before the device (a missing line never touches it); a
+    # simulated one after, as its far end appears with the simulated device.
+    line = open_trigger(trigger, clock=clock) if trigger and trigger[:6] != "sim://" else None
     try:
+        driver.open()
+    except BaseException:
+        if line is not None:
+            line.close()
+        raise
+    try:
+        if trigger is not None:  # closed with the driver from now on
+            driver.attach_trigger(line or open_trigger(trigger, clock=clock))
         identity = driver.identify()
         caps = driver.capabilities()
         check_device(device, identity, caps)  # one source of device truth (issue 14)
@@ -334,6 +363,7 @@ def open_session(
     )
     start = session_start_payload(prepared, plan, identity.__dict__, port_url, operator)
     start["device"]["driver"] = origin.as_dict()
+    start["device"]["trigger"] = trigger  # None: fired over serial
     engine = SessionEngine(
         driver,
         plan,
