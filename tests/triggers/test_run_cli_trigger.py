@@ -47,11 +47,14 @@ def test_run_with_a_trigger_whose_package_is_missing_is_one_line_and_exit_2(
     code, _, err = _cli(
         capsys,
         "run", "np-m1-10hz-90", "--subject", "S-01", "--device",
-        "magstim-rapid2-super-plus-240v", "--port", port, "--headless",
+        "magstim-rapid2-super-plus-240v", "--port", port, "--headless", "--yes",
         "--driver-option", f"unlock_code={UNLOCK}", "--trigger", "ftdi://ftdi:232h/1?pin=0",
         "--operator", "dr-lee", "--password-stdin",
     )  # fmt: skip
     assert code == ExitCode.BAD_INPUT, err
     assert "needs the Python package 'pyftdi' (pip install 'stimctl[ftdi]')" in err
     assert "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1
+    # the plan comes first (issue 16); the refusal is one line, the last, said once
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("plan: ")
+    assert "pyftdi" in lines[-1] and sum("pyftdi" in line for line in lines) == 1
