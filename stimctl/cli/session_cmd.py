@@ -282,6 +282,8 @@ def _end_record(recorder: SessionRecorder | None, summary: Summary, engine: Sess
             err=True,
         )
         summary.records_error = str(exc)
+    for line in recorder.warnings:  # updates during the session that did not reach it
+        click.echo(f"stimctl: warning: records: {line}", err=True)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ This module is the loop and its wiring (ADR 0021); each concept lives in its own
 module: commands arrive typed through the `inbox`; the `schedule` gives onsets; the
 `monitor` polls the device; `delivery` fires host-timed pulses and runs device-timed
 trains with the pulse counter; `dose_control` sets and changes the intensity; `alarms`
-latches alarms; `live` is the console's snapshot; the `recorder` writes the journal and
-the summary. State policy comes from the transition table (`states.allowed`).
+latches alarms; `failsafe` disarms, faults and ends; `live` is the console's snapshot;
+the `recorder` writes the journal and the summary. State policy comes from the
+transition table (`states.allowed`).
 
 The emergency stop bypasses the inbox: the caller's thread disarms the device at once
 through `Stimulator.safe_stop` and sets a latch delivery obeys before every pulse
@@ -14,7 +15,6 @@ through `Stimulator.safe_stop` and sets a latch delivery obeys before every puls
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -22,14 +22,14 @@ from typing import Any
 
 from stimctl.clock import Clock, participating
 from stimctl.errors import ConnectionLost, DriverError, SafetyViolation, StateError, StimctlError
-from stimctl.hal import SafeStopReport, Stimulator, TrainSpec
+from stimctl.hal import Stimulator, TrainSpec
 from stimctl.journal import Journal
 from stimctl.journal.events import operator_actor
 from stimctl.session.alarms import DISARM_ALARM, AlarmBoard
-from stimctl.session.controller import SessionController
 from stimctl.session.delivery import WAIT_SLICE_S, Delivery, OutputGate
 from stimctl.session.dose_control import DoseControl, Revalidate
-from stimctl.session.ending import EndSession, JournalFailed, end_status
+from stimctl.session.ending import EndSession
+from stimctl.session.failsafe import Failsafe
 from stimctl.session.guard import RuntimeGuard
 from stimctl.session.inbox import (
     Abort,
@@ -48,7 +48,7 @@ from stimctl.session.inbox import (
 from stimctl.session.live import LiveState
 from stimctl.session.monitor import DeviceMonitor
 from stimctl.session.plan import Plan, PlannedTrain
-from stimctl.session.recorder import Recorder, end_payload, summarise
+from stimctl.session.recorder import Recorder
 from stimctl.session.schedule import Schedule
 from stimctl.session.states import DEVICE_MAY_BE_ARMED, LATCHED, TERMINAL, State, Trigger, allowed
 from stimctl.session.summary import Snapshot, Summary, TrainRecord
@@ -90,9 +90,7 @@ class SessionEngine:
         self._poll_s = poll_s
         self._ready_timeout_s = ready_timeout_s
         self._commands = Inbox()
-        self._lock = threading.Lock()  # the abort reason, the adverse event, the outcome
         self._gate = OutputGate()  # e-stop latch vs. fire: no pulse after the latch
-        self._abort_reason: str | None = None
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self.schedule = Schedule()
@@ -101,18 +99,14 @@ class SessionEngine:
         self.recorder = Recorder(journal, plan, self.schedule, on_failure=self._journal_failed)
         self.monitor = DeviceMonitor(driver, clock, self.limits, self.live, self.recorder)
         self.dose = DoseControl(driver, plan, guard, self.live, self.recorder, revalidate)
+        self.failsafe = Failsafe(driver, clock, self._gate, self.board, self.live, self.monitor)
+        self.controller = self.failsafe.controller
         self.delivery = Delivery(
             driver, clock, guard, self.live, self.recorder, self.monitor, self._gate,
             _Hooks(self), poll_s=poll_s,
         )  # fmt: skip
-        self.controller = SessionController(_Device(self), on_state=self._on_state)
-        self.reason = ""
         self._held = False  # DEV-2 hold: coil too warm for the next train
         self._operator_paused = False
-        self._summary: Summary | None = None
-        self._adverse_event: str | None = None  # a serious AE ended the session
-        self._interrupted_by: str | None = None
-        self._outcome_settled = False  # set once the closing status is decided
         self.on_progress: Callable[[int, str], None] | None = None
         """Called after every train with pulses delivered and the journal's chain head."""
         driver.on_fault = self._driver_fault
@@ -130,12 +124,10 @@ class SessionEngine:
             thread = self._thread
             if thread is not None and not thread.is_alive() and not self._done.is_set():
                 # the engine thread is gone without finishing: never hang, fail closed
-                self._emergency_finish("the engine thread died")
-                assert self._summary is not None
-                return self._summary
+                return self._emergency_finish("the engine thread died")
             raise StateError("the session is still running")
-        assert self._summary is not None
-        return self._summary
+        assert self.failsafe.summary is not None
+        return self.failsafe.summary
 
     @property
     def operator(self) -> str:
@@ -145,6 +137,10 @@ class SessionEngine:
     @property
     def running(self) -> bool:
         return self._thread is not None and not self._done.is_set()
+
+    @property
+    def reason(self) -> str:
+        return self.failsafe.reason
 
     @property
     def alarms(self) -> list[Alarm]:
@@ -173,8 +169,8 @@ class SessionEngine:
 
     def abort(self, actor: str, reason: str = "operator abort") -> None:
         """Disarm now and end the session as aborted."""
-        with self._lock:
-            self._abort_reason = self._abort_reason or reason
+        with self.failsafe.lock:
+            self.failsafe.abort_reason = self.failsafe.abort_reason or reason
         self._commands.put(Abort(actor, reason))
 
     def acknowledge(self, actor: str) -> None:
@@ -188,18 +184,19 @@ class SessionEngine:
         """
         if not is_serious_adverse_event(kind, severity):
             return False
-        with self._lock:
-            if self._outcome_settled:
+        failsafe = self.failsafe
+        with failsafe.lock:
+            if failsafe.outcome_settled:
                 return False  # the session had already ended
-            self._adverse_event = self._adverse_event or f"{kind} ({severity})"
-            self._abort_reason = self._abort_reason or "serious adverse event"
+            failsafe.adverse_event = failsafe.adverse_event or f"{kind} ({severity})"
+            failsafe.abort_reason = failsafe.abort_reason or "serious adverse event"
         self._commands.put(EndForAdverseEvent(actor, kind, severity))
         return True
 
     def note_interrupt(self, signal_name: str) -> None:
         """A signal asked the process to end; the summary names it."""
-        with self._lock:
-            self._interrupted_by = self._interrupted_by or signal_name
+        with self.failsafe.lock:
+            self.failsafe.interrupted_by = self.failsafe.interrupted_by or signal_name
 
     def background_failed(self, source: str, exc: BaseException) -> None:
         """A helper thread (fault injector, reader) died: fault the session."""
@@ -218,12 +215,10 @@ class SessionEngine:
 
     def estop(self, actor: str) -> bool:
         """Emergency stop: disarm at once from the calling thread, then latch.
-
-        Returns True when the device confirmed it is disarmed.
-        """
+        Returns True when the device confirmed it is disarmed."""
         self._gate.estop.set()
         with self._gate.lock:
-            report = self._safe_stop()
+            report = self.failsafe.safe_stop()
         self._commands.put(EStopDone(actor, report.disarmed, report.error))
         return report.disarmed
 
@@ -238,6 +233,14 @@ class SessionEngine:
     def _driver_fault(self, exc: StimctlError) -> None:
         self._commands.put(DeviceFault(str(exc), lost=isinstance(exc, ConnectionLost)))
 
+    def _journal_failed(self, exc: Exception) -> None:
+        self.failsafe.journal_failed(exc)
+
+    def _emergency_finish(self, reason: str) -> Summary:
+        summary = self.failsafe.emergency_finish(reason)
+        self._done.set()
+        return summary
+
     def _run(self) -> None:
         try:
             with participating(self.clock):
@@ -246,26 +249,27 @@ class SessionEngine:
             self._done.set()
 
     def _run_session(self) -> None:
+        failsafe = self.failsafe
         try:
             try:
                 self._session()
             except BaseException as exc:  # the engine thread must never die silently
                 log.exception("engine failed")
-                self._alarm(Alarm("ENGINE", Priority.HIGH, f"engine error: {exc}", Action.FAULT))
-                self._fail(f"engine error: {exc}")
+                failsafe.fault(Alarm("ENGINE", Priority.HIGH, f"engine error: {exc}", Action.FAULT))
             finally:
-                self._finish()
+                failsafe.finish()
         except EndSession:
-            if self._summary is None:  # a journal failure while ending
+            if failsafe.summary is None:  # a journal failure while ending
                 self._emergency_finish("the session could not be closed")
         except BaseException as exc:  # even the ending failed: disarm, summarise, end
             log.exception("ending the session failed")
             self._emergency_finish(f"ending the session failed: {exc}")
 
     def _session(self) -> None:
+        failsafe = self.failsafe
         self.recorder.opening(self._start_payload)
         self.schedule.start(self.clock.now())
-        self._trigger(Trigger.PREPARE)
+        failsafe.trigger(Trigger.PREPARE)
         try:
             self._get_ready(self.plan.trains[0])
             self.schedule.start(self.clock.now())  # the schedule starts when the device is ready
@@ -275,27 +279,25 @@ class SessionEngine:
                 if self.live.stop_requested:
                     break
             if self.controller.current not in TERMINAL:
-                self._trigger(Trigger.FINISH)
-                self.reason = self.reason or (
-                    "stopped by operator" if self.live.stop_requested else "all trains delivered"
+                failsafe.trigger(Trigger.FINISH)
+                stopped = self.live.stop_requested
+                failsafe.reason = failsafe.reason or (
+                    "stopped by operator" if stopped else "all trains delivered"
                 )
         except EndSession:
             pass
         except StimctlError as exc:
             if self._gate.estop.is_set():  # the device refused because it was e-stopped
-                self._enter_estop()
+                failsafe.enter_estop()
             else:
-                self._alarm(Alarm(_alarm_code(exc), Priority.HIGH, str(exc), Action.FAULT))
-                self._fail(str(exc))
+                failsafe.fault(Alarm(_alarm_code(exc), Priority.HIGH, str(exc), Action.FAULT))
 
     def _get_ready(self, first: PlannedTrain) -> None:
         """Set the first intensity, load a device-timed train, arm, wait until ready."""
         self._handle_commands()
         self.dose.apply(*self.dose.for_train(first))
         if self.plan.timing == "device":
-            spec = TrainSpec(
-                frequency_hz=first.frequency_hz, pulses=first.pulses, duration_s=first.duration_s
-            )
+            spec = TrainSpec(first.frequency_hz, first.pulses, duration_s=first.duration_s)
             self.driver.configure_train(spec)
         self._rearm(Trigger.ARM)
 
@@ -335,7 +337,7 @@ class SessionEngine:
             self._held = True
             self.live.event("held: coil too warm for the next train")
             if allowed(state, Trigger.PAUSE) is not None:
-                self._trigger(Trigger.PAUSE)
+                self.failsafe.trigger(Trigger.PAUSE)
         elif not hold and self._held:
             self._held = False
             self.live.event("hold released: coil cooled")
@@ -344,12 +346,11 @@ class SessionEngine:
 
     def _deliver(self, train: PlannedTrain) -> None:
         percent_mso, percent_rmt = self.dose.for_train(train)
-        coil = self.live.coil_temperature
-        now = self.clock.now()
+        coil, now = self.live.coil_temperature, self.clock.now()
         self.guard.before_train(now=now, pulses=train.pulses, percent_mso=percent_mso, coil_c=coil)
         self.dose.apply(percent_mso, percent_rmt)
         if allowed(self.controller.current, Trigger.START_TRAIN) is not None:
-            self._wait_ready()  # armed and waiting for this train
+            self._wait_ready()  # armed, waiting for this train
         t0 = self.schedule.t0
         record = TrainRecord(
             index=train.index,
@@ -360,7 +361,7 @@ class SessionEngine:
             intensity_percent_rmt=percent_rmt,
         )
         self.live.train_started(record)
-        self._trigger(Trigger.START_TRAIN)
+        self.failsafe.trigger(Trigger.START_TRAIN)
         self.recorder.train_start(train, record)
         try:
             if self.plan.timing == "host":
@@ -373,17 +374,17 @@ class SessionEngine:
         if state in TERMINAL:
             raise EndSession
         if train.index == len(self.plan.trains) - 1 or state is State.STOPPING:
-            self._trigger(Trigger.FINISH)
-            self.reason = (
+            self.failsafe.trigger(Trigger.FINISH)
+            self.failsafe.reason = (
                 "stopped by operator at the end of a train"
                 if self.live.stop_requested
                 else "all trains delivered"
             )
             raise EndSession
-        self._trigger(Trigger.END_TRAIN)
+        self.failsafe.trigger(Trigger.END_TRAIN)
         if self.live.pause_requested:
             self.live.pause_requested = False
-            self._trigger(Trigger.PAUSE)
+            self.failsafe.trigger(Trigger.PAUSE)
 
     def _end_train(self, train: PlannedTrain, record: TrainRecord) -> None:
         now = self.clock.now()
@@ -395,7 +396,7 @@ class SessionEngine:
             self.on_progress(self.live.delivered, self.journal.head)
 
     def _rearm(self, trigger: Trigger) -> None:
-        self._trigger(trigger)
+        self.failsafe.trigger(trigger)
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -407,20 +408,20 @@ class SessionEngine:
         expect_armed = self.controller.current in DEVICE_MAY_BE_ARMED
         reading = self.monitor.poll(expect_armed=expect_armed)
         for alarm in reading.alarms:
-            self._alarm(alarm)
+            self.failsafe.alarm(alarm)
         if reading.fault is not None:
-            self._fail(reading.fault.message)
+            self.failsafe.fail(reading.fault.message)
             raise EndSession
         return reading.hold
 
     def _check_interrupt(self) -> None:
-        if self._gate.estop.is_set() or self._abort_reason is not None:
+        if self._gate.estop.is_set() or self.failsafe.abort_reason is not None:
             self._handle_commands()
             if self._gate.estop.is_set():
-                self._enter_estop()
+                self.failsafe.enter_estop()
                 raise EndSession
 
-    # -- commands ------------------------------------------------------------------------
+    # -- commands: taken between pulses and while waiting ------------------------------
 
     def _handle_commands(self) -> None:
         while (command := self._commands.take()) is not None:
@@ -430,30 +431,28 @@ class SessionEngine:
         actor = _actor(str(command.args().get("actor", "engine")))
         if not isinstance(command, DeviceFault | RecordsFailed):
             self.recorder.command(command, actor)
-        state = self.controller.current
-        live = self.live
+        state, live, failsafe = self.controller.current, self.live, self.failsafe
+        adverse = failsafe.adverse_event
         match command:
             case EStopDone():
-                self._enter_estop()
+                failsafe.enter_estop()
                 raise EndSession
             case DeviceFault(error=error, lost=lost):
-                self._alarm(
-                    Alarm("DEV-3" if lost else "DEVERR", Priority.HIGH, error, Action.FAULT)
-                )
-                self._fail(error)
+                code = "DEV-3" if lost else "DEVERR"
+                failsafe.fault(Alarm(code, Priority.HIGH, error, Action.FAULT))
                 raise EndSession
             case EndForAdverseEvent():
-                message = f"serious adverse event: {self._adverse_event}; the session is ended"
-                self._alarm(Alarm("AE", Priority.HIGH, message, Action.FAULT))
-                self.reason = f"stopped: serious adverse event ({self._adverse_event})"
+                message = f"serious adverse event: {adverse}; the session is ended"
+                failsafe.alarm(Alarm("AE", Priority.HIGH, message, Action.FAULT))
+                failsafe.reason = f"stopped: serious adverse event ({adverse})"
                 if self.controller.current not in TERMINAL:
-                    self._trigger(Trigger.ABORT)
+                    failsafe.trigger(Trigger.ABORT)
                 raise EndSession
             case Abort(reason=reason):
-                if self._adverse_event is not None:
+                if adverse is not None:
                     return  # the adverse-event command that follows ends it, with its reason
-                self.reason = reason or "operator abort"
-                self._trigger(Trigger.ABORT)
+                failsafe.reason = reason or "operator abort"
+                failsafe.trigger(Trigger.ABORT)
                 raise EndSession
             case Acknowledge():
                 self.board.acknowledge()
@@ -462,10 +461,10 @@ class SessionEngine:
             case Pause():
                 self._operator_paused = live.pause_requested = True
                 if allowed(state, Trigger.PAUSE) is not None:
-                    self._trigger(Trigger.PAUSE)
+                    failsafe.trigger(Trigger.PAUSE)
                     live.pause_requested = False
             case Resume():
-                if self._adverse_event is not None:
+                if adverse is not None:
                     live.event("resume refused: a serious adverse event ended the session")
                     return
                 self._operator_paused = live.pause_requested = False
@@ -474,135 +473,18 @@ class SessionEngine:
             case Stop():
                 live.stop_requested = True
                 if allowed(state, Trigger.STOP) is State.COMPLETED:  # not mid-train
-                    self.reason = "stopped by operator"
-                    self._trigger(Trigger.STOP)
+                    failsafe.reason = "stopped by operator"
+                    failsafe.trigger(Trigger.STOP)
                     raise EndSession
             case ChangeIntensity():
                 decision = self.dose.decide(command)
                 self.recorder.intensity_change(decision.payload, actor)
                 live.event(decision.event)
             case RecordsFailed(message=message):
-                self._alarm(Alarm("RECORDS", Priority.MEDIUM, message, Action.NONE))
+                failsafe.alarm(Alarm("RECORDS", Priority.MEDIUM, message, Action.NONE))
                 live.event(f"records: {message}")
             case _:
                 log.warning("unknown command %s", command.kind)
-
-    # -- state, alarms, ending -----------------------------------------------------------
-
-    def _trigger(self, trigger: Trigger) -> None:
-        self.controller.fire_trigger(trigger)
-
-    def _on_state(self, source: State, dest: State, trigger: str) -> None:
-        self.recorder.state(str(source), str(dest), trigger)
-        self.live.event(f"{source} -> {dest}")
-
-    def _alarm(self, alarm: Alarm) -> None:
-        if self.board.raise_alarm(alarm):
-            self.recorder.alarm(alarm)
-            self.live.event(f"ALARM {alarm.priority}: {alarm.message}")
-
-    def _enter_estop(self) -> None:
-        self._alarm(Alarm("ESTOP", Priority.HIGH, "emergency stop", Action.FAULT))
-        self.reason = "emergency stop"
-        if self.controller.current not in TERMINAL:
-            self._trigger(Trigger.ESTOP)
-
-    def _safe_stop(self) -> SafeStopReport:
-        """Disarm through the driver's priority path; an unconfirmed disarm is latched.
-        Never raises: this is the path every failure takes."""
-        try:
-            report = self.driver.safe_stop()
-        except Exception as exc:  # a driver bug must not hide an armed device
-            report = SafeStopReport(disarmed=False, error=f"safe stop failed: {exc}")
-        if report.disarmed:
-            self.board.disarm_confirmed()
-        else:
-            self._disarm_unconfirmed(report.error or "no confirmation")
-        return report
-
-    def _disarm_unconfirmed(self, error: str) -> None:
-        alarm = self.board.disarm_unconfirmed(error)
-        with contextlib.suppress(Exception):  # the alarm list matters more than its record
-            self._alarm(alarm)
-
-    def _journal_failed(self, exc: Exception) -> None:
-        """The recorder could not write: disarm first, then alarm (not journaled)."""
-        self._safe_stop()
-        message = f"the journal cannot be written ({exc}); the session is stopped"
-        self._alarm(Alarm("JOURNAL", Priority.HIGH, message, Action.FAULT))
-        self.reason = self.reason or f"the journal cannot be written: {exc}"
-
-    def _fail(self, reason: str) -> None:
-        self.monitor.mark_fault()
-        # Disarm first: the state change and its journal record come after, and may fail.
-        self._safe_stop()
-        if self._gate.estop.is_set():
-            # whatever the device says now follows from the e-stop that disarmed it
-            with contextlib.suppress(StimctlError):
-                self._enter_estop()
-            return
-        self.reason = self.reason or reason
-        if self.controller.current not in TERMINAL:
-            with contextlib.suppress(StimctlError):
-                self._trigger(Trigger.FAULT)
-
-    def _finish(self) -> None:
-        state = self.controller.current
-        if state not in TERMINAL:
-            self._fail(self.reason or "the engine ended unexpectedly")
-            state = self.controller.current
-        report = self._safe_stop()  # fail closed whatever happened
-        with self._lock:
-            self._outcome_settled = True
-            adverse = self._adverse_event
-        status = end_status(
-            state,
-            stop_requested=self.live.stop_requested,
-            adverse_event=adverse is not None,
-            journal_failed=self.recorder.error is not None,
-        )
-        payload = end_payload(
-            status=status,
-            reason=self.reason,
-            bounds=self.live.pulse_bounds(),
-            planned=self.plan.total_pulses,
-            trains_delivered=self.live.trains_ended,
-            disarmed=report.disarmed,
-            disarm_error=report.error,
-            adverse_event=adverse,
-        )
-        try:
-            self.recorder.session_end(payload)
-        except JournalFailed:
-            status = "fault"  # the closing record could not be written: never "completed"
-        with contextlib.suppress(Exception):
-            self.recorder.close()
-        self._summary = self._build_summary(status, report.disarmed)
-
-    def _emergency_finish(self, reason: str) -> None:
-        """The last resort when the normal ending failed: disarm, summarise, never raise."""
-        report = self._safe_stop()
-        self.reason = self.reason or reason
-        with contextlib.suppress(Exception):
-            self.recorder.close()
-        if self._summary is None:
-            self._summary = self._build_summary("fault", report.disarmed)
-        self._done.set()
-
-    def _build_summary(self, status: str, disarmed: bool) -> Summary:
-        return summarise(
-            self.recorder,
-            status=status,
-            reason=self.reason,
-            bounds=self.live.pulse_bounds(),
-            trains=self.live.trains,
-            duration_s=self.clock.now() - self.schedule.t0,
-            alarms=self.board.lines(),
-            disarmed=disarmed,
-            disarm_error=self.board.disarm_error,
-            adverse_event=self._adverse_event,
-            interrupted_by=self._interrupted_by,
-        )
 
 
 class _Hooks:
@@ -615,39 +497,13 @@ class _Hooks:
         self._engine._check_interrupt()
 
     def enter_estop(self) -> None:
-        self._engine._enter_estop()
+        self._engine.failsafe.enter_estop()
 
     def poll(self) -> bool:
         return self._engine._poll()
 
     def fail(self, alarm: Alarm) -> None:
-        self._engine._alarm(alarm)
-        self._engine._fail(alarm.message)
-
-
-class _Device:
-    """What the controller may do to the device, with the engine's bookkeeping."""
-
-    def __init__(self, engine: SessionEngine) -> None:
-        self._engine = engine
-
-    def arm(self) -> None:
-        with self._engine._gate.lock:
-            if self._engine._gate.estop.is_set():
-                raise StateError("emergency stop latched: not arming")
-            self._engine.driver.arm()
-
-    def disarm(self) -> None:
-        status = self._engine.driver.disarm()
-        if status.may_be_armed:
-            # no transition to a disarmed state the device did not confirm (fail closed)
-            self._engine._disarm_unconfirmed(f"device reports {status.arm_state.value}")
-            raise DriverError(
-                f"the device did not confirm the disarm (it reports {status.arm_state.value})"
-            )
-
-    def safe_stop(self) -> None:
-        self._engine._safe_stop()
+        self._engine.failsafe.fault(alarm)
 
 
 def _alarm_code(exc: StimctlError) -> str:
