@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from stimctl.clock import Clock, released
+from stimctl.clock import Clock, SharedTimeline, released
 from stimctl.errors import ConnectionLost, StimctlError
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class KeepAlive:
             self._pause()
 
     def _pause(self) -> None:
-        if getattr(self._clock, "participate", None) is not None:
+        if isinstance(self._clock, SharedTimeline):
             # A shared simulated timeline (stimctl.clock.SimulatedClock): sleep on it, so
             # simulated time cannot pass a keep-alive deadline without this thread.
             due = max(self.due_in(), 0.0)

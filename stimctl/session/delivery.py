@@ -59,9 +59,9 @@ class LoopHooks(Protocol):
 
 
 def pulses_reported(driver: Stimulator) -> int | None:
-    """Pulses the device itself reported (MagPro di/dt messages), if it reports any."""
-    seen = getattr(driver, "pulses_seen", None)
-    return seen if isinstance(seen, int) and not isinstance(seen, bool) else None
+    """Pulses the device itself reported (MagPro di/dt messages), if it reports any
+    (`Capabilities.reports_pulses`)."""
+    return driver.pulses_seen if driver.capabilities().reports_pulses else None
 
 
 class Delivery:

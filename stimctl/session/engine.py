@@ -24,9 +24,10 @@ from stimctl.clock import Clock, participating
 from stimctl.errors import ConnectionLost, DriverError, SafetyViolation, StateError, StimctlError
 from stimctl.hal import Stimulator, TrainSpec
 from stimctl.journal import Journal
-from stimctl.journal.events import operator_actor
 from stimctl.session.alarms import DISARM_ALARM, AlarmBoard
 from stimctl.session.delivery import WAIT_SLICE_S, Delivery, OutputGate
+from stimctl.session.dispatch import Pauses, dispatch
+from stimctl.session.dispatch import actor_of as _actor
 from stimctl.session.dose_control import DoseControl, Revalidate
 from stimctl.session.ending import EndSession
 from stimctl.session.failsafe import Failsafe
@@ -50,7 +51,7 @@ from stimctl.session.monitor import DeviceMonitor
 from stimctl.session.plan import Plan, PlannedTrain
 from stimctl.session.recorder import Recorder
 from stimctl.session.schedule import Schedule
-from stimctl.session.states import DEVICE_MAY_BE_ARMED, LATCHED, TERMINAL, State, Trigger, allowed
+from stimctl.session.states import DEVICE_MAY_BE_ARMED, TERMINAL, State, Trigger, allowed
 from stimctl.session.summary import Snapshot, Summary, TrainRecord
 from stimctl.session.watchdog import Action, Alarm, Priority, WatchdogLimits
 
@@ -105,8 +106,7 @@ class SessionEngine:
             driver, clock, guard, self.live, self.recorder, self.monitor, self._gate,
             _Hooks(self), poll_s=poll_s,
         )  # fmt: skip
-        self._held = False  # DEV-2 hold: coil too warm for the next train
-        self._operator_paused = False
+        self.pauses = Pauses()  # the operator's pause, the DEV-2 coil hold
         self.on_progress: Callable[[int, str], None] | None = None
         """Called after every train with pulses delivered and the journal's chain head."""
         driver.on_fault = self._driver_fault
@@ -299,7 +299,7 @@ class SessionEngine:
         if self.plan.timing == "device":
             spec = TrainSpec(first.frequency_hz, first.pulses, duration_s=first.duration_s)
             self.driver.configure_train(spec)
-        self._rearm(Trigger.ARM)
+        self.rearm(Trigger.ARM)
 
     def _await_slot(self, train: PlannedTrain) -> None:
         """Wait for the train's onset: commands, the monitor, pauses and holds meanwhile
@@ -328,21 +328,22 @@ class SessionEngine:
             self.clock.sleep_until(min(onset, next_poll, now + WAIT_SLICE_S))
 
     def _waiting_out(self) -> bool:
-        return self._held or allowed(self.controller.current, Trigger.RESUME) is not None
+        return self.pauses.held or allowed(self.controller.current, Trigger.RESUME) is not None
 
     def _apply_hold(self, hold: bool) -> None:
         """DEV-2: a warm coil pauses (disarmed) until it cools, then the session resumes."""
         state = self.controller.current
-        if hold and not self._held:
-            self._held = True
+        pauses = self.pauses
+        if hold and not pauses.held:
+            pauses.held = True
             self.live.event("held: coil too warm for the next train")
             if allowed(state, Trigger.PAUSE) is not None:
                 self.failsafe.trigger(Trigger.PAUSE)
-        elif not hold and self._held:
-            self._held = False
+        elif not hold and pauses.held:
+            pauses.held = False
             self.live.event("hold released: coil cooled")
-            if allowed(state, Trigger.RESUME) is not None and not self._operator_paused:
-                self._rearm(Trigger.RESUME)
+            if allowed(state, Trigger.RESUME) is not None and not pauses.operator_paused:
+                self.rearm(Trigger.RESUME)
 
     def _deliver(self, train: PlannedTrain) -> None:
         percent_mso, percent_rmt = self.dose.for_train(train)
@@ -395,7 +396,8 @@ class SessionEngine:
         if self.on_progress is not None:
             self.on_progress(self.live.delivered, self.journal.head)
 
-    def _rearm(self, trigger: Trigger) -> None:
+    def rearm(self, trigger: Trigger) -> None:
+        """Arm (or resume) and wait until the device is ready (the loop's, and dispatch's)."""
         self.failsafe.trigger(trigger)
         self._wait_ready()
 
@@ -428,63 +430,7 @@ class SessionEngine:
             self._handle(command)
 
     def _handle(self, command: Command) -> None:
-        actor = _actor(str(command.args().get("actor", "engine")))
-        if not isinstance(command, DeviceFault | RecordsFailed):
-            self.recorder.command(command, actor)
-        state, live, failsafe = self.controller.current, self.live, self.failsafe
-        adverse = failsafe.adverse_event
-        match command:
-            case EStopDone():
-                failsafe.enter_estop()
-                raise EndSession
-            case DeviceFault(error=error, lost=lost):
-                code = "DEV-3" if lost else "DEVERR"
-                failsafe.fault(Alarm(code, Priority.HIGH, error, Action.FAULT))
-                raise EndSession
-            case EndForAdverseEvent():
-                message = f"serious adverse event: {adverse}; the session is ended"
-                failsafe.alarm(Alarm("AE", Priority.HIGH, message, Action.FAULT))
-                failsafe.reason = f"stopped: serious adverse event ({adverse})"
-                if self.controller.current not in TERMINAL:
-                    failsafe.trigger(Trigger.ABORT)
-                raise EndSession
-            case Abort(reason=reason):
-                if adverse is not None:
-                    return  # the adverse-event command that follows ends it, with its reason
-                failsafe.reason = reason or "operator abort"
-                failsafe.trigger(Trigger.ABORT)
-                raise EndSession
-            case Acknowledge():
-                self.board.acknowledge()
-                if state in LATCHED:
-                    self.controller.acknowledge()
-            case Pause():
-                self._operator_paused = live.pause_requested = True
-                if allowed(state, Trigger.PAUSE) is not None:
-                    failsafe.trigger(Trigger.PAUSE)
-                    live.pause_requested = False
-            case Resume():
-                if adverse is not None:
-                    live.event("resume refused: a serious adverse event ended the session")
-                    return
-                self._operator_paused = live.pause_requested = False
-                if allowed(state, Trigger.RESUME) is not None and not self._held:
-                    self._rearm(Trigger.RESUME)
-            case Stop():
-                live.stop_requested = True
-                if allowed(state, Trigger.STOP) is State.COMPLETED:  # not mid-train
-                    failsafe.reason = "stopped by operator"
-                    failsafe.trigger(Trigger.STOP)
-                    raise EndSession
-            case ChangeIntensity():
-                decision = self.dose.decide(command)
-                self.recorder.intensity_change(decision.payload, actor)
-                live.event(decision.event)
-            case RecordsFailed(message=message):
-                failsafe.alarm(Alarm("RECORDS", Priority.MEDIUM, message, Action.NONE))
-                live.event(f"records: {message}")
-            case _:
-                log.warning("unknown command %s", command.kind)
+        dispatch(self, command)
 
 
 class _Hooks:
@@ -515,10 +461,3 @@ def _alarm_code(exc: StimctlError) -> str:
     if isinstance(exc, DriverError):
         return "DEVERR"
     return "ENGINE"
-
-
-def _actor(name: str) -> str:
-    """Journal actor names: the system's own, or `operator:<id>` for people."""
-    if name in ("engine", "watchdog", "device", "recovery") or name.startswith("operator:"):
-        return name
-    return operator_actor(name)

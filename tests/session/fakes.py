@@ -45,8 +45,7 @@ class FakeStimulator(Stimulator):
         self.fired: list[float] = []
         self.trains_started: list[float] = []
         self.reports_pulses = reports_pulses
-        if reports_pulses:
-            self.pulses_seen = 0
+        self.pulses_seen = 0 if reports_pulses else None
 
     def _check_link(self) -> None:
         if self.cable_pulled:
@@ -62,7 +61,9 @@ class FakeStimulator(Stimulator):
         return DeviceIdentity("fake", "fake")
 
     def _do_capabilities(self) -> Capabilities:
-        return Capabilities("fake", (0, 100), (0.1, 100.0), True, None)
+        return Capabilities(
+            "fake", (0, 100), (0.1, 100.0), True, None, reports_pulses=self.reports_pulses
+        )
 
     def _do_status(self) -> DeviceStatus:
         self._check_link()
