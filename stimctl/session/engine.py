@@ -1,7 +1,8 @@
 """The session engine: one thread owns the state machine and runs the plan.
 
 This module is the loop and its wiring (ADR 0021); each concept lives in its own
-module: commands arrive typed through the `inbox`; the `schedule` gives onsets; the
+module: commands arrive typed through the `inbox` and act through `dispatch`; the
+`schedule` gives onsets; the
 `monitor` polls the device; `delivery` fires host-timed pulses and runs device-timed
 trains with the pulse counter; `dose_control` sets and changes the intensity; `alarms`
 latches alarms; `failsafe` disarms, faults and ends; `live` is the console's snapshot;
@@ -139,20 +140,8 @@ class SessionEngine:
         return self._thread is not None and not self._done.is_set()
 
     @property
-    def reason(self) -> str:
-        return self.failsafe.reason
-
-    @property
     def alarms(self) -> list[Alarm]:
         return self.board.alarms
-
-    @property
-    def trains(self) -> list[TrainRecord]:
-        return self.live.trains
-
-    @property
-    def delivered(self) -> int:
-        return self.live.delivered
 
     # Operator commands name who gave them (`operator:<id>`, or an id): the journal
     # attributes every action to a person, never to an anonymous "operator".
