@@ -1,13 +1,12 @@
 """The session engine: one thread owns the state machine and runs the plan.
 
-This module is the loop and its wiring (ADR 0021); each concept lives in its own
+This module is the public API and the loop (ADR 0021); each concept lives in its own
 module: commands arrive typed through the `inbox` and act through `dispatch`; the
-`schedule` gives onsets; the
-`monitor` polls the device; `delivery` fires host-timed pulses and runs device-timed
-trains with the pulse counter; `dose_control` sets and changes the intensity; `alarms`
-latches alarms; `failsafe` disarms, faults and ends; `live` is the console's snapshot;
-the `recorder` writes the journal and the summary. State policy comes from the
-transition table (`states.allowed`).
+`schedule` gives onsets; the `monitor` polls the device; `delivery` fires host-timed
+pulses and runs device-timed trains with the pulse counter; `dose_control` sets and
+changes the intensity; `alarms` latches alarms; `failsafe` disarms, faults and ends;
+`live` is the console's snapshot; the `recorder` writes the journal and the summary.
+State policy comes from the transition table (`states.allowed`).
 
 The emergency stop bypasses the inbox: the caller's thread disarms the device at once
 through `Stimulator.safe_stop` and sets a latch delivery obeys before every pulse
