@@ -41,6 +41,8 @@ class KeepAlive:
         self._send = send
         self._period = period
         self._clock = clock
+        # checked once: a runtime protocol check is slow, and `_pause` runs every period
+        self._shared_timeline = isinstance(clock, SharedTimeline)
         self._on_error = on_error
         self._name = name
         self._last = clock.now()
@@ -113,7 +115,7 @@ class KeepAlive:
             self._pause()
 
     def _pause(self) -> None:
-        if isinstance(self._clock, SharedTimeline):
+        if self._shared_timeline:
             # A shared simulated timeline (stimctl.clock.SimulatedClock): sleep on it, so
             # simulated time cannot pass a keep-alive deadline without this thread.
             due = max(self.due_in(), 0.0)
