@@ -12,7 +12,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 SPIN_S = 0.002
 
@@ -25,6 +25,18 @@ class Clock(Protocol):
     def sleep_until(self, deadline: float) -> None: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+
+@runtime_checkable
+class SharedTimeline(Protocol):
+    """A clock whose time threads take part in (`SimulatedClock`): a thread that owns
+    the timeline participates; one that blocks elsewhere steps out (issue 14 item 4)."""
+
+    def participate(self) -> None: ...
+
+    def detach(self) -> None: ...
+
+    def is_participant(self) -> bool: ...
 
 
 class MonotonicClock:
@@ -237,6 +249,20 @@ class ScaledClock:
 
 
 @contextlib.contextmanager
+def participating(clock: Clock) -> Iterator[None]:
+    """The calling thread owns a `SharedTimeline`'s time while inside (the session
+    engine's thread); on other clocks it does nothing."""
+    if not isinstance(clock, SharedTimeline):
+        yield
+        return
+    clock.participate()
+    try:
+        yield
+    finally:
+        clock.detach()
+
+
+@contextlib.contextmanager
 def driving(clock: Clock) -> Iterator[None]:
     """Let the calling thread move a `SimulatedClock` while it talks to a device.
 
@@ -244,15 +270,8 @@ def driving(clock: Clock) -> Iterator[None]:
     thread (opening, closing): under simulated time nothing else would move the clock,
     and a read waiting for a reply would wait for ever.
     """
-    participate = getattr(clock, "participate", None)
-    if participate is None:
+    with participating(clock):
         yield
-        return
-    participate()
-    try:
-        yield
-    finally:
-        clock.detach()  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
@@ -262,12 +281,11 @@ def released(clock: Clock) -> Iterator[None]:
     A thread that joins another thread, or waits on a lock, must not hold simulated time
     still; on other clocks this does nothing.
     """
-    is_participant = getattr(clock, "is_participant", None)
-    if is_participant is None or not is_participant():
+    if not isinstance(clock, SharedTimeline) or not clock.is_participant():
         yield
         return
-    clock.detach()  # type: ignore[attr-defined]
+    clock.detach()
     try:
         yield
     finally:
-        clock.participate()  # type: ignore[attr-defined]
+        clock.participate()

@@ -62,6 +62,9 @@ class DeviceProfile(_Strict):
     driver_options: Annotated[dict[Name, OptionValue], Field(max_length=20)]
     simulator: Annotated[str, Field(max_length=200)] | None = None
     """Spec of the built-in simulator of this model (`stimsim://<spec>`), for dry runs."""
+    dry_run_options: Annotated[dict[Name, OptionValue], Field(max_length=20)] = {}
+    """Options a dry run gives the built-in simulator and the driver alike (a Rapid²'s
+    unlock code, device-protocols A8.1)."""
     max_output_percent_mso: Annotated[float, Field(ge=1, le=100)]
     enhanced_power_max_percent_mso: Annotated[float, Field(ge=100, le=110)] | None = None
     min_frequency_hz: Hz

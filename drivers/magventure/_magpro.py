@@ -127,7 +127,7 @@ class MagProDriver(Stimulator):
         self._latest: dict[int, Message] = {}
         self._status_byte: StatusByte | None = None
         self._serial: int | None = None
-        self.pulses_seen = 0  # ID 2 messages since open (one per delivered pulse, B5)
+        self.pulses_seen: int | None = 0  # ID 2 messages since open (one per pulse, B5)
         self._last_trigger_at: float | None = None
 
     # -- link ------------------------------------------------------------------------
@@ -184,7 +184,7 @@ class MagProDriver(Stimulator):
             if message.serial is not None:
                 self._serial = message.serial
             if message.id == 2:
-                self.pulses_seen += 1
+                self.pulses_seen = (self.pulses_seen or 0) + 1
 
     def _require_link(self) -> tuple[Transport, MagProReader]:
         if self._transport is None or self._reader is None:
@@ -352,6 +352,7 @@ class MagProDriver(Stimulator):
             outputs=("A", "B") if option else ("A",),
             max_pulses=1000,
             telemetry=frozenset({"coil_temperature", "didt", "coil_type"}),
+            reports_pulses=True,  # one ID 2 message per delivered pulse (B5)
         )
 
     def _do_identify(self) -> DeviceIdentity:

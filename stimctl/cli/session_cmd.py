@@ -361,6 +361,7 @@ def _end_record(recorder: SessionRecorder | None, summary: Summary, engine: Sess
     try:
         recorder.end(summary, engine.journal.head)
     except StimctlError as exc:
+        _print_record_warnings(recorder)
         # the summary still reaches the operator; the row stays running until reconciled
         click.echo(
             f"stimctl: error: the session's row could not be closed in the records ({exc}); "
@@ -369,9 +370,15 @@ def _end_record(recorder: SessionRecorder | None, summary: Summary, engine: Sess
         )
         summary.records_error = str(exc)
         return
+    _print_record_warnings(recorder)
     from stimctl.cli.records_journal_cmd import upload_after_session
 
     upload_after_session(recorder.session_id)  # the journal into the store (issue 17)
+
+
+def _print_record_warnings(recorder: SessionRecorder) -> None:
+    for line in recorder.warnings:  # updates during the session that did not reach it
+        click.echo(f"stimctl: warning: records: {line}", err=True)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,10 @@ class Capabilities:
     max_train_duration_s: float | None = None
     frequency_step_hz: float = 0.1
     telemetry: frozenset[str] = field(default_factory=frozenset)
+    reports_pulses: bool = False
+    """The device reports every pulse it delivers (MagPro di/dt messages, B5); the
+    driver counts them in `Stimulator.pulses_seen`. Without it a device-timed train's
+    count is a bound from the clock and the link (session.pulse_count)."""
 
     @property
     def has_coil_temperature(self) -> bool:

@@ -67,6 +67,9 @@ class Stimulator(abc.ABC):
 
     vendor: ClassVar[str] = ""
     model: ClassVar[str] = ""
+    pulses_seen: int | None = None
+    """Pulses the device reported since `open` (drivers whose `Capabilities.reports_pulses`
+    is set count them here); None for a device that reports none."""
 
     def __init__(
         self, port_url: str, *, clock: Clock | None = None, transport: Transport | None = None

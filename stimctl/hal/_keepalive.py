@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from stimctl.clock import Clock, released
+from stimctl.clock import Clock, SharedTimeline, released
 from stimctl.errors import ConnectionLost, StimctlError
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ class KeepAlive:
         self._send = send
         self._period = period
         self._clock = clock
+        # checked once: a runtime protocol check is slow, and `_pause` runs every period
+        self._shared_timeline = isinstance(clock, SharedTimeline)
         self._on_error = on_error
         self._name = name
         self._last = clock.now()
@@ -113,7 +115,7 @@ class KeepAlive:
             self._pause()
 
     def _pause(self) -> None:
-        if getattr(self._clock, "participate", None) is not None:
+        if self._shared_timeline:
             # A shared simulated timeline (stimctl.clock.SimulatedClock): sleep on it, so
             # simulated time cannot pass a keep-alive deadline without this thread.
             due = max(self.due_in(), 0.0)

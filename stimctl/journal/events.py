@@ -60,6 +60,9 @@ PULSE: Final = "pulse"
 Payload: ``train`` (required, int) and ``index`` (required, int: 0-based position of this
 pulse in the session, so indices run 0, 1, 2, ... without gaps). Crash recovery counts
 these records; they are the exact count of delivered pulses the journal can vouch for.
+``t_s`` is seconds from the session start; ``trigger`` is the driver's `FireReceipt`
+(``via``: "serial" or a trigger line, ``actual_s`` and ``scheduled_s`` on the session
+clock), so the record says how the pulse was triggered and how late.
 """
 
 TRAIN_END: Final = "train_end"
@@ -68,7 +71,9 @@ TRAIN_END: Final = "train_end"
 When a train has no `pulse` records (per-train journaling), recovery counts ``pulses``."""
 
 DEVICE: Final = "device"
-"""A device status sample (coil temperature, charge, armed flag). Payload: free keys."""
+"""A device status sample (coil temperature, charge, armed flag). Payload: free keys;
+a device-timed train's start is ``train`` with ``start_train`` (``scheduled_s``,
+``actual_s``: seconds from the session start)."""
 
 ALARM: Final = "alarm"
 """An alarm was raised, acknowledged or cleared. Payload: ``alarm``, ``action``

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from stimctl.clock import Clock, driving
+from stimctl.clock import Clock, SharedTimeline, driving
 from stimctl.errors import ConfigError, SafetyViolation
 from stimctl.hal import FireReceipt, SafeStopReport, Stimulator, load_driver
 from stimctl.rmt.methods.base import HuntLimits
@@ -277,8 +277,7 @@ def _split(spec: str) -> tuple[str, dict[str, str]]:
 @contextlib.contextmanager
 def _on_timeline(clock: Clock) -> Iterator[None]:
     """Take part in a SimulatedClock's timeline unless this thread already does."""
-    is_participant = getattr(clock, "is_participant", None)
-    if is_participant is not None and is_participant():
+    if isinstance(clock, SharedTimeline) and clock.is_participant():
         yield
         return
     with driving(clock):

@@ -91,6 +91,15 @@ class EStopDone(Command):
     error: str | None
 
 
+@dataclass(frozen=True)
+class RecordsFailed(Command):
+    """The records link could not write the session's row (the journal stays the record
+    of truth): the operator is told by an alarm, the session goes on."""
+
+    kind: ClassVar[str] = "records_failed"
+    message: str
+
+
 class Inbox:
     """A thread-safe FIFO of commands; `drain` never blocks."""
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from dataclasses import dataclass
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from stimctl.protocol.derived import derive
 from stimctl.records import (
@@ -36,6 +39,15 @@ from stimctl.session.summary import Summary
 
 log = logging.getLogger(__name__)
 
+PROGRESS_QUEUE = 8
+"""Updates that may wait for the store; a later one supersedes the oldest."""
+PROGRESS_BUSY_TIMEOUT_S = 2.0
+"""A progress update waits this long for a locked store (the next one will try again)."""
+FLUSH_TIMEOUT_S = 30.0
+"""How long `end` waits for waiting updates before it closes the row anyway."""
+
+Progress = tuple[int, str]
+
 
 def subject_and_history(
     subject_id: str, now: dt.datetime
@@ -54,6 +66,15 @@ class SessionRecorder:
     subject_id: str
     session_id: str
     reconciled: tuple[Reconciled, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+    """Failed row updates, for the operator (the CLI prints them at the end)."""
+    dropped: int = 0
+    """Updates superseded while the store was slow (not an error)."""
+    _queue: queue.Queue[Progress | None] = field(
+        default_factory=lambda: queue.Queue(PROGRESS_QUEUE), repr=False
+    )
+    _writer: threading.Thread | None = field(default=None, repr=False)
+    _notify: Callable[[str], None] | None = field(default=None, repr=False)
 
     @classmethod
     def claim(
@@ -78,6 +99,7 @@ class SessionRecorder:
                 history=history,
                 require_screening=True,
                 plan=prepared.plan,  # the guard's limits come from this verdict
+                external_trigger=prepared.trigger is not None,  # judged as prepare judged it
             )
             return verdict, decide(verdict, prepared.requested_override)
 
@@ -111,7 +133,13 @@ class SessionRecorder:
         return cls(subject_id, session_id, started.reconciled), rechecked
 
     def attach(self, engine: SessionEngine) -> None:
+        """Take the engine's progress from now on; failures raise its RECORDS alarm."""
         engine.on_progress = self.progress
+        self._notify = engine.records_failed
+        self._writer = threading.Thread(
+            target=self._write_progress, name="stimctl-records-link", daemon=True
+        )
+        self._writer.start()
 
     def abandon(self, why: BaseException) -> None:
         """The session never started (the device could not be opened): close the row."""
@@ -127,16 +155,57 @@ class SessionRecorder:
             log.error("could not close session %s on record: %s", self.session_id, exc)
 
     def progress(self, pulses_delivered: int, chain_head: str) -> None:
-        """Called by the engine thread after each train; never breaks the session."""
+        """Called by the engine thread after each train; never blocks, never raises."""
+        item = (pulses_delivered, chain_head)
+        while True:
+            try:
+                self._queue.put_nowait(item)
+                return
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()  # superseded by this newer update
+                    self.dropped += 1
+                except queue.Empty:
+                    pass
+
+    def _write_progress(self) -> None:
+        while (item := self._queue.get()) is not None:
+            pulses, head = item
+            try:
+                with Store.open(busy_timeout_s=PROGRESS_BUSY_TIMEOUT_S) as store:
+                    update_session_progress(
+                        store, self.session_id, pulses_delivered=pulses, chain_head=head
+                    )
+            except Exception as exc:  # the journal stays the record of truth
+                self._failed(f"the session's row could not be updated ({pulses} pulses): {exc}")
+
+    def _failed(self, message: str) -> None:
+        log.error("session %s: %s", self.session_id, message)
+        self.warnings.append(message)
+        notify = self._notify
+        if notify is not None:
+            try:
+                notify(message)
+            except Exception:  # telling the operator must not kill the writer
+                log.exception("records notice failed")
+
+    def flush(self, timeout_s: float = FLUSH_TIMEOUT_S) -> None:
+        """Write what waits and stop the writer (at the end of the session)."""
+        writer = self._writer
+        if writer is None:
+            return
+        self._writer = None
         try:
-            with Store.open() as store:
-                update_session_progress(
-                    store, self.session_id, pulses_delivered=pulses_delivered, chain_head=chain_head
-                )
-        except Exception as exc:  # the journal stays the record of truth
-            log.error("could not update session %s on record: %s", self.session_id, exc)
+            self._queue.put(None, timeout=timeout_s)
+        except queue.Full:
+            self._failed("the records link did not drain its queue; progress updates lost")
+            return
+        writer.join(timeout_s)
+        if writer.is_alive():
+            self._failed(f"the records link did not finish within {timeout_s:g} s")
 
     def end(self, summary: Summary, chain_head: str) -> None:
+        self.flush()
         with Store.open() as store:
             end_session(
                 store,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from stimctl.clock import Clock, MonotonicClock, ScaledClock, SimulatedClock
 from stimctl.device_profiles import DeviceProfile
@@ -28,10 +28,44 @@ if TYPE_CHECKING:
     from stimctl.session.runner import Prepared
 
 GROUP = "stimctl.simulators"
-# A Rapid² with software v9+ takes remote control only with its unit's unlock code
-# (device-protocols A8.1). A dry run gives the simulator and the driver the same one.
-DRY_RUN_UNLOCK_CODE = "d5e1-0000c0de-01"
 _names = itertools.count()
+
+
+class SimulatedPulse(Protocol):
+    """One pulse in a simulator's own log (`simulators.core.Pulse`)."""
+
+    @property
+    def time(self) -> float: ...
+    @property
+    def intensity(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+
+
+class FaultSwitches(Protocol):
+    """The simulator's behaviour faults a dry run may switch on."""
+
+    ignore_disarm: bool
+    ignore_settings: bool
+    sticky_b_power: bool
+
+
+@runtime_checkable
+class SimulatorHandle(Protocol):
+    """What stimctl uses of a live simulator: fault injection and its pulse log (issue 14
+    item 4). stimctl never imports `simulators`; the port hands the simulator over."""
+
+    @property
+    def faults(self) -> FaultSwitches: ...
+    @property
+    def pulses(self) -> Sequence[SimulatedPulse]: ...
+    @property
+    def armed(self) -> bool: ...
+
+    def set_coil_temperature(self, temp_c: float, winding: int | None = None) -> None: ...
+    def pull_cable(self) -> None: ...
+    def remove_coil(self) -> None: ...
+    def set_error(self, code: str | int, *, fatal: bool = False) -> None: ...
 
 
 def simulator_package() -> ModuleType:
@@ -125,15 +159,17 @@ class SimulatedDevice:
         self._clock_name = f"dryrun{next(_names)}"
         self._package.register_clock(self._clock_name, clock)
         separator = "&" if "?" in profile.simulator else "?"
+        # Options both sides of a dry run need, from the profile (a Rapid² v9+ takes
+        # remote control only with its unit's unlock code, device-protocols A8.1).
         self.driver_options: dict[str, str] = {}
-        if profile.driver == "magstim-rapid2":
-            extra.setdefault("unlock_code", DRY_RUN_UNLOCK_CODE)
-            self.driver_options["unlock_code"] = extra["unlock_code"]
+        for key, value in profile.dry_run_options.items():
+            extra.setdefault(key, str(value))
+            self.driver_options[key] = extra[key]
         options = "".join(f"&{k}={v}" for k, v in extra.items())
         self.url = f"stimsim://{profile.simulator}{separator}clock={self._clock_name}{options}"
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
-        self.simulator: Any = None
+        self.simulator: SimulatorHandle | None = None
         self.on_error: Callable[[str, BaseException], None] | None = None
         """Told when a fault injector fails (the session must fault, not run on unaware)."""
 
@@ -158,7 +194,11 @@ class SimulatedDevice:
         from stimctl.hal import Transport
 
         port = serial.serial_for_url(self.url, baudrate=9600, timeout=0.02)
-        self.simulator = getattr(port, "simulator", None)
+        simulator = getattr(port, "simulator", None)  # pyserial's handler object
+        if not isinstance(simulator, SimulatorHandle):
+            port.close()
+            raise ConfigError(f"{self.url}: the simulator behind the port has no fault handle")
+        self.simulator = simulator
         return Transport(port, url=self.url)
 
     def schedule_faults(self, faults: list[FaultAt]) -> None:
@@ -206,13 +246,13 @@ class SimulatedDevice:
         elif kind == "sticky-b-power":
             sim.faults.sticky_b_power = True
 
-    def pulse_log(self) -> list[Any]:
+    def pulse_log(self) -> list[SimulatedPulse]:
         return list(self.simulator.pulses) if self.simulator is not None else []
 
     def check_disarmed(self) -> bool:
         """True when the simulator itself says it is not armed (the test of fail-closed)."""
         sim = self.simulator
-        return sim is None or not bool(getattr(sim, "armed", False))
+        return sim is None or not sim.armed
 
 
 def open_simulated_session(

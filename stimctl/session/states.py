@@ -6,6 +6,7 @@ draw it (docs/session-states.md), and the tests walk every (state, trigger) pair
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from typing import Final, TypedDict
 
@@ -74,6 +75,7 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
 """
 
 
+@functools.cache  # the table is a constant; the engine asks between every two waits
 def allowed(state: State, trigger: Trigger) -> State | None:
     """The destination of `trigger` from `state`, or None when refused."""
     for row in TRANSITIONS:

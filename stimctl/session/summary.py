@@ -47,6 +47,14 @@ class Snapshot:
     events: list[str]
     pause_requested: bool
     stop_requested: bool
+    current_train: int | None = None
+    """0-based index of the train on the device now (None between trains)."""
+    train_remaining_s: float | None = None
+    """Seconds left in the current train (None between trains); with `next_train_in_s`
+    (seconds until the next train starts) the console's train countdown."""
+    pulses_estimated: bool = False
+    """`pulses_delivered` includes a device-timed train's pulses counted by the clock
+    (a device that reports no pulses, Rapid²); exact otherwise."""
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -58,3 +59,66 @@ def test_run_with_a_trigger_whose_package_is_missing_is_one_line_and_exit_2(
     lines = err.strip().splitlines()
     assert lines[0].startswith("plan: ")
     assert "pyftdi" in lines[-1] and sum("pyftdi" in line for line in lines) == 1
+
+
+SHORT_TBS = """schema_version = 1
+name = "tbs-short"
+title = "Three theta bursts at 80% AMT"
+indication = "research"
+source = "test"
+[target]
+site = "M1-hand"
+hemisphere = "left"
+[coil]
+family = "figure-8"
+[intensity]
+percent_amt = 80
+muscle = "hand"
+[pattern]
+kind = "theta-burst"
+pulses_per_burst = 3
+burst_frequency_hz = 50.0
+burst_rate_hz = 5.0
+train_duration_s = 0.6
+trains = 1
+"""
+
+
+def test_a_session_on_record_with_a_trigger_is_judged_with_it_when_claimed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start-of-session re-check under the subject's lock (records_link) must know the
+    trigger too: without it, a theta burst on a Rapid² that `prepare` allowed through Trigger
+    In was refused at the claim with TBS-5 ("an external trigger source is needed")."""
+    protocol = tmp_path / "tbs-short.toml"
+    protocol.write_text(SHORT_TBS)
+    answers = tmp_path / "answers.toml"
+    items = "\n".join(f"{item} = false" for item in screening_table().items)
+    today = dt.date.today().isoformat()
+    answers.write_text(f'questionnaire = "rossi-2011"\nanswered_on = {today}\n[answers]\n{items}\n')
+    assert _cli(capsys, "subject", "add", "S-01")[0] == 0
+    assert _cli(capsys, "screen", "S-01", "--answers", str(answers))[0] == 0
+    assert _cli(capsys, "rmt", "record", "S-01", "--value", "52", "--method", "emg")[0] == 0
+    amt = ("--value", "40", "--method", "emg", "--type", "amt")
+    assert _cli(capsys, "rmt", "record", "S-01", *amt)[0] == 0
+    from stimctl.records import Store
+    from tests.identity.people import register
+
+    with Store.open() as store:
+        register(store, "dr-lee")
+    monkeypatch.setattr("sys.stdin", io.StringIO("lee-pass-1\n"))
+    port = (
+        f"stimsim://magstim-rapid2?version=10&unlock_code={UNLOCK}&type=super-plus"
+        "&trigger=sim://claim-test"
+    )
+    code, out, err = _cli(
+        capsys,
+        "run", str(protocol), "--subject", "S-01", "--device",
+        "magstim-rapid2-super-plus-240v", "--port", port, "--headless", "--yes",
+        "--driver-option", f"unlock_code={UNLOCK}", "--trigger", "sim://claim-test",
+        "--operator", "dr-lee", "--password-stdin", "--json",
+    )  # fmt: skip
+    assert "TBS-5" not in err and "external trigger source" not in err, err
+    assert code == ExitCode.OK, err
+    summary = json.loads(out)
+    assert summary["pulses_delivered"] == 9, summary
