@@ -114,7 +114,7 @@ def verify_bytes(data: bytes, *, expected_head: str | None = None) -> VerifyResu
             raise ConfigError(f"expected head {expected_head!r} is not a SHA-256 hex digest")
     parts = data.split(b"\n")
     lines, tail = parts[:-1], parts[-1]
-    if not tail and lines and _zero_filled_wreck(lines[-1]):
+    if not tail and lines and _zero_filled_wreck(lines[-1], len(data) - len(lines[-1]) - 1):
         tail = lines.pop() + b"\n"
     hashes = [line_hash(line) for line in lines]
     head = hashes[-1] if hashes else GENESIS
@@ -215,17 +215,35 @@ def _check_lines(
     return closing_status, sealed
 
 
-def _zero_filled_wreck(line: bytes) -> bool:
+def _zero_filled_wreck(line: bytes, start: int) -> bool:
     """A last line with NUL bytes that is not a record: after a power cut, a filesystem
     may persist a later block of an unsynced write before an earlier one, leaving zeros
-    where the earlier bytes were. The writer never emits NUL (JSON escapes it)."""
+    where the earlier bytes were. The writer never emits NUL (JSON escapes it).
+
+    Zeros from a power cut come in whole filesystem blocks: every run of NUL bytes starts
+    where the torn write started (the line's `start` in the file, the old end of file) or
+    on a block boundary, and ends on a block boundary. Anything else (one NUL where a
+    newline was, say, which merges two records into one "line") is an edit, not a wreck.
+    """
     if b"\x00" not in line:
         return False
+    for run in _NUL_RUN.finditer(line):
+        run_start, run_end = start + run.start(), start + run.end()
+        if run_start != start and run_start % _BLOCK:
+            return False
+        if run_end % _BLOCK:
+            return False
     try:
         _parse_checked(line, 0)
     except _Bad:
         return True
     return False
+
+
+_BLOCK = 512
+"""The smallest block a filesystem or disk persists whole (a sector); filesystem blocks
+(typically 4096 bytes) are multiples of it, so their boundaries are boundaries of it."""
+_NUL_RUN = re.compile(rb"\x00+")
 
 
 def _unattested(

@@ -65,3 +65,19 @@ def session_file(tmp_path: Path) -> Callable[..., tuple[Path, str]]:
 def lines_of(path: Path) -> list[bytes]:
     """The complete lines of a file, each with its newline."""
     return [line + b"\n" for line in path.read_bytes().split(b"\n")[:-1]]
+
+
+def power_cut(lines: list[bytes]) -> list[bytes]:
+    """`lines` with the last one as a power cut can leave it: zeros from where it starts
+    (the old end of file) up to the next 512-byte block boundary, whose block never
+    reached the disk, then the rest of its bytes (a later block that did)."""
+    start = sum(len(line) for line in lines[:-1])
+    cut = (start // 512 + 1) * 512 - start
+    last = lines[-1]
+    assert 0 < cut < len(last) - 1, "choose a session whose last line crosses a block boundary"
+    return [*lines[:-1], b"\x00" * cut + last[cut:]]
+
+
+CROSSING_PULSES = 5
+"""`write_session(..., pulses=CROSSING_PULSES, close=False)` ends with a line that crosses
+a 512-byte boundary, so `power_cut` can wreck it."""

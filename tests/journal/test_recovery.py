@@ -21,7 +21,7 @@ from stimctl.journal import (
     verify,
 )
 
-from .conftest import SteppingWallClock, lines_of, write_session
+from .conftest import CROSSING_PULSES, SteppingWallClock, lines_of, power_cut, write_session
 
 
 def test_find_unfinished_lists_only_journals_without_session_end(tmp_path: Path) -> None:
@@ -191,13 +191,12 @@ def test_train_end_disagreeing_with_pulse_records_is_flagged() -> None:
 def test_close_interrupted_cuts_a_zero_filled_last_line(
     tmp_path: Path, clock: VirtualClock
 ) -> None:
-    path, _ = write_session(tmp_path, pulses=3, close=False)
-    lines = lines_of(path)
-    wreck = b"\x00" * 30 + lines[-1][30:]
-    path.write_bytes(b"".join([*lines[:-1], wreck]))
+    path, _ = write_session(tmp_path, pulses=CROSSING_PULSES, close=False)
+    wrecked = power_cut(lines_of(path))
+    path.write_bytes(b"".join(wrecked))
     summary = close_interrupted(path, clock=clock)
-    assert summary.torn_bytes == len(wreck)
-    # The wrecked line was train_end: the three pulse records still count.
-    assert summary.pulses_delivered == 3
+    assert summary.torn_bytes == len(wrecked[-1])
+    # The wrecked line was train_end: the pulse records still count.
+    assert summary.pulses_delivered == CROSSING_PULSES
     assert summary.count.open_trains == (0,)
     assert verify(path).closed

@@ -20,7 +20,7 @@ from stimctl.journal import (
     verify_bytes,
 )
 
-from .conftest import lines_of, write_session
+from .conftest import CROSSING_PULSES, lines_of, power_cut, write_session
 
 # write_session(pulses=5): 1 session_start, 2 train_start, 3-7 pulse, 8 train_end,
 # 9 session_end, 10 seal (unsigned: the test home has no key).
@@ -321,15 +321,43 @@ def test_directory_is_a_config_error(tmp_path: Path) -> None:
 
 def test_zero_filled_last_line_is_a_torn_record_not_tampering(tmp_path: Path) -> None:
     # Power cut: the second block of the last write reached the disk, the first did not.
-    path, _ = write_session(tmp_path, pulses=3, close=False)
+    path, _ = write_session(tmp_path, pulses=CROSSING_PULSES, close=False)
     lines = lines_of(path)
-    wreck = b"\x00" * 40 + lines[-1][40:]
-    _write(path, [*lines[:-1], wreck])
+    wrecked = power_cut(lines)
+    wreck = wrecked[-1]
+    _write(path, wrecked)
     result = verify(path)
     assert result.ok
     assert result.truncated
     assert result.torn_tail == wreck
     assert result.records == len(lines) - 1
+
+
+def test_zeros_that_do_not_end_on_a_block_boundary_are_tampering(tmp_path: Path) -> None:
+    # 40 zeros at the start of the last line and then its bytes again: no block boundary
+    # there, so no power cut made it (a power cut zeroes whole blocks).
+    path, _ = write_session(tmp_path, pulses=3, close=False)
+    lines = lines_of(path)
+    _write(path, [*lines[:-1], b"\x00" * 40 + lines[-1][40:]])
+    result = verify(path)
+    assert not result.ok
+    assert result.first_bad_line == len(lines)
+
+
+def test_a_nul_for_the_newline_between_the_last_two_records_is_tampering(
+    tmp_path: Path,
+) -> None:
+    # Found by hypothesis (test_properties): one NUL in place of the newline that ends the
+    # second-to-last line merged the last two records into one "line" with a NUL, which was
+    # taken for a power cut's zero-filled block, so the journal lost its session_end and
+    # still verified as intact. A power cut zeroes whole blocks, never one byte mid-file.
+    path, _ = write_session(tmp_path, pulses=3, close=True)
+    data = path.read_bytes()
+    newline = data.rstrip(b"\n").rfind(b"\n")
+    path.write_bytes(data[:newline] + b"\x00" + data[newline + 1 :])
+    result = verify(path)
+    assert not result.ok
+    assert not result.truncated
 
 
 def test_nul_in_an_earlier_line_is_tampering(tmp_path: Path) -> None:
