@@ -22,7 +22,8 @@ class ExitCode:
     DISARM_UNCONFIRMED = 9  # the device did not confirm a disarm: switch the stimulator off
     AUTH = 10  # unknown/disabled operator, wrong credential, locked account, or wrong role
     ADVERSE_EVENT = 11  # a serious adverse event ended the session
-    NOT_CONFIRMED = 12  # headless `run`: the operator did not type the confirmation
+    # 12 is EMG_STREAM (lsl branch, issue 18): a live EMG stream missing, silent or broken
+    NOT_CONFIRMED = 13  # headless `run`: the operator did not type the confirmation
     INTERNAL = 70  # a bug in stimctl (EX_SOFTWARE)
     INTERRUPTED = 130
 
