@@ -12,14 +12,7 @@ from stimctl.cli import main
 from stimctl.errors import ExitCode
 
 from .conftest import lines_of, write_session
-
-NOT_JOURNALS = {
-    "text.txt": b"hello\n",
-    "other.json": b'{"a": 1}\n',
-    "binary.jsonl": b"\x00\x01garbage",
-    "empty.jsonl": b"",
-    "list.jsonl": b"[1, 2, 3]\n[4]\n",
-}
+from .not_journals import NOT_JOURNALS
 
 
 @pytest.fixture
