@@ -13,7 +13,9 @@ Exit codes (`stimctl.errors.ExitCode`):
   next `run`/`dry-run` closes it as interrupted); a torn last line is reported here;
 * 8 tampered: one line saying what was found (truncation, edit, swap, forged or replayed
   seal, a row that disagrees, a missing journal, ...);
-* 2 no such journal or session.
+* 2 no such journal or session, or a file that is not a journal at all (no line of it is
+  a journal record, and it is neither in the journals folder nor on record; `report`
+  shares the rule through `attest_target`).
 
 `show` lists the records and marks the first line where the hash chain breaks (exit 8);
 its verdict is the chain's alone: use `verify` for the seal, signatures and the store.
@@ -33,6 +35,7 @@ from stimctl.journal.verify import VerifyResult, read_bytes, verify_bytes
 
 if TYPE_CHECKING:
     from stimctl.journal.attest import Attestation
+    from stimctl.records.store import Store
 
 
 @click.group()
@@ -42,7 +45,8 @@ def journal() -> None:
 
 def attest_target(target: str) -> tuple[Path | None, Attestation]:
     """The journal TARGET names and its verdict; the path is None when the store has the
-    session but its journal is gone (the verdict then says so)."""
+    session but its journal is gone (the verdict then says so). A file that is not a
+    journal at all is a ConfigError (exit 2), not a verdict (`journal verify`, `report`)."""
     from stimctl.records.journal_check import (
         attest_path,
         attest_session,
@@ -54,6 +58,7 @@ def attest_target(target: str) -> tuple[Path | None, Attestation]:
     try:
         candidate = Path(target)
         if candidate.exists():
+            _refuse_a_file_that_is_not_a_journal(candidate, store)
             return candidate, attest_path(candidate, store)
         row = None if store is None else find_row(store, target)
         if store is not None and row is not None:
@@ -72,6 +77,41 @@ def attest_target(target: str) -> tuple[Path | None, Attestation]:
     finally:
         if store is not None:
             store.close()
+
+
+def _refuse_a_file_that_is_not_a_journal(path: Path, store: Store | None) -> None:
+    """A path to something that was never a journal is bad input, not tampering: exit 8
+    stays the verdict on a real journal. A file in the journals folder or on record is a
+    journal whatever is left of it (truncated to nothing is tampering)."""
+    from stimctl.journal import journals_dir
+    from stimctl.journal.writer import JOURNAL_SUFFIX
+    from stimctl.records.journal_check import find_row
+
+    if not path.is_file() or _has_a_journal_record(path):
+        return
+    if path.resolve().parent == journals_dir().resolve():
+        return
+    session_id = path.name.removesuffix(JOURNAL_SUFFIX)
+    if store is not None and find_row(store, session_id) is not None:
+        return
+    raise ConfigError(
+        f"{path} is not a stimctl journal (no line of it is a journal record); "
+        "give a session id or a journal file (.jsonl)"
+    )
+
+
+def _has_a_journal_record(path: Path) -> bool:
+    from stimctl.journal.record import schema_problem
+
+    with path.open("rb") as file:
+        for line in file:
+            try:
+                obj = json.loads(line)
+            except ValueError:  # also UnicodeDecodeError
+                continue
+            if schema_problem(obj) is None:
+                return True
+    return False
 
 
 @journal.command("verify")

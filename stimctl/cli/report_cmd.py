@@ -38,7 +38,6 @@ def report(session: str, fmt: str, output: Path | None) -> int:
     from stimctl.errors import ExitCode
     from stimctl.report import load_session, render, write_report
 
-    _refuse_a_file_that_is_not_a_journal(session)
     journal, attestation = attest_target(session)
     if journal is None:
         click.echo(f"{session}: TAMPERED: {attestation.message}", err=True)
@@ -55,46 +54,3 @@ def report(session: str, fmt: str, output: Path | None) -> int:
         click.echo(f"warning: journal tampered: {attestation.message}", err=True)
         return ExitCode.TAMPERED
     return ExitCode.OK
-
-
-def _refuse_a_file_that_is_not_a_journal(target: str) -> None:
-    """A path to something that was never a journal is bad input, not tampering: exit 8
-    stays the verdict on a real journal. A file in the journals folder or on record is a
-    journal whatever is left of it (truncated to nothing is tampering)."""
-    from stimctl.errors import ConfigError
-    from stimctl.journal import journals_dir
-    from stimctl.journal.writer import JOURNAL_SUFFIX
-    from stimctl.records.journal_check import find_row, open_existing_store
-
-    path = Path(target)
-    if not path.is_file() or _has_a_journal_record(path):
-        return
-    if path.resolve().parent == journals_dir().resolve():
-        return
-    store = open_existing_store()
-    if store is not None:
-        try:
-            if find_row(store, path.name.removesuffix(JOURNAL_SUFFIX)) is not None:
-                return
-        finally:
-            store.close()
-    raise ConfigError(
-        f"{target} is not a stimctl journal (no line of it is a journal record); "
-        "give a session id or a journal file (.jsonl)"
-    )
-
-
-def _has_a_journal_record(path: Path) -> bool:
-    import json
-
-    from stimctl.journal.record import schema_problem
-
-    with path.open("rb") as file:
-        for line in file:
-            try:
-                obj = json.loads(line)
-            except ValueError:  # also UnicodeDecodeError
-                continue
-            if schema_problem(obj) is None:
-                return True
-    return False

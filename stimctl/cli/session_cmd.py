@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 
 DEFAULT_DRY_RUN_DEVICE = "magstim-rapid2-super-plus-240v"
 
+# the console of `run` and `dry-run` (issue 16 item 6): an optional bell before each train
+_train_cue = click.option(
+    "--train-cue",
+    "train_cue_s",
+    type=click.FloatRange(min=0.5, max=30.0),
+    default=None,
+    metavar="SECONDS",
+    help="Console: ring the terminal bell this many seconds before each train [off].",
+)
+
 
 def _common(func: click.decorators.FC) -> click.decorators.FC:
     options = [
@@ -118,14 +128,7 @@ def _common(func: click.decorators.FC) -> click.decorators.FC:
     help="Inject a fault, e.g. 'overheat@120', 'link-loss@60', 'coil-removed@30'.",
 )
 @click.option("--console", "with_console", is_flag=True, help="Open the operator console.")
-@click.option(
-    "--train-cue",
-    "train_cue_s",
-    type=click.FloatRange(min=0.5, max=30.0),
-    default=None,
-    metavar="SECONDS",
-    help="Console: ring the terminal bell this many seconds before each train [off].",
-)
+@_train_cue
 @LSL_OPTION
 def dry_run(
     device_name: str,
@@ -211,14 +214,7 @@ def session_speed(speed: str | None, *, console: bool) -> str:
     metavar="KEY=VALUE",
     help="Driver option, e.g. unlock_code=... or version=9.0 for a Rapid².",
 )
-@click.option(
-    "--train-cue",
-    "train_cue_s",
-    type=click.FloatRange(min=0.5, max=30.0),
-    default=None,
-    metavar="SECONDS",
-    help="Console: ring the terminal bell this many seconds before each train [off].",
-)
+@_train_cue
 @LSL_OPTION
 def run(
     device_name: str,

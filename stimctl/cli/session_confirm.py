@@ -4,7 +4,7 @@ the screen, then the operator types the subject id (`start` in research mode).
 A session on a stimulator must not start because a command line was recalled from the
 shell history: the typed answer proves someone read the plan for this subject. `--yes`
 skips it for scripts; without a terminal and without `--yes` the run is refused (nobody
-could have read the plan). A wrong answer fires nothing and exits NOT_CONFIRMED (12).
+could have read the plan). A wrong answer fires nothing and exits NOT_CONFIRMED (13).
 """
 
 from __future__ import annotations

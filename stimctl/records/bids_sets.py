@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from stimctl.records.trains import SessionTrains, TrainRow
+from stimctl.records.trains import SessionTrains, TrainRow, journal_int, journal_number
 
 NA: Final = "n/a"
 
@@ -148,9 +148,9 @@ def _levels(
     train: TrainRow, pattern: dict[str, Any]
 ) -> tuple[tuple[int | None, float | None], tuple[int, float] | None]:
     if pattern.get("kind") == "theta-burst":
-        per_burst = _int(pattern.get("pulses_per_burst"))
-        burst_hz = _float(pattern.get("burst_frequency_hz"))
-        rate = _float(pattern.get("burst_rate_hz"))
+        per_burst = journal_int(pattern.get("pulses_per_burst"))
+        burst_hz = journal_number(pattern.get("burst_frequency_hz"))
+        rate = journal_number(pattern.get("burst_rate_hz"))
         if per_burst and burst_hz and rate and train.pulses_planned:
             return (per_burst, burst_hz), (train.pulses_planned // per_burst, rate)
     return (train.pulses_planned, train.frequency_hz), None
@@ -172,18 +172,6 @@ def _threshold(session: SessionTrains) -> Threshold:
     subject = session.start.get("subject")
     subject = subject if isinstance(subject, dict) else {}
     kind = subject.get("threshold_kind") or "rmt"
-    value = _float(subject.get("reference_percent_mso") or subject.get("rmt_percent_mso"))
+    value = journal_number(subject.get("reference_percent_mso") or subject.get("rmt_percent_mso"))
     method = subject.get("rmt_method")
     return Threshold(str(kind), value, str(method) if method else None, None, None)
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value

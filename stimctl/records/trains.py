@@ -138,11 +138,11 @@ def _trains(
         rmt = threshold.percent_mso if threshold else None
         pulses = pulse_counts.get(train)
         if pulses is None and end is not None:
-            pulses = _int(end["payload"].get("pulses"))
-        onset = _number(payload.get("actual_onset_s"))
+            pulses = journal_int(end["payload"].get("pulses"))
+        onset = journal_number(payload.get("actual_onset_s"))
         if onset is None:
             onset = start["mono"] - origin
-        end_s = _number(end["payload"].get("end_s")) if end else None
+        end_s = journal_number(end["payload"].get("end_s")) if end else None
         duration = None
         if end is not None:
             duration = end_s - onset if end_s is not None else end["mono"] - start["mono"]
@@ -162,8 +162,8 @@ def _trains(
                 onset_s=round(onset, 6),
                 duration_s=round(duration, 6) if duration is not None else None,
                 pulses=pulses,
-                pulses_planned=_int(payload.get("pulses_planned")),
-                frequency_hz=_number(payload.get("frequency_hz")),
+                pulses_planned=journal_int(payload.get("pulses_planned")),
+                frequency_hz=journal_number(payload.get("frequency_hz")),
                 intensity_pct_mso=mso,
                 intensity_pct_rmt=round(mso / rmt * 100.0, 2) if mso and rmt else None,
                 rmt_pct_mso=rmt,
@@ -182,13 +182,16 @@ def _trains(
     return rows
 
 
-def _number(value: object) -> float | None:
+def journal_number(value: object) -> float | None:
+    """A number from a journal payload, else None (a bool, text or a missing key is no
+    number: never guessed)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
 
 
-def _int(value: object) -> int | None:
+def journal_int(value: object) -> int | None:
+    """A whole number from a journal payload, else None (as `journal_number`)."""
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value
@@ -198,4 +201,4 @@ def train_percent_mso(payload: dict[str, object]) -> float | None:
     """The % MSO a train was set to: the engine journals ``intensity_percent_mso``
     (``intensity_pct_mso`` is the older documented name, still read)."""
     value = payload.get("intensity_percent_mso", payload.get("intensity_pct_mso"))
-    return _number(value)
+    return journal_number(value)

@@ -116,7 +116,7 @@ def test_anything_else_fires_nothing_and_exits_not_confirmed(
     args = ["run", protocol, "--subject", "S-01", *STIMSIM, *SIGN_IN]
     started = time.monotonic()
     code, err = run_at_a_terminal(args, PASSWORD + typed + "\n", home)
-    assert code == ExitCode.NOT_CONFIRMED == 12, err
+    assert code == ExitCode.NOT_CONFIRMED == 13, err
     last = err.strip().splitlines()[-1]
     assert "not started" in last and "no pulse was delivered" in last and "Traceback" not in err
     assert journals(home) == [] and sessions_of(home) == []

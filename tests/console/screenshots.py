@@ -9,7 +9,6 @@ written as SVG and turned into PNG with headless Chromium.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import shutil
 import subprocess
@@ -26,8 +25,7 @@ from stimctl.console.summary_screen import SummaryScreen
 from stimctl.session.runner import Prepared
 from stimctl.session.summary import Snapshot
 from tests.console import frozen
-from tests.console.harness import FIXED_NOW
-from tests.console.test_console_snapshots import needing_override, shipped
+from tests.console.test_console_snapshots import needing_override, picture, shipped
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 CELL_PX = (12.35, 25.0)
@@ -72,18 +70,11 @@ def svg(name: str, size: tuple[int, int], directory: Path) -> str:
     snapshot, steps = SCREENS[name]
     prepared: Prepared = needing_override(directory) if name == "prestart-override" else shipped()
 
-    async def main() -> str:
-        engine = frozen.FrozenEngine(prepared, directory, snapshot)
-        app = ConsoleApp(
-            engine, prepared, operator="nurse-kim", wall=lambda: FIXED_NOW, flash=False
-        )
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await steps(app, pilot)
-            await pilot.pause(0.2)
-            return app.export_screenshot(title="stimctl")
+    async def steps_then_settle(app: ConsoleApp, pilot: Pilot[Any]) -> None:
+        await steps(app, pilot)
+        await pilot.pause(0.2)  # a picture for people: let the last redraw land
 
-    return asyncio.run(main())
+    return picture(directory, prepared, snapshot, size, steps_then_settle)
 
 
 def main(out: Path) -> list[Path]:

@@ -9,15 +9,8 @@ import pytest
 
 from stimctl.cli import main
 from stimctl.errors import ExitCode
+from tests.journal.not_journals import NOT_JOURNALS
 from tests.report.journals import real_session
-
-NOT_JOURNALS = {
-    "text.txt": b"hello\n",
-    "other.json": b'{"a": 1}\n',
-    "binary.jsonl": b"\x00\x01garbage",
-    "empty.jsonl": b"",
-    "list.jsonl": b"[1, 2, 3]\n[4]\n",
-}
 
 
 @pytest.mark.parametrize("name", sorted(NOT_JOURNALS))
