@@ -67,15 +67,14 @@ def outcome_record(
 @click.argument("subject_id")
 def outcome_list(subject_id: str) -> None:
     """Every outcome score of SUBJECT_ID, oldest first."""
-    from stimctl.cli.records_cmd import open_store
+    from stimctl.cli.records_cmd import echo_records
     from stimctl.records.outcomes import list_outcomes
 
-    with open_store() as store:
-        records = list_outcomes(store, subject_id)
-    if not records:
-        click.echo(f"no outcome on record for {subject_id}")
-    for r in records:
-        click.echo(f"{r.measured_on.isoformat()}  {r.scale:<7} {r.value:g}  {r.notes}".rstrip())
+    echo_records(
+        lambda store: list_outcomes(store, subject_id),
+        lambda r: f"{r.measured_on.isoformat()}  {r.scale:<7} {r.value:g}  {r.notes}".rstrip(),
+        f"no outcome on record for {subject_id}",
+    )
 
 
 @outcome.command("scales")

@@ -15,7 +15,7 @@ from pytest_mock import MockerFixture
 
 from stimctl.records import Store, add_subject, history_for, list_sessions
 from stimctl.records.models import SessionRecord
-from stimctl.records.sessions import insert_session, running_rows
+from stimctl.records.sessions import begin_session, get_session, insert_session, running_rows
 from stimctl.records.start import SessionStart, start_session
 from stimctl.safety.inputs import History, PastSession
 from tests.records.conftest import DIGEST, NOW
@@ -123,3 +123,42 @@ def test_a_start_with_no_running_row_takes_one_write_transaction(
     # transaction of its own first, and leaves the live row running.
     second = start_session(store, SessionStart(**{**request.__dict__, "session_id": "two"}), check)
     assert writes.call_count == 3 and second.decision == 1 and second.reconciled == ()
+
+
+def test_a_session_start_carries_every_field_into_the_row(store: Store, subject: str) -> None:
+    request = SessionStart(
+        subject_id="S-01",
+        session_id="full",
+        protocol_name="dep-saint",
+        protocol_digest=DIGEST,
+        pulses_planned=1800,
+        started_at=NOW,
+        journal_path="/j/full.jsonl",
+        operator_id="op-1",
+        device="magstim-rapid2",
+        coil="d70",
+        protocol_class="itbs",
+        simulated=True,
+        mode="research",
+        study_id="ST-1",
+    )
+    row = start_session(store, request, lambda history, at: None).record
+    stored = get_session(store, "full")
+    assert stored == row
+    for name in ("journal_path", "operator_id", "device", "coil", "protocol_class", "mode"):
+        assert getattr(stored, name) == getattr(request, name), name
+    assert stored.simulated and stored.study_id == "ST-1" and stored.owner_pid is not None
+    assert stored.threshold_id is not None  # the subject's latest threshold
+
+
+def test_an_unknown_column_is_refused_not_dropped(store: Store, subject: str) -> None:
+    with pytest.raises(TypeError, match="pulses_plannd"):
+        begin_session(
+            store,
+            subject_id="S-01",
+            protocol_name="p",
+            protocol_digest=DIGEST,
+            pulses_planned=1,
+            started_at=NOW,
+            pulses_plannd=2,  # type: ignore[call-arg]
+        )
