@@ -217,14 +217,16 @@ def _console(
         results.put(f"console {console}: {exc}")
 
 
-def _starts(target: str, console: int, go: Any) -> tuple[list[float], list[float]]:
-    """The start times of this console, and how long each waited for the subject's lock
+def _starts(target: str, console: int, go: Any) -> tuple[list[float], list[float], list[float]]:
+    """The start times of this console, the console's own CPU time in each (the server's
+    is not in it), and how long each waited for the subject's lock
     (PostgreSQL: the ``SELECT ... FOR UPDATE``; SQLite: its lock is the ``BEGIN
     IMMEDIATE`` of the write transaction, so the wait is the time to the first
     statement inside it)."""
     store = Store.open(Path(target)) if not target.startswith("postgres") else _open_pg(target)
     samples: list[float] = []
     waits: list[float] = []
+    cpu: list[float] = []
     lock_subject = store.lock_subject
     entered: list[float] = []
 
@@ -252,9 +254,10 @@ def _starts(target: str, console: int, go: Any) -> tuple[list[float], list[float
             started_at=dt.datetime.now(dt.UTC),
             protocol_class="itbs",
         )
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         started = start_session(store, request, lambda history, at: len(history.sessions))
         samples.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - cpu0)
         end_session(
             store,
             started.record.id,
@@ -264,7 +267,7 @@ def _starts(target: str, console: int, go: Any) -> tuple[list[float], list[float
             ended_at=dt.datetime.now(dt.UTC),
         )
     store.close()
-    return samples, waits
+    return samples, waits, cpu
 
 
 def _open_pg(url: str) -> Store:
@@ -306,6 +309,7 @@ def _run_consoles(label: str, target: str, consoles: int = CONSOLES) -> None:
     go.set()
     samples: list[float] = []
     waits: list[float] = []
+    cpu: list[float] = []
     for _ in workers:
         got = results.get(timeout=600)
         if isinstance(got, str):
@@ -313,11 +317,13 @@ def _run_consoles(label: str, target: str, consoles: int = CONSOLES) -> None:
         else:
             samples += got[0]
             waits += got[1]
+            cpu += got[2]
     for worker in workers:
         worker.join(timeout=60)
     if samples:
         stats(f"{label}: start, {consoles} console(s)", samples)
         stats("  of which waiting for the lock", waits)
+        stats("  console CPU time per start", cpu)
 
 
 def concurrent_section(total: int) -> None:
