@@ -140,7 +140,7 @@ def course_change(
 
         get_subject(store, subject_id)  # an unknown subject fails before the password
         pending = PendingSignature(
-            store, by_id, meaning=meaning, record_type="other", from_stdin=password_stdin
+            store, by_id, meaning=meaning, record_type="course_change", from_stdin=password_stdin
         )
         record = change_course(
             store, change, within=lambda conn, rec: pending.sign(conn, rec.id, _plain(rec))

@@ -26,7 +26,9 @@ from stimctl.identity.operators import SIGNING_ROLES, Authenticated, Role, requi
 from stimctl.records.store import Store
 from stimctl.records.values import new_id, now_utc, record_from_row, utc_text
 
-RecordType = Literal["override", "course", "adverse_event_review", "site_approval", "other"]
+RecordType = Literal[
+    "override", "course", "adverse_event_review", "site_approval", "other", "course_change"
+]
 MAX_SIGNING_DELAY: Final = dt.timedelta(minutes=2)
 """From the credential entry to the signature row: long enough to write the record,
 too short to count as a session-long login."""
