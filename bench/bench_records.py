@@ -9,7 +9,8 @@ Prints median and p99 of:
   * the whole pre-session check: `evaluate_for_subject` (subject + history + engine);
   * the locked session start `start_session` (reconcile the subject's running rows, read
     history, run the safety engine on it and insert the running row, one transaction).
-And, with 10,000 sessions on record, session start (lock, reconcile, history, insert,
+Then `history_for` and `evaluate_for_subject` with 100,000 sessions on record (bulk
+seeded). And, with 10,000 sessions on record, session start (lock, reconcile, history, insert,
 one transaction; no safety engine) from 8 concurrent consoles (processes), on SQLite and
 on PostgreSQL (a server from the pgserver wheel, or $STIMCTL_BENCH_DATABASE_URL).
 Run: .venv/bin/python bench/bench_records.py [sessions] [evaluations]
@@ -81,14 +82,10 @@ def main() -> None:
     end_day = dt.datetime(2026, 11, 24, 8, tzinfo=dt.UTC)
     first_day = end_day - dt.timedelta(days=days)
     with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "stimctl.db") as store:
-        table = screening_table()
         for n in range(SUBJECTS):
             sid = f"S-{n:02d}"
             add_subject(store, sid)
-            record_threshold(store, ThresholdRecord(sid, 50.0, "emg", end_day.date()))
-            answers = dict.fromkeys(table.items, False)
-            screening = Screening(table.questionnaire, end_day.date(), answers)
-            record_screening(store, screening_from(sid, screening))
+            _clinical(store, sid, end_day.date())
             start_course(store, CourseRecord(sid, "dep-saint", "d" * 64, 50, first_day.date()))
         inserts: list[float] = []
         updates: list[float] = []
@@ -165,7 +162,46 @@ def main() -> None:
                 ended_at=dt.datetime.now(dt.UTC),
             )
         stats("start_session (locked check+insert)", starts)
+    rules_section(RULE_SESSIONS, evaluations)
     concurrent_section(total)
+
+
+RULE_SESSIONS = 100_000
+
+
+def _clinical(store: Store, sid: str, day: dt.date) -> None:
+    """A threshold and a clear screening: what a session start needs besides history."""
+    record_threshold(store, ThresholdRecord(sid, 50.0, "emg", day))
+    table = screening_table()
+    answers = dict.fromkeys(table.items, False)
+    record_screening(store, screening_from(sid, Screening(table.questionnaire, day, answers)))
+
+
+def rules_section(total: int, evaluations: int) -> None:
+    """The rules' side with `total` sessions on record (bulk seeded as in the concurrent
+    section: one session an hour per subject, more than any schedule allows, so the
+    35-day look-back holds ~840 rows)."""
+    saint = load_protocol("dep-saint")
+    site = SiteRules(accelerated_allowed=True)
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "stimctl.db") as store:
+        _seed(store, total)
+        now = dt.datetime.now(dt.UTC)
+        _clinical(store, "S-00", now.date() - dt.timedelta(days=1))
+        with store.read() as conn:
+            on_record = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        print(f"rule evaluation with {on_record} sessions on record ({SUBJECTS} subjects)")
+        history = history_for(store, "S-00", now)
+        stats(
+            f"history_for ({len(history.sessions)} sessions)",
+            [timed(lambda: history_for(store, "S-00", now)) for _ in range(evaluations)],
+        )
+        stats(
+            "evaluate_for_subject (store+engine)",
+            [
+                timed(lambda: evaluate_for_subject(store, saint, "S-00", now=now, site=site))
+                for _ in range(evaluations)
+            ],
+        )
 
 
 CONSOLES = 8
@@ -181,9 +217,32 @@ def _console(
         results.put(f"console {console}: {exc}")
 
 
-def _starts(target: str, console: int, go: Any) -> list[float]:
+def _starts(target: str, console: int, go: Any) -> tuple[list[float], list[float], list[float]]:
+    """The start times of this console, the console's own CPU time in each (the server's
+    is not in it), and how long each waited for the subject's lock
+    (PostgreSQL: the ``SELECT ... FOR UPDATE``; SQLite: its lock is the ``BEGIN
+    IMMEDIATE`` of the write transaction, so the wait is the time to the first
+    statement inside it)."""
     store = Store.open(Path(target)) if not target.startswith("postgres") else _open_pg(target)
     samples: list[float] = []
+    waits: list[float] = []
+    cpu: list[float] = []
+    lock_subject = store.lock_subject
+    entered: list[float] = []
+
+    def timed_lock(conn: Any, subject_id: str) -> None:
+        t0 = time.perf_counter()
+        lock_subject(conn, subject_id)
+        waits.append(time.perf_counter() - (entered[-1] if store.backend == "sqlite" else t0))
+
+    store.lock_subject = timed_lock  # type: ignore[method-assign]
+    write = store.write
+
+    def timed_write() -> Any:
+        entered.append(time.perf_counter())
+        return write()
+
+    store.write = timed_write  # type: ignore[method-assign]
     go.wait()
     for n in range(STARTS_PER_CONSOLE):
         request = SessionStart(
@@ -195,9 +254,10 @@ def _starts(target: str, console: int, go: Any) -> list[float]:
             started_at=dt.datetime.now(dt.UTC),
             protocol_class="itbs",
         )
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         started = start_session(store, request, lambda history, at: len(history.sessions))
         samples.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - cpu0)
         end_session(
             store,
             started.record.id,
@@ -207,7 +267,7 @@ def _starts(target: str, console: int, go: Any) -> list[float]:
             ended_at=dt.datetime.now(dt.UTC),
         )
     store.close()
-    return samples
+    return samples, waits, cpu
 
 
 def _open_pg(url: str) -> Store:
@@ -248,16 +308,22 @@ def _run_consoles(label: str, target: str, consoles: int = CONSOLES) -> None:
     time.sleep(3.0)  # every console connected and waiting
     go.set()
     samples: list[float] = []
+    waits: list[float] = []
+    cpu: list[float] = []
     for _ in workers:
         got = results.get(timeout=600)
         if isinstance(got, str):
             print(f"  {label}: {got}")
         else:
-            samples += got
+            samples += got[0]
+            waits += got[1]
+            cpu += got[2]
     for worker in workers:
         worker.join(timeout=60)
     if samples:
         stats(f"{label}: start, {consoles} console(s)", samples)
+        stats("  of which waiting for the lock", waits)
+        stats("  console CPU time per start", cpu)
 
 
 def concurrent_section(total: int) -> None:
@@ -293,6 +359,11 @@ def _pg_section(url: str, total: int) -> None:
     try:
         with _open_pg(scoped) as store:
             _seed(store, total)
+        with psycopg.connect(scoped, autocommit=True) as conn:
+            # A live server's autovacuum analyzes a table after it changed by 10 %; the
+            # bulk seed came a moment ago. Without statistics the planner takes the
+            # look-back for 5 rows, not ~800, and sorts a bitmap scan (3-4x slower).
+            conn.execute(b"ANALYZE")
         _run_consoles("PostgreSQL", scoped, 1)
         _run_consoles("PostgreSQL", scoped)
     finally:

@@ -67,15 +67,14 @@ def outcome_record(
 @click.argument("subject_id")
 def outcome_list(subject_id: str) -> None:
     """Every outcome score of SUBJECT_ID, oldest first."""
-    from stimctl.cli.records_cmd import open_store
+    from stimctl.cli.records_cmd import echo_records
     from stimctl.records.outcomes import list_outcomes
 
-    with open_store() as store:
-        records = list_outcomes(store, subject_id)
-    if not records:
-        click.echo(f"no outcome on record for {subject_id}")
-    for r in records:
-        click.echo(f"{r.measured_on.isoformat()}  {r.scale:<7} {r.value:g}  {r.notes}".rstrip())
+    echo_records(
+        lambda store: list_outcomes(store, subject_id),
+        lambda r: f"{r.measured_on.isoformat()}  {r.scale:<7} {r.value:g}  {r.notes}".rstrip(),
+        f"no outcome on record for {subject_id}",
+    )
 
 
 @outcome.command("scales")
@@ -141,7 +140,7 @@ def course_change(
 
         get_subject(store, subject_id)  # an unknown subject fails before the password
         pending = PendingSignature(
-            store, by_id, meaning=meaning, record_type="other", from_stdin=password_stdin
+            store, by_id, meaning=meaning, record_type="course_change", from_stdin=password_stdin
         )
         record = change_course(
             store, change, within=lambda conn, rec: pending.sign(conn, rec.id, _plain(rec))

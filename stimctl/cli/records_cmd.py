@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -23,16 +23,31 @@ from stimctl.errors import ConfigError, ExitCode
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES, RISK_FACTORS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from stimctl.protocol.models import Protocol
-    from stimctl.records import CourseRecord, Store
+    from stimctl.records import AdverseEventRecord, CourseRecord, Store
+
+T = TypeVar("T")
 
 
 def open_store() -> Store:
     from stimctl.records import Store
 
     return Store.open()
+
+
+def echo_records(
+    fetch: Callable[[Store], Sequence[T]], line: Callable[[T], str], empty: str
+) -> None:
+    """The body of a list command: the records `fetch` reads, one `line` each, or
+    `empty` when there are none."""
+    with open_store() as store:
+        records = fetch(store)
+    if not records:
+        click.echo(empty)
+    for record in records:
+        click.echo(line(record))
 
 
 def _plain(record: Any) -> dict[str, Any]:
@@ -515,15 +530,14 @@ def course_show(subject_id: str) -> None:
     """Every course of SUBJECT_ID."""
     from stimctl.records import list_courses
 
-    with open_store() as store:
-        courses = list_courses(store, subject_id)
-    if not courses:
-        click.echo(f"no course on record for {subject_id}")
-    for c in courses:
-        click.echo(
+    echo_records(
+        lambda store: list_courses(store, subject_id),
+        lambda c: (
             f"{c.id}  {c.status:<6} {c.protocol_name:<24} {c.planned_sessions} sessions"
             f" from {c.start_date.isoformat()}"
-        )
+        ),
+        f"no course on record for {subject_id}",
+    )
 
 
 @course.command("close")
@@ -778,17 +792,19 @@ def ae_list(subject_id: str) -> None:
     """Every adverse event of SUBJECT_ID."""
     from stimctl.records import list_adverse_events
 
-    with open_store() as store:
-        events = list_adverse_events(store, subject_id)
-    if not events:
-        click.echo(f"no adverse events on record for {subject_id}")
-    for e in events:
+    def line(e: AdverseEventRecord) -> str:
         state = (
             f"reviewed by {e.reviewed_by}"
             if e.reviewed_by
             else ("BLOCKS until reviewed" if e.blocks else "not reviewed")
         )
-        click.echo(f"{e.label()}  {state}  {e.notes}".rstrip())
+        return f"{e.label()}  {state}  {e.notes}".rstrip()
+
+    echo_records(
+        lambda store: list_adverse_events(store, subject_id),
+        line,
+        f"no adverse events on record for {subject_id}",
+    )
 
 
 def _attach_course_records() -> None:

@@ -24,9 +24,11 @@ from typing import Any, Final, Literal
 from stimctl.errors import AuthError
 from stimctl.identity.operators import SIGNING_ROLES, Authenticated, Role, require_role
 from stimctl.records.store import Store
-from stimctl.records.values import from_utc_text, new_id, now_utc, utc_text
+from stimctl.records.values import new_id, now_utc, record_from_row, utc_text
 
-RecordType = Literal["override", "course", "adverse_event_review", "site_approval", "other"]
+RecordType = Literal[
+    "override", "course", "adverse_event_review", "site_approval", "other", "course_change"
+]
 MAX_SIGNING_DELAY: Final = dt.timedelta(minutes=2)
 """From the credential entry to the signature row: long enough to write the record,
 too short to count as a session-long login."""
@@ -193,14 +195,4 @@ def matches(signature: Signature, content: Mapping[str, Any]) -> bool:
 
 
 def _signature(row: tuple[Any, ...]) -> Signature:
-    return Signature(
-        id=row[0],
-        signer_id=row[1],
-        signer_name=row[2],
-        signer_role=row[3],
-        meaning=row[4],
-        record_type=row[5],
-        record_id=row[6],
-        content_digest=row[7],
-        signed_at=from_utc_text(row[8]),
-    )
+    return record_from_row(Signature, _COLUMNS, row, times=("signed_at",))

@@ -13,7 +13,7 @@ from stimctl.errors import ConfigError, StateError
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES, AdverseEventRecord
 from stimctl.records.store import Store
 from stimctl.records.subjects import ensure_operator, require_subject
-from stimctl.records.values import from_utc_text, maybe_utc, new_id, now_utc, utc_text
+from stimctl.records.values import new_id, now_utc, record_from_row, utc_text
 
 _AE_COLUMNS = (
     "id, subject_id, session_id, kind, severity, pulse_index, notes, occurred_at,"
@@ -144,18 +144,10 @@ def _require_event(conn: sqlite3.Connection, event_id: str) -> AdverseEventRecor
 
 
 def _event(row: tuple[Any, ...]) -> AdverseEventRecord:
-    return AdverseEventRecord(
-        id=row[0],
-        subject_id=row[1],
-        session_id=row[2],
-        kind=row[3],
-        severity=row[4],
-        pulse_index=row[5],
-        notes=row[6],
-        occurred_at=from_utc_text(row[7]),
-        recorded_by=row[8],
-        recorded_at=maybe_utc(row[9]),
-        reviewed_by=row[10],
-        reviewed_at=maybe_utc(row[11]),
-        review_notes=row[12],
+    return record_from_row(
+        AdverseEventRecord,
+        _AE_COLUMNS,
+        row,
+        times=("occurred_at",),
+        maybe_times=("recorded_at", "reviewed_at"),
     )

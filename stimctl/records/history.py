@@ -105,20 +105,21 @@ def _past_sessions(
     row of the look-back while it holds the subject's lock, so its cost is the lock's
     hold time (bench/bench_records.py)."""
     rows = conn.execute(f"SELECT {_PAST_COLUMNS} FROM sessions {where}", args).fetchall()
-    return [
-        (
-            row[0],
-            PastSession(
-                started_at=from_utc_text(row[1]),
-                pulses_delivered=rule_pulses(row[5], int(row[2]), int(row[3]), bool(row[4])),
-                protocol_class=row[6],
-                protocol_name=row[7],
-                status=row[5],
-                ended_at=maybe_utc(row[8]),
-            ),
-        )
-        for row in rows
-    ]
+    parse, utc = dt.datetime.fromisoformat, dt.UTC
+    out: list[tuple[str, PastSession]] = []
+    for sid, started, planned, delivered, exact, status, kind, name, ended in rows:
+        start: dt.datetime | None
+        end: dt.datetime | None
+        try:
+            start, end = parse(started), (None if ended is None else parse(ended))
+        except (TypeError, ValueError):
+            start = end = None
+        if start is None or start.tzinfo is not utc or (end is not None and end.tzinfo is not utc):
+            # Not the stored form: from_utc_text converts an equivalent or names the bad text.
+            start, end = from_utc_text(started), maybe_utc(ended)
+        pulses = rule_pulses(status, planned, delivered, exact)
+        out.append((sid, PastSession(start, pulses, kind, name, status, end)))
+    return out
 
 
 def subject_for(store: Store, subject_id: str, *, threshold_id: str | None = None) -> Subject:

@@ -22,6 +22,7 @@ rather than meaning something else on the server.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -49,6 +50,9 @@ class UnsupportedSql(RuntimeError):
     error: write it in the shared subset, or branch on the backend)."""
 
 
+# The repositories' SQL is a few hundred fixed strings (values go in as parameters): a
+# session start runs about fifteen of them, so each is translated once per process.
+@functools.lru_cache(maxsize=1024)
 def translate(sql: str) -> str:
     """`sql` in stimctl's SQLite dialect, as PostgreSQL SQL for psycopg's ``%s`` style."""
     if _UNSUPPORTED.match(sql):

@@ -100,24 +100,24 @@ class PostgresStore(Store):
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._translated():
-            conn = self._pg
-            conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-            try:
-                # The repositories are typed against sqlite3.Connection; PgConnection is
-                # the part of it they use (ADR records-postgres).
-                yield cast(sqlite3.Connection, conn)
-            except BaseException:
-                _rollback(conn)
-                raise
-            conn.execute("COMMIT")
+        with self._transaction("BEGIN ISOLATION LEVEL READ COMMITTED") as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
+        with self._transaction("BEGIN ISOLATION LEVEL REPEATABLE READ") as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """Committed on success, rolled back on any exception. Writes run READ COMMITTED
+        (the start's row lock orders them); reads one snapshot (REPEATABLE READ)."""
         with self._lock, self._translated():
             conn = self._pg
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            conn.execute(begin)
             try:
+                # The repositories are typed against sqlite3.Connection; PgConnection is
+                # the part of it they use (ADR records-postgres).
                 yield cast(sqlite3.Connection, conn)
             except BaseException:
                 _rollback(conn)

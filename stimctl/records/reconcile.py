@@ -106,16 +106,7 @@ def _close_from_journal(
     now = dt.datetime.now(dt.UTC)
     if journal is None or not journal.is_file():
         note = f"journal missing ({journal or 'none on record'}); {full}"
-        return _close(
-            conn,
-            row,
-            events.STATUS_INTERRUPTED,
-            row.pulses_delivered,
-            False,
-            row.chain_head,
-            now,
-            note,
-        )
+        return _close_as_full(conn, row, now, note)
     try:
         summary = close_interrupted(journal, clock=MonotonicClock())
     except JournalBusy:
@@ -124,28 +115,10 @@ def _close_from_journal(
         return _from_closed_journal(conn, row, journal, full, now)
     except JournalTampered as exc:
         note = f"journal fails verification ({exc.result.reason}); {full}"
-        return _close(
-            conn,
-            row,
-            events.STATUS_INTERRUPTED,
-            row.pulses_delivered,
-            False,
-            row.chain_head,
-            now,
-            note,
-        )
+        return _close_as_full(conn, row, now, note)
     except (StimctlError, OSError) as exc:
         note = f"journal unreadable ({exc}); {full}"
-        return _close(
-            conn,
-            row,
-            events.STATUS_INTERRUPTED,
-            row.pulses_delivered,
-            False,
-            row.chain_head,
-            now,
-            note,
-        )
+        return _close_as_full(conn, row, now, note)
     exact = summary.count.exact
     note = "" if exact else f"count is a lower bound (a train was cut short); {full}"
     ended = from_utc_text(summary.closing_record["utc"])
@@ -169,16 +142,7 @@ def _from_closed_journal(
     result = verify(journal)
     if not result.ok:
         note = f"journal fails verification ({result.reason}); {full}"
-        return _close(
-            conn,
-            row,
-            events.STATUS_INTERRUPTED,
-            row.pulses_delivered,
-            False,
-            row.chain_head,
-            now,
-            note,
-        )
+        return _close_as_full(conn, row, now, note)
     records = read(journal)
     closing = records[-1]
     count = count_pulses(records)
@@ -222,6 +186,16 @@ def _close(
         ),
     )
     return Reconciled(row.id, row.subject_id, True, status, pulses, exact, note)
+
+
+def _close_as_full(
+    conn: sqlite3.Connection, row: SessionRecord, now: dt.datetime, note: str
+) -> Reconciled:
+    """Close as interrupted with the row's own count marked inexact (the journal cannot
+    tell): the rules then count the session as full."""
+    return _close(
+        conn, row, events.STATUS_INTERRUPTED, row.pulses_delivered, False, row.chain_head, now, note
+    )
 
 
 def _left(row: SessionRecord, why: str) -> Reconciled:

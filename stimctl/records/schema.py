@@ -381,6 +381,16 @@ def _journal_store(conn: sqlite3.Connection) -> None:
     )
 
 
+def _course_change_signatures(conn: sqlite3.Connection) -> None:
+    # Course changes (issue 17 item 4) were signed with record_type 'other', the only
+    # type the CHECK allowed for them; they get their own. Signatures already made keep
+    # 'other': the type is part of the signed content, so rewriting it would break them
+    # (the course report finds both by record id).
+    from stimctl.records.allowed_values import allow_value
+
+    allow_value(conn, "signatures", "record_type", "course_change")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -394,6 +404,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _recruitment_curves,
     _course_records,
     _journal_store,
+    _course_change_signatures,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

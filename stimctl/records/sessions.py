@@ -19,7 +19,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from stimctl.errors import ConfigError, StateError
 from stimctl.journal.events import SESSION_STATUSES
@@ -51,120 +51,96 @@ class Owner:
     token: str
 
 
-def begin_session(
-    store: Store,
-    *,
-    subject_id: str,
-    protocol_name: str,
-    protocol_digest: str,
-    pulses_planned: int,
-    started_at: dt.datetime,
-    session_id: str | None = None,
-    journal_path: Path | str | None = None,
-    chain_head: str | None = None,
-    operator_id: str | None = None,
-    device: str | None = None,
-    coil: str | None = None,
-    threshold_id: str | None = None,
-    course_id: str | None = None,
-    protocol_class: str = "",
-    simulated: bool = False,
-    mode: str = "clinical",
-    study_id: str | None = None,
-    owner: Owner | None = None,
-) -> SessionRecord:
+class NewSession(TypedDict, total=False):
+    """The columns of a session about to start (`begin_session`, `insert_running`)."""
+
+    subject_id: Required[str]
+    protocol_name: Required[str]
+    protocol_digest: Required[str]
+    pulses_planned: Required[int]
+    started_at: Required[dt.datetime]
+    session_id: str | None
+    journal_path: Path | str | None
+    chain_head: str | None
+    operator_id: str | None
+    device: str | None
+    coil: str | None
+    threshold_id: str | None
+    course_id: str | None
+    protocol_class: str
+    simulated: bool
+    mode: str
+    study_id: str | None
+    owner: Owner | None
+
+
+_NEW_SESSION_KEYS = NewSession.__required_keys__ | NewSession.__optional_keys__
+
+
+def begin_session(store: Store, **new: Unpack[NewSession]) -> SessionRecord:
     """Record the start of a session (status ``running``) and return its row.
 
     `session_id` defaults to a new id; pass the journal's session id so the two match.
     `threshold_id` defaults to the subject's latest threshold; `course_id` to the active
     course when it prescribes `protocol_name` (a session of another protocol is not part
-    of the course). No rule is checked here: a session start goes through
+    of the course); `protocol_class` to "", `simulated` to False, `mode` to "clinical".
+    No rule is checked here: a session start goes through
     `stimctl.records.start.start_session`, which checks and inserts in one transaction.
     """
     with store.write() as conn:
-        return insert_running(
-            conn,
-            subject_id=subject_id,
-            protocol_name=protocol_name,
-            protocol_digest=protocol_digest,
-            pulses_planned=pulses_planned,
-            started_at=started_at,
-            session_id=session_id,
-            journal_path=journal_path,
-            chain_head=chain_head,
-            operator_id=operator_id,
-            device=device,
-            coil=coil,
-            threshold_id=threshold_id,
-            course_id=course_id,
-            protocol_class=protocol_class,
-            simulated=simulated,
-            mode=mode,
-            study_id=study_id,
-            owner=owner,
-        )
+        return insert_running(conn, **new)
 
 
-def insert_running(
-    conn: sqlite3.Connection,
-    *,
-    subject_id: str,
-    protocol_name: str,
-    protocol_digest: str,
-    pulses_planned: int,
-    started_at: dt.datetime,
-    session_id: str | None = None,
-    journal_path: Path | str | None = None,
-    chain_head: str | None = None,
-    operator_id: str | None = None,
-    device: str | None = None,
-    coil: str | None = None,
-    threshold_id: str | None = None,
-    course_id: str | None = None,
-    protocol_class: str = "",
-    simulated: bool = False,
-    mode: str = "clinical",
-    study_id: str | None = None,
-    owner: Owner | None = None,
-) -> SessionRecord:
+def insert_running(conn: sqlite3.Connection, **new: Unpack[NewSession]) -> SessionRecord:
     """`begin_session` inside the caller's write transaction."""
+    unknown = new.keys() - _NEW_SESSION_KEYS
+    if unknown:  # **kwargs would drop a misspelt or new column silently
+        raise TypeError(f"insert_running() got unexpected columns {sorted(unknown)}")
+    session_id = new.get("session_id")
     sid = validate_session_id(session_id) if session_id else new_id()
+    subject_id = new["subject_id"]
+    pulses_planned = new["pulses_planned"]
     if pulses_planned < 0:
         raise ConfigError(f"pulses planned must not be negative, got {pulses_planned}")
-    head = _check_head(chain_head)
+    head = _check_head(new.get("chain_head"))
     require_subject(conn, subject_id)
+    operator_id = new.get("operator_id")
     if operator_id is not None:
         ensure_operator(conn, operator_id)
+    threshold_id = new.get("threshold_id")
     if threshold_id is None:
         threshold = latest_threshold(conn, subject_id)
         threshold_id = threshold.id if threshold else None
+    course_id = new.get("course_id")
     if course_id is None:
         course = active_course(conn, subject_id)
-        if course is not None and course.protocol_name == protocol_name:
+        if course is not None and course.protocol_name == new["protocol_name"]:
             course_id = course.id
+    journal_path = new.get("journal_path")
+    owner = new.get("owner")
     record = SessionRecord(
         id=sid,
         subject_id=subject_id,
-        protocol_name=protocol_name,
-        protocol_digest=protocol_digest,
+        protocol_name=new["protocol_name"],
+        protocol_digest=new["protocol_digest"],
         status=SESSION_RUNNING,
         pulses_planned=pulses_planned,
         pulses_delivered=0,
-        started_at=started_at,
+        started_at=new["started_at"],
         course_id=course_id,
         journal_path=str(journal_path) if journal_path is not None else None,
         chain_head=head,
         operator_id=operator_id,
-        device=device,
-        coil=coil,
+        device=new.get("device"),
+        coil=new.get("coil"),
         threshold_id=threshold_id,
-        protocol_class=protocol_class,
-        simulated=simulated,
+        protocol_class=new.get("protocol_class", ""),
+        simulated=new.get("simulated", False),
         owner_host=owner.host if owner else None,
         owner_pid=owner.pid if owner else None,
         owner_token=owner.token if owner else None,
-        mode=mode,
-        study_id=study_id,
+        mode=new.get("mode", "clinical"),
+        study_id=new.get("study_id"),
     )
     if _row(conn, sid) is not None:
         raise ConfigError(f"session {sid!r} is already on record")

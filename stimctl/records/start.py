@@ -14,17 +14,18 @@ implements `Store.write` and `Store.lock_subject`; this module stays as it is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from stimctl.records.history import history_in
 from stimctl.records.models import SessionRecord
 from stimctl.records.owner import current_owner
 from stimctl.records.reconcile import Reconciled, has_running, reconcile, reconcile_running
-from stimctl.records.sessions import insert_running
+from stimctl.records.sessions import NewSession, insert_running
 from stimctl.records.store import Store
 from stimctl.safety.inputs import History
 
@@ -83,24 +84,9 @@ def start_session(
         during = reconcile_running(conn, start.subject_id)
         history = history_in(conn, start.subject_id, now)
         decision = check(history, now)
-        record = insert_running(
-            conn,
-            subject_id=start.subject_id,
-            session_id=start.session_id,
-            protocol_name=start.protocol_name,
-            protocol_digest=start.protocol_digest,
-            pulses_planned=start.pulses_planned,
-            started_at=now,
-            journal_path=start.journal_path,
-            operator_id=start.operator_id,
-            device=start.device,
-            coil=start.coil,
-            protocol_class=start.protocol_class,
-            simulated=start.simulated,
-            mode=start.mode,
-            study_id=start.study_id,
-            threshold_id=start.threshold_id,
-            owner=current_owner(),
-        )
+        fields = {f.name: getattr(start, f.name) for f in dataclasses.fields(start)}
+        # The row starts when the lock was taken, owned by this process.
+        new = cast(NewSession, {**fields, "started_at": now, "owner": current_owner()})
+        record = insert_running(conn, **new)
     closed = tuple(r for r in (*before, *during) if r.closed)
     return Started(record, decision, closed)

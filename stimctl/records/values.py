@@ -7,9 +7,12 @@ in time order, reads the same in any SQLite tool and ports to PostgreSQL unchang
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import time
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, TypeVar
 
 from stimctl.errors import ConfigError, RecordsError
 
@@ -17,6 +20,7 @@ from stimctl.errors import ConfigError, RecordsError
 # they can appear in file names (journals, BIDS folders) and on a command line.
 _PERSON_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _UTC_TEXT = "%Y-%m-%dT%H:%M:%S.%fZ"
+T = TypeVar("T")
 
 
 def new_id() -> str:
@@ -71,3 +75,27 @@ def from_date_text(text: str) -> dt.date:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def record_from_row(
+    make: Callable[..., T],
+    columns: str,
+    row: Sequence[Any],
+    *,
+    times: Collection[str] = (),
+    maybe_times: Collection[str] = (),
+) -> T:
+    """The record `make` builds from `row`, selected as `columns` (a column list whose
+    names are the record's fields), with the timestamps of `times` parsed and those of
+    `maybe_times` parsed unless NULL."""
+    values = dict(zip(_names(columns), row, strict=True))
+    for name in times:
+        values[name] = from_utc_text(values[name])
+    for name in maybe_times:
+        values[name] = maybe_utc(values[name])
+    return make(**values)
+
+
+@functools.cache
+def _names(columns: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in columns.split(","))

@@ -275,6 +275,11 @@ def test_cli_course_change_is_signed_by_a_physician(
     assert code == 0
     html = out_file.read_text(encoding="utf-8")
     assert "approved 6 more sessions for S-01" in html  # the signature's meaning
+    from stimctl.identity.signatures import signatures_of
+
+    [signed] = signatures_of(home_store, "course_change")
+    assert signed.signer_id == "dr-lee" and "6 more sessions" in signed.meaning
+    assert f"course_change <code>{signed.record_id}</code>" in html
 
 
 def test_cli_session_target_and_unknown_method(
