@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from drivers.magstim import Magstim200Driver
 from drivers.magstim.codec import checksum, decode_reply, encode
+from drivers.magstim.commands import GetParameters
 from drivers.magventure import MagProDriver
 from drivers.magventure.codec import (
     MAX_PAYLOAD,
@@ -57,7 +58,7 @@ def test_magstim_link_meets_garbage_with_a_driver_error(data: bytes) -> None:
     )
     driver.open_link()
     with contextlib.suppress(DriverError):
-        driver.transact("get_parameters")
+        driver.transact(GetParameters())
 
 
 @given(data=st.binary(max_size=200))
