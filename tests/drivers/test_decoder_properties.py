@@ -21,6 +21,7 @@ from drivers.magventure.codec import (
     decode_payload,
     encode_frame,
 )
+from drivers.magventure.commands import GetStatus
 from stimctl.errors import DriverError, ProtocolError
 from stimctl.hal import ScriptedPort, Transport
 from tests.vectors import load_cases
@@ -123,7 +124,7 @@ def test_magpro_driver_meets_garbage_with_a_driver_error(noise: bytes) -> None:
     driver = MagProDriver("scripted://", transport=Transport(port), reply_timeout_s=0.05)
     driver.open_link()
     try:
-        driver.transact("get_status")
+        driver.transact(GetStatus())
     except DriverError:
         pass
     finally:
