@@ -94,7 +94,9 @@ def port_for(spec: str, transport: str) -> Iterator[str]:
 def cheapest_query(driver: Any) -> Callable[[], object]:
     """Both vendors' drivers have `transact(command)`; it is not part of `Stimulator`."""
     if driver.vendor == "MagVenture":
-        return lambda: driver.transact("get_status")
+        from drivers.magventure.commands import GetStatus
+
+        return lambda: driver.transact(GetStatus())
     command = driver._keepalive_command()
     return lambda: driver.transact(command)
 

@@ -154,7 +154,13 @@ def rapid_datasheet_cap(profile: DeviceProfile, power_percent_mso: float) -> Fre
 def rapid_energy_j(profile: DeviceProfile, power_percent_mso: float) -> float | None:
     if profile.rapid is None:
         return None
-    return energy_joules(profile.rapid.energy_table)[_table_index(power_percent_mso)]
+    return energy_at(energy_joules(profile.rapid.energy_table), power_percent_mso)
+
+
+def energy_at(joules: tuple[float, ...], power_percent_mso: float) -> float:
+    """The entry of an energy table (per whole % MSO) that applies at a power: rounded up,
+    the stricter entry, as `rapid_max_frequency_hz` does."""
+    return joules[_table_index(power_percent_mso)]
 
 
 def _table_index(power_percent_mso: float) -> int:

@@ -4,10 +4,18 @@ status and coil temperature (device-protocols A4, A6, A7)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from drivers.magstim._link import MagstimLink
-from drivers.magstim.codec import NEWEST, InstrumentStatus, Reply, Version, encode
+from drivers.magstim.codec import NEWEST, InstrumentStatus, Reply, Version
+from drivers.magstim.commands import (
+    Arm,
+    Command,
+    DisableRemote,
+    Disarm,
+    EnableRemote,
+    Fire,
+    GetTemperature,
+)
 from stimctl.clock import Clock
 from stimctl.errors import DeviceRejected, DriverError, ProtocolError, StimctlError
 from stimctl.hal import (
@@ -75,10 +83,10 @@ class MagstimDriver(Stimulator):
         """Software version the frames are built for (Rapid overrides)."""
         return NEWEST
 
-    def transact(self, command: str, **args: Any) -> Reply:
-        """One codec command (names as in tests/vectors/magstim.toml), decoded."""
+    def transact(self, command: Command) -> Reply:
+        """One typed command (`drivers.magstim.commands`), sent and its reply decoded."""
         link = self._require_link()
-        reply = link.exchange(encode(command, version=self.version, **args))
+        reply = link.exchange(command.request(self.version))
         if reply.instr is not None:
             self._last_instr = InstrumentStatus(reply.instr)
             self.keepalive.touch()  # any status-returning command keeps control (A6)
@@ -93,8 +101,8 @@ class MagstimDriver(Stimulator):
             raise DriverError(f"{self.model} on {self.port_url} is not connected")
         return self._link
 
-    def _keepalive_command(self) -> str:
-        return "enable_remote"  # `Q@` (A6), re-sent as-is; Rapid v9+ overrides
+    def _keepalive_command(self) -> Command:
+        return EnableRemote()  # `Q@` (A6), re-sent as-is; Rapid v9+ overrides
 
     def _send_keepalive(self) -> None:
         self.transact(self._keepalive_command())
@@ -109,7 +117,7 @@ class MagstimDriver(Stimulator):
         return IDLE_KEEPALIVE_S
 
     def _enable_remote(self) -> Reply:
-        return self.transact("enable_remote")
+        return self.transact(EnableRemote())
 
     # -- hooks ---------------------------------------------------------------------
 
@@ -146,7 +154,7 @@ class MagstimDriver(Stimulator):
             return
         try:
             if not link.transport.closed:
-                self.transact("disable_remote")  # hand control back to the UI (A4 `R`)
+                self.transact(DisableRemote())  # hand control back to the UI (A4 `R`)
         except StimctlError as exc:
             log.info("%s: could not release remote control: %s", self.model, exc)
         finally:
@@ -197,7 +205,7 @@ class MagstimDriver(Stimulator):
 
     def read_temperature(self) -> tuple[float, float]:
         """Both coil windings in deg C (A4 `F`)."""
-        reply = self.transact("get_temperature")
+        reply = self.transact(GetTemperature())
         if reply.coil1_c is None or reply.coil2_c is None:
             raise ProtocolError("temperature reply without temperatures")
         self._temperature = (reply.coil1_c, reply.coil2_c)
@@ -208,14 +216,14 @@ class MagstimDriver(Stimulator):
         return "error" if instr.error else None
 
     def _do_arm(self) -> None:
-        self.transact("arm")
+        self.transact(Arm())
         self._host_armed = True
         self.keepalive.reschedule()  # 500 ms from now on
 
     def _do_disarm(self) -> None:
         self._host_armed = False
-        self.transact("disarm")  # `EA` works even without remote control (A4)
+        self.transact(Disarm())  # `EA` works even without remote control (A4)
         self.keepalive.reschedule()
 
     def _do_fire(self) -> None:
-        self.transact("fire")
+        self.transact(Fire())

@@ -7,6 +7,15 @@ import math
 
 from drivers.magstim._base import ARMED_KEEPALIVE_S, IDLE_KEEPALIVE_S, MagstimDriver
 from drivers.magstim.codec import Reply
+from drivers.magstim.commands import (
+    GetParameters,
+    GetSystemMode,
+    HighResOff,
+    HighResOn,
+    SetInterval,
+    SetPowerA,
+    SetPowerB,
+)
 from stimctl.clock import Clock
 from stimctl.errors import ConfigError, DeviceRejected, ProtocolError, SafetyViolation
 from stimctl.hal import ArmState, Capabilities, OutputPlan, OutputState, TrainSpec, Transport
@@ -44,7 +53,7 @@ class Magstim200Driver(MagstimDriver):
         )
 
     def _do_set_intensity(self, percent: int, output: str) -> None:
-        self.transact("set_power_a", percent=percent)
+        self.transact(SetPowerA(percent))
 
     def _do_configure_train(self, spec: TrainSpec) -> None:
         raise ConfigError(f"{self.model} has no device-timed trains")
@@ -54,7 +63,7 @@ class Magstim200Driver(MagstimDriver):
 
     def get_parameters(self) -> Reply:
         """Power A (and on a BiStim power B and interval), A4 `J`."""
-        return self.transact("get_parameters")
+        return self.transact(GetParameters())
 
     # -- whole output state (issue 12 item 1) --------------------------------------
 
@@ -127,7 +136,7 @@ class BiStimDriver(Magstim200Driver):
     def _enable_remote(self) -> Reply:
         reply = super()._enable_remote()
         # Put the timing mode in a known state: the device does not report it (A7).
-        self.transact("high_res_on" if self._high_res else "high_res_off")
+        self.transact(HighResOn() if self._high_res else HighResOff())
         try:
             self.system_mode()
             self._system_mode_known = True
@@ -140,14 +149,14 @@ class BiStimDriver(Magstim200Driver):
         return reply
 
     def _do_set_intensity(self, percent: int, output: str) -> None:
-        self.transact("set_power_a" if output == "A" else "set_power_b", percent=percent)
+        self.transact(SetPowerA(percent) if output == "A" else SetPowerB(percent))
 
     def set_timing_mode(self, *, high_res: bool) -> None:
         """Switch low/high-resolution timing; never while armed (A7). The device resets
         the interval to 1 ms (high) or 10 ms (low)."""
         self._require_open()
         self._require_state({ArmState.STANDBY}, "change the timing mode")
-        self.transact("high_res_on" if high_res else "high_res_off")
+        self.transact(HighResOn() if high_res else HighResOff())
         self._high_res = high_res
 
     def set_interval_ms(self, interval_ms: float) -> None:
@@ -155,7 +164,7 @@ class BiStimDriver(Magstim200Driver):
         0 selects simultaneous discharge (A4 `C`). Refused, never rounded."""
         self._require_open()
         raw = _interval_raw(interval_ms, high_res=self._high_res)
-        self.transact("set_interval", raw=raw)
+        self.transact(SetInterval(raw))
 
     def interval_ms(self) -> float:
         """The interval the device holds, in ms (A4 `J`, scaled by the timing mode)."""
@@ -166,7 +175,7 @@ class BiStimDriver(Magstim200Driver):
 
     def system_mode(self) -> str:
         """The BiStim mode character of `X@` (A3; CB only)."""
-        reply = self.transact("get_system_mode")
+        reply = self.transact(GetSystemMode())
         return reply.mode_char or ""
 
     # -- whole output state (issue 12 item 1) --------------------------------------
@@ -196,10 +205,10 @@ class BiStimDriver(Magstim200Driver):
     def _do_apply_output(self, plan: OutputPlan) -> None:
         power_b, raw, high_res = self._planned_b(plan)
         # The timing mode first: switching it resets the interval (A7).
-        self.transact("high_res_on" if high_res else "high_res_off")
+        self.transact(HighResOn() if high_res else HighResOff())
         self._high_res = high_res
-        self.transact("set_interval", raw=raw)
-        self.transact("set_power_b", percent=power_b)
+        self.transact(SetInterval(raw))
+        self.transact(SetPowerB(power_b))
 
     def _do_read_output(self) -> OutputState:
         reply = self.get_parameters()

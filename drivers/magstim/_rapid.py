@@ -12,6 +12,23 @@ import math
 
 from drivers.magstim._base import ARMED_KEEPALIVE_S, IDLE_KEEPALIVE_S, MagstimDriver
 from drivers.magstim.codec import InstrumentStatus, RapidStatus, Reply, Version, at_least
+from drivers.magstim.commands import (
+    Command,
+    EnableRemote,
+    EnhancedPowerOff,
+    EnhancedPowerOn,
+    Fire,
+    GetChargeDelay,
+    GetErrorCode,
+    GetRapidParameters,
+    GetSystemStatus,
+    GetVersion,
+    SetChargeDelay,
+    SetDuration,
+    SetFrequency,
+    SetPowerA,
+    SetPulses,
+)
 from drivers.magstim.rapid_tables import SYSTEMS, max_frequency_hz
 from stimctl.clock import Clock
 from stimctl.errors import (
@@ -96,8 +113,8 @@ class RapidDriver(MagstimDriver):
     def version(self) -> Version:
         return self._version
 
-    def transact(self, command: str, **args: object) -> Reply:
-        reply = super().transact(command, **args)
+    def transact(self, command: Command) -> Reply:
+        reply = super().transact(command)
         if reply.rapid is not None:
             self._last_rapid = RapidStatus(reply.rapid)
         return reply
@@ -108,7 +125,7 @@ class RapidDriver(MagstimDriver):
 
     def get_version(self) -> Version:
         """Software version from `ND` (A5)."""
-        reply = self.transact("get_version")
+        reply = self.transact(GetVersion())
         if reply.version is None:
             raise ProtocolError("version reply without a version")
         return reply.version
@@ -117,8 +134,8 @@ class RapidDriver(MagstimDriver):
         use_code = self._unlock_code is not None and at_least(self._version, 9)
         try:
             if use_code:
-                return self.transact("enable_remote", unlock_code=self._unlock_code)
-            return self.transact("enable_remote")
+                return self.transact(EnableRemote(self._unlock_code))
+            return self.transact(EnableRemote())
         except DeviceTimeout as exc:
             if at_least(self._version, 9) and not use_code:
                 raise DeviceTimeout(
@@ -127,9 +144,9 @@ class RapidDriver(MagstimDriver):
                 ) from exc
             raise
 
-    def _keepalive_command(self) -> str:
+    def _keepalive_command(self) -> Command:
         # A6: `x@` (system status) for v9+, `Q@` before.
-        return "get_system_status" if at_least(self._version, 9) else "enable_remote"
+        return GetSystemStatus() if at_least(self._version, 9) else EnableRemote()
 
     # -- capabilities and status ---------------------------------------------------
 
@@ -163,19 +180,19 @@ class RapidDriver(MagstimDriver):
     def _read_error_code(self, instr: InstrumentStatus) -> str | None:
         if not instr.error:
             return None
-        reply = self.transact("get_error_code")
+        reply = self.transact(GetErrorCode())
         return f"{reply.error_source}{reply.error_code}"
 
     def get_rapid_parameters(self) -> Reply:
         """Power, frequency, pulses, duration and wait (A5 `\\`)."""
-        return self.transact("get_rapid_parameters")
+        return self.transact(GetRapidParameters())
 
     def get_system_status(self) -> Reply:
         """Instrument, Rapid and extended status (v9+, A3 `x`)."""
-        return self.transact("get_system_status")
+        return self.transact(GetSystemStatus())
 
     def get_error_code(self) -> str:
-        reply = self.transact("get_error_code")
+        reply = self.transact(GetErrorCode())
         return f"{reply.error_source}{reply.error_code}"
 
     # -- settings ------------------------------------------------------------------
@@ -193,7 +210,7 @@ class RapidDriver(MagstimDriver):
                 f"the loaded train runs at {train.frequency_hz} Hz",
                 rule="rapid-max-frequency",
             )
-        self.transact("set_power_a", percent=percent)
+        self.transact(SetPowerA(percent))
 
     def set_enhanced_power(self, on: bool) -> None:
         """Enhanced power (up to 110 %), single-pulse mode and standby only (A8.4)."""
@@ -201,7 +218,7 @@ class RapidDriver(MagstimDriver):
         self._require_state({ArmState.STANDBY}, "change enhanced power")
         if on and not self._single_pulse_mode():
             raise ConfigError("enhanced power needs single-pulse mode (A8.4)")
-        self.transact("enhanced_power_on" if on else "enhanced_power_off")
+        self.transact(EnhancedPowerOn() if on else EnhancedPowerOff())
         # Part of the planned output state from now on: `arm` keeps it and reads it back.
         self._output_plan = dataclasses.replace(self._output_plan, enhanced_power=on)
 
@@ -215,11 +232,11 @@ class RapidDriver(MagstimDriver):
             raise SafetyViolation(
                 f"charge delay {ms!r} ms is outside 0-{top} ms", rule="device-range"
             )
-        self.transact("set_charge_delay", ms=ms)
+        self.transact(SetChargeDelay(ms))
 
     def get_charge_delay(self) -> int:
         self._require_open()
-        reply = self.transact("get_charge_delay")
+        reply = self.transact(GetChargeDelay())
         if reply.charge_delay_ms is None:
             raise ProtocolError("charge delay reply without a value")
         return reply.charge_delay_ms
@@ -228,7 +245,7 @@ class RapidDriver(MagstimDriver):
         """Leave train mode: duration 0 switches back to single pulses (A8.2)."""
         self._require_open()
         self._require_state({ArmState.STANDBY}, "change mode")
-        self.transact("set_duration", seconds=0.0)
+        self.transact(SetDuration(0.0))
         self._train = None
 
     def _single_pulse_mode(self) -> bool:
@@ -265,7 +282,7 @@ class RapidDriver(MagstimDriver):
         if RapidStatus(params.rapid or 0).single_pulse:
             if self.enhanced_power:
                 raise ConfigError("switch enhanced power off before train mode (A8.4)")
-            self.transact("set_duration", seconds=1.0)  # 1.0 s enters train mode (A8.2)
+            self.transact(SetDuration(1.0))  # 1.0 s enters train mode (A8.2)
         self._load_train(spec, duration)
         held = self._params()
         if (
@@ -279,9 +296,9 @@ class RapidDriver(MagstimDriver):
             )
 
     def _load_train(self, spec: TrainSpec, duration: float) -> None:
-        self.transact("set_frequency", hz=spec.frequency_hz)
-        self.transact("set_duration", seconds=duration)
-        self.transact("set_pulses", count=spec.pulses)
+        self.transact(SetFrequency(spec.frequency_hz))
+        self.transact(SetDuration(duration))
+        self.transact(SetPulses(spec.pulses))
 
     # -- whole output state (issue 12 item 1) --------------------------------------
 
@@ -317,15 +334,15 @@ class RapidDriver(MagstimDriver):
         train = self._train
         if train is None or train.duration_s is None:
             if held.get("train_mode") is not False:
-                self.transact("set_duration", seconds=0.0)  # duration 0: single pulse (A8.2)
+                self.transact(SetDuration(0.0))  # duration 0: single pulse (A8.2)
             if held.get("enhanced_power") != plan.enhanced_power:
                 on = plan.enhanced_power
-                self.transact("enhanced_power_on" if on else "enhanced_power_off")
+                self.transact(EnhancedPowerOn() if on else EnhancedPowerOff())
             return
         if held.get("enhanced_power") is not False:
-            self.transact("enhanced_power_off")  # train mode needs it off (A8.4)
+            self.transact(EnhancedPowerOff())  # train mode needs it off (A8.4)
         if held.get("train_mode") is not True:
-            self.transact("set_duration", seconds=1.0)  # 1.0 s enters train mode (A8.2)
+            self.transact(SetDuration(1.0))  # 1.0 s enters train mode (A8.2)
         self._load_train(train, train.duration_s)
 
     def _do_read_output(self) -> OutputState:
@@ -351,7 +368,7 @@ class RapidDriver(MagstimDriver):
             raise ConfigError(
                 "the Rapid is in train mode; use start_train() or single_pulse_mode()"
             )
-        self.transact("fire")
+        self.transact(Fire())
 
     def _do_start_train(self) -> None:
-        self.transact("fire")  # one trigger -> one train (A8.2)
+        self.transact(Fire())  # one trigger -> one train (A8.2)

@@ -11,7 +11,6 @@ import logging
 import math
 import threading
 import time
-from typing import Any
 
 from drivers.magventure import _output as output
 from drivers.magventure._reader import MagProReader
@@ -21,6 +20,21 @@ from drivers.magventure.codec import (
     Message,
     StatusByte,
     encode,
+)
+from drivers.magventure.commands import (
+    Command,
+    Disable,
+    Enable,
+    Fire,
+    GetLongStatus,
+    GetMode,
+    GetStatus,
+    SetAmplitude,
+    SetDelays,
+    SetMode,
+    SetPage,
+    SetTrain,
+    StartTrain,
 )
 from stimctl.clock import Clock
 from stimctl.errors import (
@@ -143,14 +157,15 @@ class MagProDriver(Stimulator):
         )
         self._reader.start()
 
-    def transact(self, command: str, **args: Any) -> Message | None:
-        """Send one codec command; return its documented reply, or None if it has none."""
+    def transact(self, command: Command) -> Message | None:
+        """Send one typed command (`drivers.magventure.commands`); return its documented
+        reply, or None if it has none."""
         transport, reader = self._require_link()
-        request = encode(command, **args)
+        request = command.request()
         with self._write_lock:
             mark = reader.mark()
             transport.write(request.frame)
-        log.debug("-> %s %s", command, request.frame.hex(" "))
+        log.debug("-> %s %s", command.name, request.frame.hex(" "))
         if request.awaits is None:
             return None
         return reader.wait_for(request.awaits, mark, self._reply_timeout_s)
@@ -194,7 +209,7 @@ class MagProDriver(Stimulator):
     # -- queries ---------------------------------------------------------------------
 
     def get_status(self) -> Message:
-        message = self.transact("get_status")
+        message = self.transact(GetStatus())
         if message is None:  # pragma: no cover - get_status always awaits ID 0
             raise ProtocolError("no status message")
         return message
@@ -202,7 +217,7 @@ class MagProDriver(Stimulator):
     def get_long_status(self) -> Message:
         """ID 5: amplitudes, factors, page and train-running flag (B5)."""
         self._require_open()
-        message = self.transact("get_long_status")
+        message = self.transact(GetLongStatus())
         if message is None:  # pragma: no cover
             raise ProtocolError("no long status message")
         return message
@@ -210,7 +225,7 @@ class MagProDriver(Stimulator):
     def get_mode(self) -> Message:
         """ID 9: model, mode, current direction, waveform, burst, IPI and B/A indices."""
         self._require_open()
-        message = self.transact("get_mode")
+        message = self.transact(GetMode())
         if message is None:  # pragma: no cover
             raise ProtocolError("no mode message")
         return message
@@ -234,14 +249,15 @@ class MagProDriver(Stimulator):
             raise ConfigError("Twin/Dual cannot use Biphasic Burst (KOP, B4)")
         current = self.get_mode()
         self.transact(
-            "set_mode",
-            model=current.model,  # echo of the model byte read back (MCP/MAGIC/KOP)
-            mode=mode,
-            direction=direction,
-            waveform=waveform,
-            burst_pulses=burst_pulses,
-            ipi_ms=ipi_ms,
-            ba_ratio=ba_ratio,
+            SetMode(
+                model=_model_byte(current),  # echo of the byte read back (MCP/MAGIC/KOP)
+                mode=mode,
+                direction=direction,
+                waveform=waveform,
+                burst_pulses=burst_pulses,
+                ipi_ms=ipi_ms,
+                ba_ratio=ba_ratio,
+            )
         )
         held = self.get_mode()
         if (held.mode, held.waveform, held.direction) != (mode, waveform, direction):
@@ -253,13 +269,13 @@ class MagProDriver(Stimulator):
 
     def set_page(self, page: int) -> None:
         self._require_open()
-        self.transact("set_page", page=page)
+        self.transact(SetPage(page))
 
     def set_delays(self, *, in_ms: float, out_ms: float, charge_ms: int) -> None:
         """Trigger-in/out and charge delays (B4 command 8)."""
         self._require_open()
         self._require_state({ArmState.STANDBY}, "change delays")
-        self.transact("set_delays", in_ms=in_ms, out_ms=out_ms, charge_ms=charge_ms)
+        self.transact(SetDelays(in_ms=in_ms, out_ms=out_ms, charge_ms=charge_ms))
 
     # -- hooks -----------------------------------------------------------------------
 
@@ -271,7 +287,7 @@ class MagProDriver(Stimulator):
             # No keep-alive in the protocol (B7, ADR 0006): a host that crashed while the
             # unit was enabled left it so. Disable it before anything else - before the
             # model checks below, which may refuse the unit and close the port - and say so.
-            self.transact("disable")
+            self.transact(Disable())
             if StatusByte(self.get_status().status or 0).enabled:
                 raise StateError(f"MagPro on {self.port_url} was found enabled and did not disable")
             self.found_armed_at_open = found_armed_notice(self.model, self.port_url, ArmState.READY)
@@ -383,7 +399,7 @@ class MagProDriver(Stimulator):
         else:
             b = percent
         # 3-byte form (KOP/XL/CPP-MV, B4); the base class reads it back at once.
-        self.transact("set_amplitude", a=a, b=b)
+        self.transact(SetAmplitude(a, b))
 
     def _do_configure_train(self, spec: TrainSpec) -> None:
         if spec.duration_s is not None and not math.isclose(
@@ -399,13 +415,9 @@ class MagProDriver(Stimulator):
             if spec.inter_train_interval_s is not None
             else DEFAULT_ITI_S
         )
-        self.transact("set_page", page=TIMING_PAGE)  # train settings only on Timing (KOP)
+        self.transact(SetPage(TIMING_PAGE))  # train settings only on Timing (KOP)
         self.transact(
-            "set_train",
-            rate_pps=spec.frequency_hz,
-            pulses=spec.pulses,
-            trains=spec.trains,
-            iti_s=iti,
+            SetTrain(rate_pps=spec.frequency_hz, pulses=spec.pulses, trains=spec.trains, iti_s=iti)
         )
 
     # -- whole output state (issue 12 item 1; drivers.magventure._output) ---------------
@@ -417,7 +429,7 @@ class MagProDriver(Stimulator):
             raise ConfigError("a paired pulse needs a MagPro with MagOption (Dual mode, B3)")
         self._mode_args(plan)  # refuses names and combinations the device cannot take
 
-    def _mode_args(self, plan: OutputPlan) -> dict[str, int | float]:
+    def _mode_args(self, plan: OutputPlan) -> output.ModeSettings:
         return output.mode_args(plan, waveform=self._waveform, direction=self._direction)
 
     def _do_wanted_output(self, plan: OutputPlan) -> OutputState:
@@ -426,21 +438,30 @@ class MagProDriver(Stimulator):
     def _do_apply_output(self, plan: OutputPlan) -> None:
         args = self._mode_args(plan)
         current = self.get_mode()
-        self.transact("set_mode", model=current.model, **args)
+        self.transact(
+            SetMode(
+                model=_model_byte(current),
+                mode=args.mode,
+                direction=args.direction,
+                waveform=args.waveform,
+                burst_pulses=args.burst_pulses,
+                ipi_ms=args.ipi_ms,
+            )
+        )
         b = output.power_b(plan)
         status = self.get_status()
         a = self._intensity.get("A", status.amplitude_a or 0)
         if (status.amplitude_a, status.amplitude_b) != (a, b):
-            self.transact("set_amplitude", a=a, b=b)  # 3-byte form (B4)
+            self.transact(SetAmplitude(a, b))  # 3-byte form (B4)
 
     def _do_read_output(self) -> OutputState:
         return output.read_back(self.get_status(), self.get_mode())
 
     def _do_arm(self) -> None:
-        self.transact("enable")
+        self.transact(Enable())
 
     def _do_disarm(self) -> None:
-        self.transact("disable")
+        self.transact(Disable())
 
     def _do_fire(self) -> None:
         # The MagPro silently ignores a trigger that comes sooner than its highest rate
@@ -450,7 +471,7 @@ class MagProDriver(Stimulator):
             due = self._last_trigger_at + 1.0 / self._max_trigger_rate_pps() + TRIGGER_MARGIN_S
             if self.clock.now() < due:
                 self.clock.sleep_until(due)
-        self.transact("fire")
+        self.transact(Fire())
         self._last_trigger_at = self.clock.now()
 
     def _do_trigger(self, line: TriggerLine, scheduled_s: float | None) -> FireReceipt:
@@ -478,8 +499,8 @@ class MagProDriver(Stimulator):
         return 20.0 if status is not None and status.waveform == 3 else 100.0
 
     def _do_start_train(self) -> None:
-        self.transact("set_page", page=TIMING_PAGE)  # start needs the Timing page (B4 cmd 4)
-        self.transact("start_train")
+        self.transact(SetPage(TIMING_PAGE))  # start needs the Timing page (B4 cmd 4)
+        self.transact(StartTrain())
 
 
 def _parse_option(option: bool | str | None) -> bool | None:
@@ -505,3 +526,11 @@ def _parse_model(model: str | None, option: bool | None) -> str | None:
     if option is False and "+Option" in name:
         raise ConfigError(f"MagPro model {name} contradicts option=false")
     return name
+
+
+def _model_byte(mode: Message) -> int:
+    """The model byte of an ID 9 reply, echoed in set-mode (B4 command 9); the decoder
+    always fills it for ID 9, so a missing one is a malformed reply."""
+    if mode.model is None:
+        raise ProtocolError("the MagPro mode reply carries no model byte")
+    return mode.model

@@ -9,6 +9,8 @@ into the same names, so the base class can compare the two.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from drivers.magventure.codec import Message, ipi_ms_from_index
 from stimctl.errors import ConfigError
 from stimctl.hal import OutputPlan, OutputState, Setting
@@ -27,40 +29,54 @@ def named(value: str, names: dict[str, int], what: str) -> int:
     return names[key]
 
 
-def mode_args(plan: OutputPlan, *, waveform: int, direction: int) -> dict[str, int | float]:
-    """Set-mode arguments (B4 command 9) for `plan`; `waveform` and `direction` are the
+@dataclass(frozen=True)
+class ModeSettings:
+    """Set-mode settings (B4 command 9) besides the model byte; the defaults are the
+    codec's (burst of 2, 10 ms), sent when the plan has no burst or pair."""
+
+    mode: int
+    waveform: int
+    direction: int
+    burst_pulses: int = 2
+    ipi_ms: float = 10.0
+
+
+def mode_args(plan: OutputPlan, *, waveform: int, direction: int) -> ModeSettings:
+    """Set-mode settings (B4 command 9) for `plan`; `waveform` and `direction` are the
     single-pulse defaults of the device profile."""
     if plan.waveform is not None:
         waveform = named(plan.waveform, WAVEFORMS, "waveform")
     if plan.current_direction is not None:
         direction = named(plan.current_direction, DIRECTIONS, "current direction")
-    args: dict[str, int | float] = {"mode": STANDARD, "waveform": waveform, "direction": direction}
+    settings = ModeSettings(mode=STANDARD, waveform=waveform, direction=direction)
     if plan.burst_pulses > 1:
         assert plan.burst_ipi_ms is not None  # OutputPlan checks it
-        args.update(waveform=BURST, burst_pulses=plan.burst_pulses, ipi_ms=plan.burst_ipi_ms)
-    elif plan.paired is not None:
+        return replace(
+            settings, waveform=BURST, burst_pulses=plan.burst_pulses, ipi_ms=plan.burst_ipi_ms
+        )
+    if plan.paired is not None:
         if waveform == BURST:
             raise ConfigError("Twin/Dual cannot use Biphasic Burst (KOP, B4)")
-        args.update(mode=DUAL, ipi_ms=plan.paired.interval_ms)
-    elif waveform == BURST:
+        return replace(settings, mode=DUAL, ipi_ms=plan.paired.interval_ms)
+    if waveform == BURST:
         raise ConfigError("a Biphasic Burst waveform needs burst_pulses > 1")
-    return args
+    return settings
 
 
 def power_b(plan: OutputPlan) -> int:
     return 0 if plan.paired is None else plan.paired.second_percent
 
 
-def wanted(plan: OutputPlan, args: dict[str, int | float]) -> OutputState:
+def wanted(plan: OutputPlan, args: ModeSettings) -> OutputState:
     """What `read_back` must show for `plan` (besides power A)."""
     state: dict[str, Setting] = {
         "power_b": power_b(plan),
-        "mode": int(args["mode"]),
-        "waveform": int(args["waveform"]),
-        "direction": int(args["direction"]),
+        "mode": args.mode,
+        "waveform": args.waveform,
+        "direction": args.direction,
     }
     if plan.burst_pulses > 1 or plan.paired is not None:
-        state["ipi_x10"] = round(float(args["ipi_ms"]) * 10)
+        state["ipi_x10"] = round(args.ipi_ms * 10)
     if plan.burst_pulses > 1:
         state["burst_pulses"] = plan.burst_pulses
     return state

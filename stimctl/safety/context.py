@@ -9,7 +9,7 @@ from stimctl.device_profiles import DeviceProfile
 from stimctl.protocol.derived import Derived
 from stimctl.protocol.models import Protocol
 from stimctl.safety.inputs import MotorThreshold, SiteRules, Subject
-from stimctl.safety.tables import Limit, Limits
+from stimctl.safety.tables import Limit, Limits, Tables
 from stimctl.safety.verdict import Finding, Severity
 
 
@@ -20,7 +20,9 @@ class Context:
     subject: Subject
     site: SiteRules
     device: DeviceProfile | None
-    limits: Limits
+    tables: Tables
+    """The safety tables, loaded by the engine before any rule runs: rules read them
+    here and open no file, so a rule is a function of its context alone."""
     today: date
     percent_rmt: float | None
     """The highest intensity of the session in % RMT of the protocol's muscle (ramps only
@@ -35,9 +37,16 @@ class Context:
     """Every threshold the dose was converted with (their quality rules apply)."""
     depth: Finding | None = None
     """How a depth-adjusted dose was computed (SAINT), reported with the findings."""
+    device_energy_j: tuple[float, ...] | None = None
+    """The device's energy per pulse by whole % MSO (a Rapid's energy table, loaded by the
+    engine with the safety tables); None for a device without one."""
     external_trigger: bool = False
     """The session fires through a hardware trigger line into the unit's Trigger In
     (`--trigger`, issue 18), not over serial."""
+
+    @property
+    def limits(self) -> Limits:
+        return self.tables.limits
 
     @property
     def rmt_percent(self) -> float:

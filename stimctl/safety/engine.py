@@ -1,7 +1,9 @@
 """The safety engine: protocol x subject x device x site (x history) -> verdict.
 
-Pure: no clock and no I/O beyond the tables loaded once. `now` is passed in. Every rule
-family runs and every finding is reported; the verdict is the worst of them.
+Pure: no clock and no I/O beyond the tables loaded once. `now` is passed in. The engine
+loads the safety tables (or takes them from the caller) before any rule runs and hands
+them to the rules in the `Context`: a rule opens no file. Every rule family runs and every
+finding is reported; the verdict is the worst of them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from stimctl import plausible
-from stimctl.device_profiles import DeviceProfile
+from stimctl.device_profiles import DeviceProfile, energy_joules
 from stimctl.protocol.derived import derive
 from stimctl.protocol.models import Protocol
 from stimctl.protocol.plan import Plan
@@ -27,7 +29,7 @@ from stimctl.safety.rules_pulses import check_pulses
 from stimctl.safety.rules_risk import check_age_and_risk
 from stimctl.safety.rules_screening import check_screening
 from stimctl.safety.rules_tbs import check_theta_burst
-from stimctl.safety.tables import limits
+from stimctl.safety.tables import Tables, tables
 from stimctl.safety.verdict import Finding, Verdict
 
 
@@ -39,15 +41,18 @@ def build_context(
     now: datetime,
     *,
     external_trigger: bool = False,
+    safety_tables: Tables | None = None,
 ) -> Context:
     """The evaluation's inputs; the subject must have every threshold the protocol needs
-    (`thresholds.missing` is empty), else a ValueError."""
+    (`thresholds.missing` is empty), else a ValueError. `safety_tables`: the tables the
+    rules read (default: the shipped ones)."""
+    loaded = tables() if safety_tables is None else safety_tables
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     # A ConfigError (exit 2), not a ValueError (exit 70): the RMT is typed by people.
     plausible.rmt_percent_mso(subject.rmt.percent_mso, "RMT")
     derived = derive(protocol)
-    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
+    gradient = loaded.limits.intensity.depth_gradient_percent_mso_per_mm.value
     lacking = thresholds.missing(subject, protocol, derived.protocol_class, gradient)
     if lacking:
         raise ValueError(lacking[0].message)
@@ -58,7 +63,10 @@ def build_context(
         subject=subject,
         site=site,
         device=device,
-        limits=limits(),
+        tables=loaded,
+        device_energy_j=None
+        if device is None or device.rapid is None
+        else energy_joules(device.rapid.energy_table),
         today=now.astimezone(ZoneInfo(site.timezone)).date(),
         percent_rmt=dose.percent_rmt,
         dose_percent_mso=dose.dose_percent_mso,
@@ -70,53 +78,16 @@ def build_context(
     )
 
 
-def evaluate(
-    protocol: Protocol,
-    subject: Subject,
+def judge(
+    ctx: Context,
     *,
     now: datetime,
-    device: DeviceProfile | None = None,
-    site: SiteRules | None = None,
     history: History | None = None,
-    require_screening: bool = False,
     plan: Plan | None = None,
-    external_trigger: bool = False,
-) -> Verdict:
-    """Check one session of `protocol` for `subject`; reports all findings.
-
-    Without `device` only device-independent rules apply, plus the 100% MSO ceiling.
-    Without `history` the daily and course rules are not evaluated.
-    `require_screening`: a missing screening blocks (session start); `stimctl check`
-    leaves it off unless a screening file is given.
-    `plan`: the compiled plan the session will send; every train of it is checked against
-    the figures the rules judged (PLAN-1), and its figures are the verdict's `plan`, from
-    which the runtime guard takes its limits.
-    `external_trigger`: pulses leave through a hardware trigger line into the unit's
-    Trigger In (issue 18), so the serial trigger's rate limit does not apply.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    figures = derive(protocol)
-    gradient = limits().intensity.depth_gradient_percent_mso_per_mm.value
-    lacking = thresholds.missing(subject, protocol, figures.protocol_class, gradient)
-    if lacking:
-        # No dose can be computed without the threshold: nothing else can be judged.
-        return Verdict.from_findings(
-            lacking,
-            {
-                "name": protocol.name,
-                "title": protocol.title,
-                **figures.as_dict(),
-                "percent_rmt": None,
-                "percent_amt": None,
-                "threshold": None,
-                "dose_percent_mso": None,
-                "table_version": limits().table_version,
-            },
-        )
-    ctx = build_context(
-        protocol, subject, device, site or SiteRules(), now, external_trigger=external_trigger
-    )
+    require_screening: bool = False,
+) -> list[Finding]:
+    """Every rule family on one context: a pure function of its arguments (the tables
+    are in `ctx`; no rule opens a file). Arguments as `evaluate`'s."""
     findings: list[Finding] = [] if ctx.depth is None else [ctx.depth]
     findings += check_intensity(ctx)
     findings += check_age_and_risk(ctx)
@@ -131,6 +102,67 @@ def evaluate(
         findings += check_history(ctx, history, now)
     if plan is not None:
         findings += check_compiled_plan(ctx, plan)
+    return findings
+
+
+def evaluate(
+    protocol: Protocol,
+    subject: Subject,
+    *,
+    now: datetime,
+    device: DeviceProfile | None = None,
+    site: SiteRules | None = None,
+    history: History | None = None,
+    require_screening: bool = False,
+    plan: Plan | None = None,
+    external_trigger: bool = False,
+    safety_tables: Tables | None = None,
+) -> Verdict:
+    """Check one session of `protocol` for `subject`; reports all findings.
+
+    Without `device` only device-independent rules apply, plus the 100% MSO ceiling.
+    Without `history` the daily and course rules are not evaluated.
+    `require_screening`: a missing screening blocks (session start); `stimctl check`
+    leaves it off unless a screening file is given.
+    `plan`: the compiled plan the session will send; every train of it is checked against
+    the figures the rules judged (PLAN-1), and its figures are the verdict's `plan`, from
+    which the runtime guard takes its limits.
+    `external_trigger`: pulses leave through a hardware trigger line into the unit's
+    Trigger In (issue 18), so the serial trigger's rate limit does not apply.
+    `safety_tables`: the tables the rules judge by (default: the shipped ones, loaded once
+    per process); they reach every rule through the context.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    loaded = tables() if safety_tables is None else safety_tables
+    figures = derive(protocol)
+    gradient = loaded.limits.intensity.depth_gradient_percent_mso_per_mm.value
+    lacking = thresholds.missing(subject, protocol, figures.protocol_class, gradient)
+    if lacking:
+        # No dose can be computed without the threshold: nothing else can be judged.
+        return Verdict.from_findings(
+            lacking,
+            {
+                "name": protocol.name,
+                "title": protocol.title,
+                **figures.as_dict(),
+                "percent_rmt": None,
+                "percent_amt": None,
+                "threshold": None,
+                "dose_percent_mso": None,
+                "table_version": loaded.limits.table_version,
+            },
+        )
+    ctx = build_context(
+        protocol,
+        subject,
+        device,
+        site or SiteRules(),
+        now,
+        external_trigger=external_trigger,
+        safety_tables=loaded,
+    )
+    findings = judge(ctx, now=now, history=history, plan=plan, require_screening=require_screening)
     derived = {
         "name": protocol.name,
         "title": protocol.title,

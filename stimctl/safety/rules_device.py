@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from stimctl.device_profiles import (
     DeviceProfile,
+    energy_at,
     rapid_datasheet_cap,
-    rapid_energy_j,
     rapid_max_frequency_hz,
 )
 from stimctl.protocol.derived import is_theta_burst
@@ -141,8 +141,10 @@ def _host_trigger_rate(ctx: Context, device: DeviceProfile) -> list[Finding]:
 
 
 def _rapid_energy(ctx: Context, device: DeviceProfile) -> list[Finding]:
-    energy = rapid_energy_j(device, ctx.dose_percent_mso)
-    if energy is None or energy <= 0:
+    if ctx.device_energy_j is None:
+        return []
+    energy = energy_at(ctx.device_energy_j, ctx.dose_percent_mso)
+    if energy <= 0:
         return []
     limits = ctx.limits.device
     rate = ctx.derived.train_mean_rate_hz

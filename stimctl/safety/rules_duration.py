@@ -12,7 +12,7 @@ from stimctl.protocol.models import ThetaBurstPattern
 from stimctl.safety.context import Context, against, find, fmt
 from stimctl.safety.inputs import limb_of
 from stimctl.safety.rules_risk import has_risk_factor, risk_factors
-from stimctl.safety.tables import DurationCell, DurationTable, duration_table, hcoil_table
+from stimctl.safety.tables import DurationCell, DurationTable
 from stimctl.safety.verdict import Finding, Severity
 
 RULE = "WASS1998_T4"
@@ -37,7 +37,7 @@ def check_train_duration(ctx: Context) -> list[Finding]:
         return []  # the table does not cover TBS; TBS rules apply instead
     if ctx.protocol.coil.family == "h-coil":
         return check_hcoil_envelope(ctx)
-    table = duration_table()
+    table = ctx.tables.duration
     frequency = ctx.derived.pulse_frequency_hz
     train_s = ctx.derived.train_duration_s
     bounds = ctx.limits.duration_table
@@ -127,7 +127,7 @@ def _cell_source(table: DurationTable, row_hz: float, cell: DurationCell) -> str
 def check_hcoil_envelope(ctx: Context) -> list[Finding]:
     """H-coils: the Wassermann table does not apply; check the coil's label envelope."""
     model = ctx.protocol.coil.model
-    envelopes = hcoil_table().models
+    envelopes = ctx.tables.hcoil.models
     if model is None or model not in envelopes:
         known = ", ".join(sorted(envelopes))
         return [

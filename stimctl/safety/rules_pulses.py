@@ -6,7 +6,7 @@ Exceeding a per-session count is outside what was tested, not shown unsafe: over
 from __future__ import annotations
 
 from stimctl.safety.context import Context, find, fmt
-from stimctl.safety.tables import Limit, hcoil_table
+from stimctl.safety.tables import Limit
 from stimctl.safety.verdict import Finding, Severity
 
 EPSILON = 1e-9
@@ -19,7 +19,7 @@ def session_cap(ctx: Context) -> tuple[str, float, str] | None:
     cls = ctx.derived.protocol_class
     accelerated = ctx.protocol.schedule.mode == "accelerated"
     if ctx.protocol.coil.family == "h-coil":
-        env = hcoil_table().models.get(ctx.protocol.coil.model or "")
+        env = ctx.tables.hcoil.models.get(ctx.protocol.coil.model or "")
         if env is None:
             return None
         return "PUL-7", float(env.pulses_per_session), f"{env.source} [{env.status}]"

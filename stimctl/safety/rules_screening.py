@@ -7,7 +7,6 @@ answers are only recorded. Missing or stale screening blocks when screening is r
 from __future__ import annotations
 
 from stimctl.safety.context import Context, find
-from stimctl.safety.tables import screening_table
 from stimctl.safety.verdict import Finding, Severity
 
 SCR4_SOURCE = "stimctl proposal (safety-limits 9.7 SCR-4) [P]"
@@ -23,7 +22,7 @@ def check_screening(ctx: Context, *, required: bool) -> list[Finding]:
             find("SCR-4", Severity.BLOCK, "no screening on record", source=SCR4_SOURCE),
         ]
     findings = _validity(ctx, required=required)
-    table = screening_table()
+    table = ctx.tables.screening
     for item_id, answer in sorted(screening.answers.items()):
         item = table.items.get(item_id)
         if item is None or not answer:
@@ -66,7 +65,7 @@ def _validity(ctx: Context, *, required: bool) -> list[Finding]:
 def _drugs(ctx: Context) -> list[Finding]:
     screening = ctx.subject.screening
     assert screening is not None
-    drugs = screening_table().drugs
+    drugs = ctx.tables.screening.drugs
     strong = {d.lower() for d in drugs.strong_hazard}
     relative = {d.lower() for d in drugs.relative_hazard}
     findings = []

@@ -307,6 +307,23 @@ def screening_table() -> ScreeningTable:
     return load_model(ScreeningTable, safety_dir() / "screening.toml")
 
 
+@dataclass(frozen=True)
+class Tables:
+    """Every safety table an evaluation reads, loaded before the rules run: the engine
+    hands them to the rules through the context, so a rule reads no file."""
+
+    limits: Limits
+    duration: DurationTable
+    hcoil: HCoilTable
+    screening: ScreeningTable
+
+
+@cache
+def tables() -> Tables:
+    """The shipped tables, loaded and validated once per process."""
+    return Tables(limits(), duration_table(), hcoil_table(), screening_table())
+
+
 def table_digests() -> dict[str, str]:
     """SHA-256 of every safety table file, recorded with verdicts and sessions."""
     return {p.name: file_digest(p) for p in sorted(safety_dir().iterdir()) if p.is_file()}

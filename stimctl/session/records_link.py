@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from stimctl.protocol.derived import derive
 from stimctl.records import (
     Store,
     end_session,
@@ -87,7 +86,10 @@ class SessionRecorder:
 
         subject_id = prepared.subject.subject_id
         assert subject_id is not None
-        derived = derive(prepared.protocol)
+        # What is recorded as planned is what the engine will send: the compiled plan
+        # (the re-check's PLAN-1 holds it to the protocol's figures), not a second
+        # derivation of the protocol (issue 14 item 1).
+        plan = prepared.plan
 
         def check(history: History, now: dt.datetime) -> tuple[Verdict, Override | None]:
             verdict = evaluate(
@@ -98,7 +100,7 @@ class SessionRecorder:
                 site=prepared.site,
                 history=history,
                 require_screening=True,
-                plan=prepared.plan,  # the guard's limits come from this verdict
+                plan=plan,  # the guard's limits come from this verdict
                 external_trigger=prepared.trigger is not None,  # judged as prepare judged it
             )
             return verdict, decide(verdict, prepared.requested_override)
@@ -111,13 +113,13 @@ class SessionRecorder:
                     session_id=session_id,
                     protocol_name=prepared.protocol.name,
                     protocol_digest=file_digest(prepared.protocol_path),
-                    pulses_planned=derived.total_pulses,
+                    pulses_planned=sum(train.pulses for train in plan.trains),
                     started_at=prepared.now,
                     journal_path=journal_path,
                     operator_id=operator,
                     device=prepared.device.name,
                     coil=prepared.protocol.coil.family,
-                    protocol_class=derived.protocol_class,
+                    protocol_class=plan.derived.protocol_class,
                     simulated=prepared.simulated,
                     mode=prepared.site.mode,
                     study_id=prepared.study_id,

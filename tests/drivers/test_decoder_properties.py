@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from drivers.magstim import Magstim200Driver
 from drivers.magstim.codec import checksum, decode_reply, encode
+from drivers.magstim.commands import GetParameters
 from drivers.magventure import MagProDriver
 from drivers.magventure.codec import (
     MAX_PAYLOAD,
@@ -20,6 +21,7 @@ from drivers.magventure.codec import (
     decode_payload,
     encode_frame,
 )
+from drivers.magventure.commands import GetStatus
 from stimctl.errors import DriverError, ProtocolError
 from stimctl.hal import ScriptedPort, Transport
 from tests.vectors import load_cases
@@ -57,7 +59,7 @@ def test_magstim_link_meets_garbage_with_a_driver_error(data: bytes) -> None:
     )
     driver.open_link()
     with contextlib.suppress(DriverError):
-        driver.transact("get_parameters")
+        driver.transact(GetParameters())
 
 
 @given(data=st.binary(max_size=200))
@@ -122,7 +124,7 @@ def test_magpro_driver_meets_garbage_with_a_driver_error(noise: bytes) -> None:
     driver = MagProDriver("scripted://", transport=Transport(port), reply_timeout_s=0.05)
     driver.open_link()
     try:
-        driver.transact("get_status")
+        driver.transact(GetStatus())
     except DriverError:
         pass
     finally:

@@ -10,7 +10,8 @@ import pytest
 from drivers.magstim import BiStimDriver, Magstim200Driver, RapidDriver
 from drivers.magstim._base import MagstimDriver
 from drivers.magstim._rapid import parse_version
-from drivers.magstim.codec import Reply, decode_reply, encode
+from drivers.magstim.codec import _COMMANDS, Reply, decode_reply, encode
+from drivers.magstim.commands import BY_NAME, named
 from stimctl import errors
 from stimctl.hal import ScriptedPort, Transport
 from tests.vectors import hex_bytes, load_cases
@@ -75,7 +76,20 @@ def test_driver_exchanges_the_table_over_a_serial_port(case: dict[str, Any]) -> 
     driver = _driver(case, port)
     if "error" in case:
         with pytest.raises(getattr(errors, case["error"])):
-            driver.transact(case["command"], **case["args"])
+            driver.transact(named(case["command"], **case["args"]))
         return
-    _check_result(driver.transact(case["command"], **case["args"]), case["result"])
+    _check_result(driver.transact(named(case["command"], **case["args"])), case["result"])
     port.assert_done()
+
+
+def test_every_codec_command_has_one_typed_command() -> None:
+    assert set(BY_NAME) == set(_COMMANDS)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_a_typed_command_sends_the_bytes_of_its_codec_name(case: dict[str, Any]) -> None:
+    """Typed commands change no byte: each vector's frame is the same either way."""
+    version = _version(case)
+    typed = named(case["command"], **case["args"]).request(version)
+    assert typed.frame == encode(case["command"], version=version, **case["args"]).frame
+    assert typed.frame == hex_bytes(case["sent"])

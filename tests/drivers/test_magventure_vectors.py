@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from drivers.magventure import MagProDriver
-from drivers.magventure.codec import FrameParser, Message, encode
+from drivers.magventure.codec import COMMAND_NAMES, FrameParser, Message, encode
+from drivers.magventure.commands import BY_NAME, named
 from stimctl import errors
 from stimctl.hal import ScriptedPort, Transport
 from tests.vectors import hex_bytes, load_cases
@@ -61,9 +62,9 @@ def test_driver_exchanges_the_table_over_a_serial_port(case: dict[str, Any]) -> 
     try:
         if "error" in case:
             with pytest.raises(getattr(errors, case["error"])):
-                driver.transact(case["command"], **case["args"])
+                driver.transact(named(case["command"], **case["args"]))
             return
-        reply = driver.transact(case["command"], **case["args"])
+        reply = driver.transact(named(case["command"], **case["args"]))
         messages = case["result"]["messages"]
         if "awaits" in case:
             assert reply is not None
@@ -75,3 +76,15 @@ def test_driver_exchanges_the_table_over_a_serial_port(case: dict[str, Any]) -> 
         port.assert_done()
     finally:
         driver.close_link()
+
+
+def test_every_codec_command_has_one_typed_command() -> None:
+    assert set(BY_NAME) == COMMAND_NAMES
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_a_typed_command_sends_the_bytes_of_its_codec_name(case: dict[str, Any]) -> None:
+    """Typed commands change no byte: each vector's frame is the same either way."""
+    typed = named(case["command"], **case["args"]).request()
+    assert typed.frame == encode(case["command"], **case["args"]).frame
+    assert typed.frame == hex_bytes(case["sent"])

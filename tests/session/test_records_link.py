@@ -3,6 +3,7 @@ its failures reach the operator (an alarm, the journal, a line from the CLI)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -14,9 +15,13 @@ from pytest_mock import MockerFixture
 
 from stimctl.records import Store
 from stimctl.records.store import default_db_path
+from stimctl.safety import SiteRules
 from stimctl.session import records_link
 from stimctl.session.records_link import SessionRecorder
+from stimctl.session.runner import prepare
 from tests.session.harness import TRAINS, start, write_protocol
+from tests.session.records_helpers import enroll, sessions_of
+from tests.session.records_helpers import write_protocol as write_protocol_with_pulses
 
 LOCK = """
 import sqlite3, sys
@@ -106,3 +111,29 @@ def test_a_superseded_update_is_dropped_when_the_queue_is_full() -> None:
     waiting = [recorder._queue.get_nowait() for _ in range(records_link.PROGRESS_QUEUE)]
     assert waiting[-1] == (records_link.PROGRESS_QUEUE + 2, "0" * 64)
     assert [p for p, _ in waiting] == sorted(p for p, _ in waiting)  # never backwards
+
+
+def test_the_start_record_plans_the_pulses_of_the_compiled_plan(tmp_path: Path) -> None:
+    """The claim records as planned what the engine will send: the compiled plan's
+    trains (issue 14 item 1), with the plan's protocol class."""
+    home = default_db_path().parent
+    enroll(home)
+    now = dt.datetime.now(dt.UTC)
+    subject, history, _ = records_link.subject_and_history("S-01", now)
+    prepared = prepare(
+        str(write_protocol_with_pulses(tmp_path, 30)),
+        subject,
+        "magpro-x100",
+        site=SiteRules(),
+        history=history,
+        require_screening=True,
+        now=now,
+    )
+    recorder, _ = SessionRecorder.claim(
+        prepared, "op-ann", "sess-plan", str(tmp_path / "sess-plan.jsonl")
+    )
+    assert recorder.session_id == "sess-plan"
+    (row,) = sessions_of(home)
+    sent = sum(train.pulses for train in prepared.plan.trains)
+    assert (row.pulses_planned, row.protocol_class) == (30, prepared.plan.derived.protocol_class)
+    assert row.pulses_planned == sent
