@@ -30,7 +30,7 @@ from stimctl.session.records_link import SessionRecorder
 from tests.records.conftest import DIGEST, NOW, write_journal
 from tests.session.harness import PROTOCOL, TRAINS, start
 from tests.session.harness import write_protocol as write_engine_protocol
-from tests.session.records_helpers import enroll, sessions_of
+from tests.session.records_helpers import enroll, init_signing_key, sessions_of
 from tests.session.test_records_link import LOCK
 
 THREE_TRAINS = ((10, 45.0), (10, 45.0), (10, 45.0))
@@ -159,3 +159,118 @@ def test_an_ended_upload_drops_the_prefix(store: Store, subject: str, tmp_path: 
     assert whole == data and whole.startswith(prefix)
     assert stored_prefix(store, "live-1") is None
     assert store_prefix(store, "live-1", prefix, head) == "uploaded"  # a late copy: ignored
+
+
+# --- during a session (SQLite) -------------------------------------------------------------
+
+
+def test_a_recorded_dry_run_stores_its_journal_after_each_train(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mocker: MockerFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("STIMCTL_HOME", str(home))
+    enroll(home)
+    init_signing_key(home)  # train_end then comes with a signed checkpoint
+    protocol = tmp_path / "trains.toml"
+    protocol.write_text(PROTOCOL.format(name="t", pct=100, pattern=TRAINS.format(trains=3)))
+    seen: list[tuple[str, bytes | None]] = []
+
+    def copy_and_read(store: Store, session_id: str, journal: Path, head: str) -> Any:
+        done = copy_prefix(store, session_id, journal, head)  # the real copy, then a look
+        seen.append((head, stored_prefix(store, session_id)))
+        return done
+
+    mocker.patch.object(records_link, "copy_prefix", side_effect=copy_and_read)
+    assert main(["dry-run", str(protocol), "--subject", "S-01", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    final = Path(summary["journal"]).read_bytes()
+    assert len(seen) == 3  # one prefix per train
+    for head, prefix in seen:
+        assert prefix is not None and final.startswith(prefix)
+        assert verify_bytes(prefix, expected_head=head).ok
+        last = json.loads(prefix.splitlines()[-1])
+        assert last["event"] == "checkpoint" and line_hash(prefix.splitlines()[-1]) == head
+    assert [len(p or b"") for _, p in seen] == sorted({len(p or b"") for _, p in seen})
+    [row] = sessions_of(home)
+    with Store.open(home / "stimctl.db") as store:
+        assert stored_journal(store, row.id) == final  # the whole journal, as before
+        assert stored_prefix(store, row.id) is None
+
+
+def test_a_locked_store_neither_slows_the_trains_nor_loses_the_final_upload(
+    tmp_path: Path, mocker: MockerFixture
+) -> None:
+    from stimctl.records import add_subject
+
+    mocker.patch.object(records_link, "PROGRESS_BUSY_TIMEOUT_S", 0.5)
+    run = start(write_engine_protocol(tmp_path, TRAINS.format(trains=3)), tmp_path, begin=False)
+    journal = run.engine.journal
+    with Store.open() as store:
+        add_subject(store, "S-01")
+        begin_session(
+            store,
+            session_id=journal.session_id,
+            subject_id="S-01",
+            protocol_name="t",
+            protocol_digest=DIGEST,
+            pulses_planned=60,
+            started_at=NOW,
+            journal_path=journal.path,
+        )
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCK, str(default_db_path())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        recorder = SessionRecorder("S-01", journal.session_id, journal_path=str(journal.path))
+        recorder.attach(run.engine)
+        hand_off = run.engine.on_progress
+        assert hand_off is not None
+        took: list[float] = []
+
+        def timed(pulses: int, head: str) -> None:
+            began = time.perf_counter()
+            hand_off(pulses, head)
+            took.append(time.perf_counter() - began)
+
+        run.engine.on_progress = timed
+        run.engine.start()
+        summary = run.finish()
+        assert summary.status == "completed" and len(took) == 3
+        assert max(took) < 0.1, took  # handed to the writer, not written on the engine thread
+        recorder.flush(timeout_s=15)
+        assert recorder.warnings  # the operator is told; the local journal waits
+    finally:
+        assert locker.stdin is not None
+        locker.stdin.close()
+        locker.wait(timeout=10)
+    recorder.end(summary, journal.head)  # the store is back
+    with Store.open() as store:
+        assert stored_prefix(store, journal.session_id) is None  # no train got through
+        assert upload_journal(store, journal.session_id) == "uploaded"
+        assert stored_journal(store, journal.session_id) == journal.path.read_bytes()
+
+
+def test_another_console_gets_a_running_session_up_to_its_last_train(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stimctl.records import ThresholdRecord, add_subject, record_threshold
+
+    with Store.open() as store:
+        add_subject(store, "S-01")
+        record_threshold(store, ThresholdRecord("S-01", 50.0, "emg", NOW.date()))
+        path, data = _running(store, tmp_path)
+        prefix, head = _train_ends(data)[1]
+        update_session_progress(store, "live-1", pulses_delivered=20, chain_head=head)
+        assert copy_prefix(store, "live-1", path, head) == "stored"
+    path.unlink()  # not on this console
+    assert main(["records", "journal", "live-1"]) == 0
+    captured = capsys.readouterr()
+    assert Path(captured.out.strip()).read_bytes() == prefix
+    assert "up to its last train only" in captured.err
