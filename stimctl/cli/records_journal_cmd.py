@@ -50,7 +50,8 @@ def sync_cmd() -> int:
 )
 def journal_cmd(session_id: str, output: Path | None) -> int:
     """Print the path of SESSION_ID's journal: this console's file, or the store's copy
-    (checked against its SHA-256; of a running or crashed session, up to its last train). Then `stimctl journal verify` or `stimctl report`."""
+    (checked against its SHA-256; of a running or crashed session, up to its last
+    train). Then `stimctl journal verify` or `stimctl report`."""
     import shutil
 
     from stimctl.errors import ConfigError

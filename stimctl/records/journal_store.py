@@ -9,9 +9,9 @@ copy. A copy read back is checked against its digest before it is used.
 
 While the session runs, the journal up to each train's end is kept in
 ``journal_prefixes`` (`stimctl.records.journal_prefix`); `journal_file` falls back to it.
-Uploads of the whole journal happen after the session returns (`stimctl run` / `dry-run`), at the next
-session start and with `stimctl records sync`; none of them ever fails a session: the
-local file waits for the next one.
+Uploads of the whole journal happen after the session returns (`stimctl run` /
+`dry-run`), at the next session start and with `stimctl records sync`; none of them
+ever fails a session: the local file waits for the next one.
 """
 
 from __future__ import annotations
@@ -154,7 +154,8 @@ def stored_journal(store: Store, session_id: str) -> bytes | None:
 
 def journal_file(store: Store, session: SessionRecord) -> Path | None:
     """A file holding the session's journal: the local one if this console has it, else
-    the store's copy (the whole journal, or the prefix up to its last train) written to ``$STIMCTL_HOME/journals-from-store/`` (None if neither)."""
+    the store's copy (the whole journal, or the prefix up to its last train) written to
+    ``$STIMCTL_HOME/journals-from-store/`` (None if neither)."""
     if session.journal_path is not None and Path(session.journal_path).exists():
         return Path(session.journal_path)
     data = stored_journal(store, session.id)

@@ -6,7 +6,8 @@ starts the session in the store before the device is opened: in one transaction 
 closes dead sessions' rows, re-evaluates the safety verdict on the history as it is now
 and inserts the running row (`stimctl.records.start`), so of several starts for one
 subject only those the rules allow get through. The row is then updated after every
-train (and the journal up to that train copied into the store) and closed with the journal's final status and head.
+train (and the journal up to that train copied into the store) and closed with the
+journal's final status and head.
 """
 
 from __future__ import annotations
