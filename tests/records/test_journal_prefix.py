@@ -269,8 +269,17 @@ def test_another_console_gets_a_running_session_up_to_its_last_train(
         prefix, head = _train_ends(data)[1]
         update_session_progress(store, "live-1", pulses_delivered=20, chain_head=head)
         assert copy_prefix(store, "live-1", path, head) == "stored"
+    local = main(["report", "live-1", "--format", "json", "-o", "-"])
+    here = json.loads(capsys.readouterr().out)
     path.unlink()  # not on this console
     assert main(["records", "journal", "live-1"]) == 0
     captured = capsys.readouterr()
     assert Path(captured.out.strip()).read_bytes() == prefix
     assert "up to its last train only" in captured.err
+    # the report from the store judges it as the console's own (unfinished) file, up to
+    # the train the store has
+    assert main(["report", "live-1", "--format", "json", "-o", "-"]) == local
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert "tampered" not in captured.err
+    assert len(report["trains"]) == 2 and len(here["trains"]) == 3
