@@ -50,16 +50,26 @@ def sync_cmd() -> int:
 )
 def journal_cmd(session_id: str, output: Path | None) -> int:
     """Print the path of SESSION_ID's journal: this console's file, or the store's copy
-    (checked against its SHA-256). Then `stimctl journal verify` or `stimctl report`."""
+    (checked against its SHA-256; of a running or crashed session, up to its last
+    train). Then `stimctl journal verify` or `stimctl report`."""
     import shutil
 
     from stimctl.errors import ConfigError
-    from stimctl.records.journal_store import journal_file
+    from stimctl.records.journal_store import journal_file, linked_digest
     from stimctl.records.sessions import get_session
     from stimctl.records.store import Store
 
     with Store.open() as store:
-        path = journal_file(store, get_session(store, session_id))
+        session = get_session(store, session_id)
+        path = journal_file(store, session)
+        partial = path is not None and str(path) != session.journal_path
+        partial = partial and linked_digest(store, session_id) is None
+    if partial:
+        click.echo(
+            f"note: the store holds the journal of {session_id} up to its last train only"
+            " (the session runs, or its console has not uploaded the whole journal yet)",
+            err=True,
+        )
     if path is None:
         raise ConfigError(
             f"session {session_id}: its journal is neither on this console nor in the store"

@@ -77,6 +77,10 @@ def attest_session(store: Store, session_id: str) -> Attestation:
         from stimctl.records.journal_store import stored_journal
 
         stored = stored_journal(store, session_id)  # another console's session (issue 17)
+        if stored is None:
+            from stimctl.records.journal_prefix import stored_prefix
+
+            stored = stored_prefix(store, session_id)  # up to its last train: running/crashed
         if stored is not None:
             named = Path(f"{session_id}{JOURNAL_SUFFIX}")
             return _attest(stored, named, session, public_keys(store))

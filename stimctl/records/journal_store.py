@@ -7,15 +7,18 @@ console of the clinic can verify and report the session. A journal is uploaded o
 verifies and ends at the chain head on the row: a rewritten file never becomes the shared
 copy. A copy read back is checked against its digest before it is used.
 
-Uploads happen after the session returns (`stimctl run` / `dry-run`), at the next
-session start and with `stimctl records sync`; none of them ever fails a session: the
-local file waits for the next one.
+While the session runs, the journal up to each train's end is kept in
+``journal_prefixes`` (`stimctl.records.journal_prefix`); `journal_file` falls back to it.
+Uploads of the whole journal happen after the session returns (`stimctl run` /
+`dry-run`), at the next session start and with `stimctl records sync`; none of them
+ever fails a session: the local file waits for the next one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,7 +26,7 @@ from typing import Literal
 from stimctl.errors import ConfigError, RecordsError
 from stimctl.journal.errors import JournalTampered
 from stimctl.journal.record import GENESIS
-from stimctl.journal.verify import read_bytes, verify_bytes
+from stimctl.journal.verify import VerifyResult, read_bytes, verify_bytes
 from stimctl.journal.writer import JOURNAL_SUFFIX
 from stimctl.records.models import SESSION_RUNNING, SessionRecord
 from stimctl.records.sessions import get_session
@@ -65,6 +68,7 @@ def upload_journal(store: Store, session_id: str) -> Uploaded:
         return "already"
     _check(session, data)
     with store.write() as conn:
+        _extends_stored_prefix(conn, session_id, data)
         conn.execute(
             "INSERT INTO journal_blobs (digest, size, content, stored_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (digest) DO NOTHING",
@@ -77,7 +81,23 @@ def upload_journal(store: Store, session_id: str) -> Uploaded:
         if current is not None and current != digest:
             raise _changed(session_id, current, digest)
         conn.execute("UPDATE sessions SET journal_digest = ? WHERE id = ?", (digest, session_id))
+        # the whole journal supersedes the copy up to its last train
+        conn.execute("DELETE FROM journal_prefixes WHERE session_id = ?", (session_id,))
     return "uploaded"
+
+
+def _extends_stored_prefix(conn: sqlite3.Connection, session_id: str, data: bytes) -> None:
+    """The whole journal must start with the prefix stored at its last train (else the
+    file was rewritten after that train went to the store)."""
+    row = conn.execute(
+        "SELECT digest, size FROM journal_prefixes WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    if row is not None and digest_of(data[: int(row[1])]) != row[0]:
+        raise JournalTampered(
+            f"the journal of session {session_id} does not extend the copy stored at its"
+            f" last train (stored prefix {str(row[0])[:12]}); not uploaded",
+            _mismatch("does not extend the stored prefix"),
+        )
 
 
 def _check(session: SessionRecord, data: bytes) -> None:
@@ -91,13 +111,15 @@ def _check(session: SessionRecord, data: bytes) -> None:
         )
 
 
-def _changed(session_id: str, stored: str, local: str) -> JournalTampered:
-    from stimctl.journal.verify import VerifyResult
+def _mismatch(reason: str) -> VerifyResult:
+    return VerifyResult(False, 0, GENESIS, None, reason)
 
+
+def _changed(session_id: str, stored: str, local: str) -> JournalTampered:
     return JournalTampered(
         f"the journal of session {session_id} differs from its copy in the store"
         f" (stored {stored[:12]}, local file {local[:12]})",
-        VerifyResult(False, 0, GENESIS, None, "differs from the stored copy"),
+        _mismatch("differs from the stored copy"),
     )
 
 
@@ -132,10 +154,15 @@ def stored_journal(store: Store, session_id: str) -> bytes | None:
 
 def journal_file(store: Store, session: SessionRecord) -> Path | None:
     """A file holding the session's journal: the local one if this console has it, else
-    the store's copy written to ``$STIMCTL_HOME/journals-from-store/`` (None if neither)."""
+    the store's copy (the whole journal, or the prefix up to its last train) written to
+    ``$STIMCTL_HOME/journals-from-store/`` (None if neither)."""
     if session.journal_path is not None and Path(session.journal_path).exists():
         return Path(session.journal_path)
     data = stored_journal(store, session.id)
+    if data is None:
+        from stimctl.records.journal_prefix import stored_prefix
+
+        data = stored_prefix(store, session.id)  # a running or crashed session's trains
     if data is None:
         return None
     from stimctl.journal.paths import stimctl_home

@@ -391,6 +391,26 @@ def _course_change_signatures(conn: sqlite3.Connection) -> None:
     allow_value(conn, "signatures", "record_type", "course_change")
 
 
+def _journal_prefixes(conn: sqlite3.Connection) -> None:
+    # Issue 17 item 3: a running session's journal up to its last train, so another
+    # console can report a running or crashed session. One row per session, replaced by
+    # each longer prefix (storing every train's prefix would grow with the square of the
+    # session's length); dropped once the whole journal is in journal_blobs.
+    _run(
+        conn,
+        """
+        CREATE TABLE journal_prefixes (
+            session_id TEXT PRIMARY KEY REFERENCES sessions(id),
+            head TEXT NOT NULL CHECK (length(head) = 64),
+            digest TEXT NOT NULL CHECK (length(digest) = 64),
+            size INTEGER NOT NULL CHECK (size > 0),
+            content BLOB NOT NULL,
+            stored_at TEXT NOT NULL
+        ) STRICT
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -405,6 +425,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _course_records,
     _journal_store,
     _course_change_signatures,
+    _journal_prefixes,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

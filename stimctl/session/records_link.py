@@ -6,7 +6,8 @@ starts the session in the store before the device is opened: in one transaction 
 closes dead sessions' rows, re-evaluates the safety verdict on the history as it is now
 and inserts the running row (`stimctl.records.start`), so of several starts for one
 subject only those the rules allow get through. The row is then updated after every
-train and closed with the journal's final status and head.
+train (and the journal up to that train copied into the store) and closed with the
+journal's final status and head.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from stimctl.records import (
     Store,
@@ -26,6 +28,7 @@ from stimctl.records import (
     subject_for,
     update_session_progress,
 )
+from stimctl.records.journal_prefix import copy_prefix
 from stimctl.records.reconcile import Reconciled, reconcile
 from stimctl.records.sessions import abandon_session
 from stimctl.records.start import SessionStart, start_session
@@ -65,6 +68,9 @@ class SessionRecorder:
     subject_id: str
     session_id: str
     reconciled: tuple[Reconciled, ...] = ()
+    journal_path: str | None = None
+    """The local journal: after each train the writer copies it up to that train into
+    the store (`stimctl.records.journal_prefix`); None: rows only."""
     warnings: list[str] = field(default_factory=list)
     """Failed row updates, for the operator (the CLI prints them at the end)."""
     dropped: int = 0
@@ -132,7 +138,7 @@ class SessionRecorder:
         rechecked = dataclasses.replace(
             prepared, verdict=verdict, override=override, now=started.record.started_at
         )
-        return cls(subject_id, session_id, started.reconciled), rechecked
+        return cls(subject_id, session_id, started.reconciled, journal_path), rechecked
 
     def attach(self, engine: SessionEngine) -> None:
         """Take the engine's progress from now on; failures raise its RECORDS alarm."""
@@ -178,8 +184,20 @@ class SessionRecorder:
                     update_session_progress(
                         store, self.session_id, pulses_delivered=pulses, chain_head=head
                     )
+                    if self.journal_path is not None:
+                        self._copy_prefix(store, pulses, head)
             except Exception as exc:  # the journal stays the record of truth
                 self._failed(f"the session's row could not be updated ({pulses} pulses): {exc}")
+
+    def _copy_prefix(self, store: Store, pulses: int, head: str) -> None:
+        """The journal up to this train into the store, so another console can report
+        the session while it runs or after a crash. A failure is a warning only: the
+        whole journal is uploaded at the end (or by `records sync`)."""
+        assert self.journal_path is not None
+        try:
+            copy_prefix(store, self.session_id, Path(self.journal_path), head)
+        except Exception as exc:
+            self._failed(f"the journal up to {pulses} pulses was not copied to the store: {exc}")
 
     def _failed(self, message: str) -> None:
         log.error("session %s: %s", self.session_id, message)
