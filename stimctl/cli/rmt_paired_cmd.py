@@ -118,7 +118,6 @@ def paired(
         amplitudes, mep_source, rmt=float(threshold),
     )  # fmt: skip
     wiring = request.wiring()
-    store_result = decide_store(request, store, "paired-pulse result")
     if speed == "max" and not request.simulated_responses:
         raise ConfigError("--speed max is only for a virtual subject or a replay")
     plan = PairedPlan(
@@ -132,6 +131,7 @@ def paired(
         amt,
         max_intensity,
     )
+    store_result = decide_store(request, store, "paired-pulse result")  # after the rules
     pacing = PulseInterval(interval, jitter)
     if wiring.profile is not None and wiring.fired_by is not None:
         from stimctl.rmt.device import check_hunt_fits_device
