@@ -240,3 +240,20 @@ def test_adaptive_placement_never_exceeds_the_cap(
         assert len(set(plan.intensities())) < 3
     assert all(x <= cap for x in fired) and len(fired) == len(levels) + extra
     assert all(min(plan.intensities()) <= x <= max(plan.intensities()) for x in fired)
+
+
+@pytest.mark.usefixtures("virtual_source")
+def test_cli_curve_adaptive_places_n_pulses_within_the_levels(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from stimctl.cli.rmt_cmd import rmt as rmt_group
+
+    args = ["curve", "S01", "--virtual-rmt", "60", "--seed", "4", "--speed", "max",
+            "--adaptive", "15", "--max-intensity", "90", "--json"]  # fmt: skip
+    code = rmt_group.main(args=args, prog_name="rmt", standalone_mode=False)
+    assert code == ExitCode.OK
+    data = json.loads(capsys.readouterr().out)
+    intensities = [p["intensity"] for p in data["pulses"]]
+    assert data["adaptive_pulses"] == 15 and len(intensities) == 15
+    assert sorted(intensities[:7]) == [54, 60, 66, 72, 78, 84, 90]  # every level once first
+    assert all(54 <= x <= 90 for x in intensities)
