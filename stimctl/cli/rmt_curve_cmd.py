@@ -126,9 +126,7 @@ def curve(
     store_result = (amplitudes is None and not dry) if store is None else store
     if store_result:
         _require_subject(subject)  # before any pulse, not after the curve
-    plan = CurvePlan(
-        float(threshold), _levels(levels), per_level, max_intensity, adaptive_pulses
-    )
+    plan = CurvePlan(float(threshold), _levels(levels), per_level, max_intensity, adaptive_pulses)
     pacing = PulseInterval(interval, jitter)
     if wiring.profile is not None and wiring.fired_by is not None:
         from stimctl.rmt.device import check_hunt_fits_device
