@@ -50,6 +50,10 @@ HUNT_COMMANDS = {
         "stimctl.cli.rmt_hotspot_cmd:hotspot",
         "Hotspot search: median MEP per coil position on a grid, heat map, best proposed.",
     ),
+    "results": (
+        "stimctl.cli.rmt_results_cmd:results",
+        "List a subject's stored curves, paired-pulse results and hotspot searches.",
+    ),
 }
 
 

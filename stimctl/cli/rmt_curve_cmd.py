@@ -54,6 +54,14 @@ def _levels(text: str) -> tuple[int, ...]:
 )
 @click.option("--levels", default="90,100,110,120,130,140,150", show_default=True, help="% RMT.")
 @click.option("--per-level", type=click.IntRange(1, 30), default=5, show_default=True)
+@click.option(
+    "--adaptive",
+    "adaptive_pulses",
+    type=click.IntRange(3, 300),
+    default=None,
+    metavar="N",
+    help="N pulses: each level once, then where they tell most about the fit (FIM-SPE).",
+)
 @click.option("--max-intensity", type=_PERCENT, default=100, show_default=True, help="Cap.")
 @click.option("--interval", type=Bounded(0, 60), default=5.0, show_default=True)
 @click.option("--jitter", type=Bounded(0, 60), default=1.0, show_default=True)
@@ -79,6 +87,7 @@ def curve(
     amplitudes: Path | None,
     levels: str,
     per_level: int,
+    adaptive_pulses: int | None,
     max_intensity: int,
     interval: float,
     jitter: float,
@@ -117,12 +126,12 @@ def curve(
     store_result = (amplitudes is None and not dry) if store is None else store
     if store_result:
         _require_subject(subject)  # before any pulse, not after the curve
-    plan = CurvePlan(float(threshold), _levels(levels), per_level, max_intensity)
+    plan = CurvePlan(float(threshold), _levels(levels), per_level, max_intensity, adaptive_pulses)
     pacing = PulseInterval(interval, jitter)
     if wiring.profile is not None and wiring.fired_by is not None:
         from stimctl.rmt.device import check_hunt_fits_device
 
-        pulses = len(plan.levels_percent_rmt) * plan.per_level
+        pulses = plan.adaptive_pulses or len(plan.levels_percent_rmt) * plan.per_level
         check_hunt_fits_device(wiring.profile, HuntLimits(max_intensity, 1, pulses), pacing)
     clock: Clock
     if speed != "max":
@@ -198,6 +207,7 @@ def result_plan(plan: CurvePlan) -> dict[str, object]:
         "levels_percent_rmt": list(plan.levels_percent_rmt),
         "per_level": plan.per_level,
         "max_intensity": plan.max_intensity,
+        "adaptive_pulses": plan.adaptive_pulses,
     }
 
 

@@ -20,6 +20,7 @@ import click
 
 from stimctl.cli.measure_rig import device_options
 from stimctl.cli.options import PERCENT_MSO, Bounded
+from stimctl.cli.rmt_store_policy import STORE_OPTION
 from stimctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ SPATIAL = "virtual-spatial"
     default=None,
     help="Directory for the JSON record and the HTML heat map.",
 )
+@STORE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @device_options
 def hotspot(
@@ -84,6 +86,7 @@ def hotspot(
     jitter: float,
     speed: str,
     out: Path | None,
+    store: bool | None,
     as_json: bool,
     device: str | None,
     port: str | None,
@@ -92,6 +95,7 @@ def hotspot(
 ) -> int:
     """Search SUBJECT's motor hotspot: median MEP per coil position, the largest proposed."""
     from stimctl.cli.measure_rig import RigRequest, journaled_stimulate, open_rig
+    from stimctl.cli.rmt_store_policy import decide_store, journal_link, source_of
     from stimctl.clock import MonotonicClock, SimulatedClock, VirtualClock
     from stimctl.rmt.hotspot import HotspotPlan, parse_grid, parse_positions, run_hotspot
     from stimctl.rmt.hotspot_report import render_hotspot_html
@@ -113,6 +117,7 @@ def hotspot(
         amplitudes, mep_source,
     )  # fmt: skip
     wiring = request.wiring()
+    store_result = decide_store(request, store, "hotspot search")
     if speed == "max" and not request.simulated_responses:
         raise ConfigError("--speed max is only for a virtual subject or a replay")
     pacing = PulseInterval(interval, jitter)
@@ -195,11 +200,21 @@ def hotspot(
         if rig.journal is not None:
             rig.journal.finish(None, summary={"proposed": result.proposed.name,
                                               "median_uv": result.medians()})  # fmt: skip
+    stored_id = None
+    if store_result:
+        from stimctl.records import Store
+        from stimctl.rmt.results_store import record_hotspot
+
+        with Store.open() as records:
+            stored_id = record_hotspot(
+                records, subject, result, source=source_of(request), journal=journal_link(rig)
+            ).id
     payload = {
         "subject": subject,
         "device": None if wiring.profile is None else wiring.profile.name,
         "fired_by": wiring.fired_by or "none",
         "disarmed": rig.disarmed,
+        "stored": stored_id,
         **result.as_dict(),
     }
     if virtual_rmt is not None:
@@ -220,6 +235,8 @@ def hotspot(
             f"proposed hotspot {best.name} (x {best.x_mm:g} mm, y {best.y_mm:g} mm): median "
             f"MEP {result.medians()[best.name]:.0f} uV ({len(result.pulses)} pulses)"
         )
+    if stored_id is not None and not as_json:
+        click.echo(f"stored as hotspot search {stored_id} for {subject}")
     return ExitCode.OK
 
 

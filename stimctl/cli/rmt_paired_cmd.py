@@ -20,6 +20,7 @@ import click
 
 from stimctl.cli.measure_rig import device_options
 from stimctl.cli.options import PERCENT_MSO, Bounded
+from stimctl.cli.rmt_store_policy import STORE_OPTION
 from stimctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ _PERCENT = click.IntRange(1, 100)
     default=None,
     help="Directory for the JSON record.",
 )
+@STORE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @device_options
 def paired(
@@ -92,6 +94,7 @@ def paired(
     jitter: float,
     speed: str,
     out: Path | None,
+    store: bool | None,
     as_json: bool,
     device: str | None,
     port: str | None,
@@ -100,6 +103,7 @@ def paired(
 ) -> int:
     """Measure SICI or ICF of SUBJECT: conditioned / test-alone MEP ratio."""
     from stimctl.cli.measure_rig import RigRequest, open_rig
+    from stimctl.cli.rmt_store_policy import decide_store, journal_link, source_of
     from stimctl.clock import MonotonicClock, SimulatedClock, VirtualClock
     from stimctl.rmt.methods.base import HuntLimits
     from stimctl.rmt.paired import PairedPlan, run_paired
@@ -127,6 +131,7 @@ def paired(
         amt,
         max_intensity,
     )
+    store_result = decide_store(request, store, "paired-pulse result")  # after the rules
     pacing = PulseInterval(interval, jitter)
     if wiring.profile is not None and wiring.fired_by is not None:
         from stimctl.rmt.device import check_hunt_fits_device
@@ -184,11 +189,21 @@ def paired(
         if rig.journal is not None:
             summary = {k: v for k, v in result.as_dict().items() if k != "trials"}
             rig.journal.finish(None, summary=summary)
+    stored_id = None
+    if store_result:
+        from stimctl.records import Store
+        from stimctl.rmt.results_store import record_paired
+
+        with Store.open() as records:
+            stored_id = record_paired(
+                records, subject, result, source=source_of(request), journal=journal_link(rig)
+            ).id
     payload = {
         "subject": subject,
         "device": None if wiring.profile is None else wiring.profile.name,
         "fired_by": wiring.fired_by or "none",
         "disarmed": rig.disarmed,
+        "stored": stored_id,
         **result.as_dict(),
     }
     if virtual_rmt is not None:
@@ -210,4 +225,6 @@ def paired(
             f"means {s.conditioned_mean_uv:.0f} +- {s.conditioned_sd_uv:.0f} vs "
             f"{s.unconditioned_mean_uv:.0f} +- {s.unconditioned_sd_uv:.0f} uV)"
         )
+    if stored_id is not None and not as_json:
+        click.echo(f"stored as paired-pulse result {stored_id} for {subject}")
     return ExitCode.OK

@@ -411,6 +411,57 @@ def _journal_prefixes(conn: sqlite3.Connection) -> None:
     )
 
 
+def _paired_pulse_and_hotspot_results(conn: sqlite3.Connection) -> None:
+    # Issue 19 items 3-4: paired-pulse (SICI/ICF) and hotspot-search results, stored like
+    # recruitment curves: the figures labs query as columns, the whole result (every trial
+    # or pulse) as JSON in `detail`. When a stimulator fired, the row names the
+    # measurement's journal and the SHA-256 head it ended on, so the stored result can be
+    # checked against the record of truth (both NULL when nothing was fired through a
+    # driver: an operator firing by hand, or a replay).
+    _run(
+        conn,
+        """
+        CREATE TABLE paired_pulse_results (
+            id TEXT PRIMARY KEY,
+            subject_id TEXT NOT NULL REFERENCES subjects(id),
+            recorded_at TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('operator', 'replay')),
+            journal_session_id TEXT,
+            journal_head TEXT CHECK (journal_head IS NULL OR length(journal_head) = 64),
+            paradigm TEXT NOT NULL CHECK (paradigm IN ('sici', 'icf')),
+            interval_ms REAL NOT NULL CHECK (interval_ms > 0),
+            rmt_percent_mso REAL NOT NULL CHECK (rmt_percent_mso > 0 AND rmt_percent_mso <= 100),
+            conditioning_percent_mso INTEGER NOT NULL
+                CHECK (conditioning_percent_mso BETWEEN 1 AND 100),
+            test_percent_mso INTEGER NOT NULL CHECK (test_percent_mso BETWEEN 1 AND 100),
+            trials INTEGER NOT NULL CHECK (trials >= 2),
+            ratio REAL NOT NULL CHECK (ratio >= 0),
+            ratio_low REAL NOT NULL,
+            ratio_high REAL NOT NULL,
+            detail TEXT NOT NULL,
+            CHECK ((journal_session_id IS NULL) = (journal_head IS NULL))
+        ) STRICT;
+        CREATE INDEX paired_pulse_results_subject ON paired_pulse_results (subject_id);
+        CREATE TABLE hotspot_results (
+            id TEXT PRIMARY KEY,
+            subject_id TEXT NOT NULL REFERENCES subjects(id),
+            recorded_at TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('operator', 'replay')),
+            journal_session_id TEXT,
+            journal_head TEXT CHECK (journal_head IS NULL OR length(journal_head) = 64),
+            intensity_percent_mso INTEGER NOT NULL CHECK (intensity_percent_mso BETWEEN 1 AND 100),
+            per_position INTEGER NOT NULL CHECK (per_position >= 1),
+            positions INTEGER NOT NULL CHECK (positions >= 1),
+            proposed TEXT NOT NULL,
+            proposed_median_uv REAL NOT NULL,
+            detail TEXT NOT NULL,
+            CHECK ((journal_session_id IS NULL) = (journal_head IS NULL))
+        ) STRICT;
+        CREATE INDEX hotspot_results_subject ON hotspot_results (subject_id)
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -426,6 +477,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _journal_store,
     _course_change_signatures,
     _journal_prefixes,
+    _paired_pulse_and_hotspot_results,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 

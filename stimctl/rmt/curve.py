@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ from stimctl.rmt.readings import MepSource
 from stimctl.rmt.runner import PulseInterval
 
 DEFAULT_LEVELS = (90, 100, 110, 120, 130, 140, 150)  # % RMT
+MAX_ADAPTIVE_PULSES = 300
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class CurvePlan:
     levels_percent_rmt: tuple[int, ...] = DEFAULT_LEVELS
     per_level: int = 5
     max_intensity: int = ABSOLUTE_MAX_PERCENT_MSO
+    adaptive_pulses: int | None = None
+    """None: every level `per_level` times, randomised. N: N pulses, each level once and
+    the rest placed adaptively between the lowest and highest level (curve_adaptive)."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.rmt) and 0 < self.rmt <= ABSOLUTE_MAX_PERCENT_MSO):
@@ -49,6 +53,13 @@ class CurvePlan:
             raise ConfigError(f"pulses per level must be >= 1, got {self.per_level}")
         if not 0 < self.max_intensity <= ABSOLUTE_MAX_PERCENT_MSO:
             raise ConfigError(f"intensity cap must be in 1..100 % MSO, got {self.max_intensity}")
+        if self.adaptive_pulses is not None and not (
+            len(self.levels_percent_rmt) <= self.adaptive_pulses <= MAX_ADAPTIVE_PULSES
+        ):
+            raise ConfigError(
+                f"an adaptive curve needs {len(self.levels_percent_rmt)}-{MAX_ADAPTIVE_PULSES} "
+                f"pulses (one a level first), got {self.adaptive_pulses}"
+            )
         over = [
             f"{level} % RMT = {x} % MSO"
             for level, x in zip(self.levels_percent_rmt, self.intensities(), strict=True)
@@ -133,6 +144,7 @@ class CurveResult:
             "levels_percent_rmt": list(self.plan.levels_percent_rmt),
             "per_level": self.plan.per_level,
             "max_intensity": self.plan.max_intensity,
+            "adaptive_pulses": self.plan.adaptive_pulses,
             "fit": {
                 "plateau_uv": round(self.fit.plateau_uv, 1),
                 "s50": round(self.fit.s50, 2),
@@ -162,12 +174,19 @@ def run_curve(
     rng: random.Random | None = None,
     on_pulse: Callable[[CurvePulse], None] | None = None,
 ) -> CurveResult:
-    """Deliver the plan's pulses in random order, paced, and fit the curve."""
+    """Deliver the plan's pulses in random order (or placed adaptively), paced, and fit
+    the curve."""
     interval = interval or PulseInterval()
     rng = rng or random.Random()
     pulses: list[CurvePulse] = []
+    seen: list[tuple[int, float]] = []
+    schedule: Iterable[int] = plan.schedule(rng)
+    if plan.adaptive_pulses is not None:
+        from stimctl.rmt.curve_adaptive import adaptive_intensities
+
+        schedule = adaptive_intensities(plan.intensities(), plan.adaptive_pulses, rng, seen)
     last: float | None = None
-    for index, intensity in enumerate(plan.schedule(rng), start=1):
+    for index, intensity in enumerate(schedule, start=1):
         if intensity > plan.max_intensity:  # the plan refuses this; checked again here
             raise SafetyViolation(
                 f"refusing {intensity} % MSO above the cap {plan.max_intensity}",
@@ -183,6 +202,7 @@ def run_curve(
             raise ConfigError("a recruitment curve needs MEP amplitudes in µV, not yes/no")
         pulse = CurvePulse(index, intensity, reading.amplitude_uv, last)
         pulses.append(pulse)
+        seen.append((intensity, reading.amplitude_uv))
         if on_pulse is not None:
             on_pulse(pulse)
     fit = fit_boltzmann([p.intensity for p in pulses], [p.amplitude_uv for p in pulses])

@@ -18,6 +18,7 @@ from simulators.virtual_subject import VirtualSubject, make_source
 from stimctl.clock import VirtualClock
 from stimctl.errors import ConfigError, ExitCode
 from stimctl.rmt.curve import CurvePlan, fit_boltzmann, run_curve
+from stimctl.rmt.readings import MepReading
 from stimctl.rmt.registry import VIRTUAL, register_mep_source, unregister_mep_source
 from stimctl.rmt.runner import MIN_ALLOWED_INTERVAL_S
 from tests.rmt.helpers import ConstantSubject, ScriptedSubject
@@ -162,3 +163,97 @@ def test_a_virtual_curve_is_never_stored() -> None:
     args = ["curve", "S07", "--virtual-rmt", "50", "--speed", "max", "--store"]
     with pytest.raises(ConfigError, match="never stored"):
         rmt_group.main(args=args, prog_name="rmt", standalone_mode=False)
+
+
+# --- adaptive placement (FIM-SPE style) ---------------------------------------------------
+
+
+class BoltzmannSubject:
+    """Known Boltzmann parameters, MEPs varying multiplicatively (0.1 decades)."""
+
+    def __init__(self, seed: int, plateau: float = 2000.0, s50: float = 65.0, k: float = 4.0):
+        self.rng = np.random.default_rng(seed)
+        self.plateau, self.s50, self.k = plateau, s50, k
+
+    def response(self, intensity_percent_mso: int) -> MepReading:
+        clean = self.plateau / (1.0 + math.exp((self.s50 - intensity_percent_mso) / self.k))
+        return MepReading(amplitude_uv=clean * 10.0 ** self.rng.normal(0.0, 0.1))
+
+
+def _rms_errors(plan: CurvePlan, seeds: range) -> tuple[float, float, float]:
+    s50, k, plateau = [], [], []
+    for seed in seeds:
+        subject = BoltzmannSubject(seed)
+        fit = run_curve(plan, subject, clock=VirtualClock(), rng=random.Random(seed)).fit
+        s50.append((fit.s50 - subject.s50) ** 2)
+        k.append(((fit.k - subject.k) / subject.k) ** 2)
+        plateau.append(((fit.plateau_uv - subject.plateau) / subject.plateau) ** 2)
+    return tuple(float(np.sqrt(np.mean(e))) for e in (s50, k, plateau))  # type: ignore[return-value]
+
+
+def test_adaptive_placement_recovers_known_parameters_with_fewer_pulses() -> None:
+    """28 adaptively placed pulses recover S50 and k at least as well as the randomised
+    set of 35 (7 levels x 5) over the same 60 subjects, and the plateau within 15 %."""
+    seeds = range(100, 160)
+    randomised = _rms_errors(CurvePlan(55.0, per_level=5), seeds)
+    adaptive = _rms_errors(CurvePlan(55.0, adaptive_pulses=28), seeds)
+    assert adaptive[0] <= randomised[0] and adaptive[0] < 1.5  # S50, % MSO
+    assert adaptive[1] <= randomised[1] and adaptive[1] < 0.2  # k, relative
+    assert adaptive[2] < 0.15  # plateau, relative
+
+
+def test_adaptive_placement_starts_with_every_level_and_stays_in_their_range() -> None:
+    plan = CurvePlan(55.0, adaptive_pulses=20)
+    result = run_curve(plan, BoltzmannSubject(3), clock=VirtualClock(), rng=random.Random(3))
+    delivered = [p.intensity for p in result.pulses]
+    assert len(delivered) == 20 and sorted(delivered[:7]) == plan.intensities()
+    assert all(min(plan.intensities()) <= x <= max(plan.intensities()) for x in delivered)
+
+
+def test_an_adaptive_curve_shorter_than_its_levels_is_refused() -> None:
+    with pytest.raises(ConfigError, match="adaptive curve needs 7-300 pulses"):
+        CurvePlan(55.0, adaptive_pulses=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rmt=st.floats(min_value=20.0, max_value=100.0),
+    levels=st.lists(st.integers(min_value=50, max_value=200), min_size=3, max_size=7),
+    extra=st.integers(min_value=0, max_value=12),
+    cap=st.integers(min_value=1, max_value=100),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_adaptive_placement_never_exceeds_the_cap(
+    rmt: float, levels: list[int], extra: int, cap: int, seed: int
+) -> None:
+    try:
+        plan = CurvePlan(rmt, tuple(levels), 1, cap, adaptive_pulses=len(levels) + extra)
+    except ConfigError:
+        assert any(math.floor(v * rmt / 100 + 0.5) > cap for v in levels)
+        return
+    fired: list[int] = []
+    subject = VirtualSubject(min(rmt, 90.0), seed)
+    try:
+        run_curve(plan, subject, clock=VirtualClock(), stimulate=fired.append,
+                  rng=random.Random(seed))  # fmt: skip
+    except ConfigError:  # a fit on fewer than three intensities is refused, after the pulses
+        assert len(set(plan.intensities())) < 3
+    assert all(x <= cap for x in fired) and len(fired) == len(levels) + extra
+    assert all(min(plan.intensities()) <= x <= max(plan.intensities()) for x in fired)
+
+
+@pytest.mark.usefixtures("virtual_source")
+def test_cli_curve_adaptive_places_n_pulses_within_the_levels(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from stimctl.cli.rmt_cmd import rmt as rmt_group
+
+    args = ["curve", "S01", "--virtual-rmt", "60", "--seed", "4", "--speed", "max",
+            "--adaptive", "15", "--max-intensity", "90", "--json"]  # fmt: skip
+    code = rmt_group.main(args=args, prog_name="rmt", standalone_mode=False)
+    assert code == ExitCode.OK
+    data = json.loads(capsys.readouterr().out)
+    intensities = [p["intensity"] for p in data["pulses"]]
+    assert data["adaptive_pulses"] == 15 and len(intensities) == 15
+    assert sorted(intensities[:7]) == [54, 60, 66, 72, 78, 84, 90]  # every level once first
+    assert all(54 <= x <= 90 for x in intensities)

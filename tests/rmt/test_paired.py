@@ -287,7 +287,7 @@ def test_cli_takes_mep_from_a_plugin_source_that_knows_nothing_of_pairs(
     try:
         code, data = paired_cli(
             capsys, "S01", "--paradigm", "icf", "--rmt", "50", "--mep-source", "test-emg",
-            "--trials", "2", "--interval", "4", "--jitter", "0", "--seed", "1",
+            "--trials", "2", "--interval", "4", "--jitter", "0", "--seed", "1", "--no-store",
         )  # fmt: skip
     finally:
         unregister_mep_source("test-emg")
