@@ -141,18 +141,10 @@ def test_the_cue_is_off_by_default(tmp_path: Path, mocker: MockerFixture) -> Non
     asyncio.run(main())
 
 
-@dataclasses.dataclass
-class WithCountdown(Snapshot):
-    """A snapshot as the engine branch extends it (issue 14): its own train countdown."""
-
-    train_remaining_s: float = 0.0
-    pulses_estimated: bool = False
-
-
 def test_the_engines_own_train_countdown_is_shown_when_the_snapshot_has_one(
     tmp_path: Path,
 ) -> None:
-    snap = WithCountdown(**dataclasses.asdict(frozen.TRAIN), train_remaining_s=1.25)
+    snap = dataclasses.replace(frozen.TRAIN, train_remaining_s=1.25)
     plan = frozen.FrozenEngine(shipped(), tmp_path, snap).plan
     assert train_left_s(snap, plan, train_elapsed_s=0.0) == 1.25
     assert train_left_s(frozen.TRAIN, plan, train_elapsed_s=1.0) == plan.trains[3].duration_s - 1
@@ -161,7 +153,7 @@ def test_the_engines_own_train_countdown_is_shown_when_the_snapshot_has_one(
 
 
 def test_pulses_counted_by_the_clock_say_so(tmp_path: Path) -> None:
-    exact = WithCountdown(**dataclasses.asdict(frozen.TRAIN), pulses_estimated=False)
+    exact = dataclasses.replace(frozen.TRAIN, pulses_estimated=False)
     assert on_frozen(tmp_path / "a", exact)["pulses"] == "Pulses    170 / 2000"
-    by_clock = WithCountdown(**dataclasses.asdict(frozen.TRAIN), pulses_estimated=True)
+    by_clock = dataclasses.replace(frozen.TRAIN, pulses_estimated=True)
     assert on_frozen(tmp_path / "b", by_clock)["pulses"] == "Pulses    170 / 2000 (by clock)"
