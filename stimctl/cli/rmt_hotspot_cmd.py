@@ -11,20 +11,17 @@ position with the largest median is proposed. Wiring as for `rmt hunt` and `rmt 
 
 from __future__ import annotations
 
-import json
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from stimctl.cli.measure_rig import device_options
-from stimctl.cli.options import PERCENT_MSO, Bounded
+from stimctl.cli.measure_common import Measure, measurement_options
+from stimctl.cli.options import Bounded
 from stimctl.cli.rmt_store_policy import STORE_OPTION
 from stimctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
-    from stimctl.clock import Clock
     from stimctl.rmt import MepSource
     from stimctl.rmt.device import HuntDevice
     from stimctl.rmt.hotspot import GridPosition, HotspotPulse
@@ -47,29 +44,14 @@ SPATIAL = "virtual-spatial"
 )
 @click.option("--per-position", type=click.IntRange(1, 20), default=3, show_default=True)
 @click.option("--max-intensity", type=_PERCENT, default=100, show_default=True, help="Cap.")
-@click.option("--virtual-rmt", type=PERCENT_MSO, default=None, help="Virtual subject's RMT.")
 @click.option(
     "--virtual-hotspot", default=None, metavar="NAME", help="Virtual subject's hotspot position."
 )
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="Seed.")
-@click.option(
-    "--amplitudes",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Replay amplitudes (µV, one per pulse in delivery order).",
+@measurement_options(
+    amplitudes_help="Replay amplitudes (µV, one per pulse in delivery order).",
+    out_help="Directory for the JSON record and the HTML heat map.",
+    store_option=STORE_OPTION,
 )
-@click.option("--interval", type=Bounded(0, 60), default=5.0, show_default=True)
-@click.option("--jitter", type=Bounded(0, 60), default=1.0, show_default=True)
-@click.option("--speed", type=click.Choice(["realtime", "max"]), default="realtime")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Directory for the JSON record and the HTML heat map.",
-)
-@STORE_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@device_options
 def hotspot(
     subject: str,
     intensity: int,
@@ -78,29 +60,15 @@ def hotspot(
     positions_file: Path | None,
     per_position: int,
     max_intensity: int,
-    virtual_rmt: float | None,
     virtual_hotspot: str | None,
-    seed: int | None,
-    amplitudes: Path | None,
-    interval: float,
-    jitter: float,
-    speed: str,
-    out: Path | None,
     store: bool | None,
-    as_json: bool,
-    device: str | None,
-    port: str | None,
-    driver_options: tuple[str, ...],
-    mep_source: str | None,
+    measure: Measure,
 ) -> int:
     """Search SUBJECT's motor hotspot: median MEP per coil position, the largest proposed."""
-    from stimctl.cli.measure_rig import RigRequest, journaled_stimulate, open_rig
+    from stimctl.cli.measure_rig import journaled_stimulate, open_rig
     from stimctl.cli.rmt_store_policy import decide_store, journal_link, source_of
-    from stimctl.clock import MonotonicClock, SimulatedClock, VirtualClock
     from stimctl.rmt.hotspot import HotspotPlan, parse_grid, parse_positions, run_hotspot
     from stimctl.rmt.hotspot_report import render_hotspot_html
-    from stimctl.rmt.methods.base import HuntLimits
-    from stimctl.rmt.runner import PulseInterval
 
     if positions_file is not None:
         try:
@@ -110,28 +78,17 @@ def hotspot(
     else:
         positions = parse_grid(grid, spacing)
     plan = HotspotPlan(positions, intensity, per_position, max_intensity)
+    virtual_rmt = measure.virtual_rmt
     if virtual_hotspot is not None and virtual_rmt is None:
         raise ConfigError("--virtual-hotspot places a virtual subject; give --virtual-rmt too")
-    request = RigRequest(
-        subject, "hotspot-search", device, port, driver_options, virtual_rmt, seed,
-        amplitudes, mep_source,
-    )  # fmt: skip
+    request = measure.request(subject, "hotspot-search")
     wiring = request.wiring()
     store_result = decide_store(request, store, "hotspot search")
-    if speed == "max" and not request.simulated_responses:
-        raise ConfigError("--speed max is only for a virtual subject or a replay")
-    pacing = PulseInterval(interval, jitter)
-    if wiring.profile is not None and wiring.fired_by is not None:
-        from stimctl.rmt.device import check_hunt_fits_device
-
-        pulses = len(positions) * per_position
-        check_hunt_fits_device(wiring.profile, HuntLimits(max_intensity, 1, pulses), pacing)
-    clock: Clock
-    if speed != "max":
-        clock = MonotonicClock()
-    else:
-        clock = SimulatedClock() if wiring.fired_by == "simulator" else VirtualClock()
-    rng = random.Random(f"hotspot-{seed}") if seed is not None else random.Random()
+    measure.check_speed(request)
+    pulses = len(positions) * per_position
+    pacing = measure.pacing(wiring, max_intensity=max_intensity, pulses=pulses)
+    clock = measure.clock(wiring)
+    rng = measure.rng("hotspot")
 
     spatial: Any = None
     if virtual_rmt is not None:
@@ -140,7 +97,7 @@ def hotspot(
         place = _position(positions, virtual_hotspot) if virtual_hotspot else None
         hotspot_mm = (0.0, 0.0) if place is None else (place.x_mm, place.y_mm)
         factory: Any = load_mep_source_factory(SPATIAL)
-        spatial = factory(virtual_rmt, seed, hotspot_mm)
+        spatial = factory(virtual_rmt, measure.seed, hotspot_mm)
 
     def simulated(device: HuntDevice) -> MepSource:
         # The spatial subject goes under the simulated coil; the MEPs are read back from
@@ -151,7 +108,7 @@ def hotspot(
     with open_rig(
         request,
         clock=clock,
-        prompts_to_stderr=as_json,
+        prompts_to_stderr=measure.as_json,
         start={"plan": plan.as_dict()},
         simulator_source=simulated,
     ) as rig:
@@ -170,21 +127,21 @@ def hotspot(
             if spatial is not None:
                 spatial.move_to(position.x_mm, position.y_mm)
                 return
-            if amplitudes is not None:
+            if measure.amplitudes is not None:
                 return  # a replay: the coil moved when it was recorded
             click.prompt(
                 f"Move the coil to {position.name} (x {position.x_mm:g} mm, "
                 f"y {position.y_mm:g} mm) and press Enter",
                 default="",
                 show_default=False,
-                err=as_json,
+                err=measure.as_json,
             )
 
         def show(pulse: HotspotPulse) -> None:
             if rig.journal is not None:
                 rig.journal.reading(pulse.index - 1, {"amplitude_uv": pulse.amplitude_uv,
                                                       "position": pulse.position})  # fmt: skip
-            if not as_json:
+            if not measure.as_json:
                 click.echo(f"{pulse.index:4d}  {pulse.position:>5}  {pulse.amplitude_uv:9.1f} uV")
 
         result = run_hotspot(
@@ -209,33 +166,23 @@ def hotspot(
             stored_id = record_hotspot(
                 records, subject, result, source=source_of(request), journal=journal_link(rig)
             ).id
-    payload = {
-        "subject": subject,
-        "device": None if wiring.profile is None else wiring.profile.name,
-        "fired_by": wiring.fired_by or "none",
-        "disarmed": rig.disarmed,
-        "stored": stored_id,
-        **result.as_dict(),
-    }
-    if virtual_rmt is not None:
-        payload["virtual_rmt"] = virtual_rmt
-        payload["virtual_hotspot"] = virtual_hotspot
-    if out is not None:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"{subject}-hotspot.json").write_text(json.dumps(payload, indent=2) + "\n")
-            (out / f"{subject}-hotspot.html").write_text(render_hotspot_html(subject, result))
-        except OSError as exc:
-            raise ConfigError(f"cannot write the hotspot search to {out}: {exc}") from exc
-    if as_json:
-        click.echo(json.dumps(payload, indent=2))
-    else:
+    measure.report(
+        rig,
+        subject,
+        result.as_dict(),
+        stored=stored_id,
+        name="hotspot",
+        what="hotspot search",
+        virtual={"virtual_hotspot": virtual_hotspot},
+        html=lambda: render_hotspot_html(subject, result),
+    )
+    if not measure.as_json:
         best = result.proposed
         click.echo(
             f"proposed hotspot {best.name} (x {best.x_mm:g} mm, y {best.y_mm:g} mm): median "
             f"MEP {result.medians()[best.name]:.0f} uV ({len(result.pulses)} pulses)"
         )
-    if stored_id is not None and not as_json:
+    if stored_id is not None and not measure.as_json:
         click.echo(f"stored as hotspot search {stored_id} for {subject}")
     return ExitCode.OK
 
