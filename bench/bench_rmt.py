@@ -29,7 +29,7 @@ binned amplitude (the method's own likelihood, computed for the subject's true c
 shape) at its most informative intensity. Decision time is the time spent in
 `next_intensity()` and `observe()` per pulse.
 
-"bayes, shape known" (issue 19, ADR 0021) is the same method with the subject's own curve
+"bayes, shape known" (issue 19, ADR 0024) is the same method with the subject's own curve
 as its only prior shape: an oracle no real hunt has, printed as the ceiling of what a
 better prior could give. Left out with `--no-oracle` (it builds one table per subject).
 Run: .venv/bin/python bench/bench_rmt.py [subjects] [--quick] [--spread S]

@@ -1,4 +1,4 @@
-"""`TriggerLine`: a hardware line into a stimulator's Trigger In (issue 18, ADR 0021).
+"""`TriggerLine`: a hardware line into a stimulator's Trigger In (issue 18, ADR 0026).
 
 Labs fire a stimulator whose timing matters through a TTL edge into its Trigger In,
 never over serial (device-protocols A7 "Latency of a serial trigger": 5-15 ms; B7:
