@@ -79,6 +79,18 @@ def attest_target(target: str) -> tuple[Path | None, Attestation]:
             store.close()
 
 
+def _refuse_unless_a_journal(path: Path) -> None:
+    """`_refuse_a_file_that_is_not_a_journal` with the record store, if there is one."""
+    from stimctl.records.journal_check import open_existing_store
+
+    store = open_existing_store()
+    try:
+        _refuse_a_file_that_is_not_a_journal(path, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
 def _refuse_a_file_that_is_not_a_journal(path: Path, store: Store | None) -> None:
     """A path to something that was never a journal is bad input, not tampering: exit 8
     stays the verdict on a real journal. A file in the journals folder or on record is a
@@ -184,6 +196,7 @@ def verify_cmd(
 def show_cmd(ctx: click.Context, path: str, as_json: bool) -> None:
     """List a journal's records (PATH or session id) and its verdict."""
     target = resolve_journal(path)
+    _refuse_unless_a_journal(target)
     data = read_bytes(target)
     result = verify_bytes(data)
     lines = data.split(b"\n")[: result.records]
