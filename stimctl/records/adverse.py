@@ -10,6 +10,7 @@ from typing import Any
 
 from stimctl import plausible
 from stimctl.errors import ConfigError, StateError
+from stimctl.records.batch import Query, Rows
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES, AdverseEventRecord
 from stimctl.records.store import Store
 from stimctl.records.subjects import ensure_operator, require_subject
@@ -111,10 +112,18 @@ def get_adverse_event(store: Store, event_id: str) -> AdverseEventRecord:
 
 
 def adverse_events_of(conn: sqlite3.Connection, subject_id: str) -> list[AdverseEventRecord]:
-    rows = conn.execute(
+    return adverse_events_from(conn.execute(*adverse_events_query(subject_id)).fetchall())
+
+
+def adverse_events_query(subject_id: str) -> Query:
+    """The subject's adverse events, in the order they occurred (`adverse_events_from`)."""
+    return (
         f"SELECT {_AE_COLUMNS} FROM adverse_events WHERE subject_id = ? ORDER BY occurred_at, id",
         (subject_id,),
-    ).fetchall()
+    )
+
+
+def adverse_events_from(rows: Rows) -> list[AdverseEventRecord]:
     return [_event(r) for r in rows]
 
 

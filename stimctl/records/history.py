@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from stimctl.errors import ConfigError
-from stimctl.records.adverse import adverse_events_of
+from stimctl.records.adverse import adverse_events_from, adverse_events_of, adverse_events_query
+from stimctl.records.batch import Query, Rows, fetch_batch
 from stimctl.records.clinical import (
     latest_screening,
     latest_threshold,
@@ -63,25 +65,53 @@ def history_in(
     *,
     lookback_days: int = LOOKBACK_DAYS,
 ) -> History:
-    """`history_for` inside the caller's transaction (the session start reads history and
-    inserts its row in one transaction: `stimctl.records.start`). Dry runs are left out;
-    running rows and rows with an uncertain count weigh their planned pulses."""
+    """`history_for` inside the caller's transaction. Dry runs are left out; running rows
+    and rows with an uncertain count weigh their planned pulses."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     require_subject(conn, subject_id)
-    recent = _past_sessions(
-        conn,
-        "WHERE subject_id = ? AND started_at >= ? AND simulated = 0 ORDER BY started_at",
-        (subject_id, utc_text(now - dt.timedelta(days=lookback_days))),
-    )
-    older = _past_sessions(
-        conn,
-        f"WHERE subject_id = ? AND {COUNTS_FOR_RULES} ORDER BY started_at DESC LIMIT ?",
-        (subject_id, _ALWAYS_LAST),
-    )
-    course = active_course(conn, subject_id)
-    course_sessions = delivered_in_course(conn, course.id) if course else None
-    blocking = [e.label() for e in adverse_events_of(conn, subject_id) if e.blocks]
+    queries = history_queries(subject_id, now - dt.timedelta(days=lookback_days))
+    return history_from(fetch_batch(conn, queries), now, lookback_days=lookback_days)
+
+
+def history_queries(subject_id: str, since: dt.datetime) -> list[Query]:
+    """The reads of the subject's history (`history_from` reads their rows): the sessions
+    since `since` (the look-back; the session start asks a little earlier, before it
+    knows the moment it takes the lock, and `history_from` cuts), the last few that count,
+    the active course with the sessions it counts, and the adverse events."""
+    return [
+        (
+            f"SELECT {_PAST_COLUMNS} FROM sessions"
+            " WHERE subject_id = ? AND started_at >= ? AND simulated = 0 ORDER BY started_at",
+            (subject_id, utc_text(since)),
+        ),
+        (
+            f"SELECT {_PAST_COLUMNS} FROM sessions WHERE subject_id = ? AND {COUNTS_FOR_RULES}"
+            " ORDER BY started_at DESC LIMIT ?",
+            (subject_id, _ALWAYS_LAST),
+        ),
+        (
+            # An unqualified column of the subquery is the sessions' (the innermost scope,
+            # in SQLite and PostgreSQL alike): its `status` is the session's, not the course's.
+            "SELECT c.id, c.protocol_name, (SELECT count(*) FROM sessions"
+            f" WHERE sessions.course_id = c.id AND {COUNTS_FOR_RULES}) FROM courses c"
+            " WHERE c.subject_id = ? AND c.status = 'active'",
+            (subject_id,),
+        ),
+        adverse_events_query(subject_id),
+    ]
+
+
+def history_from(
+    rows: Sequence[Rows], now: dt.datetime, *, lookback_days: int = LOOKBACK_DAYS
+) -> History:
+    """The `History` as of `now` from the rows of `history_queries`, in order."""
+    recent_rows, older_rows, course_rows, event_rows = rows
+    since = utc_text(now - dt.timedelta(days=lookback_days))
+    recent = _past_sessions([r for r in recent_rows if r[1] >= since])
+    older = _past_sessions(older_rows)
+    course_sessions = int(course_rows[0][2]) if course_rows else None
+    blocking = [e.label() for e in adverse_events_from(event_rows) if e.blocks]
     by_id = {sid: s for sid, s in (*older, *recent) if s.started_at <= now}
     sessions = sorted(by_id.values(), key=lambda s: s.started_at)
     return History(
@@ -91,20 +121,23 @@ def history_in(
     )
 
 
+def active_course_from(rows: Sequence[Rows]) -> tuple[str, str] | None:
+    """(id, protocol name) of the active course among `history_queries`' rows."""
+    course_rows = rows[2]
+    return (str(course_rows[0][0]), str(course_rows[0][1])) if course_rows else None
+
+
 _PAST_COLUMNS = (
     "id, started_at, pulses_planned, pulses_delivered, pulses_exact, status, protocol_class,"
     " protocol_name, ended_at"
 )
 
 
-def _past_sessions(
-    conn: sqlite3.Connection, where: str, args: tuple[object, ...]
-) -> list[tuple[str, PastSession]]:
-    """(id, session as the rules weigh it) of the rows `where` selects. Only the columns
+def _past_sessions(rows: Rows) -> list[tuple[str, PastSession]]:
+    """(id, session as the rules weigh it) of `_PAST_COLUMNS` rows. Only the columns
     the rules read, straight into `PastSession`: the session start does this for every
     row of the look-back while it holds the subject's lock, so its cost is the lock's
     hold time (bench/bench_records.py)."""
-    rows = conn.execute(f"SELECT {_PAST_COLUMNS} FROM sessions {where}", args).fetchall()
     parse, utc = dt.datetime.fromisoformat, dt.UTC
     out: list[tuple[str, PastSession]] = []
     for sid, started, planned, delivered, exact, status, kind, name, ended in rows:

@@ -157,21 +157,69 @@ class PgConnection:
     """The part of `sqlite3.Connection` the repositories and migrations use, on psycopg.
 
     The psycopg connection is in autocommit mode: transactions are the explicit ``BEGIN``
-    / ``COMMIT`` of `stimctl.records.pg_store.PostgresStore`, as on SQLite."""
+    / ``COMMIT`` of `stimctl.records.pg_store.PostgresStore`, as on SQLite.
+
+    Round trips, not rows, are what a session start pays for on a busy server: each one
+    waits for a server process to be scheduled (ADR 0032). So statements whose result
+    nobody reads (``BEGIN``, the start's ``INSERT``) can be *deferred*: they go to the
+    server in one pipeline with the next statement, and `batch` sends several reads in one.
+    The server runs them in order, exactly as if sent one by one; an error in any of them
+    is raised at the statement that sent them, inside the caller's transaction."""
 
     def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
-        self.raw = conn
+        self._raw = conn
+        self._deferred: list[tuple[bytes, tuple[object, ...]]] = []
+
+    @property
+    def raw(self) -> psycopg.Connection[tuple[Any, ...]]:
+        """The psycopg connection, with anything deferred sent first (so SQL run on it
+        directly runs inside the transaction a deferred BEGIN opened)."""
+        if self._deferred:
+            self._pipelined([])
+        return self._raw
 
     @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        if self._deferred:  # a deferred BEGIN is a transaction the server will open
+            return True
+        return self._raw.info.transaction_status != TransactionStatus.IDLE
+
+    def defer(self, sql: str, parameters: Sequence[object] = ()) -> None:
+        """Send `sql` with the next statement (its result, if any, is not read)."""
+        self._deferred.append(_prepared(sql, parameters))
+
+    def discard_deferred(self) -> bool:
+        """Drop what was deferred and not sent; whether there was anything."""
+        had = bool(self._deferred)
+        self._deferred.clear()
+        return had
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> PgCursor:
-        query = translate(sql)
-        args = tuple(adapt(v) for v in parameters)
-        return PgCursor(self.raw.execute(query.encode(), args))
+        if not self._deferred:
+            query, args = _prepared(sql, parameters)
+            return PgCursor(self._raw.execute(query, args))
+        return self._pipelined([_prepared(sql, parameters)])[0]
+
+    def batch(self, statements: Sequence[tuple[str, Sequence[object]]]) -> list[PgCursor]:
+        """Run `statements` in order in one round trip; their cursors, results fetched."""
+        return self._pipelined([_prepared(sql, args) for sql, args in statements])
+
+    def _pipelined(self, statements: list[tuple[bytes, tuple[object, ...]]]) -> list[PgCursor]:
+        sending, self._deferred = [*self._deferred, *statements], []
+        cursors = []
+        with self._raw.pipeline():
+            for query, args in sending:
+                cursors.append(self._raw.cursor())
+                cursors[-1].execute(query, args)
+        # Leaving the pipeline block synchronised it: every result is in its cursor.
+        return [PgCursor(cursor) for cursor in cursors[len(sending) - len(statements) :]]
 
     def close(self) -> None:
-        self.raw.close()
+        self._deferred.clear()
+        self._raw.close()
+
+
+def _prepared(sql: str, parameters: Sequence[object]) -> tuple[bytes, tuple[object, ...]]:
+    return translate(sql).encode(), tuple(adapt(v) for v in parameters)

@@ -114,26 +114,26 @@ class PostgresStore(Store):
         (the start's row lock orders them); reads one snapshot (REPEATABLE READ)."""
         with self._lock, self._translated():
             conn = self._pg
-            conn.execute(begin)
+            # BEGIN goes with the transaction's first statement: one round trip less.
+            conn.defer(begin)
             try:
                 # The repositories are typed against sqlite3.Connection; PgConnection is
                 # the part of it they use (ADR records-postgres).
                 yield cast(sqlite3.Connection, conn)
+                # A deferred statement (the start's INSERT) is sent with the COMMIT and can
+                # fail there: then nothing was committed and the transaction is undone.
+                conn.execute("COMMIT")
             except BaseException:
                 _rollback(conn)
                 raise
-            conn.execute("COMMIT")
 
     def lock_subject(self, conn: sqlite3.Connection, subject_id: str) -> None:
         """``SELECT ... FOR UPDATE`` on the subject's row: held to the end of the write
         transaction; other subjects' starts do not wait for it."""
-        if not conn.in_transaction:
-            raise RuntimeError("lock_subject needs the write transaction of Store.write()")
-        row = conn.execute(
-            "SELECT id FROM subjects WHERE id = ? FOR UPDATE", (subject_id,)
-        ).fetchone()
-        if row is None:
-            raise ConfigError(f"unknown subject {subject_id!r}")
+        super().lock_subject(conn, subject_id)
+
+    def subject_lock_query(self, subject_id: str) -> tuple[str, tuple[object, ...]]:
+        return "SELECT id FROM subjects WHERE id = ? FOR UPDATE", (subject_id,)
 
     def lock_running_subjects(self, conn: sqlite3.Connection) -> None:
         # In id order: two reconciles never wait on each other crosswise.
@@ -173,7 +173,11 @@ class PostgresStore(Store):
 
 def _rollback(conn: PgConnection) -> None:
     import psycopg
+    from psycopg.pq import TransactionStatus
 
+    conn.discard_deferred()  # never sent: nothing to undo on the server
+    if conn.raw.info.transaction_status == TransactionStatus.IDLE:
+        return
     # If the connection is gone, the server rolled the transaction back itself.
     with contextlib.suppress(psycopg.Error):
         conn.execute("ROLLBACK")

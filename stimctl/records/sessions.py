@@ -14,6 +14,7 @@ The engine calls, in this order:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import sqlite3
@@ -24,12 +25,13 @@ from typing import Any, Required, TypedDict, Unpack
 from stimctl.errors import ConfigError, StateError
 from stimctl.journal.events import SESSION_STATUSES
 from stimctl.journal.writer import validate_session_id
+from stimctl.records.batch import Query, Rows
 from stimctl.records.clinical import latest_threshold
 from stimctl.records.courses import active_course
 from stimctl.records.models import SESSION_RUNNING, SessionRecord
 from stimctl.records.store import Store
 from stimctl.records.subjects import ensure_operator, require_subject
-from stimctl.records.values import from_utc_text, maybe_utc, new_id, utc_text
+from stimctl.records.values import check_person_id, from_utc_text, maybe_utc, new_id, utc_text
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _COLUMNS = (
@@ -93,47 +95,59 @@ def begin_session(store: Store, **new: Unpack[NewSession]) -> SessionRecord:
 
 def insert_running(conn: sqlite3.Connection, **new: Unpack[NewSession]) -> SessionRecord:
     """`begin_session` inside the caller's write transaction."""
+    record = running_record(new)
+    require_subject(conn, record.subject_id)
+    if record.operator_id is not None:
+        ensure_operator(conn, record.operator_id)
+    threshold_id = record.threshold_id
+    if threshold_id is None:
+        threshold = latest_threshold(conn, record.subject_id)
+        threshold_id = threshold.id if threshold else None
+    course_id = record.course_id
+    if course_id is None:
+        course = active_course(conn, record.subject_id)
+        if course is not None and course.protocol_name == record.protocol_name:
+            course_id = course.id
+    record = dataclasses.replace(record, threshold_id=threshold_id, course_id=course_id)
+    if _row(conn, record.id) is not None:
+        raise ConfigError(f"session {record.id!r} is already on record")
+    insert_session(conn, record)
+    return record
+
+
+def running_record(new: NewSession) -> SessionRecord:
+    """The running row `new` describes, its values checked; `threshold_id` and `course_id`
+    as given (None: the caller looks up the defaults `begin_session` documents)."""
     unknown = new.keys() - _NEW_SESSION_KEYS
     if unknown:  # **kwargs would drop a misspelt or new column silently
         raise TypeError(f"insert_running() got unexpected columns {sorted(unknown)}")
     session_id = new.get("session_id")
     sid = validate_session_id(session_id) if session_id else new_id()
-    subject_id = new["subject_id"]
     pulses_planned = new["pulses_planned"]
     if pulses_planned < 0:
         raise ConfigError(f"pulses planned must not be negative, got {pulses_planned}")
     head = _check_head(new.get("chain_head"))
-    require_subject(conn, subject_id)
     operator_id = new.get("operator_id")
     if operator_id is not None:
-        ensure_operator(conn, operator_id)
-    threshold_id = new.get("threshold_id")
-    if threshold_id is None:
-        threshold = latest_threshold(conn, subject_id)
-        threshold_id = threshold.id if threshold else None
-    course_id = new.get("course_id")
-    if course_id is None:
-        course = active_course(conn, subject_id)
-        if course is not None and course.protocol_name == new["protocol_name"]:
-            course_id = course.id
+        check_person_id(operator_id, "operator")
     journal_path = new.get("journal_path")
     owner = new.get("owner")
-    record = SessionRecord(
+    return SessionRecord(
         id=sid,
-        subject_id=subject_id,
+        subject_id=new["subject_id"],
         protocol_name=new["protocol_name"],
         protocol_digest=new["protocol_digest"],
         status=SESSION_RUNNING,
         pulses_planned=pulses_planned,
         pulses_delivered=0,
         started_at=new["started_at"],
-        course_id=course_id,
+        course_id=new.get("course_id"),
         journal_path=str(journal_path) if journal_path is not None else None,
         chain_head=head,
         operator_id=operator_id,
         device=new.get("device"),
         coil=new.get("coil"),
-        threshold_id=threshold_id,
+        threshold_id=new.get("threshold_id"),
         protocol_class=new.get("protocol_class", ""),
         simulated=new.get("simulated", False),
         owner_host=owner.host if owner else None,
@@ -142,15 +156,16 @@ def insert_running(conn: sqlite3.Connection, **new: Unpack[NewSession]) -> Sessi
         mode=new.get("mode", "clinical"),
         study_id=new.get("study_id"),
     )
-    if _row(conn, sid) is not None:
-        raise ConfigError(f"session {sid!r} is already on record")
-    insert_session(conn, record)
-    return record
 
 
 def insert_session(conn: sqlite3.Connection, record: SessionRecord) -> None:
     """Insert a whole row (imports and tests; the engine uses `begin_session`)."""
-    conn.execute(
+    conn.execute(*insert_query(record))
+
+
+def insert_query(record: SessionRecord) -> Query:
+    """The INSERT of a whole row."""
+    return (
         f"INSERT INTO sessions ({_COLUMNS}) VALUES ({_PLACEHOLDERS})",
         (
             record.id,
@@ -314,14 +329,20 @@ def _check_head(chain_head: str | None) -> str | None:
 
 def running_rows(conn: sqlite3.Connection, subject_id: str | None = None) -> list[SessionRecord]:
     """Rows still ``running`` (of one subject if given), oldest first."""
-    where, args = ("AND subject_id = ?", [subject_id]) if subject_id is not None else ("", [])
+    return running_from(conn.execute(*running_query(subject_id)).fetchall())
+
+
+def running_query(subject_id: str | None = None) -> Query:
+    """The running rows (of one subject if given), for `running_from`."""
+    where, args = ("AND subject_id = ?", (subject_id,)) if subject_id is not None else ("", ())
     # 'running' as a literal and no ORDER BY: only then does the planner take the small
     # partial index sessions_running (SQLite otherwise walks all the subject's rows in
     # sessions_by_subject for their order). Few rows: sorted here, as the SQL would
     # (timestamps are text in the stored form; str order is the columns' byte order).
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM sessions WHERE status = 'running' {where}", args
-    ).fetchall()
+    return f"SELECT {_COLUMNS} FROM sessions WHERE status = 'running' {where}", args
+
+
+def running_from(rows: Rows) -> list[SessionRecord]:
     return [session_from_row(r) for r in sorted(rows, key=lambda r: (r[7], r[0]))]
 
 

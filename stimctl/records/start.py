@@ -21,12 +21,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar, cast
 
-from stimctl.records.history import history_in
-from stimctl.records.models import SessionRecord
+from stimctl.errors import ConfigError
+from stimctl.records.batch import Query, execute_later, fetch_batch
+from stimctl.records.history import (
+    LOOKBACK_DAYS,
+    active_course_from,
+    history_from,
+    history_queries,
+)
+from stimctl.records.models import OperatorRecord, SessionRecord
 from stimctl.records.owner import current_owner
-from stimctl.records.reconcile import Reconciled, has_running, reconcile, reconcile_running
-from stimctl.records.sessions import NewSession, insert_running
+from stimctl.records.reconcile import Reconciled, reconcile, reconcile_running
+from stimctl.records.sessions import (
+    NewSession,
+    insert_query,
+    running_from,
+    running_query,
+    running_record,
+)
 from stimctl.records.store import Store
+from stimctl.records.subjects import new_operator_query
 from stimctl.safety.inputs import History
 
 T = TypeVar("T")
@@ -74,19 +88,91 @@ def start_session(
     taken (not `start.started_at`, when the caller prepared): history is read as of that
     moment, so a row committed by a start that prepared later is never left out.
     """
-    # Without a running row there is nothing to reconcile: a read (no lock, no commit to
-    # flush) spares the start a second write transaction. A row that appears after this
-    # read is reconciled inside the start's transaction below, as before.
-    before = reconcile(store, start.subject_id) if has_running(store, start.subject_id) else []
+    record = running_record(_new_session(start))  # bad values refused before any lock
+    started = _locked_start(store, start, record, check, reconcile_inside=False)
+    if started is not None:
+        return started
+    # The subject has a running row. Reconcile it in a transaction of its own, so that a
+    # refusal below does not undo it, then start with the reconcile repeated under the
+    # lock (a row may have appeared in between).
+    before = reconcile(store, start.subject_id)
+    started = _locked_start(store, start, record, check, reconcile_inside=True)
+    if started is None:  # reconcile_inside never gives up; fail closed if it did
+        raise RuntimeError(f"session start for {start.subject_id!r} gave up twice")
+    closed = tuple(r for r in before if r.closed)
+    return dataclasses.replace(started, reconciled=(*closed, *started.reconciled))
+
+
+def _locked_start(
+    store: Store,
+    start: SessionStart,
+    record: SessionRecord,
+    check: Callable[[History, dt.datetime], T],
+    *,
+    reconcile_inside: bool,
+) -> Started[T] | None:
+    """One write transaction: the lock and every read in one batch (one round trip on
+    PostgreSQL), the check, the INSERT sent with the COMMIT. None: the subject has a
+    running row and `reconcile_inside` is off (nothing was written)."""
+    # The look-back is asked from before the lock; `history_from` cuts it at the moment
+    # the lock was taken, which is known only when the batch returns.
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=LOOKBACK_DAYS)
     with store.write() as conn:
-        store.lock_subject(conn, start.subject_id)
+        rows = fetch_batch(conn, _queries(store, start, record, since))
         now = max(start.started_at, dt.datetime.now(dt.UTC))
-        during = reconcile_running(conn, start.subject_id)
-        history = history_in(conn, start.subject_id, now)
+        lock, running, threshold, operator, existing = rows[:5]
+        history_rows = rows[5:]
+        if not lock:
+            raise ConfigError(
+                f"unknown subject {start.subject_id!r}"
+                f" (add it with `stimctl subject add {start.subject_id}`)"
+            )
+        during: list[Reconciled] = []
+        if running_from(running):
+            if not reconcile_inside:
+                return None
+            during = reconcile_running(conn, start.subject_id)
+            history_rows = fetch_batch(conn, history_queries(start.subject_id, since))
+        history = history_from(history_rows, now)
         decision = check(history, now)
-        fields = {f.name: getattr(start, f.name) for f in dataclasses.fields(start)}
+        if existing:
+            raise ConfigError(f"session {record.id!r} is already on record")
+        if record.operator_id is not None and not operator:  # its first session
+            operator_row = OperatorRecord(record.operator_id, "operator", now)
+            execute_later(conn, new_operator_query(operator_row))
+        course = active_course_from(history_rows)
+        course_id = record.course_id
+        if course_id is None and course is not None and course[1] == record.protocol_name:
+            course_id = course[0]
+        threshold_id = record.threshold_id
+        if threshold_id is None and threshold:
+            threshold_id = str(threshold[0][0])
         # The row starts when the lock was taken, owned by this process.
-        new = cast(NewSession, {**fields, "started_at": now, "owner": current_owner()})
-        record = insert_running(conn, **new)
-    closed = tuple(r for r in (*before, *during) if r.closed)
-    return Started(record, decision, closed)
+        row = dataclasses.replace(
+            record, started_at=now, threshold_id=threshold_id, course_id=course_id
+        )
+        execute_later(conn, insert_query(row))
+    return Started(row, decision, tuple(r for r in during if r.closed))
+
+
+def _queries(
+    store: Store, start: SessionStart, record: SessionRecord, since: dt.datetime
+) -> list[Query]:
+    subject = start.subject_id
+    return [
+        store.subject_lock_query(subject),  # first: every read below is under the lock
+        running_query(subject),
+        (
+            "SELECT id FROM motor_thresholds WHERE subject_id = ?"
+            " ORDER BY measured_on DESC, recorded_at DESC LIMIT 1",
+            (subject,),
+        ),
+        ("SELECT id FROM operators WHERE id = ?", (record.operator_id,)),
+        ("SELECT id FROM sessions WHERE id = ?", (record.id,)),
+        *history_queries(subject, since),
+    ]
+
+
+def _new_session(start: SessionStart) -> NewSession:
+    fields = {f.name: getattr(start, f.name) for f in dataclasses.fields(start)}
+    return cast(NewSession, {**fields, "owner": current_owner()})

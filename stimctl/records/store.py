@@ -167,9 +167,13 @@ class Store:
         """
         if not conn.in_transaction:
             raise RuntimeError("lock_subject needs the write transaction of Store.write()")
-        row = conn.execute("SELECT id FROM subjects WHERE id = ?", (subject_id,)).fetchone()
-        if row is None:
+        if not conn.execute(*self.subject_lock_query(subject_id)).fetchall():
             raise ConfigError(f"unknown subject {subject_id!r}")
+
+    def subject_lock_query(self, subject_id: str) -> tuple[str, tuple[object, ...]]:
+        """The statement `lock_subject` runs (no row: an unknown subject), for a caller
+        that sends it in one batch with its reads (`stimctl.records.start`)."""
+        return "SELECT id FROM subjects WHERE id = ?", (subject_id,)
 
     @contextmanager
     def raw_connection(self) -> Iterator[sqlite3.Connection]:

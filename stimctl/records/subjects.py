@@ -160,8 +160,14 @@ def ensure_operator(
     if row is not None:
         return OperatorRecord(row[0], row[1], from_utc_text(row[2]))
     record = OperatorRecord(operator_id, role, at or now_utc())
-    conn.execute(
-        "INSERT INTO operators (id, role, created_at) VALUES (?, ?, ?)",
+    conn.execute(*new_operator_query(record))
+    return record
+
+
+def new_operator_query(record: OperatorRecord) -> tuple[str, tuple[object, ...]]:
+    """The INSERT of an operator's first row; one inserted meanwhile by another console
+    is kept as it is (the row names the person; its role is not this caller's to set)."""
+    return (
+        "INSERT INTO operators (id, role, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
         (record.id, record.role, utc_text(record.created_at)),
     )
-    return record

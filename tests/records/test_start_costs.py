@@ -119,10 +119,11 @@ def test_a_start_with_no_running_row_takes_one_write_transaction(
 
     started = start_session(store, request, check)
     assert started.decision == 0 and writes.call_count == 1
-    # Now S-01 has a running row (this live process owns it): the start reconciles in a
-    # transaction of its own first, and leaves the live row running.
+    # Now S-01 has a running row (this live process owns it): the start's batch sees it
+    # and gives up without writing, reconciles in a transaction of its own, and starts
+    # again with the reconcile under the lock; the live row stays running.
     second = start_session(store, SessionStart(**{**request.__dict__, "session_id": "two"}), check)
-    assert writes.call_count == 3 and second.decision == 1 and second.reconciled == ()
+    assert writes.call_count == 4 and second.decision == 1 and second.reconciled == ()
 
 
 def test_a_session_start_carries_every_field_into_the_row(store: Store, subject: str) -> None:
