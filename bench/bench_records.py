@@ -11,9 +11,15 @@ Prints median and p99 of:
     history, run the safety engine on it and insert the running row, one transaction).
 Then `history_for` and `evaluate_for_subject` with 100,000 sessions on record (bulk
 seeded). And, with 10,000 sessions on record, session start (lock, reconcile, history, insert,
-one transaction; no safety engine) from 8 concurrent consoles (processes), on SQLite and
-on PostgreSQL (a server from the pgserver wheel, or $STIMCTL_BENCH_DATABASE_URL).
+one transaction; no safety engine) from concurrent consoles (processes), on SQLite and on
+PostgreSQL (a server from the pgserver wheel, or $STIMCTL_BENCH_DATABASE_URL), three ways:
+one console alone; 8 consoles all starting at the same moment, round after round (each
+then ends its session; the next round waits for all: the issue's "8 concurrent
+consoles"); and 8 consoles starting back to back as fast as the store lets them (a
+saturation test: every console restarts the moment its last start ended, which no clinic
+does, so its latency is the queue of 8, not the cost of a start).
 Run: .venv/bin/python bench/bench_records.py [sessions] [evaluations]
+     .venv/bin/python bench/bench_records.py --consoles-only   (the concurrent part only)
 """
 
 from __future__ import annotations
@@ -73,6 +79,9 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def main() -> None:
+    if "--consoles-only" in sys.argv:
+        concurrent_section(10_000)
+        return
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     evaluations = int(sys.argv[2]) if len(sys.argv) > 2 else 300
     saint = load_protocol("dep-saint")
@@ -206,45 +215,28 @@ def rules_section(total: int, evaluations: int) -> None:
 
 CONSOLES = 8
 STARTS_PER_CONSOLE = 40
+BURSTS = 40
 
 
 def _console(
-    target: str, console: int, go: Any, results: Any
+    target: str, console: int, go: Any, results: Any, burst: Any
 ) -> None:  # pragma: no cover - runs in a child process
     try:
-        results.put(_starts(target, console, go))
+        results.put(_starts(target, console, go, burst))
     except Exception as exc:  # a console that fails reports it instead of hanging the run
         results.put(f"console {console}: {exc}")
 
 
-def _starts(target: str, console: int, go: Any) -> tuple[list[float], list[float], list[float]]:
-    """The start times of this console, the console's own CPU time in each (the server's
-    is not in it), and how long each waited for the subject's lock
-    (PostgreSQL: the ``SELECT ... FOR UPDATE``; SQLite: its lock is the ``BEGIN
-    IMMEDIATE`` of the write transaction, so the wait is the time to the first
-    statement inside it)."""
+def _starts(target: str, console: int, go: Any, burst: Any) -> tuple[list[float], list[float]]:
+    """The start times of this console and its own CPU time in each (the server's is not
+    in it). `burst` None: back to back, as fast as the store allows (saturation). A
+    barrier: every console starts at the same moment, then ends its session, and the next
+    round begins when all are done (the worst moment of a clinic's day, repeated)."""
     store = Store.open(Path(target)) if not target.startswith("postgres") else _open_pg(target)
     samples: list[float] = []
-    waits: list[float] = []
     cpu: list[float] = []
-    lock_subject = store.lock_subject
-    entered: list[float] = []
-
-    def timed_lock(conn: Any, subject_id: str) -> None:
-        t0 = time.perf_counter()
-        lock_subject(conn, subject_id)
-        waits.append(time.perf_counter() - (entered[-1] if store.backend == "sqlite" else t0))
-
-    store.lock_subject = timed_lock  # type: ignore[method-assign]
-    write = store.write
-
-    def timed_write() -> Any:
-        entered.append(time.perf_counter())
-        return write()
-
-    store.write = timed_write  # type: ignore[method-assign]
     go.wait()
-    for n in range(STARTS_PER_CONSOLE):
+    for n in range(BURSTS if burst is not None else STARTS_PER_CONSOLE):
         request = SessionStart(
             subject_id=f"S-{(console + n) % SUBJECTS:02d}",
             session_id=f"c{console}-{n}-{uuid.uuid4().hex[:8]}",
@@ -254,6 +246,8 @@ def _starts(target: str, console: int, go: Any) -> tuple[list[float], list[float
             started_at=dt.datetime.now(dt.UTC),
             protocol_class="itbs",
         )
+        if burst is not None:
+            burst.wait()
         t0, cpu0 = time.perf_counter(), time.process_time()
         started = start_session(store, request, lambda history, at: len(history.sessions))
         samples.append(time.perf_counter() - t0)
@@ -267,7 +261,7 @@ def _starts(target: str, console: int, go: Any) -> tuple[list[float], list[float
             ended_at=dt.datetime.now(dt.UTC),
         )
     store.close()
-    return samples, waits, cpu
+    return samples, cpu
 
 
 def _open_pg(url: str) -> Store:
@@ -298,17 +292,20 @@ def _seed(store: Store, total: int) -> None:
             )
 
 
-def _run_consoles(label: str, target: str, consoles: int = CONSOLES) -> None:
+def _run_consoles(label: str, target: str, consoles: int = CONSOLES, *, burst: bool) -> None:
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Event()
+    together = ctx.Barrier(consoles) if burst else None
     results = ctx.Queue()
-    workers = [ctx.Process(target=_console, args=(target, c, go, results)) for c in range(consoles)]
+    workers = [
+        ctx.Process(target=_console, args=(target, c, go, results, together))
+        for c in range(consoles)
+    ]
     for worker in workers:
         worker.start()
     time.sleep(3.0)  # every console connected and waiting
     go.set()
     samples: list[float] = []
-    waits: list[float] = []
     cpu: list[float] = []
     for _ in workers:
         got = results.get(timeout=600)
@@ -316,14 +313,19 @@ def _run_consoles(label: str, target: str, consoles: int = CONSOLES) -> None:
             print(f"  {label}: {got}")
         else:
             samples += got[0]
-            waits += got[1]
-            cpu += got[2]
+            cpu += got[1]
     for worker in workers:
         worker.join(timeout=60)
     if samples:
-        stats(f"{label}: start, {consoles} console(s)", samples)
-        stats("  of which waiting for the lock", waits)
+        how = "all at once, round by round" if burst else "back to back"
+        stats(f"{label}: start, {consoles} console(s), {how}", samples)
         stats("  console CPU time per start", cpu)
+
+
+def _console_sections(label: str, target: str) -> None:
+    _run_consoles(label, target, 1, burst=False)
+    _run_consoles(label, target, burst=True)
+    _run_consoles(label, target, burst=False)
 
 
 def concurrent_section(total: int) -> None:
@@ -332,8 +334,7 @@ def concurrent_section(total: int) -> None:
         path = Path(tmp) / "stimctl.db"
         with Store.open(path) as store:
             _seed(store, total)
-        _run_consoles("SQLite", str(path), 1)
-        _run_consoles("SQLite", str(path))
+        _console_sections("SQLite", str(path))
     url = os.environ.get("STIMCTL_BENCH_DATABASE_URL", "").strip()
     if url:
         _pg_section(url, total)
@@ -364,8 +365,7 @@ def _pg_section(url: str, total: int) -> None:
             # bulk seed came a moment ago. Without statistics the planner takes the
             # look-back for 5 rows, not ~800, and sorts a bitmap scan (3-4x slower).
             conn.execute(b"ANALYZE")
-        _run_consoles("PostgreSQL", scoped, 1)
-        _run_consoles("PostgreSQL", scoped)
+        _console_sections("PostgreSQL", scoped)
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE".encode())

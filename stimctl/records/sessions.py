@@ -25,7 +25,7 @@ from typing import Any, Required, TypedDict, Unpack
 from stimctl.errors import ConfigError, StateError
 from stimctl.journal.events import SESSION_STATUSES
 from stimctl.journal.writer import validate_session_id
-from stimctl.records.batch import Query, Rows
+from stimctl.records.batch import Query, Rows, execute_later
 from stimctl.records.clinical import latest_threshold
 from stimctl.records.courses import active_course
 from stimctl.records.models import SESSION_RUNNING, SessionRecord
@@ -232,12 +232,25 @@ def end_session(
     with store.write() as conn:
         current = _require_running(conn, session_id)
         _check_pulses(current, pulses_delivered)
-        conn.execute(
-            "UPDATE sessions SET status = ?, pulses_delivered = ?, chain_head = ?, ended_at = ?,"
-            " pulses_exact = ? WHERE id = ?",
-            (status, pulses_delivered, head, utc_text(ended_at), int(pulses_exact), session_id),
+        ended_text = utc_text(ended_at)
+        # Sent with the COMMIT (one round trip on PostgreSQL); the row is the one read
+        # under the write lock with these columns set, as a re-read would give it.
+        execute_later(
+            conn,
+            (
+                "UPDATE sessions SET status = ?, pulses_delivered = ?, chain_head = ?,"
+                " ended_at = ?, pulses_exact = ? WHERE id = ? AND status = 'running'",
+                (status, pulses_delivered, head, ended_text, int(pulses_exact), session_id),
+            ),
         )
-        return _require(conn, session_id)
+        return dataclasses.replace(
+            current,
+            status=status,
+            pulses_delivered=pulses_delivered,
+            chain_head=head,
+            ended_at=from_utc_text(ended_text),
+            pulses_exact=pulses_exact,
+        )
 
 
 def get_session(store: Store, session_id: str) -> SessionRecord:

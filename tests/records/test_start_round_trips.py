@@ -31,7 +31,7 @@ from stimctl.records.batch import execute_later
 from stimctl.records.models import SessionRecord
 from stimctl.records.pg_dialect import PgConnection
 from stimctl.records.pg_store import PostgresStore
-from stimctl.records.sessions import get_session, insert_query, insert_session
+from stimctl.records.sessions import end_session, get_session, insert_query, insert_session
 from stimctl.records.start import SessionStart, start_session
 from stimctl.safety.inputs import History
 from tests.records.conftest import DIGEST
@@ -195,3 +195,32 @@ def test_a_row_is_the_request_with_the_lock_time(store: Store) -> None:
     stored = get_session(store, "full")
     assert stored == started.record
     assert dataclasses.replace(stored, started_at=NOW).journal_path == "/j/full.jsonl"
+
+
+def test_end_session_returns_the_row_as_stored(store: Store) -> None:
+    add_subject(store, "S-01")
+    started = start_session(store, _request("s"), lambda h, at: None)
+    ended_at = started.record.started_at + dt.timedelta(minutes=9, microseconds=123456)
+    ended = end_session(
+        store, "s", status="stopped", pulses_delivered=12, chain_head="b" * 64, ended_at=ended_at
+    )
+    assert ended == get_session(store, "s")
+    assert (ended.status, ended.pulses_delivered, ended.ended_at) == ("stopped", 12, ended_at)
+
+
+def test_an_end_on_postgresql_is_two_round_trips(
+    pg_store: PostgresStore, mocker: MockerFixture
+) -> None:
+    add_subject(pg_store, "S-01")
+    start_session(pg_store, _request("s"), lambda h, at: None)
+    pipelines = mocker.spy(PgConnection, "_pipelined")
+    single = mocker.spy(pg_store._pg.raw, "execute")
+    end_session(
+        pg_store,
+        "s",
+        status="completed",
+        pulses_delivered=1800,
+        chain_head="c" * 64,
+        ended_at=NOW + dt.timedelta(hours=1),
+    )
+    assert (pipelines.call_count, single.call_count) == (2, 0)  # was 5
