@@ -9,8 +9,18 @@ from stimctl.records.store import Store
 
 COUNTED = ("subjects", "courses", "sessions", "operators", "adverse_events")
 """Tables counted (all present since schema version 1)."""
-COUNTED_IF_PRESENT = ("outcomes", "course_changes", "journal_blobs")
-"""Tables of later migrations (issue 17), counted once the schema has them."""
+COUNTED_IF_PRESENT = (
+    "outcomes",
+    "course_changes",
+    "journal_blobs",
+    "journal_prefixes",
+    "recruitment_curves",
+    "paired_pulse_results",
+    "hotspot_results",
+)
+"""Tables of later migrations (issues 17 and 19), counted once the schema has them.
+`journal_prefixes` are the journals of running or crashed sessions up to their last
+train (a session's prefix goes once its whole journal is in `journal_blobs`)."""
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,8 @@ def test_info_on_sqlite_names_the_file_and_counts(
     code, out, _ = run(capsys, "records", "info")
     assert "backend: sqlite" in out and str(home / "stimctl.db") in out
     assert "subjects: 1" in out and f"schema version: {LATEST_VERSION} of" in out
+    for table in ("journal_blobs", "journal_prefixes", "recruitment_curves", "hotspot_results"):
+        assert f"{table}: 0" in out
 
 
 @pytest.mark.parametrize(
