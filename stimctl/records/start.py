@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar, cast
@@ -117,7 +119,7 @@ def _locked_start(
     # The look-back is asked from before the lock; `history_from` cuts it at the moment
     # the lock was taken, which is known only when the batch returns.
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=LOOKBACK_DAYS)
-    with store.write() as conn:
+    with _no_collection_pause(), store.write() as conn:
         rows = fetch_batch(conn, _queries(store, start, record, since))
         now = max(start.started_at, dt.datetime.now(dt.UTC))
         lock, running, threshold, operator, existing = rows[:5]
@@ -153,6 +155,23 @@ def _locked_start(
         )
         execute_later(conn, insert_query(row))
     return Started(row, decision, tuple(r for r in during if r.closed))
+
+
+@contextmanager
+def _no_collection_pause() -> Iterator[None]:
+    """No cyclic garbage collection while the subject's lock is held. Reading a long
+    look-back allocates thousands of objects, enough to trigger collections; in a
+    long-lived console (a Textual app holds a large heap) a full collection can take tens
+    of milliseconds, during which every other console waiting for this subject (or, on
+    SQLite, for the one write lock) waits too. Reference counting still frees almost
+    everything at once; anything cyclic is collected after the COMMIT."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _queries(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -224,3 +225,22 @@ def test_an_end_on_postgresql_is_two_round_trips(
         ended_at=NOW + dt.timedelta(hours=1),
     )
     assert (pipelines.call_count, single.call_count) == (2, 0)  # was 5
+
+
+def test_no_garbage_collection_runs_while_the_lock_is_held(store: Store) -> None:
+    add_subject(store, "S-01")
+    inside: list[bool] = []
+    start_session(store, _request("a"), lambda h, at: inside.append(gc.isenabled()))
+    assert inside == [False] and gc.isenabled()
+    # A caller that had collection off finds it off afterwards, also after a refusal.
+    gc.disable()
+    try:
+
+        def refuse(history: History, at: dt.datetime) -> None:
+            raise ConfigError("no")
+
+        with pytest.raises(ConfigError):
+            start_session(store, _request("b"), refuse)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
