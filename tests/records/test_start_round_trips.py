@@ -244,3 +244,26 @@ def test_no_garbage_collection_runs_while_the_lock_is_held(store: Store) -> None
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_start_that_waits_too_long_for_the_lock_fails_closed_and_recovers(
+    pg_url: str,
+) -> None:
+    import psycopg
+
+    from stimctl.errors import RecordsError
+
+    with PostgresStore.open_url(pg_url) as setup:
+        add_subject(setup, "S-01")
+    holder = psycopg.connect(pg_url)
+    holder.execute("SELECT id FROM subjects WHERE id = 'S-01' FOR UPDATE")
+    with PostgresStore.open_url(pg_url, busy_timeout_s=0.2) as store:
+        try:
+            with pytest.raises(RecordsError, match="locked by another console"):
+                start_session(store, _request("waits"), lambda h, at: None)
+        finally:
+            holder.rollback()
+            holder.close()
+        assert list_sessions(store, "S-01") == []
+        start_session(store, _request("later"), lambda h, at: None)
+        assert [s.id for s in list_sessions(store, "S-01")] == ["later"]
