@@ -85,6 +85,11 @@ class StateError(StimctlError):
     exit_code = ExitCode.STATE
 
 
+class NotReadyYet(StateError):
+    """The unit is armed but still recharging when a pulse is due (not READY, not in
+    standby): the engine may wait briefly for it (`stimctl.session.delivery`)."""
+
+
 class RecordsError(StimctlError):
     """The SQLite record store or a journal cannot be read or written consistently."""
 

@@ -29,6 +29,7 @@ from stimctl.clock import Clock, MonotonicClock
 from stimctl.errors import (
     ConfigError,
     ConnectionLost,
+    NotReadyYet,
     OutputStateMismatch,
     SafetyViolation,
     StateError,
@@ -423,9 +424,10 @@ class Stimulator(abc.ABC):
         status = self._do_status()
         if status.arm_state not in allowed:
             wanted = "/".join(sorted(s.value for s in allowed))
-            raise StateError(
-                f"cannot {action}: {self.model} is {status.arm_state.value}, not {wanted}"
-            )
+            message = f"cannot {action}: {self.model} is {status.arm_state.value}, not {wanted}"
+            if status.arm_state is ArmState.ARMED and ArmState.READY in allowed:
+                raise NotReadyYet(message)  # still recharging
+            raise StateError(message)
 
     def _close_quietly(self) -> None:
         try:

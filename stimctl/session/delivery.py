@@ -18,7 +18,7 @@ import time
 from typing import Protocol
 
 from stimctl.clock import Clock
-from stimctl.errors import ConnectionLost, DriverError
+from stimctl.errors import ConnectionLost, DriverError, NotReadyYet
 from stimctl.hal import FireReceipt, Stimulator
 from stimctl.protocol.plan import PlannedTrain
 from stimctl.session.ending import EndSession
@@ -32,6 +32,18 @@ from stimctl.session.watchdog import Action, Alarm, Priority
 
 WAIT_SLICE_S = 0.05  # longest wait between two looks at commands and the e-stop latch
 DEVICE_REPORT_GRACE_S = 0.5  # how long the last per-pulse reports of a train may lag
+RECHARGE_GRACE_MAX_S = 0.25
+"""The longest a due pulse waits for a unit still recharging (a BiStim² or 200² at its
+0.25 Hz ceiling recharges for about the whole interval at high output)."""
+RECHARGE_POLL_S = 0.01
+
+
+def recharge_grace_s(interval_s: float | None) -> float:
+    """How long a pulse due `interval_s` after the last may wait for READY: 10% of the
+    interval, at most `RECHARGE_GRACE_MAX_S` (the first pulse of a train: the maximum)."""
+    if interval_s is None or interval_s <= 0:
+        return RECHARGE_GRACE_MAX_S
+    return min(RECHARGE_GRACE_MAX_S, 0.1 * interval_s)
 
 
 class OutputGate:
@@ -100,24 +112,48 @@ class Delivery:
         self, train: PlannedTrain, record: TrainRecord, onset: float, percent_mso: int
     ) -> None:
         self.live.running_train(train, onset, device_timed=False)
+        lag = 0.0  # how far waits for a recharging unit have pushed the rest of the train
+        previous: float | None = None
         for offset in train.pulse_offsets_s:
-            scheduled = onset + offset
+            scheduled = onset + offset + lag
             self.clock.sleep_until(scheduled)
             self.hooks.check_interrupt()
-            with self.gate.lock:
-                self._gate_open()
-                self.guard.check_pulses(1)
-                self.guard.check_intensity(percent_mso)  # every fire (issue 14)
-                try:
-                    receipt = self.driver.fire(scheduled_s=scheduled)
-                except DriverError:
-                    # the trigger may have reached the device before the link failed
-                    self.guard.pulse_delivered(1)
-                    with self.live.lock:
-                        record.pulses_upper = record.pulses + 1
-                        record.estimated = True
-                    raise
+            try:
+                receipt = self._fire(record, percent_mso, scheduled)
+            except NotReadyYet:
+                interval = None if previous is None else offset - previous
+                ready_at = self._await_recharge(interval)
+                lag += max(0.0, ready_at - scheduled)
+                self.hooks.check_interrupt()
+                receipt = self._fire(record, percent_mso, scheduled)
+            previous = offset
             self.count_pulse(train, record, receipt)
+
+    def _fire(self, record: TrainRecord, percent_mso: int, scheduled: float) -> FireReceipt:
+        """One pulse under the output gate, after a look at the e-stop latch."""
+        with self.gate.lock:
+            self._gate_open()
+            self.guard.check_pulses(1)
+            self.guard.check_intensity(percent_mso)  # every fire (issue 14)
+            try:
+                return self.driver.fire(scheduled_s=scheduled)
+            except DriverError:
+                # the trigger may have reached the device before the link failed
+                self.guard.pulse_delivered(1)
+                with self.live.lock:
+                    record.pulses_upper = record.pulses + 1
+                    record.estimated = True
+                raise
+
+    def _await_recharge(self, interval_s: float | None) -> float:
+        """Wait, outside the output gate (an e-stop is never held up by it), until a unit
+        that was still recharging when its pulse was due is READY; the time it was.
+        At most `recharge_grace_s(interval_s)`: a unit slower than that faults as before
+        (`StateError`). The pulse then goes late and the rest of the train with it, so
+        no interval is shorter than the protocol's; the receipt shows the lateness."""
+        grace = recharge_grace_s(interval_s)
+        self.driver.wait_ready(timeout_s=grace, poll_s=min(RECHARGE_POLL_S, grace / 4))
+        return self.clock.now()
 
     def count_pulse(self, train: PlannedTrain, record: TrainRecord, receipt: FireReceipt) -> None:
         self.guard.pulse_delivered(1)
