@@ -33,14 +33,15 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _probe_one(name: str, port: str, options: dict[str, Any]) -> list[tuple[str, str]]:
-    from stimctl.hal import load_driver
+    from stimctl.driver_gate import load_site_driver
 
+    driver_cls = load_site_driver(name)  # the site's allow-list, before the port opens
     if port.startswith("stimsim://"):  # the simulators, found through their entry point
         from stimctl.session.simulation import install_stimsim
 
         install_stimsim()
     try:
-        driver = load_driver(name)(port, **options)
+        driver = driver_cls(port, **options)
     except TypeError as exc:  # an option this driver does not take: bad input, not a bug
         raise ConfigError(f"driver {name}: {exc}") from None
     with driver:
