@@ -115,10 +115,9 @@ def test_no_module_loads_a_driver_around_the_gate() -> None:
         if rel in _LOADER_MODULES or rel == "hal/__init__.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            name = None
-            if isinstance(node, ast.Call):
-                func = node.func
-                name = getattr(func, "id", None) or getattr(func, "attr", None)
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name in _LOADERS:
                 offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []
