@@ -7,11 +7,15 @@ the CLI wrapper prints them as one line.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
 
 from stimctl.errors import ConfigError, DeviceTimeout, ProtocolError
+from stimctl.hal._registry import DriverNotAllowed
+
+log = logging.getLogger(__name__)
 
 # Tried in this order when --driver is not given: the Rapid first, because its version
 # query (`ND`) is refused by a 200²/BiStim² (device-protocols A4), then the simpler Magstim
@@ -94,6 +98,12 @@ def probe(
     for name in names:
         try:
             rows = _probe_one(name, port, options)
+        except DriverNotAllowed as exc:  # autodetect tries the site's drivers only
+            if driver_name:
+                raise
+            failures.append(f"{name}: not on the site's allow-list")
+            log.info("%s", exc)
+            continue
         except (DeviceTimeout, ProtocolError) as exc:  # wrong driver: try the next one
             if driver_name:
                 raise

@@ -121,3 +121,21 @@ def test_no_module_loads_a_driver_around_the_gate() -> None:
             if name in _LOADERS:
                 offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []
+
+
+def test_probe_autodetect_tries_only_the_drivers_the_site_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clinic that lists only the MagPro: autodetect skips the Magstim drivers (not
+    refused outright at the first one) and finds the MagPro."""
+    site = tmp_path / "site.toml"
+    site.write_text(
+        "schema_version = 1\nmode = 'clinical'\n"
+        "[[drivers]]\nname = 'magpro'\ndistribution = 'stimctl'\n"
+    )
+    monkeypatch.setenv("STIMCTL_SITE", str(site))
+    assert main(["devices", "probe", "--port", SIM]) == ExitCode.OK
+    assert "magpro" in capsys.readouterr().out
+    code = main(["devices", "probe", "--port", SIM, "--driver", "magstim-200"])
+    assert code == ExitCode.BAD_INPUT
+    assert "not on the site's driver allow-list" in capsys.readouterr().err
