@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.faults.matrix import FAMILIES, FAULTS, run_cell, table
+from tests.faults.matrix import FAMILIES, faults_of, run_cell, table
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="stimctl-faults-") as tmp:
         for family in families:
-            for fault in FAULTS:
+            for fault in faults_of(family):
                 work = Path(tmp) / f"{family.device}-{fault.replace(' ', '-')}"
                 cells.append(run_cell(family, fault, work))
     print(table(cells))

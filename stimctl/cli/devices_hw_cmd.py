@@ -7,11 +7,15 @@ the CLI wrapper prints them as one line.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
 
 from stimctl.errors import ConfigError, DeviceTimeout, ProtocolError
+from stimctl.hal._registry import DriverNotAllowed
+
+log = logging.getLogger(__name__)
 
 # Tried in this order when --driver is not given: the Rapid first, because its version
 # query (`ND`) is refused by a 200²/BiStim² (device-protocols A4), then the simpler Magstim
@@ -33,14 +37,15 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _probe_one(name: str, port: str, options: dict[str, Any]) -> list[tuple[str, str]]:
-    from stimctl.hal import load_driver
+    from stimctl.driver_gate import load_site_driver
 
+    driver_cls = load_site_driver(name)  # the site's allow-list, before the port opens
     if port.startswith("stimsim://"):  # the simulators, found through their entry point
         from stimctl.session.simulation import install_stimsim
 
         install_stimsim()
     try:
-        driver = load_driver(name)(port, **options)
+        driver = driver_cls(port, **options)
     except TypeError as exc:  # an option this driver does not take: bad input, not a bug
         raise ConfigError(f"driver {name}: {exc}") from None
     with driver:
@@ -93,6 +98,12 @@ def probe(
     for name in names:
         try:
             rows = _probe_one(name, port, options)
+        except DriverNotAllowed as exc:  # autodetect tries the site's drivers only
+            if driver_name:
+                raise
+            failures.append(f"{name}: not on the site's allow-list")
+            log.info("%s", exc)
+            continue
         except (DeviceTimeout, ProtocolError) as exc:  # wrong driver: try the next one
             if driver_name:
                 raise

@@ -1,5 +1,10 @@
 """`stimctl keys init|list|rotate`: the installation's journal signing key.
 
+`init` and `rotate` need an authenticated engineer (``--by ID``, password on the
+terminal or with ``--password-stdin``; roles table "manage keys"); the one exception is
+the first key of an installation with no operator registered yet. Both are recorded in
+``auth_events``. Exit 10 for a wrong role or credential, with nothing changed.
+
 The private key is a 0600 file in ``$STIMCTL_KEYS_DIR`` (default ``$STIMCTL_HOME/keys``);
 its public half and id go on record in the store, where `journal verify` finds them.
 See docs/journal-signing.md.
@@ -12,10 +17,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from stimctl.cli.admin_auth import by_option, password_stdin_option, record_action, require_action
 from stimctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from stimctl.journal.signing import Signer
+    from stimctl.records.store import Store
 
 
 @click.group()
@@ -23,33 +30,69 @@ def keys() -> None:
     """Create, list and rotate the journal signing key."""
 
 
-@keys.command("init")
-def init_cmd() -> int:
-    """Create the installation's signing key (refuses if one exists)."""
-    from stimctl.keys.files import active_key_id, key_path
+_BY = by_option("The engineer doing this [$STIMCTL_OPERATOR].")
 
-    existing = active_key_id()
-    if existing is not None:
-        raise ConfigError(f"a signing key exists ({existing}); use `stimctl keys rotate`")
-    signer = _create_on_record()
-    click.echo(f"signing key {signer.key_id} created at {key_path(signer.key_id)} (mode 0600)")
+
+@keys.command("init")
+@_BY
+@password_stdin_option
+def init_cmd(by_id: str | None, password_stdin: bool) -> int:
+    """Create the installation's signing key (refuses if one exists).
+
+    Needs an authenticated engineer (--by), except for the first key of an installation
+    where no operator is registered yet (as `operator add` registers the first one)."""
+    from stimctl.cli.session_auth import UNAUTHENTICATED
+    from stimctl.identity.operators import registered_count
+    from stimctl.keys.files import active_key_id, key_path
+    from stimctl.records.store import Store
+
+    with Store.open() as store:
+        by = None
+        if registered_count(store) > 0 or by_id:
+            by = require_action(
+                store,
+                "manage keys",
+                by_id,
+                from_stdin=password_stdin,
+                purpose="create a signing key",
+            )
+        existing = active_key_id()
+        if existing is not None:
+            raise ConfigError(f"a signing key exists ({existing}); use `stimctl keys rotate`")
+        signer = _create_on_record(store)
+        who = UNAUTHENTICATED if by is None else by.operator.id
+        record_action(store, who, "signing-key-created", f"key {signer.key_id}")
+    how = f"by {by.operator.id}" if by is not None else "(no operator is registered yet)"
+    click.echo(
+        f"signing key {signer.key_id} created at {key_path(signer.key_id)} (mode 0600) {how}"
+    )
     return ExitCode.OK
 
 
 @keys.command("rotate")
-def rotate_cmd() -> int:
+@_BY
+@password_stdin_option
+def rotate_cmd(by_id: str | None, password_stdin: bool) -> int:
     """Make a new signing key; the old one is retired (its public key stays on record)
-    and its private file is deleted."""
+    and its private file is deleted. Needs an authenticated engineer (--by)."""
     from stimctl.keys.files import active_key_id, load_signer, remove_key
+    from stimctl.records.store import Store
 
-    old = active_key_id()
-    if old is None:
-        raise ConfigError("no signing key to rotate; use `stimctl keys init`")
-    _refuse_while_running()
-    load_signer(old)  # the old key must be usable: permissions and content checked
-    signer = _create_on_record()
-    remove_key(old)
-    click.echo(f"signing key {signer.key_id} is active; {old} retired")
+    with Store.open() as store:
+        by = require_action(
+            store, "manage keys", by_id, from_stdin=password_stdin, purpose="rotate the signing key"
+        )
+        old = active_key_id()
+        if old is None:
+            raise ConfigError("no signing key to rotate; use `stimctl keys init`")
+        _refuse_while_running()
+        load_signer(old)  # the old key must be usable: permissions and content checked
+        signer = _create_on_record(store)
+        remove_key(old)
+        record_action(
+            store, by.operator.id, "signing-key-rotated", f"key {signer.key_id}, retired {old}"
+        )
+    click.echo(f"signing key {signer.key_id} is active; {old} retired (by {by.operator.id})")
     return ExitCode.OK
 
 
@@ -67,20 +110,18 @@ def _refuse_while_running() -> None:
         )
 
 
-def _create_on_record() -> Signer:
+def _create_on_record(store: Store) -> Signer:
     """Key file first (not yet active), then the public key on record, then active: a
     failure in between leaves the previous key signing and nothing half-made in use."""
     from stimctl.keys.files import create_key, remove_key, set_active
     from stimctl.keys.registry import register
-    from stimctl.records.store import Store
 
-    with Store.open() as store:
-        signer = create_key(activate=False)
-        try:
-            register(store, signer, dt.datetime.now(dt.UTC))
-        except BaseException:
-            remove_key(signer.key_id)
-            raise
+    signer = create_key(activate=False)
+    try:
+        register(store, signer, dt.datetime.now(dt.UTC))
+    except BaseException:
+        remove_key(signer.key_id)
+        raise
     set_active(signer.key_id)
     return signer
 

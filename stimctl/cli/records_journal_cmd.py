@@ -20,7 +20,7 @@ PENDING_AT_START = 20
 def sync_cmd() -> int:
     """Upload the journals of ended sessions that are on this console and not yet in the
     store. Exit 0 all uploaded, 8 a journal did not verify (left where it is), 7 the
-    store is unreachable."""
+    store is unreachable or could not take a journal (a full disk: left where it is)."""
     from stimctl.errors import ExitCode
     from stimctl.records.journal_store import sync_journals
     from stimctl.records.store import Store
@@ -36,7 +36,9 @@ def sync_cmd() -> int:
         f" {len(result.elsewhere)} on other consoles",
         err=True,
     )
-    return ExitCode.TAMPERED if result.failed else ExitCode.OK
+    if result.tampered:
+        return ExitCode.TAMPERED
+    return ExitCode.RECORDS if result.failed else ExitCode.OK
 
 
 @click.command("journal")

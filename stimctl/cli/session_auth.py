@@ -96,68 +96,29 @@ def authorize_session(
             override = sign_override(
                 store, prepared, override, from_stdin=request.override_password_stdin
             )
+    # The signed override is also the one the start re-check on record accepts
+    # (`SessionRecorder.claim` decides on `requested_override`): `open_session` refuses
+    # an unsigned one.
     return replace(request, operator=operator_id), replace(
-        prepared, override=override, operator_identity=identity
+        prepared, override=override, requested_override=override, operator_identity=identity
     )
 
 
 def sign_override(
     store: Store, prepared: Prepared, override: Override, *, from_stdin: bool
 ) -> Override:
-    """The physician's electronic signature on `override`, stored with its record."""
-    from stimctl.configs import file_digest
-    from stimctl.identity.signatures import authorize_signature, insert_signature
-    from stimctl.records import OverrideRecord, record_override
-    from stimctl.records.values import new_id
+    """The physician's electronic signature on `override`, stored with its record
+    (`stimctl.identity.override_signing.sign_override`: the API signs the same way)."""
+    from stimctl.identity.override_signing import override_meaning
+    from stimctl.identity.override_signing import sign_override as sign
 
-    deciding = prepared.verdict.deciding()
-    rules = [f.rule for f in deciding]
-    meaning = f"approved override of {', '.join(rules)}"
     secret = read_secret(
-        f"Password for {override.operator} to sign ({meaning})", from_stdin=from_stdin
+        f"Password for {override.operator} to sign ({override_meaning(prepared)})",
+        from_stdin=from_stdin,
     )
-    grant = authorize_signature(store, override.operator, secret, meaning=meaning)
-    subject_id = prepared.subject.subject_id
-    content = {
-        "subject_id": subject_id,
-        "protocol": prepared.protocol.name,
-        "protocol_digest": file_digest(prepared.protocol_path),
-        "rules": rules,
-        "findings": [f"{f.rule}: {f.message}" for f in deciding],
-        "reason": override.reason,
-    }
-    if subject_id is not None:
-        holder: list[Any] = []
-        stored = record_override(
-            store,
-            OverrideRecord(
-                subject_id, tuple(rules), override.operator, override.reason, prepared.now
-            ),
-            within=lambda conn, record: holder.append(
-                insert_signature(
-                    conn,
-                    grant,
-                    meaning=meaning,
-                    record_type="override",
-                    record_id=record.id,
-                    content=content,
-                )
-            ),
-        )
-        return replace(override, override_id=stored.id, signature=holder[0])
-    # No subject on record (a dry run with --rmt): the override lives in the journal
-    # only; the signature names the id the journal's override event carries.
-    override_id = new_id()
-    with store.write() as conn:
-        signature = insert_signature(
-            conn,
-            grant,
-            meaning=meaning,
-            record_type="override",
-            record_id=override_id,
-            content=content,
-        )
-    return replace(override, override_id=override_id, signature=signature)
+    signed = sign(store, replace(prepared, override=override), secret).override
+    assert signed is not None
+    return signed
 
 
 def operator_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str:

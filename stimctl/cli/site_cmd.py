@@ -1,7 +1,9 @@
 """`stimctl site approve|approvals|status`: locally modified configs and their approvals.
 
 A safety table or site file that differs from the shipped one runs in clinical mode only
-with an engineer's approval of exactly its bytes on record (issue 13 item 5).
+with an engineer's approval of exactly its bytes on record (issue 13 item 5). The
+approval is the engineer's electronic signature: `approve` authenticates the approver
+and checks the role ("change site files"), exit 10 with nothing stored otherwise.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
+from stimctl.cli.admin_auth import password_stdin_option, require_action
 
 
 @click.group()
@@ -31,19 +35,45 @@ def _file(text: str) -> Path:
 
 @site.command("approve")
 @click.argument("file")
-@click.option("--by", "approver", required=True, help="Engineer id approving the change.")
+@click.option(
+    "--by", "approver", required=True, help="The engineer approving the change (signs it)."
+)
 @click.option("--reason", required=True, help="Why this change is right (words).")
-def approve(file: str, approver: str, reason: str) -> None:
-    """Approve FILE (a safety table or site file) as it is now, for clinical sessions."""
+@password_stdin_option
+def approve(file: str, approver: str, reason: str, password_stdin: bool) -> None:
+    """Approve FILE (a safety table or site file) as it is now, for clinical sessions.
+
+    The approver signs it: an engineer's password or PIN, asked on the terminal or read
+    from standard input with --password-stdin (exit 10 for a wrong one or another role).
+    """
     from stimctl.cli.records_cmd import open_store
     from stimctl.config_state import Kind, state_of
-    from stimctl.records.site_approvals import approve as store_approval
+    from stimctl.identity.signatures import SigningGrant, insert_signature
+    from stimctl.records.site_approvals import SiteApproval, record_approval
+    from stimctl.records.values import now_utc
 
     path = _file(file)
     kind: Kind = "safety table" if path.resolve().parent.name == "safety" else "site file"
     state = state_of(kind, path)
+    meaning = f"approved {state.name} sha256 {state.sha256} for clinical sessions"
     with open_store() as store:
-        record = store_approval(store, state.name, state.sha256, approver, reason)
+        proof = require_action(
+            store, "change site files", approver, from_stdin=password_stdin, purpose=meaning
+        )
+        grant = SigningGrant(proof)
+        approval = SiteApproval(state.name, state.sha256, proof.operator.id, reason, now_utc())
+        record = record_approval(
+            store,
+            approval,
+            within=lambda conn, stored: insert_signature(
+                conn,
+                grant,
+                meaning=meaning,
+                record_type="site_approval",
+                record_id=stored.id,
+                content=stored.as_dict(),
+            ),
+        )
     status = "unchanged from the shipped file" if state.shipped else state.status
     click.echo(
         f"approved {record.file_name} ({status}) sha256 {record.sha256[:16]}... "

@@ -142,6 +142,13 @@ def load_allowed_driver(
     (research mode). Every distribution declaring the name must be allowed, so a second
     package registering the same name cannot ride on the first.
     """
+    check_allowed(name, allowed)
+    cls = load_driver(name)
+    return cls, driver_origin(name, cls)
+
+
+def check_allowed(name: str, allowed: Iterable[tuple[str, str]] | None) -> None:
+    """Refuse (`DriverNotAllowed`) a driver not on `allowed`, importing nothing."""
     target = driver_target(name)
     if allowed is not None:
         permitted = {_normal(dist) for entry, dist in allowed if entry == name}
@@ -152,8 +159,6 @@ def load_allowed_driver(
                 f"driver {name!r} ({target}, from {where}) is not on the site's driver "
                 "allow-list: clinical mode loads only the drivers listed in the site file"
             )
-    cls = load_driver(name)
-    return cls, driver_origin(name, cls)
 
 
 def clear_cache() -> None:

@@ -43,7 +43,10 @@ class SyncResult:
     """Sessions not in the store whose journal is not on this console (another console's
     to upload)."""
     failed: list[str] = field(default_factory=list)
-    """One line per journal that could not be uploaded (tampered, unreadable)."""
+    """One line per journal that could not be uploaded (tampered, unreadable, no room)."""
+    tampered: list[str] = field(default_factory=list)
+    """The sessions among `failed` whose journal did not verify (the others failed for
+    the store: a full disk is not a tampered journal)."""
 
 
 def digest_of(data: bytes) -> str:
@@ -204,4 +207,6 @@ def sync_journals(store: Store, *, limit: int | None = None) -> SyncResult:
                 result.uploaded.append(session_id)
         except (ConfigError, RecordsError) as exc:
             result.failed.append(f"{session_id}: {exc}")
+            if isinstance(exc, JournalTampered):
+                result.tampered.append(session_id)
     return result

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from stimctl.errors import ConfigError
@@ -42,8 +43,16 @@ class SiteApproval:
         }
 
 
-def record_approval(store: Store, approval: SiteApproval) -> SiteApproval:
-    """Store an approval; a reason needs words (not "." or invisible characters)."""
+def record_approval(
+    store: Store,
+    approval: SiteApproval,
+    *,
+    within: Callable[[sqlite3.Connection, SiteApproval], object] | None = None,
+) -> SiteApproval:
+    """Store an approval; a reason needs words (not "." or invisible characters).
+
+    `within(conn, record)` runs in the same transaction (the approver's signature: both
+    rows or neither)."""
     check_person_id(approval.approver_id, "approver")
     if not re.fullmatch(r"[0-9a-f]{64}", approval.sha256):
         raise ConfigError(f"approval digest {approval.sha256[:80]!r} is not a SHA-256")
@@ -62,6 +71,8 @@ def record_approval(store: Store, approval: SiteApproval) -> SiteApproval:
                 utc_text(record.approved_at),
             ),
         )
+        if within is not None:
+            within(conn, record)
     return record
 
 

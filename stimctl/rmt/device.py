@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from stimctl.clock import Clock, SharedTimeline, driving
+from stimctl.driver_gate import check_site_driver, load_site_driver
 from stimctl.errors import ConfigError, SafetyViolation
-from stimctl.hal import FireReceipt, SafeStopReport, Stimulator, load_driver
+from stimctl.hal import FireReceipt, SafeStopReport, Stimulator
 from stimctl.rmt.methods.base import HuntLimits
 from stimctl.rmt.runner import PulseInterval
 from stimctl.rmt.simulator_source import SimulatorEmgSource
@@ -136,15 +137,16 @@ def device_stimulus(
 ) -> Iterator[DeviceStimulus]:
     """Open `profile`'s driver on `port_url`; disarm and close it however the block ends.
 
-    The driver is built as `load_driver(profile.driver)(port_url, clock=clock,
-    **profile.driver_options, **driver_options)` (plus `transport` when given).
+    The driver is built as `load_site_driver(profile.driver)(port_url, clock=clock,
+    **profile.driver_options, **driver_options)` (plus `transport` when given): in
+    clinical mode only a driver on the site's allow-list loads.
     `stop_report` on the yielded stimulus says whether the final disarm was confirmed.
     """
     options: dict[str, Any] = {**profile.driver_options, **(driver_options or {})}
     if transport is not None:
         options["transport"] = transport
     try:
-        driver = load_driver(profile.driver)(port_url, clock=clock, **options)
+        driver = load_site_driver(profile.driver)(port_url, clock=clock, **options)
     except TypeError as exc:  # an option this driver does not take
         raise ConfigError(f"driver {profile.driver}: {exc}") from None
     with _on_timeline(clock):
@@ -208,6 +210,7 @@ def open_hunt_device(
     must be the profile's. Any other URL: the real device; a virtual subject is refused,
     since its made-up responses would be read as the real subject's.
     """
+    check_site_driver(profile.driver)  # before a simulator starts or a port opens
     if not is_simulator_url(port_url) and port_url is not None:
         if subject_rmt is not None:
             raise ConfigError(

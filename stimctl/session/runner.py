@@ -56,8 +56,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Override:
     """Who accepts an override verdict and why; `signature` once they signed it with a
-    fresh credential (`stimctl.cli.session_auth.sign_override`), linked to the override
-    record `override_id`."""
+    fresh credential (`stimctl.identity.override_signing.sign_override`), linked to the
+    override record `override_id`. `open_session` refuses an unsigned one."""
 
     operator: str
     reason: str
@@ -305,6 +305,11 @@ def open_session(
     if trigger is not None and prepared.trigger not in (None, trigger):
         raise ConfigError(f"trigger {trigger!r} is not the {prepared.trigger!r} the check judged")
     trigger = trigger or prepared.trigger
+    from stimctl.identity.override_signing import require_signed_override
+
+    # An override verdict runs only with its physician's signature on record, however the
+    # session was prepared (the API as the CLI; exit 10 before the driver is loaded).
+    require_signed_override(prepared)
     device = prepared.device
     signer = journal_signer(prepared.site.mode, port_url)
     if driver is None:

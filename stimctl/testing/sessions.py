@@ -56,6 +56,7 @@ def run_session(
     rmt_method: Literal["emg", "visual"] = "emg",
     site: SiteRules | None = None,
     override: tuple[str, str] | None = None,
+    override_secret: str | None = None,
     sim_options: dict[str, str] | None = None,
     faults: tuple[str, ...] = (),
     estop_at_s: float | None = None,
@@ -65,7 +66,9 @@ def run_session(
 ) -> SessionResult:
     """Run `protocol` (shipped name or path) on `device`'s simulator to its end.
 
-    `override` is (operator, reason) for a verdict that needs one; `sim_options` are
+    `override` is (operator, reason) for a verdict that needs one, signed with the
+    operator's `override_secret` (a physician registered in the record store of
+    $STIMCTL_HOME: an unsigned override is refused, as on the CLI); `sim_options` are
     simulator spec keys (`ignore_disarm="1"`...); `faults` are `KIND@SECONDS` as in
     `stimctl dry-run --fault` (overheat, link-loss, coil-removed, device-error,
     ignore-disarm); `estop_at_s` presses the emergency stop that many simulated seconds
@@ -87,6 +90,15 @@ def run_session(
         override=Override(*override) if override else None,
         now=moment,
     )
+    if prepared.override is not None:
+        from stimctl.errors import AuthError
+        from stimctl.identity.override_signing import sign_override
+        from stimctl.records import Store
+
+        if not override_secret:
+            raise AuthError("an override is signed: give override_secret (the physician's)")
+        with Store.open() as store:
+            prepared = sign_override(store, prepared, override_secret)
     clock = SimulatedClock()
     with SimulatedDevice(prepared.device, clock, **(sim_options or {})) as sim:
         with driving(clock):

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from stimctl.driver_gate import check_site_driver, load_site_driver
 from stimctl.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class Target:
         if profile.simulator is None:
             raise ConfigError(f"device profile {name} has no built-in simulator")
         options = {key: str(value) for key, value in sim_options.items()}
+        check_site_driver(profile.driver)
         label = name + "".join(f" {k}={v}" for k, v in options.items())
         return cls(label=label, driver=profile.driver, profile=name, sim_options=options)
 
@@ -77,6 +79,7 @@ class Target:
             known = ", ".join(sorted(available_drivers()))
             raise ConfigError(f"unknown driver {driver!r} (drivers: {known}; or a device profile)")
         options.update(driver_options)
+        check_site_driver(driver)  # refused here, before any check touches the port
         return cls(
             label=f"{profile or driver} on {port}",
             driver=driver,
@@ -157,17 +160,15 @@ def simulated_models() -> list[str]:
 def _simulated_connection(target: Target) -> Iterator[Connection]:
     from stimctl.clock import SimulatedClock, driving
     from stimctl.device_profiles import load_profile
-    from stimctl.hal import load_driver
     from stimctl.session.simulation import SimulatedDevice
 
     assert target.profile is not None
     profile = load_profile(target.profile)
+    driver_cls = load_site_driver(profile.driver)
     clock = SimulatedClock()
     with SimulatedDevice(profile, clock, **target.sim_options) as device, driving(clock):
         options = {**profile.driver_options, **device.driver_options, **target.driver_options}
-        driver = load_driver(profile.driver)(
-            device.url, clock=clock, transport=device.open_transport(), **options
-        )
+        driver = driver_cls(device.url, clock=clock, transport=device.open_transport(), **options)
         try:
             driver.open()
             yield Connection(target, driver, clock, device)
@@ -179,16 +180,16 @@ def _simulated_connection(target: Target) -> Iterator[Connection]:
 @contextlib.contextmanager
 def _hardware_connection(target: Target) -> Iterator[Connection]:
     from stimctl.clock import MonotonicClock
-    from stimctl.hal import load_driver
 
     assert target.port is not None
+    driver_cls = load_site_driver(target.driver)
     if target.port.startswith("stimsim://"):  # a simulator posing as hardware (real time)
         from stimctl.session.simulation import install_stimsim
 
         install_stimsim()
     clock = MonotonicClock()
     try:
-        driver = load_driver(target.driver)(target.port, clock=clock, **target.driver_options)
+        driver = driver_cls(target.port, clock=clock, **target.driver_options)
     except TypeError as exc:  # an option this driver does not take
         raise ConfigError(f"driver {target.driver}: {exc}") from None
     try:

@@ -55,6 +55,8 @@ class Family:
     probe: tuple[str, ...] = ()
     """`devices probe` arguments for a unit with no keep-alive: after a host crash the
     next start on the port must find it armed and disarm it (issue 12 item 8)."""
+    trigger_in: bool = False
+    """The unit has a Trigger In (docs/lab-triggers.md): the trigger rows apply."""
 
 
 # 0.2 Hz: the BiStim² recharges for exactly 4 s, so its 0.25 Hz ceiling leaves no margin
@@ -74,6 +76,7 @@ FAMILIES: tuple[Family, ...] = (
         f"magstim-rapid2?type=super-plus&mains=240&unlock_code={UNLOCK}",
         _TRAINS,
         (f"unlock_code={UNLOCK}",),
+        trigger_in=True,
     ),
     Family(
         "MagPro",
@@ -81,6 +84,7 @@ FAMILIES: tuple[Family, ...] = (
         "magpro-x100",
         _TRAINS,
         probe=("--driver", "magpro", "--driver-option", "model=x100"),
+        trigger_in=True,
     ),
 )
 
@@ -94,7 +98,26 @@ FAULTS: tuple[str, ...] = (
     "ignores disarm",
     "disk full mid-session",
     "disk full at the end",
+    "SIGKILL with trigger",
 )
+TRIGGER_FAULTS = frozenset({"SIGKILL with trigger"})
+"""Rows that fire through a hardware trigger line (`--trigger sim://NAME`, the wire
+served across processes as `stimctl sim serve --trigger` serves it): units with a
+Trigger In only."""
+KILLS = frozenset({"SIGKILL", "SIGKILL with trigger"})
+# Host-timed single pulses (1 Hz and below, stimctl.protocol.plan): each one leaves
+# through the trigger line; a device-timed train would be started over serial.
+_TRIGGERED = 'kind = "continuous"\nfrequency_hz = 1.0\npulses = 20'
+
+
+def faults_of(family: Family) -> tuple[str, ...]:
+    """The rows of the matrix that apply to `family`."""
+    return tuple(f for f in FAULTS if family.trigger_in or f not in TRIGGER_FAULTS)
+
+
+def cells() -> list[tuple[Family, str]]:
+    return [(family, fault) for family in FAMILIES for fault in faults_of(family)]
+
 
 PROTOCOL = """schema_version = 1
 name = "fault-matrix"
@@ -125,6 +148,12 @@ class Cell:
     journal_ok: bool = False
     status: str = ""
     told_to_switch_off: bool = False
+    row_status: str = ""
+    """The records row of the session after `stimctl sessions reconcile` (killed runs)."""
+    cut_but_intact: bool = False
+    """Killed runs: before any recovery the journal verified intact and not closed."""
+    through_trigger: int = 0
+    """Pulses the simulator took on its Trigger In."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -190,12 +219,24 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
     sim = simulators.create_simulator(family.simulator)
     if fault == "ignores disarm":
         sim.faults.ignore_disarm = True
+    published = None
+    trigger_url = None
+    if fault in TRIGGER_FAULTS:
+        import uuid
+
+        from stimctl import simwire
+
+        name = f"matrix-{uuid.uuid4().hex[:12]}"
+        sim.connect_trigger(name)
+        published = simwire.publish(name, MonotonicClock())
+        trigger_url = f"sim://{name}"
     server = simulators.PtyServer(sim)
     stop = threading.Event()
     serving = threading.Thread(target=server.serve, args=(stop,), daemon=True)
     serving.start()
     protocol = workdir / "fault-matrix.toml"
-    protocol.write_text(PROTOCOL.format(pattern=family.pattern))
+    pattern = _TRIGGERED if fault in TRIGGER_FAULTS else family.pattern
+    protocol.write_text(PROTOCOL.format(pattern=pattern))
     site = workdir / "site.toml"
     site.write_text(
         "schema_version = 1\nresearch_allowed = true\nunauthenticated_research_runs = true\n"
@@ -216,6 +257,8 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
     ]  # fmt: skip
     for option in family.driver_options:
         command += ["--driver-option", option]
+    if trigger_url is not None:
+        command += ["--trigger", trigger_url]
     env = {**os.environ, "STIMCTL_HOME": str(home)}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     journal: Path | None = None
@@ -229,8 +272,11 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
                 break
             time.sleep(0.02)
         if journal is not None and fault not in ("none", "ignores disarm", *DISK_FULL_AT):
-            time.sleep(1.0)  # into the train (or past the first single pulse)
-            _inject(fault, process, sim, server, stop)
+            if fault in TRIGGER_FAULTS:  # after two triggered pulses, before the third
+                _wait_for(lambda: _pulses(journal) >= 2 if journal else False, 30)
+            else:
+                time.sleep(1.0)  # into the train (or past the first single pulse)
+            _inject("SIGKILL" if fault in KILLS else fault, process, sim, server, stop)
         try:
             _, err = process.communicate(timeout=90)
         except subprocess.TimeoutExpired:
@@ -248,8 +294,11 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
         if journal is None:
             cell.notes.append("no journal")
             return cell
-        if fault == "SIGKILL" or fault in DISK_FULL_AT:
+        if fault in KILLS or fault in DISK_FULL_AT:
             # the next start recovers it; the device's own keep-alive is the backstop
+            if fault in KILLS:
+                cut = verify(journal)
+                cell.cut_but_intact = bool(cut.ok and not cut.closed)
             time.sleep(1.6)
             recover_interrupted(journal.parent, clock=MonotonicClock())
             if family.probe and sim.armed:
@@ -262,9 +311,12 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
                 cell.told_to_switch_off = b"found armed" in probe.stderr
                 if not cell.told_to_switch_off:
                     cell.notes.append("probe did not report the unit found armed")
+        if fault in KILLS:
+            cell.row_status = _reconciled_row(home, env, journal)
         _settle(sim)
         cell.disarmed = not bool(sim.armed)
         cell.sim_pulses = len(sim.pulses)
+        cell.through_trigger = sum(1 for p in sim.pulses if getattr(p, "via", "") == "trigger")
         ends = _train_ends(journal)
         last = _last_record(journal)
         if last.get("event") == "session_end":
@@ -285,6 +337,28 @@ def run_cell(family: Family, fault: str, workdir: Path) -> Cell:
         stop.set()
         serving.join(timeout=2)
         server.close()
+        if published is not None:
+            published.close()
+            sim.disconnect_trigger()
+
+
+def _wait_for(condition: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.02)
+
+
+def _reconciled_row(home: Path, env: dict[str, str], journal: Path) -> str:
+    """`stimctl sessions reconcile` in a real process, then the session row's status."""
+    from stimctl.records import Store, list_sessions
+
+    subprocess.run(
+        [sys.executable, "-m", "stimctl", "sessions", "reconcile"],
+        env=env, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    with Store.open(home / "stimctl.db") as store:
+        rows = [s for s in list_sessions(store, "S-01") if s.id == journal.stem]
+    return rows[0].status if rows else "no row"
 
 
 def _inject(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stimctl.errors import ExitCode
-from tests.faults.matrix import FAMILIES, FAULTS, Family, run_cell
+from tests.faults.matrix import KILLS, TRIGGER_FAULTS, Family, cells, run_cell
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="needs a Linux pty")
 
@@ -22,11 +22,13 @@ EXPECTED_EXIT = {
     "ignores disarm": {ExitCode.DISARM_UNCONFIRMED},
     "disk full mid-session": {ExitCode.RECORDS},
     "disk full at the end": {ExitCode.RECORDS},
+    "SIGKILL with trigger": {-9},
 }
 
 
-@pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.device)
+@pytest.mark.parametrize(
+    ("family", "fault"), cells(), ids=[f"{family.device}-{fault}" for family, fault in cells()]
+)
 def test_fault_cell(family: Family, fault: str, tmp_path: Path) -> None:
     cell = run_cell(family, fault, tmp_path)
     assert not cell.notes, cell.notes
@@ -42,7 +44,15 @@ def test_fault_cell(family: Family, fault: str, tmp_path: Path) -> None:
     if fault in ("SIGTERM", "SIGINT"):
         # the host aborted: a train cut by its own disarm is counted to within one pulse
         assert cell.journal_upper - cell.journal_lower <= 1, cell.row()
-    if fault == "SIGKILL" or fault.startswith("disk full"):
+    if fault in KILLS or fault.startswith("disk full"):
         # the journal was left open; the next start closed it from what it holds
         assert cell.status == "interrupted", cell.row()
+    if fault in KILLS:
+        # cut, not tampered, before the next start closed it...
+        assert cell.cut_but_intact, cell.row()
+        # ...and the records row is closed from the journal (`stimctl sessions reconcile`)
+        assert cell.row_status == "interrupted", cell.row_status
+    if fault in TRIGGER_FAULTS:
+        # the pulses before the kill left through the trigger line, not over serial
+        assert cell.through_trigger > 0 and cell.through_trigger == cell.sim_pulses, cell.row()
     assert cell.journal_ok, cell.row()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from stimctl.identity import Authenticated, add_operator, authenticate
 from stimctl.records import Store
 
@@ -36,3 +38,35 @@ def register(store: Store, *ids: str) -> None:
         if by is None:
             first = operator_id
             by = authenticate(store, first, SECRETS[first], purpose="test setup")
+
+
+ENGINEER = "eng-kim"
+
+
+def ensure_engineer(store: Store) -> list[str]:
+    """Register eng-kim if they are not (the first operator of an empty store, else by a
+    registered physician or engineer of the above) and return the arguments that sign
+    in as them: `--by eng-kim --password-stdin` (the password is `SECRETS[ENGINEER]`)."""
+    from stimctl.identity.operators import ADMIN_ROLES, get_operator, registered_count
+
+    if get_operator(store, ENGINEER) is None:
+        by: Authenticated | None = None
+        if registered_count(store) > 0:
+            registered = {i for i in SECRETS if (o := get_operator(store, i)) and o.registered}
+            admin = next(i for i in SECRETS if ROLES[i] in ADMIN_ROLES and i in registered)
+            by = authenticate(store, admin, SECRETS[admin], purpose="test setup")
+        add_operator(
+            store, ENGINEER, name=NAMES[ENGINEER], role="engineer", secret=SECRETS[ENGINEER], by=by
+        )
+    return ["--by", ENGINEER, "--password-stdin"]
+
+
+def as_engineer(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """`ensure_engineer` in the current STIMCTL_HOME, with eng-kim's password waiting on
+    standard input for the next command."""
+    import io
+
+    with Store.open() as store:
+        args = ensure_engineer(store)
+    monkeypatch.setattr("sys.stdin", io.StringIO(SECRETS[ENGINEER] + "\n"))
+    return args

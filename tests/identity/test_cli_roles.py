@@ -407,3 +407,25 @@ def test_screening_reviewers_and_ae_recorders_are_people(
     assert code == ExitCode.BAD_INPUT and "invalid operator id" in _one_line(err)
     code, _, err = cli("screen", subject, "--answers", "/nonexistent.toml", "--reviewer", value)
     assert code == ExitCode.BAD_INPUT and "invalid operator id" in _one_line(err)
+
+
+def test_a_signed_override_survives_the_recheck_at_the_start_on_record(
+    home: Path, people: None, subject: str, cli: Cli
+) -> None:
+    """With a subject on record the rules are re-checked under the subject's lock at the
+    start (`SessionRecorder.claim`); the override it accepts is the one the physician
+    signed, and `open_session` (which refuses unsigned overrides) opens the session."""
+    code, out, err = cli(
+        "dry-run", OVERRIDE_PROTOCOL, "--subject", subject, "--json",
+        "--operator", "op-ann", "--password-stdin",
+        "--override-operator", "dr-lee", "--override-reason", "Hodaj regime per protocol",
+        "--override-password-stdin",
+        stdin=f"{SECRETS['op-ann']}\n{SECRETS['dr-lee']}\n",
+    )  # fmt: skip
+    assert code == 0, err
+    records = read(Path(json.loads(out)["journal"]))
+    (override,) = [r for r in records if r["event"] == "override"]
+    with Store.open() as store:
+        (stored,) = signatures_of(store, "override")
+    assert override["payload"]["signature"] == stored.as_dict()
+    assert override["payload"]["override_id"] == stored.record_id

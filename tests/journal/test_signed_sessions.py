@@ -16,6 +16,7 @@ from stimctl.cli import main
 from stimctl.errors import ExitCode
 from stimctl.journal import read
 from stimctl.safety.tables import screening_table
+from tests.identity.people import as_engineer
 
 
 @pytest.fixture
@@ -103,13 +104,13 @@ def test_keys_live_outside_the_journals_folder(
 
 
 def test_rotation_keeps_old_journals_verifiable_and_lists_both_keys(
-    home: Path, capsys: pytest.CaptureFixture[str]
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run(capsys, "keys", "init")[0] == 0
     code, out, _ = run(capsys, "dry-run", "np-m1-10hz-90", "--rmt", "52", "--json")
     old_journal = json.loads(out)["journal"]
     (old_key,) = (home / "keys").glob("*.key")
-    assert run(capsys, "keys", "rotate")[0] == 0
+    assert run(capsys, "keys", "rotate", *as_engineer(monkeypatch))[0] == 0
     assert not old_key.exists()  # the retired private key is gone...
     code, out, _ = run(capsys, "journal", "verify", old_journal)
     assert code == 0 and f"signed by key {old_key.stem}" in out  # ...its journals verify
@@ -140,7 +141,7 @@ def test_a_threshold_hunt_on_a_device_is_sealed_signed_and_verifies(
 
 
 def test_rotation_is_refused_while_a_session_writes_its_journal(
-    home: Path, capsys: pytest.CaptureFixture[str]
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from stimctl.clock import VirtualClock
     from stimctl.journal import Journal, events, journals_dir
@@ -148,7 +149,7 @@ def test_rotation_is_refused_while_a_session_writes_its_journal(
     assert run(capsys, "keys", "init")[0] == 0
     with Journal.create(journals_dir(), "live", clock=VirtualClock()) as journal:
         journal.append(events.SESSION_START, {})
-        code, _, err = run(capsys, "keys", "rotate")
+        code, _, err = run(capsys, "keys", "rotate", *as_engineer(monkeypatch))
     assert code == ExitCode.STATE
     assert "a session is running (journal live.jsonl is open)" in err
 

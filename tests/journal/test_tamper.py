@@ -22,6 +22,7 @@ from stimctl.errors import ExitCode
 from stimctl.journal.signing import Signer
 from stimctl.keys.files import load_active_signer
 from stimctl.records import Store
+from tests.identity.people import as_engineer
 
 from .tamper_world import (
     PULSES,
@@ -209,7 +210,8 @@ def running_row_journal_cut_below_its_head(w: World) -> None:
 def signed_with_a_retired_key(w: World) -> None:
     old = load_active_signer()
     assert old is not None
-    assert main(["keys", "rotate"]) == 0  # the old private file is deleted...
+    with pytest.MonkeyPatch.context() as mp:  # an engineer rotates (trust3 item 2)
+        assert main(["keys", "rotate", *as_engineer(mp)]) == 0  # the old private file is deleted...
     w.a.unlink()
     forged = write_journal("sess-A", signer=old)  # ...but a stolen copy still signs
     _sql(w, "UPDATE sessions SET chain_head = ? WHERE id = 'sess-A'", forged.head)
@@ -476,7 +478,8 @@ def test_verify_checks_against_the_store_not_a_store_made_for_the_occasion(
     # A forged journal with its own key put on record is the limit of what the store can
     # say (docs/journal-signing.md); a key that is not on record fails, as above. Here:
     # keys on record survive rotation, so an old journal still verifies.
-    assert main(["keys", "rotate"]) == 0
+    with pytest.MonkeyPatch.context() as mp:
+        assert main(["keys", "rotate", *as_engineer(mp)]) == 0
     code, out = _run(world, "id", capsys)
     assert code == ExitCode.OK, out
     with Store.open() as store, store.read() as conn:

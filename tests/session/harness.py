@@ -92,13 +92,24 @@ def start(
     rmt: float = 30.0,
     site: SiteRules | None = None,
     override: Override | None = None,
+    sign: str | None = None,
     begin: bool = True,
 ) -> Run:
+    """`sign`: the override operator's password; they are registered (tests.identity.people)
+    in this test's store and sign the override, as `open_session` requires."""
     clock = SimulatedClock()
     subject = Subject(MotorThreshold(rmt, "emg", NOW.date()))
     prepared = prepare(
         protocol, subject, device, site=site or SiteRules(), override=override, now=NOW
     )
+    if sign is not None and override is not None:
+        from stimctl.identity.override_signing import sign_override
+        from stimctl.records import Store
+        from tests.identity.people import register
+
+        with Store.open() as store:
+            register(store, override.operator)
+            prepared = sign_override(store, prepared, sign)
     sim = SimulatedDevice(prepared.device, clock)
     engine = open_simulated_session(prepared, sim, journal_dir=tmp_path / "journals")
     run = Run(engine, sim, clock, prepared)

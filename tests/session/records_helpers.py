@@ -86,10 +86,19 @@ def sign_in_ready(home: Path) -> None:
 
 def init_signing_key(home: Path) -> None:
     """`stimctl keys init` in `home`: a clinical session on a real port (not stimsim://)
-    needs a journal signing key (issue 14)."""
+    needs a journal signing key (issue 14). Once operators are registered, an engineer
+    makes it (eng-kim, registered here if need be)."""
+    from stimctl.identity.operators import registered_count
+    from tests.identity.people import ENGINEER, SECRETS, ensure_engineer
+
+    signed_in: list[str] = []
+    with Store.open(home / "stimctl.db") as store:
+        if registered_count(store) > 0:
+            signed_in = ensure_engineer(store)
     done = subprocess.run(
-        [sys.executable, "-m", "stimctl", "keys", "init"],
+        [sys.executable, "-m", "stimctl", "keys", "init", *signed_in],
         env=stimctl_env(home),
+        input=SECRETS[ENGINEER] + "\n" if signed_in else "",
         capture_output=True,
         text=True,
         timeout=60,

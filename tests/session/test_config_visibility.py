@@ -24,7 +24,7 @@ from stimctl.errors import ExitCode
 from stimctl.journal import journals_dir, read
 from stimctl.safety.tables import limits, screening_table
 from stimctl.testing import manifest
-from tests.identity.people import SECRETS, register
+from tests.identity.people import SECRETS, as_engineer, register
 
 SHORT = """schema_version = 1
 name = "short"
@@ -84,6 +84,9 @@ def subject(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> str:
     answers.write_text("\n".join(lines + [f"{k} = false" for k in table.items]) + "\n")
     assert run(capsys, "screen", "S-01", "--answers", str(answers), "--reviewer", "dr-a")[0] == 0
     return "S-01"
+
+
+APPROVE_LIMITS = ("site", "approve", "safety/limits.toml")
 
 
 def _run_short(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> tuple[int, str, str]:
@@ -166,10 +169,17 @@ def test_an_approved_table_runs_and_the_journal_names_the_approval(
     subject: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     reason = "raised the cap for the HD-10 study"
     code, out, _ = run(
-        capsys, "site", "approve", "safety/limits.toml", "--by", "eng-1", "--reason", reason
+        capsys,
+        "site",
+        "approve",
+        "safety/limits.toml",
+        *as_engineer(monkeypatch),
+        "--reason",
+        reason,
     )
     assert code == 0 and "approved safety/limits.toml (locally modified)" in out
     code, out, err = _run_short(capsys, tmp_path)
@@ -177,14 +187,14 @@ def test_an_approved_table_runs_and_the_journal_names_the_approval(
     start = _session_start(json.loads(out)["journal"])
     digest = file_digest(edited_configs / "safety" / "limits.toml")
     [approval] = start["config_approvals"]
-    assert approval["approver_id"] == "eng-1" and approval["reason"] == reason
+    assert approval["approver_id"] == "eng-kim" and approval["reason"] == reason
     assert approval["sha256"] == digest and approval["file_name"] == "safety/limits.toml"
     assert "safety/limits.toml" in start["locally_modified"]
     journal = json.loads(out)["journal"]
     code, html, _ = run(capsys, "report", journal, "--format", "html", "-o", "-")
     assert code == 0
     assert "locally modified: safety/limits.toml" in html
-    assert "approved by eng-1" in html and reason in html
+    assert "approved by eng-kim" in html and reason in html
     code, _, err = run(capsys, "report", journal, "--format", "json")
     assert code == 0 and "locally modified: safety/limits.toml" in err
 
@@ -194,8 +204,11 @@ def test_an_approval_does_not_cover_a_later_edit(
     subject: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run(capsys, "site", "approve", "safety/limits.toml", "--by", "eng-1", "--reason", "study cap")
+    engineer = as_engineer(monkeypatch)
+    approve = ("site", "approve", "safety/limits.toml", *engineer, "--reason", "study cap")
+    assert run(capsys, *approve)[0] == 0
     table = edited_configs / "safety" / "limits.toml"
     table.write_text(table.read_text().replace("value = 9999", "value = 99999"))
     code, _, err = _run_short(capsys, tmp_path)
@@ -204,10 +217,16 @@ def test_an_approval_does_not_cover_a_later_edit(
 
 @pytest.mark.parametrize("reason", [".", "\u200b", "   ", "ok"])
 def test_an_approval_needs_a_reason_in_words(
-    capsys: pytest.CaptureFixture[str], reason: str
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, reason: str
 ) -> None:
     code, _, err = run(
-        capsys, "site", "approve", "safety/limits.toml", "--by", "eng-1", "--reason", reason
+        capsys,
+        "site",
+        "approve",
+        "safety/limits.toml",
+        *as_engineer(monkeypatch),
+        "--reason",
+        reason,
     )
     assert code == ExitCode.BAD_INPUT and "reason in words" in err
 

@@ -189,7 +189,9 @@ def test_override_verdict_needs_operator_and_reason(tmp_path: Path) -> None:
     path = write_protocol(tmp_path, long_trains, pct=80)
     with pytest.raises(SafetyViolation, match="override required"):
         start(path, tmp_path)
-    run = start(path, tmp_path, override=Override("dr-b", "Hodaj regime, reviewed"))
+    run = start(
+        path, tmp_path, override=Override("dr-lee", "Hodaj regime, reviewed"), sign="lee-pass-1"
+    )
     summary = run.finish()
     assert summary.status == "completed"
     overrides = events(run, "override")
