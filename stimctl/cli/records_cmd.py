@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,7 +20,7 @@ import click
 
 from stimctl import plausible
 from stimctl.cli.options import COURSE_START, ISO_DATE
-from stimctl.errors import ConfigError, ExitCode
+from stimctl.errors import AuthError, ConfigError, ExitCode
 from stimctl.records.models import AE_KINDS, AE_SEVERITIES, RISK_FACTORS
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from stimctl.protocol.models import Protocol
     from stimctl.records import AdverseEventRecord, CourseRecord, Store
+    from stimctl.session.runner import Override
 
 T = TypeVar("T")
 
@@ -429,6 +431,14 @@ def course_start(
             override_operator,
             override_reason,
         )
+        if accept.override is not None and accept.override.operator.strip() != (by_id or ""):
+            # The override is accepted by the physician who signs the prescription, with
+            # the same password entry; a name typed for someone else is no acceptance.
+            named = accept.override.operator.strip()
+            raise AuthError(
+                f"the override must be accepted by the prescribing physician"
+                f" ({by_id or '--by'}), not {named!r}: give --override-operator {by_id or 'ID'}"
+            )
         record, signer = _prescribe(
             store,
             CourseRecord(
@@ -440,8 +450,9 @@ def course_start(
             ),
             by_id,
             password_stdin,
+            accept.meaning,
         )
-        accept()
+        accept.store()
     click.echo(
         f"started course {record.id} for {subject_id}: {record.protocol_name},"
         f" {planned} sessions from {record.start_date.isoformat()}, prescribed by {signer}"
@@ -455,22 +466,29 @@ def course_start(
 
 
 def _prescribe(
-    store: Store, course: CourseRecord, by_id: str | None, from_stdin: bool
+    store: Store, course: CourseRecord, by_id: str | None, from_stdin: bool, accepting: str
 ) -> tuple[CourseRecord, str]:
     """Start `course` with the prescribing physician's electronic signature (one
-    transaction); returns the course and the signer's printed name."""
+    transaction); returns the course and the signer's printed name. `accepting`: the
+    override the signer accepts with it ("" for none), part of what is signed."""
     from stimctl.cli.signing import PendingSignature
     from stimctl.records import start_course
 
     meaning = (
         f"prescribed course of {course.protocol_name}, {course.planned_sessions} sessions"
-        f" from {course.start_date.isoformat()} for {course.subject_id}"
+        f" from {course.start_date.isoformat()} for {course.subject_id}{accepting}"
     )
     pending = PendingSignature(
         store, by_id, meaning=meaning, record_type="course", from_stdin=from_stdin
     )
     record = start_course(
-        store, course, within=lambda conn, rec: pending.sign(conn, rec.id, _plain(rec))
+        store,
+        course,
+        within=lambda conn, rec: pending.sign(
+            conn,
+            rec.id,
+            {**_plain(rec), **({"override": accepting.strip("; ")} if accepting else {})},
+        ),
     )
     assert pending.signature is not None
     return record, pending.signature.signer_name
@@ -485,11 +503,11 @@ def _check_prescription(
     now: dt.datetime,
     override_operator: str | None,
     override_reason: str | None,
-) -> Callable[[], None]:
+) -> _Acceptance:
     """The safety check of a course prescription on the subject's records. Raises to
-    refuse; returns what stores the accepted override (call it once the course is on
-    record). Today's sessions do not weigh here (a prescription is not a session), the
-    subject's unreviewed adverse events do."""
+    refuse; returns the accepted override, if any, and what stores it (call it once the
+    course is on record). Today's sessions do not weigh here (a prescription is not a
+    session), the subject's unreviewed adverse events do."""
     from stimctl.device_profiles import load_profile
     from stimctl.records import OverrideRecord, evaluate_for_subject, history_for, record_override
     from stimctl.safety import History
@@ -521,7 +539,21 @@ def _check_prescription(
         )
         click.echo(f"override of {', '.join(rules)} by {accepted.operator} recorded")
 
-    return store_override
+    meaning = ""
+    if accepted is not None:
+        rules = ", ".join(f.rule for f in verdict.deciding())
+        meaning = f"; accepting the override of {rules}: {accepted.reason}"
+    return _Acceptance(accepted, meaning, store_override)
+
+
+@dataclass(frozen=True)
+class _Acceptance:
+    """What a prescription's safety check accepted."""
+
+    override: Override | None
+    meaning: str
+    """The accepted override as words of the prescriber's signature ("" for none)."""
+    store: Callable[[], None]
 
 
 @course.command("show")

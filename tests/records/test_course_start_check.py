@@ -118,3 +118,38 @@ def test_an_allowed_prescription_starts(home: Path, capsys: pytest.CaptureFixtur
     code, out, err = run(capsys, "course", "start", "S-01", "np-m1-10hz-90", "--sessions", "10")
     assert code == 0, err
     assert "started course" in out and courses(home) == 1
+
+
+def test_an_override_named_for_someone_else_is_no_acceptance(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The prescriber signs with a password; a name typed into --override-operator was
+    # recorded as that person's acceptance without their credential or signature.
+    enroll(home, rmt=50.0)
+    code, _, err = run(
+        capsys, "course", "start", "S-01", OVERRIDE_PROTOCOL, "--sessions", "5",
+        "--override-operator", "dr-nobody", "--override-reason", "Hodaj regime, 20 Hz",
+    )  # fmt: skip
+    assert code == ExitCode.AUTH
+    assert "prescribing physician" in err and len(err.strip().splitlines()) == 1
+    assert courses(home) == 0
+    with Store.open(home / "stimctl.db") as store:
+        assert overrides_of(store, "S-01") == []
+
+
+def test_an_accepted_override_is_part_of_the_prescribers_signature(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stimctl.identity import signatures_of
+
+    enroll(home, rmt=50.0)
+    code, _, err = run(
+        capsys, "course", "start", "S-01", OVERRIDE_PROTOCOL, "--sessions", "5",
+        "--override-operator", "dr-lee", "--override-reason", "Hodaj regime, 20 Hz",
+    )  # fmt: skip
+    assert code == 0, err
+    with Store.open(home / "stimctl.db") as store:
+        [course] = list_courses(store, "S-01")
+        [signature] = signatures_of(store, "course", course.id)
+    assert "accepting the override of" in signature.meaning
+    assert "Hodaj regime, 20 Hz" in signature.meaning
