@@ -25,9 +25,10 @@ from stimctl.clock import Clock
 from stimctl.config_state import ConfigFile, used_configs
 from stimctl.configs import file_digest, resolve
 from stimctl.device_profiles import DeviceProfile, load_profile
+from stimctl.driver_gate import site_allowed_drivers
 from stimctl.errors import ConfigError, OverrideRequired, SafetyViolation
 from stimctl.hal import Stimulator, Transport, make_trigger, open_trigger
-from stimctl.hal._registry import SHIPPED_DRIVERS, driver_origin, load_allowed_driver
+from stimctl.hal._registry import driver_origin, load_allowed_driver
 from stimctl.journal import Journal, journals_dir
 from stimctl.journal.events import operator_actor
 from stimctl.journal.writer import JournalListener
@@ -313,7 +314,7 @@ def open_session(
     device = prepared.device
     signer = journal_signer(prepared.site.mode, port_url)
     if driver is None:
-        driver_cls, origin = load_allowed_driver(device.driver, allowed_drivers(prepared.site))
+        driver_cls, origin = load_allowed_driver(device.driver, site_allowed_drivers(prepared.site))
         options: dict[str, Any] = {**device.driver_options, **(driver_options or {})}
         if transport is not None:
             options["transport"] = transport
@@ -465,13 +466,6 @@ def session_start_payload(
         if prepared.override.signature is not None:
             payload["override"]["signature"] = prepared.override.signature.as_dict()
     return payload
-
-
-def allowed_drivers(site: SiteRules) -> tuple[tuple[str, str], ...] | None:
-    """The drivers a session may load: clinical mode only the site's allow-list."""
-    if site.mode != "clinical":
-        return None
-    return site.drivers if site.drivers is not None else SHIPPED_DRIVERS
 
 
 def redact_secrets(url: str) -> str:

@@ -102,7 +102,7 @@ def test_a_research_site_lets_the_outside_driver_probe(
 
 
 # Modules allowed to call the registry's loaders directly: the registry itself, the one
-# gate, and the session engine (which applies the same allow-list, `allowed_drivers`).
+# gate, and the session engine (which applies the same allow-list, `site_allowed_drivers`).
 _LOADER_MODULES = {"hal/_registry.py", "driver_gate.py", "session/runner.py"}
 _LOADERS = {"load_driver", "load_allowed_driver"}
 
