@@ -79,3 +79,79 @@ def test_an_estop_during_the_wait_is_not_held_up_and_nothing_fires_after(
     assert stopped_at and stopped_at[0] < first + 4.2  # the e-stop did not wait for READY
     assert len(run.sim.pulse_log()) == len(_pulses_journaled(run)) == 1
     assert not run.sim.simulator.armed
+
+
+REAL_CLOCK_PROTOCOL = """schema_version = 1
+name = "bistim-ceiling"
+title = "BiStim at its ceiling"
+indication = "research"
+source = "test"
+[target]
+site = "M1-hand"
+hemisphere = "left"
+[coil]
+family = "figure-8"
+[intensity]
+percent_rmt = 100
+[pattern]
+kind = "continuous"
+frequency_hz = 0.25
+pulses = 3
+"""
+
+
+def test_a_real_clock_run_of_a_bistim_at_its_ceiling_completes(tmp_path: Path) -> None:
+    """A real `stimctl run` process on the real clock, wire time on, 84 % MSO (the
+    simulator's 4 s recharge): it faulted "armed, not ready" at the second pulse in 3 of
+    3 tries before the wait; now every pulse goes, none faster than 0.25 Hz."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.session.records_helpers import enroll
+
+    home = tmp_path / "home"
+    enroll(home, rmt=84.0)
+    protocol = tmp_path / "ceiling.toml"
+    protocol.write_text(REAL_CLOCK_PROTOCOL)
+    site = tmp_path / "site.toml"
+    site.write_text(
+        "schema_version = 1\nresearch_allowed = true\nunauthenticated_research_runs = true\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stimctl",
+            "run",
+            str(protocol),
+            "--rmt",
+            "84",
+            "--mode",
+            "research",
+            "--study",
+            "ST-1",
+            "--subject",
+            "S-01",
+            "--site",
+            str(site),
+            "--device",
+            "magstim-bistim",
+            "--port",
+            "stimsim://magstim-bistim?wire_time=1",
+            "--headless",
+            "--yes",
+        ],
+        env={**os.environ, "STIMCTL_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pulses 3/3" in done.stdout and "alarms: none" in done.stdout
+    [journal] = (home / "journals").glob("*.jsonl")
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    actual = [r["payload"]["trigger"]["actual_s"] for r in records if r["event"] == "pulse"]
+    assert len(actual) == 3
+    assert all(b - a >= 4.0 for a, b in itertools.pairwise(actual))
