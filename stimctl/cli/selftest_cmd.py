@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from stimctl.cli.admin_auth import by_option, password_stdin_option
 from stimctl.errors import ConfigError, ExitCode
 
 GROUP_CHOICES = ("protocols", "configs", "journal", "device")
@@ -65,6 +66,8 @@ def _key_values(option: str, pairs: tuple[str, ...]) -> dict[str, str]:
     hidden=True,
     help="Simulator spec key for fault injection (tests), e.g. ignore_disarm=1.",
 )
+@by_option("Engineer who tests a connected device (--port) [$STIMCTL_OPERATOR].")
+@password_stdin_option
 def selftest(
     driver: str | None,
     port: str | None,
@@ -73,14 +76,18 @@ def selftest(
     as_json: bool,
     report_path: Path | None,
     sim_options: tuple[str, ...],
+    by_id: str | None,
+    password_stdin: bool,
 ) -> int:
     """Prove this installation refuses unsafe protocols and its device behaves.
 
     Runs against the simulator of every device model by default, one model with
     --driver, or a connected device with --port and --driver (never fires it: the device
-    is armed at 10% MSO and disarmed). One line per check, then a summary.
+    is armed at 10% MSO and disarmed). One line per check, then a summary. A connected
+    device is tested only by an authenticated engineer (--by, exit 10 for anyone else);
+    the simulators by anyone.
 
-    Exit 0 all checks passed, 3 a check failed, 2 bad input.
+    Exit 0 all checks passed, 3 a check failed, 2 bad input, 10 not an engineer.
     """
     from stimctl.testing.results import CheckResult
     from stimctl.testing.selftest import GROUPS, SelftestOptions, run_selftest
@@ -92,6 +99,9 @@ def selftest(
         sim_options=_key_values("--sim-option", sim_options),
         groups=tuple(groups) or GROUPS,
     )
+
+    if port is not None and driver is not None:
+        _engineer_tests(port, driver, options.driver_options, by_id, password_stdin)
 
     def show(result: CheckResult) -> None:
         if not as_json:
@@ -112,3 +122,21 @@ def selftest(
         if report_path is not None:
             click.echo(f"record written to {report_path}")
     return ExitCode.OK if battery.ok else ExitCode.BLOCKED
+
+
+def _engineer_tests(
+    port: str, driver: str, driver_options: dict[str, str], by_id: str | None, stdin: bool
+) -> None:
+    """A real device is armed by the battery: only an engineer may (the roles table's
+    "run the self-test"), asked after the driver is known and allowed (exit 2 first) and
+    before the port opens; the attempt is recorded in ``auth_events`` either way."""
+    from stimctl.cli.admin_auth import record_action, require_action
+    from stimctl.cli.records_cmd import open_store
+    from stimctl.testing.target import Target
+
+    Target.hardware(port, driver, **driver_options)  # unknown or outside drivers: exit 2
+    with open_store() as store:
+        person = require_action(
+            store, "run the self-test", by_id, from_stdin=stdin, purpose=f"self-test on {port}"
+        )
+        record_action(store, person.operator.id, "selftest-device", f"{driver} on {port}")

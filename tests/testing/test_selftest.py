@@ -16,6 +16,7 @@ from stimctl.errors import ExitCode
 from stimctl.testing.expected import EXPECTED_VERDICTS, REFERENCE_DEVICE
 from stimctl.testing.manifest import digests_of, load_manifest
 from stimctl.testing.target import simulated_models
+from tests.identity.people import as_engineer
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
@@ -90,11 +91,14 @@ def test_a_faulty_simulator_fails_with_a_clear_line(
     assert f", {len(failing)} failed, " in lines[-1]
 
 
-def test_a_connected_device_is_never_fired(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_connected_device_is_never_fired(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # a simulator on its own URL stands in for hardware: real time, the hardware rules
     code, lines = run(
-        capsys, "--driver", "magpro-x100", "--port", "stimsim://magpro-x100", "--only", "device"
-    )
+        capsys, "--driver", "magpro-x100", "--port", "stimsim://magpro-x100", "--only", "device",
+        *as_engineer(monkeypatch),
+    )  # fmt: skip
     assert code == ExitCode.OK, lines
     assert (
         "SKIP  device magpro-x100 on stimsim://magpro-x100: one trigger, one pulse - "
@@ -222,10 +226,13 @@ def test_every_shipped_protocol_has_an_expected_verdict() -> None:
 
 
 def test_a_device_that_cannot_be_opened_is_one_clear_line(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = str(tmp_path / "ttyUSB9")
-    code, lines = run(capsys, "--driver", "magpro-x100", "--port", port, "--only", "device")
+    engineer = as_engineer(monkeypatch)
+    code, lines = run(
+        capsys, "--driver", "magpro-x100", "--port", port, "--only", "device", *engineer
+    )
     assert code == ExitCode.BLOCKED
     [line] = failures(lines)
     assert line.startswith(
@@ -261,3 +268,30 @@ def test_a_seal_check_that_misses_a_cut_or_a_foreign_key_fails(
         "FAIL  journal: a journal cut before its seal is flagged - intact: looks fine",
         "FAIL  journal: a seal by a key not on record is flagged - intact: looks fine",
     ]
+
+
+def test_a_connected_device_is_tested_only_by_an_authenticated_engineer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, mocker: MockerFixture
+) -> None:
+    # The self-test arms a real device (at 10% MSO): the roles table gives "run the
+    # self-test" to the engineer; anyone could, before.
+    from stimctl.records import Store
+    from stimctl.testing import target
+    from tests.identity.people import SECRETS, register
+
+    with Store.open() as store:
+        register(store, "dr-lee")
+    opened = mocker.spy(target, "_hardware_connection")
+    device = ("--driver", "magpro-x100", "--port", "stimsim://magpro-x100", "--only", "device")
+    code, lines = run(capsys, *device)
+    assert code == ExitCode.AUTH and "engineer" in lines[-1]
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(SECRETS["dr-lee"] + "\n"))
+    code, lines = run(capsys, *device, "--by", "dr-lee", "--password-stdin")
+    assert code == ExitCode.AUTH  # a physician is not an engineer
+    assert opened.call_count == 0  # no port was opened
+    code, lines = run(capsys, *device, *as_engineer(monkeypatch))
+    assert code == ExitCode.OK, lines
+    assert opened.call_count > 0
+    # Simulators need no one: the battery of the shipped models runs for anyone (CI).
+    code, lines = run(capsys, "--driver", "magpro-x100", "--only", "device")
+    assert code == ExitCode.OK
