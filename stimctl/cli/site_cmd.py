@@ -49,9 +49,10 @@ def approve(file: str, approver: str, reason: str, password_stdin: bool) -> None
     from stimctl.cli.records_cmd import open_store
     from stimctl.config_state import Kind, state_of
     from stimctl.identity.signatures import SigningGrant, insert_signature
-    from stimctl.records.site_approvals import SiteApproval, record_approval
+    from stimctl.records.site_approvals import SiteApproval, check_reason, record_approval
     from stimctl.records.values import now_utc
 
+    check_reason(reason)  # bad input before the password is asked
     path = _file(file)
     kind: Kind = "safety table" if path.resolve().parent.name == "safety" else "site file"
     state = state_of(kind, path)

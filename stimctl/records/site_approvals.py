@@ -43,6 +43,13 @@ class SiteApproval:
         }
 
 
+def check_reason(reason: str) -> None:
+    """An approval's reason has words (not "." or invisible characters), at most 1000
+    characters; `ConfigError` otherwise (callers check it before asking for a password)."""
+    if _WORD.search(reason) is None or len(reason) > 1000:
+        raise ConfigError("an approval needs a reason in words (at most 1000 characters)")
+
+
 def record_approval(
     store: Store,
     approval: SiteApproval,
@@ -56,8 +63,7 @@ def record_approval(
     check_person_id(approval.approver_id, "approver")
     if not re.fullmatch(r"[0-9a-f]{64}", approval.sha256):
         raise ConfigError(f"approval digest {approval.sha256[:80]!r} is not a SHA-256")
-    if _WORD.search(approval.reason) is None or len(approval.reason) > 1000:
-        raise ConfigError("an approval needs a reason in words (at most 1000 characters)")
+    check_reason(approval.reason)
     record = dataclasses.replace(approval, id=approval.id or new_id())
     with store.write() as conn:
         conn.execute(

@@ -179,3 +179,22 @@ def test_site_approve_by_an_engineer_is_signed(
         (signature,) = signatures_of(store, "site_approval")
     assert (signature.signer_id, signature.signer_role) == ("eng-kim", "engineer")
     assert signature.meaning.startswith("approved safety/limits.toml")
+
+
+@pytest.mark.usefixtures("people")
+def test_site_approve_refuses_a_reason_without_words_before_asking_the_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[str] = []
+
+    def no_password(prompt: str, *, from_stdin: bool) -> str:
+        read.append(prompt)
+        return SECRETS["eng-kim"]
+
+    monkeypatch.setattr("stimctl.cli.admin_auth.read_secret", no_password)
+    code, _, err = cli(
+        capsys, monkeypatch, "site", "approve", "safety/limits.toml", "--reason", " . ",
+        "--by", "eng-kim", "--password-stdin", stdin="",
+    )  # fmt: skip
+    assert code == ExitCode.BAD_INPUT and "reason in words" in err
+    assert read == [] and _approvals() == 0
