@@ -8,10 +8,13 @@ says more than "a response" and a 60 µV one says the pulse was near threshold. 
 reading (visible twitch) enters as P(MEP >= criterion), i.e. the method degrades to a
 Bayesian binary one.
 
-Next intensity: the whole % MSO within the limits that maximises the expected
-information (mutual information) between the next reading and T, the shape
-marginalised. Stop: the 90 % credible interval of T is at most `ci_width` % MSO wide
-(after `min_pulses`), or the pulse cap (then the estimate is reported as in ML-PEST's
+Next intensity: the whole % MSO within the limits that maximises, for the first
+`OPENING_PULSES`, the expected information (mutual information) between the next reading
+and T, the shape marginalised; after that, the expected posterior mass of T within the
+best +-2 % MSO window after the reading (one step ahead on the score itself; ADR 0032).
+
+Stop: the 90 % credible interval of T is at most `ci_width` % MSO wide (after
+`min_pulses`), or the pulse cap (then the estimate is reported as in ML-PEST's
 fixed budget), or the posterior puts >= 99 % of T above the cap or below the lowest
 intensity (no threshold in range).
 
@@ -51,6 +54,7 @@ DESIGN_SHAPES = 32  # most probable shapes used to score candidates
 SUPPORT_TAIL = 1e-4  # posterior mass left out of the design on each side
 
 WINDOW = 4.0  # % MSO: the estimate maximises the posterior mass within +-WINDOW / 2
+OPENING_PULSES = 3  # pulses placed for information before placing for the window (ADR 0032)
 
 _FIRST_PROPOSAL: dict[tuple[HuntLimits, float], int] = {}
 
@@ -199,8 +203,9 @@ class BayesAmplitude(ThresholdMethod):
         centre = min(max(math.floor(self._estimate + 0.5), lo), hi)
         return sorted({*values, centre, min(centre + 1, hi), max(centre - 1, lo)})
 
-    def expected_information(self, candidates: list[int]) -> FloatArray:
-        """Mutual information (nats) between the next reading and T at each candidate."""
+    def _outcomes(self, candidates: list[int]) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The design's view of the next reading at each candidate: (T rows, P(T),
+        P(reading | x, T) [x, t, outcome]) with the shape marginalised given T."""
         t, p_t, p_shape = self._support()
         # The design scores with the DESIGN_SHAPES most probable shapes (the posterior
         # update uses all of them): the rest carry little mass and cost time.
@@ -220,7 +225,11 @@ class BayesAmplitude(ThresholdMethod):
             p_yes = np.exp(self.tables.log_yes[:, shapes]).astype(np.float32)[rows]
             yes = np.matmul(weights, p_yes[..., None])[:, :, 0, 0]
             outcome = np.stack([yes, 1.0 - yes], axis=2)
-        outcome = outcome.astype(np.float64)
+        return t, p_t, outcome.astype(np.float64)
+
+    def expected_information(self, candidates: list[int]) -> FloatArray:
+        """Mutual information (nats) between the next reading and T at each candidate."""
+        _t, p_t, outcome = self._outcomes(candidates)
         marginal = np.einsum("t,xtb->xb", p_t, outcome)
         with np.errstate(divide="ignore", invalid="ignore"):
             h_cond = -np.einsum(
@@ -228,6 +237,16 @@ class BayesAmplitude(ThresholdMethod):
             )
             h_marg = -np.where(marginal > 0, marginal * np.log(marginal), 0).sum(axis=1)
         return np.asarray(h_marg - h_cond, dtype=np.float64)
+
+    def expected_window_mass(self, candidates: list[int]) -> FloatArray:
+        """The expected posterior mass of T within the best `WINDOW` after the next
+        reading at each candidate: the score itself ("within +-2 % MSO"), one step ahead.
+        Sum over readings b of max over centres c of P(T in window(c), b)."""
+        t, p_t, outcome = self._outcomes(candidates)
+        joint = p_t[None, :, None] * outcome  # P(T, reading | x): [x, t, b]
+        inside = (np.abs(t[:, None] - t[None, :]) <= WINDOW / 2).astype(np.float64)  # [c, t]
+        held = np.einsum("ct,xtb->xcb", inside, joint)
+        return np.asarray(held.max(axis=1).sum(axis=1), dtype=np.float64)
 
     def _propose(self) -> int:
         if not self.trace and self._shared_tables and self.prior is None:
@@ -242,8 +261,13 @@ class BayesAmplitude(ThresholdMethod):
         candidates = self._candidates(self._support()[0])
         if len(candidates) == 1:
             return candidates[0]
-        gain = self.expected_information(candidates)
-        # ties (flat information) go to the lower intensity
+        # The opening finds the threshold's region (information); after it, each pulse
+        # goes where it is expected to leave the most posterior mass within +-2 % MSO.
+        if self.pulses < OPENING_PULSES:
+            gain = self.expected_information(candidates)
+        else:
+            gain = self.expected_window_mass(candidates)
+        # ties (flat scores) go to the lower intensity
         return candidates[int(np.argmax(gain >= gain.max() - 1e-12))]
 
     # -- the state machine -----------------------------------------------------------
