@@ -229,3 +229,25 @@ def test_cli_prior_sd_needs_the_prior(capsys: pytest.CaptureFixture[str]) -> Non
         "--prior-sd", "3",
     )  # fmt: skip
     assert code == ExitCode.BAD_INPUT and out == ""
+
+
+@settings(max_examples=25, deadline=None)
+@given(readings=st.lists(READING, min_size=3, max_size=8))
+def test_a_reading_is_expected_to_leave_no_less_mass_in_the_window(
+    readings: list[MepReading],
+) -> None:
+    """The placement score is E_b[max_c P(T in window(c) | b)]: never below the best
+    window's mass now (a reading cannot be expected to hurt), never above 1."""
+    method = BayesAmplitude(ci_width=None, limits=HuntLimits(max_pulses=30))
+    for reading in readings:
+        if method.done:  # the readings put T beyond a limit: nothing left to place
+            return
+        method.next_intensity()
+        method.observe(reading)
+    candidates = list(range(30, 91, 5))
+    t, p_t, _ = method._outcomes(candidates)
+    inside = np.abs(t[:, None] - t[None, :]) <= 2.0
+    now = float((inside @ p_t).max())
+    score = method.expected_window_mass(candidates)
+    # the design tables are single precision: a reading's probabilities sum to 1 +- 3e-7
+    assert np.all(score >= now - 1e-6) and np.all(score <= 1.0 + 1e-6)
