@@ -32,6 +32,17 @@ shape) at its most informative intensity. Decision time is the time spent in
 "bayes, shape known" (issue 19, ADR 0024) is the same method with the subject's own curve
 as its only prior shape: an oracle no real hunt has, printed as the ceiling of what a
 better prior could give. Left out with `--no-oracle` (it builds one table per subject).
+
+The bayes-amplitude estimate is the centre of the 4 % MSO window of most posterior mass,
+the Bayes rule for "within 2 % MSO" (ADR 0032; before: the posterior median).
+
+"bayes+prev" rows (ADR 0032) are NOT the generic method: each subject was measured once
+before, on an earlier day (a default bayes-amplitude hunt on the same subject, its true
+RMT shifted by a day-to-day drift ~ N(0, `--day-sd`), other noise draws), and today's
+hunt takes that recorded RMT as a normal prior on T with SD `--prior-sd` (the CLI's
+`--prior-from-records`). The drift SD is an assumption, not a published figure.
+The "pulses for 90 % / 95 %" lines give the first budget at which each method puts that
+share within 2 % MSO (ML-PEST only at its 20/30/40 budgets).
 Run: .venv/bin/python bench/bench_rmt.py [subjects] [--quick] [--spread S]
 """
 
@@ -57,7 +68,7 @@ from stimctl.rmt import (
     ThresholdMethod,
     hunt,
 )
-from stimctl.rmt.methods.bayes_amplitude import BayesAmplitude
+from stimctl.rmt.methods.bayes_amplitude import BayesAmplitude, ThresholdPrior
 from stimctl.rmt.methods.goetz_prior import (
     Shape,
     amplitude_edges_uv,
@@ -148,14 +159,21 @@ class BayesTally:
 
 
 def run_bayes(
-    subject: VirtualSubject, budget: int, tally: BayesTally, *, oracle: bool = False
+    subject: VirtualSubject,
+    budget: int,
+    tally: BayesTally,
+    *,
+    oracle: bool = False,
+    prior: ThresholdPrior | None = None,
 ) -> None:
     tables = None
     if oracle:  # the subject's own curve as the only prior shape
         p = subject.params
         own = Shape(p.p1, p.p2, p.p3, p.p4, p.p5, p.sigma_x, p.sigma_y, p.gev_scale_uv, p.gev_shape)
         tables = build_tables((own,), subject.criterion_uv)
-    method = BayesAmplitude(ci_width=None, limits=HuntLimits(max_pulses=budget), tables=tables)
+    method = BayesAmplitude(
+        ci_width=None, limits=HuntLimits(max_pulses=budget), tables=tables, prior=prior
+    )
     while not method.done:
         started = time.perf_counter()
         intensity = method.next_intensity()
@@ -180,6 +198,21 @@ def bound_share(informations: Sequence[float], pulses: int, within: float = 2.0)
         sd = 1.0 / (pulses * info) ** 0.5
         shares.append(2.0 * NormalDist().cdf(within / sd) - 1.0)
     return statistics.fmean(shares)
+
+
+def previous_prior(
+    subject: VirtualSubject, seed: int, day_sd: float, prior_sd: float
+) -> ThresholdPrior | None:
+    """The recorded RMT of an earlier day's default hunt on this subject, as a prior (None
+    when that hunt found no threshold in range: then today's hunt has the flat prior)."""
+    drift = random.Random(seed ^ 0x5EED).gauss(0.0, day_sd)
+    earlier = VirtualSubject(subject.true_rmt + drift, seed + 1, params=subject.params)
+    result = hunt(BayesAmplitude(), earlier, clock=VirtualClock())
+    return None if result.rmt is None else ThresholdPrior(result.rmt, prior_sd)
+
+
+def first_reaching(share_at: Callable[[int], float], target: float, upto: int) -> int | None:
+    return next((n for n in range(1, upto + 1) if share_at(n) >= target), None)
 
 
 def methods(spread: float) -> dict[str, MethodFactory]:
@@ -225,6 +258,9 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=5.0, help="ML-PEST spread, % MSO")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-oracle", action="store_true", help="skip 'bayes, shape known'")
+    parser.add_argument("--no-previous", action="store_true", help="skip the 'bayes+prev' rows")
+    parser.add_argument("--day-sd", type=float, default=2.0, help="day-to-day RMT drift, % MSO")
+    parser.add_argument("--prior-sd", type=float, default=2.5, help="bayes+prev prior SD")
     args = parser.parse_args()
     if args.subjects is None:
         args.subjects = 200 if args.quick else 1000
@@ -238,6 +274,8 @@ def main() -> None:
     amplitude_informations: list[float] = []
     bayes = BayesTally()
     oracle = BayesTally()
+    previous = BayesTally()
+    no_previous = 0
     BayesAmplitude()  # builds the likelihood tables once, outside the timed decisions
     started = time.perf_counter()
     for seed, true_rmt in population:
@@ -246,6 +284,11 @@ def main() -> None:
         run_bayes(VirtualSubject(true_rmt, seed), args.bayes_pulses, bayes)
         if not args.no_oracle:
             run_bayes(VirtualSubject(true_rmt, seed), 20, oracle, oracle=True)
+        if not args.no_previous:
+            subject = VirtualSubject(true_rmt, seed)
+            prior = previous_prior(subject, seed, args.day_sd, args.prior_sd)
+            no_previous += prior is None
+            run_bayes(subject, args.bayes_pulses, previous, prior=prior)
         start = min(100, round(1.2 * true_rmt))
         for name, factory in factories.items():
             subject = VirtualSubject(true_rmt, seed)
@@ -263,7 +306,7 @@ def main() -> None:
         f" ML-PEST spread {args.spread:g} % MSO; {elapsed:.1f} s"
     )
     header = (
-        f"{'method':<18} {'med|e|':>6} {'p90|e|':>6} {'bias':>6} {'<=2%':>6} "
+        f"{'method':<22} {'med|e|':>6} {'p90|e|':>6} {'bias':>6} {'<=2%':>6} "
         f"{'pulses med':>10} {'p90':>4} {'max':>4} {'no-rmt':>6}"
     )
     print(header)
@@ -275,11 +318,17 @@ def main() -> None:
             tallies[f"bayes {n}"] = Tally(bayes.errors_at(n), [n] * args.subjects)
     if oracle.histories:
         tallies["bayes, shape known"] = Tally(oracle.errors_at(20), [20] * args.subjects)
+    if previous.histories:
+        errors, pulses = previous.default_stop(3.0, 5, 20)
+        tallies["bayes+prev (default)"] = Tally(errors, pulses)
+        for n in (10, 15, 20, 30):
+            if n <= args.bayes_pulses:
+                tallies[f"bayes+prev {n}"] = Tally(previous.errors_at(n), [n] * args.subjects)
     for name, tally in tallies.items():
         absolute = [abs(e) for e in tally.errors]
         share = within_2(tally.errors, args.subjects)
         print(
-            f"{name:<18} {statistics.median(absolute):>6.2f} {quantile(absolute, 0.9):>6.2f} "
+            f"{name:<22} {statistics.median(absolute):>6.2f} {quantile(absolute, 0.9):>6.2f} "
             f"{statistics.fmean(tally.errors):>+6.2f} {share:>6.1%} "
             f"{statistics.median(tally.pulses):>10g} {quantile(tally.pulses, 0.9):>4g} "
             f"{max(tally.pulses):>4d} {tally.failed:>6d}"
@@ -304,12 +353,61 @@ def main() -> None:
         f"({verdict}; p90 |error| {quantile([abs(e) for e in ml], 0.9):.2f} % MSO)"
     )
     bayes_summary(bayes, informations, amplitude_informations, args.subjects, args.bayes_pulses)
+    pulses_needed(tallies, bayes, previous, informations, amplitude_informations, args)
+    if previous.histories:
+        share = within_2(previous.errors_at(20), args.subjects)
+        print(
+            f"  bayes+prev (NOT generic: prior from an earlier day's recorded RMT, drift SD "
+            f"{args.day_sd:g}, prior SD {args.prior_sd:g} % MSO): {share:.1%} within 2 % MSO at "
+            f"20 pulses; {no_previous} subjects without an earlier RMT (flat prior)"
+        )
     if oracle.histories:
         known = within_2(oracle.errors_at(20), args.subjects)
         print(
             f"  with each subject's own curve as the only prior shape (an oracle): {known:.1%} "
             "within 2 % MSO at 20 pulses"
         )
+
+
+def pulses_needed(
+    tallies: dict[str, Tally],
+    bayes: BayesTally,
+    previous: BayesTally,
+    informations: Sequence[float],
+    amplitude_informations: Sequence[float],
+    args: argparse.Namespace,
+) -> None:
+    """The first pulse budget at which each method puts 90 % / 95 % within 2 % MSO."""
+    n, budget = args.subjects, args.bayes_pulses
+    print("\npulses for 90 % / 95 % of subjects within 2 % MSO:")
+    rows: list[tuple[str, Callable[[int], float], int]] = [
+        ("bayes-amplitude", lambda k: within_2(bayes.errors_at(k), n), budget),
+    ]
+    if previous.histories:
+        rows.append(
+            ("bayes+prev (not generic)", lambda k: within_2(previous.errors_at(k), n), budget)
+        )
+    rows += [
+        ("ideal amplitude observer", lambda k: bound_share(amplitude_informations, k), 200),
+        ("ideal binary observer", lambda k: bound_share(informations, k), 200),
+    ]
+    for name, share_at, upto in rows:
+        found = [first_reaching(share_at, target, upto) for target in (0.9, 0.95)]
+        text = " / ".join(str(f) if f else f"> {upto}" for f in found)
+        print(f"  {name:<26} {text}")
+    budgets = (20, 30, 40)
+    found_ml = []
+    for target in (0.9, 0.95):
+        first = next(
+            (b for b in budgets if within_2(tallies[f"ml-pest {b}"].errors, n) >= target), None
+        )
+        below = max((b for b in budgets if first is None or b < first), default=None)
+        found_ml.append(
+            f"> {budgets[-1]}"
+            if first is None
+            else (f"{below + 1}-{first}" if below else f"<= {first}")
+        )
+    print(f"  {'ml-pest (budgets 20/30/40)':<26} {' / '.join(found_ml)}")
 
 
 def bayes_summary(
@@ -328,18 +426,6 @@ def bayes_summary(
             f" within 2 % MSO, 90 % interval covers the truth in {bayes.coverage_at(n):.0%};"
             f" amplitude bound {bound_share(amplitude_informations, n):.1%},"
             f" binary bound {bound_share(informations, n):.1%}"
-        )
-    for target in (0.9, 0.95):
-        needed = next(
-            (n for n in range(1, budget + 1) if within_2(bayes.errors_at(n), subjects) >= target),
-            None,
-        )
-        ideal = next(
-            (n for n in range(1, 201) if bound_share(amplitude_informations, n) >= target), None
-        )
-        print(
-            f"  fewest pulses for {target:.0%} within 2 % MSO: bayes-amplitude "
-            f"{needed if needed else f'> {budget}'}, ideal amplitude observer {ideal}"
         )
     times = [1000 * t for t in bayes.decisions_s]
     print(

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from stimctl.console.threshold import HuntControl
     from stimctl.device_profiles import DeviceProfile
     from stimctl.journal.writer import JournalListener
+    from stimctl.records import ThresholdRecord
     from stimctl.rmt import HuntResult, MepSource, PulseRecord, ThresholdMethod
     from stimctl.rmt.device import HuntDevice
     from stimctl.rmt.journaling import HuntJournal
@@ -56,6 +57,7 @@ NO_THRESHOLD = ExitCode.OVERRIDE_REQUIRED
 _PERCENT = click.IntRange(1, 100)  # whole % MSO: the devices' resolution
 
 METHODS = ("rr", "rr-10-20", "mills-nithi", "ml-pest", "bayes-amplitude")
+DEFAULT_PRIOR_SD = 2.5  # % MSO: an assumed 2 day-to-day and 1.3 hunt error (ADR 0032)
 DEFAULT_START = 70  # % MSO: above most resting thresholds (safety-limits 4.2: 95th pct 81)
 
 
@@ -72,9 +74,11 @@ def build_method(
     min_intensity: int,
     max_pulses: int | None,
     kind: str = "rmt",
+    prior: tuple[float, float] | None = None,
 ) -> ThresholdMethod:
     """The method object for a CLI method name, with the given limits; an AMT hunt uses
-    the active criterion (200 uV)."""
+    the active criterion (200 uV). `prior` (centre, SD in % MSO) is bayes-amplitude's
+    optional normal prior on the threshold."""
     from stimctl.rmt import Criterion, HuntLimits, MillsNithi, MlPest, RelativeFrequency
 
     criterion = Criterion(ACTIVE_MEP_CRITERION_UV) if kind == "amt" else Criterion()
@@ -84,9 +88,14 @@ def build_method(
         if kind == "amt":
             # Its prior is the resting-muscle population of Goetz 2019 (ADR 0017).
             raise ConfigError("bayes-amplitude models the resting muscle; hunt an AMT with ml-pest")
-        from stimctl.rmt.methods.bayes_amplitude import BayesAmplitude
+        from stimctl.rmt.methods.bayes_amplitude import BayesAmplitude, ThresholdPrior
 
-        return BayesAmplitude(limits=HuntLimits(max_intensity, min_intensity, max_pulses or 20))
+        return BayesAmplitude(
+            limits=HuntLimits(max_intensity, min_intensity, max_pulses or 20),
+            prior=None if prior is None else ThresholdPrior(*prior),
+        )
+    if prior is not None:
+        raise ConfigError("a threshold prior is only for --method bayes-amplitude")
     if name == "ml-pest":
         return MlPest(
             limits=HuntLimits(max_intensity, min_intensity, max_pulses or 20), criterion=criterion
@@ -190,6 +199,18 @@ def build_method(
     default=None,
     help="Store the threshold in the records [yes for operator hunts, no for replays].",
 )
+@click.option(
+    "--prior-from-records",
+    is_flag=True,
+    help="bayes-amplitude: use SUBJECT's latest recorded RMT (same muscle) as a normal prior "
+    "on the threshold (ADR 0032).",
+)
+@click.option(
+    "--prior-sd",
+    type=Bounded(0.5, 50.0),
+    default=None,
+    help="SD of that prior, % MSO: day-to-day change and the earlier hunt's error [2.5].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @THRESHOLD_TYPE
 @MUSCLE
@@ -219,6 +240,8 @@ def hunt(
     jitter: float,
     speed: str,
     store: bool | None,
+    prior_from_records: bool,
+    prior_sd: float | None,
     as_json: bool,
     kind: str,
     muscle: str,
@@ -267,6 +290,14 @@ def hunt(
     store_result = (amplitudes is None and not dry) if store is None else store
     if store_result:
         _require_subject(subject)  # before any pulse, not after the hunt
+    if prior_sd is not None and not prior_from_records:
+        raise click.UsageError("--prior-sd needs --prior-from-records")
+    prior_sd = DEFAULT_PRIOR_SD if prior_sd is None else prior_sd
+    prior = None
+    if prior_from_records:
+        if method != "bayes-amplitude" or kind != "rmt":
+            raise ConfigError("--prior-from-records is only for --method bayes-amplitude (RMT)")
+        prior = _recorded_prior(subject, muscle, device)
 
     threshold_method = build_method(
         method,
@@ -275,6 +306,7 @@ def hunt(
         min_intensity=min_intensity,
         max_pulses=max_pulses,
         kind=kind,
+        prior=None if prior is None else (prior.percent_mso, prior_sd),
     )
     pacing = PulseInterval(interval, jitter)
     if wiring.profile is not None and wiring.fired_by is not None:
@@ -413,6 +445,13 @@ def hunt(
             "muscle": muscle,
             **result.as_dict(),
         }
+        if prior is not None:
+            payload["prior"] = {
+                "threshold_id": prior.id,
+                "percent_mso": prior.percent_mso,
+                "measured_on": prior.measured_on.isoformat(),
+                "sd": prior_sd,
+            }
         if virtual_rmt is not None:
             payload["virtual_rmt"] = virtual_rmt
         if mep_spec is not None:
@@ -604,6 +643,28 @@ def _profile(device: str) -> DeviceProfile:
     from stimctl.device_profiles import load_profile
 
     return load_profile(device)  # an unknown profile is a ConfigError
+
+
+def _recorded_prior(subject: str, muscle: str, device: str | None) -> ThresholdRecord:
+    """SUBJECT's latest recorded RMT of this muscle (as measured, not depth-adjusted), the
+    centre of bayes-amplitude's prior. None on record, or one from another stimulator, is
+    a ConfigError: a prior the operator asked for is never silently dropped."""
+    from stimctl.records import Store, list_thresholds
+
+    with Store.open() as records:
+        rows = list_thresholds(records, subject)  # an unknown subject is a ConfigError
+    found = [t for t in rows if t.kind == "rmt" and t.muscle == muscle and t.adjusted_for is None]
+    if not found:
+        raise ConfigError(
+            f"--prior-from-records: {subject} has no recorded RMT of the {muscle} muscle"
+        )
+    latest = found[-1]
+    if device is not None and latest.device is not None and latest.device != device:
+        raise ConfigError(
+            f"--prior-from-records: {subject}'s latest RMT ({latest.percent_mso:g} % MSO on "
+            f"{latest.measured_on}) was measured on {latest.device}, this hunt uses {device}"
+        )
+    return latest
 
 
 def _require_subject(subject: str) -> None:

@@ -47,7 +47,8 @@ def results(subject: str, as_json: bool) -> int:
     for c in curves:
         click.echo(
             f"{c.recorded_at}  curve    S50 {c.s50:.1f} % MSO, k {c.k:.2f}, plateau "
-            f"{c.plateau_uv:.0f} uV, {c.pulses} pulses ({c.source}) [{c.id}]"
+            f"{c.plateau_uv:.0f} uV, {c.pulses} pulses{_placement(c.placement)} "
+            f"({c.source}) [{c.id}]"
         )
     for p in paired:
         low, high = p.ratio_interval
@@ -63,6 +64,10 @@ def results(subject: str, as_json: bool) -> int:
             f"({h.source}{_journal(h.journal)}) [{h.id}]"
         )
     return ExitCode.OK
+
+
+def _placement(placement: str | None) -> str:
+    return "" if placement is None else f" {placement}"
 
 
 def _journal(link: JournalLink | None) -> str:

@@ -462,6 +462,18 @@ def _paired_pulse_and_hotspot_results(conn: sqlite3.Connection) -> None:
     )
 
 
+def _recruitment_curve_placement(conn: sqlite3.Connection) -> None:
+    # Issue 19 item 2 (measure3): a stored recruitment curve says how its intensities were
+    # placed: 'fixed' (every level `per_level` times, shuffled) or 'adaptive' (`rmt curve
+    # --adaptive N`, FIM-SPE: one pulse a level, then placed by the fit). Curves stored
+    # before this migration keep NULL: nothing recorded with them tells the two apart.
+    _run(
+        conn,
+        "ALTER TABLE recruitment_curves ADD COLUMN placement TEXT"
+        " CHECK (placement IS NULL OR placement IN ('fixed', 'adaptive'))",
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_initial,
     _v2_provenance_and_review,
@@ -478,6 +490,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _course_change_signatures,
     _journal_prefixes,
     _paired_pulse_and_hotspot_results,
+    _recruitment_curve_placement,
 )
 """MIGRATIONS[n - 1] takes the schema from version n - 1 to n."""
 
