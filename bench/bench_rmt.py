@@ -34,9 +34,9 @@ as its only prior shape: an oracle no real hunt has, printed as the ceiling of w
 better prior could give. Left out with `--no-oracle` (it builds one table per subject).
 
 The bayes-amplitude estimate is the centre of the 4 % MSO window of most posterior mass,
-the Bayes rule for "within 2 % MSO" (ADR 0032; before: the posterior median).
+the Bayes rule for "within 2 % MSO" (ADR 0034; before: the posterior median).
 
-"bayes+prev" rows (ADR 0032) are NOT the generic method: each subject was measured once
+"bayes+prev" rows (ADR 0034) are NOT the generic method: each subject was measured once
 before, on an earlier day (a default bayes-amplitude hunt on the same subject, its true
 RMT shifted by a day-to-day drift ~ N(0, `--day-sd`), other noise draws), and today's
 hunt takes that recorded RMT as a normal prior on T with SD `--prior-sd` (the CLI's

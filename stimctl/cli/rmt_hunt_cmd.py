@@ -57,7 +57,7 @@ NO_THRESHOLD = ExitCode.OVERRIDE_REQUIRED
 _PERCENT = click.IntRange(1, 100)  # whole % MSO: the devices' resolution
 
 METHODS = ("rr", "rr-10-20", "mills-nithi", "ml-pest", "bayes-amplitude")
-DEFAULT_PRIOR_SD = 2.5  # % MSO: an assumed 2 day-to-day and 1.3 hunt error (ADR 0032)
+DEFAULT_PRIOR_SD = 2.5  # % MSO: an assumed 2 day-to-day and 1.3 hunt error (ADR 0034)
 DEFAULT_START = 70  # % MSO: above most resting thresholds (safety-limits 4.2: 95th pct 81)
 
 
@@ -203,7 +203,7 @@ def build_method(
     "--prior-from-records",
     is_flag=True,
     help="bayes-amplitude: use SUBJECT's latest recorded RMT (same muscle) as a normal prior "
-    "on the threshold (ADR 0032).",
+    "on the threshold (ADR 0034).",
 )
 @click.option(
     "--prior-sd",

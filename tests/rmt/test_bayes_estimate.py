@@ -1,4 +1,4 @@
-"""bayes-amplitude's estimate and its optional threshold prior (issue 19 item 1; ADR 0032).
+"""bayes-amplitude's estimate and its optional threshold prior (issue 19 item 1; ADR 0034).
 
 The estimate is the centre of the 4 % MSO window of most posterior mass (the Bayes rule
 for "within 2 % MSO"); a normal prior on T (e.g. the subject's latest recorded RMT) is

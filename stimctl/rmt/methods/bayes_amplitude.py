@@ -11,7 +11,7 @@ Bayesian binary one.
 Next intensity: the whole % MSO within the limits that maximises, for the first
 `OPENING_PULSES`, the expected information (mutual information) between the next reading
 and T, the shape marginalised; after that, the expected posterior mass of T within the
-best +-2 % MSO window after the reading (one step ahead on the score itself; ADR 0032).
+best +-2 % MSO window after the reading (one step ahead on the score itself; ADR 0034).
 
 Stop: the 90 % credible interval of T is at most `ci_width` % MSO wide (after
 `min_pulses`), or the pulse cap (then the estimate is reported as in ML-PEST's
@@ -20,12 +20,12 @@ intensity (no threshold in range).
 
 The estimate is the centre of the `WINDOW` % MSO wide window holding the most posterior
 mass of T: the Bayes rule for the score a threshold is judged by ("within +-2 % MSO of the
-truth"), ADR 0032. On a near-normal posterior it is the median; on a skewed one it moves
+truth"), ADR 0034. On a near-normal posterior it is the median; on a skewed one it moves
 towards the mode.
 
 An optional `ThresholdPrior` (a normal prior on T, e.g. around the subject's previous
 recorded threshold) replaces the flat prior on T; it is off unless asked for, because a
-threshold from another day, device or coil can mislead (ADR 0032).
+threshold from another day, device or coil can mislead (ADR 0034).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ DESIGN_SHAPES = 32  # most probable shapes used to score candidates
 SUPPORT_TAIL = 1e-4  # posterior mass left out of the design on each side
 
 WINDOW = 4.0  # % MSO: the estimate maximises the posterior mass within +-WINDOW / 2
-OPENING_PULSES = 3  # pulses placed for information before placing for the window (ADR 0032)
+OPENING_PULSES = 3  # pulses placed for information before placing for the window (ADR 0034)
 
 _FIRST_PROPOSAL: dict[tuple[HuntLimits, float], int] = {}
 
