@@ -15,6 +15,7 @@ through `Stimulator.safe_stop` and sets a latch delivery obeys before every puls
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -212,9 +213,14 @@ class SessionEngine:
 
     def snapshot(self) -> Snapshot:
         controller = self.controller
-        return self.live.snapshot(
+        snap = self.live.snapshot(
             state=controller.state, latched=controller.latched, alarms=self.board.alarms
         )
+        # A stop given during a train is taken at its end; until then the console shows
+        # it as coming ("then stop"), so the operator sees the key was heard.
+        if not snap.stop_requested and self._commands.waiting(Stop):
+            snap = dataclasses.replace(snap, stop_requested=True)
+        return snap
 
     # -- the loop (engine thread) ------------------------------------------------------
 

@@ -8,8 +8,10 @@ command is a frozen dataclass; `kind` names it in the journal's `operator` recor
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import queue
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -105,12 +107,25 @@ class Inbox:
 
     def __init__(self) -> None:
         self._queue: queue.Queue[Command] = queue.Queue()
+        self._lock = threading.Lock()
+        self._waiting: collections.Counter[type[Command]] = collections.Counter()
 
     def put(self, command: Command) -> None:
+        with self._lock:
+            self._waiting[type(command)] += 1
         self._queue.put(command)
 
     def take(self) -> Command | None:
         try:
-            return self._queue.get_nowait()
+            command = self._queue.get_nowait()
         except queue.Empty:
             return None
+        with self._lock:
+            self._waiting[type(command)] -= 1
+        return command
+
+    def waiting(self, kind: type[Command]) -> bool:
+        """Whether a command of `kind` was given and not yet taken (most commands wait
+        for the end of the running train: the console shows them as coming)."""
+        with self._lock:
+            return self._waiting[kind] > 0

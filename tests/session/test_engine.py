@@ -88,6 +88,26 @@ def test_stop_finishes_the_current_train_then_disarms(tmp_path: Path) -> None:
     assert summary.trains_delivered == 2
 
 
+def test_a_stop_during_a_train_shows_as_coming_until_the_train_ends(tmp_path: Path) -> None:
+    # A stop given mid-train is taken at the train's end (by design); the console's
+    # "then stop" never showed, because the snapshot said nothing until then.
+    run = start(write_protocol(tmp_path, TRAINS.format(trains=5)), tmp_path)
+    run.at(12.5, lambda: run.engine.stop("operator:test")).join(30)  # during train 2
+    seen: list[tuple[str, bool]] = []
+
+    def look() -> None:
+        snap = run.engine.snapshot()
+        seen.append((snap.state, snap.stop_requested))
+
+    run.at(0.5, look).join(30)
+    summary = run.finish()
+    assert seen == [("train", True)]
+    assert summary.status == "stopped" and summary.trains_delivered == 2
+    assert summary.pulses_delivered == 40 == len(run.sim.pulse_log())
+    stops = [r for r in run.journal() if r["event"] == "operator" and "stop" in str(r["payload"])]
+    assert stops  # the operator's stop is journaled when it is taken
+
+
 def test_pause_resumes_at_a_train_boundary_and_shifts_the_schedule(tmp_path: Path) -> None:
     run = start(write_protocol(tmp_path, TRAINS.format(trains=3)), tmp_path)
     run.at(5.0, lambda: run.engine.pause("operator:test")).join(30)
