@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
+from simulators.magstim.base import MagstimSimulator
 from stimctl.clock import driving
+from stimctl.session.simulation import SimulatorHandle
 from tests.session.harness import PROTOCOL, Run, start
 
 PULSES = 5
@@ -25,12 +28,20 @@ def _bistim_at_its_ceiling(tmp_path: Path, recharge_s: float) -> Run:
     path.write_text(PROTOCOL.format(name="sp", pct=90, pattern=pattern))
     run = start(str(path), tmp_path, device="magstim-bistim", rmt=52.0, begin=False)
     with driving(run.clock):
-        run.sim.simulator.recharge_s = recharge_s
+        unit = _unit(run)
+        assert isinstance(unit, MagstimSimulator)
+        unit.recharge_s = recharge_s  # the simulator model's knob, not the protocol's
     run.engine.start()
     return run
 
 
-def _pulses_journaled(run: Run) -> list[dict[str, object]]:
+def _unit(run: Run) -> SimulatorHandle:
+    handle = run.sim.simulator
+    assert handle is not None
+    return handle
+
+
+def _pulses_journaled(run: Run) -> list[dict[str, Any]]:
     return [r["payload"] for r in run.journal() if r["event"] == "pulse"]  # type: ignore[misc]
 
 
@@ -45,10 +56,8 @@ def test_a_unit_recharging_a_little_past_the_interval_completes_the_session(
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 4.0 and max(gaps) < 4.0 + 0.25  # never faster, only briefly late
     # Each late pulse's receipt says how late it was.
-    late = [
-        p for p in _pulses_journaled(run) if p["trigger"]["actual_s"] > p["trigger"]["scheduled_s"]
-    ]  # type: ignore[index]
-    assert late
+    receipts = [p["trigger"] for p in _pulses_journaled(run)]
+    assert any(r["actual_s"] > r["scheduled_s"] for r in receipts)
 
 
 def test_a_unit_that_stays_unready_beyond_the_grace_faults_disarmed(tmp_path: Path) -> None:
@@ -56,7 +65,7 @@ def test_a_unit_that_stays_unready_beyond_the_grace_faults_disarmed(tmp_path: Pa
     summary = run.finish(timeout=120)
     assert summary.status == "fault"
     assert len(run.sim.pulse_log()) == len(_pulses_journaled(run)) == 1
-    assert not run.sim.simulator.armed
+    assert not _unit(run).armed
 
 
 def test_an_estop_during_the_wait_is_not_held_up_and_nothing_fires_after(
@@ -78,26 +87,7 @@ def test_an_estop_during_the_wait_is_not_held_up_and_nothing_fires_after(
     first = run.sim.pulse_log()[0].time
     assert stopped_at and stopped_at[0] < first + 4.2  # the e-stop did not wait for READY
     assert len(run.sim.pulse_log()) == len(_pulses_journaled(run)) == 1
-    assert not run.sim.simulator.armed
-
-
-REAL_CLOCK_PROTOCOL = """schema_version = 1
-name = "bistim-ceiling"
-title = "BiStim at its ceiling"
-indication = "research"
-source = "test"
-[target]
-site = "M1-hand"
-hemisphere = "left"
-[coil]
-family = "figure-8"
-[intensity]
-percent_rmt = 100
-[pattern]
-kind = "continuous"
-frequency_hz = 0.25
-pulses = 3
-"""
+    assert not _unit(run).armed
 
 
 def test_a_real_clock_run_of_a_bistim_at_its_ceiling_completes(tmp_path: Path) -> None:
@@ -114,7 +104,8 @@ def test_a_real_clock_run_of_a_bistim_at_its_ceiling_completes(tmp_path: Path) -
     home = tmp_path / "home"
     enroll(home, rmt=84.0)
     protocol = tmp_path / "ceiling.toml"
-    protocol.write_text(REAL_CLOCK_PROTOCOL)
+    ceiling = 'kind = "continuous"\nfrequency_hz = 0.25\npulses = 3'
+    protocol.write_text(PROTOCOL.format(name="bistim-ceiling", pct=100, pattern=ceiling))
     site = tmp_path / "site.toml"
     site.write_text(
         "schema_version = 1\nresearch_allowed = true\nunauthenticated_research_runs = true\n"
