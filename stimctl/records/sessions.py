@@ -99,20 +99,35 @@ def insert_running(conn: sqlite3.Connection, **new: Unpack[NewSession]) -> Sessi
     require_subject(conn, record.subject_id)
     if record.operator_id is not None:
         ensure_operator(conn, record.operator_id)
-    threshold_id = record.threshold_id
-    if threshold_id is None:
-        threshold = latest_threshold(conn, record.subject_id)
-        threshold_id = threshold.id if threshold else None
-    course_id = record.course_id
-    if course_id is None:
-        course = active_course(conn, record.subject_id)
-        if course is not None and course.protocol_name == record.protocol_name:
-            course_id = course.id
-    record = dataclasses.replace(record, threshold_id=threshold_id, course_id=course_id)
+    threshold = latest_threshold(conn, record.subject_id) if record.threshold_id is None else None
+    course = active_course(conn, record.subject_id) if record.course_id is None else None
+    record = with_defaults(
+        record,
+        latest_threshold_id=threshold.id if threshold else None,
+        active_course=(course.id, course.protocol_name) if course else None,
+    )
     if _row(conn, record.id) is not None:
         raise ConfigError(f"session {record.id!r} is already on record")
     insert_session(conn, record)
     return record
+
+
+def with_defaults(
+    record: SessionRecord,
+    *,
+    latest_threshold_id: str | None,
+    active_course: tuple[str, str] | None,
+) -> SessionRecord:
+    """`record` with the defaults `begin_session` documents for what it leaves None: the
+    subject's latest threshold, and the active course (id, protocol name) when that
+    course prescribes this protocol (a session of another protocol is not part of it)."""
+    threshold_id = record.threshold_id
+    if threshold_id is None:
+        threshold_id = latest_threshold_id
+    course_id = record.course_id
+    if course_id is None and active_course and active_course[1] == record.protocol_name:
+        course_id = active_course[0]
+    return dataclasses.replace(record, threshold_id=threshold_id, course_id=course_id)
 
 
 def running_record(new: NewSession) -> SessionRecord:

@@ -40,6 +40,7 @@ from stimctl.records.sessions import (
     running_from,
     running_query,
     running_record,
+    with_defaults,
 )
 from stimctl.records.store import Store
 from stimctl.records.subjects import new_operator_query
@@ -142,16 +143,11 @@ def _locked_start(
         if record.operator_id is not None and not operator:  # its first session
             operator_row = OperatorRecord(record.operator_id, "operator", now)
             execute_later(conn, new_operator_query(operator_row))
-        course = active_course_from(history_rows)
-        course_id = record.course_id
-        if course_id is None and course is not None and course[1] == record.protocol_name:
-            course_id = course[0]
-        threshold_id = record.threshold_id
-        if threshold_id is None and threshold:
-            threshold_id = str(threshold[0][0])
         # The row starts when the lock was taken, owned by this process.
-        row = dataclasses.replace(
-            record, started_at=now, threshold_id=threshold_id, course_id=course_id
+        row = with_defaults(
+            dataclasses.replace(record, started_at=now),
+            latest_threshold_id=str(threshold[0][0]) if threshold else None,
+            active_course=active_course_from(history_rows),
         )
         execute_later(conn, insert_query(row))
     return Started(row, decision, tuple(r for r in during if r.closed))

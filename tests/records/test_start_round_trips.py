@@ -32,7 +32,13 @@ from stimctl.records.batch import execute_later
 from stimctl.records.models import SessionRecord
 from stimctl.records.pg_dialect import PgConnection
 from stimctl.records.pg_store import PostgresStore
-from stimctl.records.sessions import end_session, get_session, insert_query, insert_session
+from stimctl.records.sessions import (
+    end_session,
+    get_session,
+    insert_query,
+    insert_session,
+    with_defaults,
+)
 from stimctl.records.start import SessionStart, start_session
 from stimctl.safety.inputs import History
 from tests.records.conftest import DIGEST
@@ -267,3 +273,22 @@ def test_a_start_that_waits_too_long_for_the_lock_fails_closed_and_recovers(
         assert list_sessions(store, "S-01") == []
         start_session(store, _request("later"), lambda h, at: None)
         assert [s.id for s in list_sessions(store, "S-01")] == ["later"]
+
+
+@pytest.mark.parametrize(
+    ("given", "course", "expected"),
+    [
+        ((None, None), ("c-1", "dep-saint"), ("t-latest", "c-1")),  # the defaults
+        ((None, None), ("c-1", "pain-m1-10hz"), ("t-latest", None)),  # another protocol's
+        (("t-old", "c-9"), ("c-1", "dep-saint"), ("t-old", "c-9")),  # given: kept
+        ((None, None), None, ("t-latest", None)),  # no active course
+    ],
+)
+def test_a_rows_defaults_are_one_rule_for_every_start(
+    given: tuple[str | None, str | None],
+    course: tuple[str, str] | None,
+    expected: tuple[str | None, str | None],
+) -> None:
+    row = _row("s", 0, "running", 0, threshold_id=given[0], course_id=given[1])
+    filled = with_defaults(row, latest_threshold_id="t-latest", active_course=course)
+    assert (filled.threshold_id, filled.course_id) == expected
